@@ -1,0 +1,63 @@
+/**
+ * Every Redis key name, in one place. All keys of a namespace share the hash tag `{ns}`, so the
+ * atomic commit (which touches streams, inbox, state, index and dead letters together) lands in
+ * one slot and the same layout runs on Redis Cluster.
+ */
+export interface Keys {
+  readonly namespace: string
+  /** Prefix every key starts with, e.g. `{pipeline}:` (handy for SCAN patterns and Lua). */
+  readonly prefix: string
+  stream(type: string): string
+  /** Consumer-group name of a consumer (one group per consumer, on each stream it reads). */
+  group(consumer: string): string
+  inbox(consumer: string): string
+  attempts(consumer: string): string
+  stats(consumer: string): string
+  deadLetters(consumer: string): string
+  lease(consumer: string): string
+  /** A consumer's own state key; `name` is the key the handler chose. */
+  state(consumer: string, name: string): string
+  /** Prefix of all state keys of a consumer (for inspection, reset, rebuild). */
+  statePrefix(consumer: string): string
+  correlation(correlationId: string): string
+  /** Dedup marker of a published event id (publish is idempotent by id). */
+  published(eventId: string): string
+  /** Registry of streams and consumers seen in this namespace (for tail, status, schema). */
+  readonly streams: string
+  readonly consumers: string
+  /** Where the managed runtime (`pipeline up`) reports itself. */
+  readonly runtime: string
+}
+
+const NAMESPACE = /^[A-Za-z0-9._-]{1,64}$/
+
+export function isValidNamespace(namespace: string): boolean {
+  return NAMESPACE.test(namespace)
+}
+
+export function keysFor(namespace: string): Keys {
+  if (!isValidNamespace(namespace)) {
+    throw new Error(
+      `namespace "${namespace}" is not valid: use 1-64 letters, digits, dots, dashes or underscores`,
+    )
+  }
+  const prefix = `{${namespace}}:`
+  return {
+    namespace,
+    prefix,
+    stream: (type) => `${prefix}stream:${type}`,
+    group: (consumer) => consumer,
+    inbox: (consumer) => `${prefix}inbox:${consumer}`,
+    attempts: (consumer) => `${prefix}attempts:${consumer}`,
+    stats: (consumer) => `${prefix}stats:${consumer}`,
+    deadLetters: (consumer) => `${prefix}dlq:${consumer}`,
+    lease: (consumer) => `${prefix}lease:${consumer}`,
+    state: (consumer, name) => `${prefix}state:${consumer}:${name}`,
+    statePrefix: (consumer) => `${prefix}state:${consumer}:`,
+    correlation: (correlationId) => `${prefix}corr:${correlationId}`,
+    published: (eventId) => `${prefix}pub:${eventId}`,
+    streams: `${prefix}streams`,
+    consumers: `${prefix}consumers`,
+    runtime: `${prefix}runtime`,
+  }
+}

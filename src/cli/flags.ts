@@ -1,0 +1,23 @@
+import { Flags } from '@oclif/core'
+import { isValidNamespace } from '../bus/keys.js'
+
+/** Flags shared by every command that talks to Redis, each with its environment variable. */
+export const redisFlags = {
+  'redis-url': Flags.string({
+    summary: 'Redis to use (redis:// or rediss://). Default: PIPELINE_REDIS_URL, REDIS_URL, else a managed local redis-server.',
+    env: 'PIPELINE_REDIS_URL',
+    helpGroup: 'REDIS',
+  }),
+  namespace: Flags.string({
+    summary: 'Prefix of every Redis key, so runs, tests and users never collide.',
+    env: 'PIPELINE_NAMESPACE',
+    default: 'pipeline',
+    helpGroup: 'REDIS',
+    parse: async (value) => {
+      if (!isValidNamespace(value)) {
+        throw new Error(`"${value}" is not a valid namespace: use 1-64 letters, digits, dots, dashes or underscores.`)
+      }
+      return value
+    },
+  }),
+}

@@ -1,0 +1,122 @@
+import { EventspineError } from '../errors.js'
+import type { CorrelationId, EventId } from './ids.js'
+
+/** One event as every layer sees it: a fact in the past tense, read-only. */
+export interface EventEnvelope<P = unknown> {
+  readonly id: EventId
+  readonly type: string
+  readonly version: number
+  readonly source: string
+  /** ISO-8601 time at which the fact happened (set by the producer). */
+  readonly occurredAt: string
+  /** One per file, carried from ingest to delivery. */
+  readonly correlationId: CorrelationId
+  /** Id of the event that caused this one; empty for events that enter from outside. */
+  readonly causationId: EventId | ''
+  /** The entity whose order matters (a file, a share class). */
+  readonly key: string
+  readonly payload: P
+}
+
+/** Largest encoded event (all fields) accepted on publish: big files must be split or refused. */
+export const MAX_EVENT_BYTES = 4 * 1024 * 1024
+
+// Field order is fixed so encoding is a single array build, and decoding can take the fast path.
+const FIELDS = [
+  'id',
+  'type',
+  'version',
+  'source',
+  'occurredAt',
+  'correlationId',
+  'causationId',
+  'key',
+  'payload',
+] as const
+
+export type EnvelopeField = (typeof FIELDS)[number]
+
+/** Flat stream-entry fields: `[name, value, name, value, ...]`, payload as JSON. */
+export function encodeEvent(event: EventEnvelope): string[] {
+  const payload = JSON.stringify(event.payload)
+  if (payload === undefined) {
+    throw new EventspineError('E_ENVELOPE', `event ${event.id} (${event.type}) has no payload`, {
+      hint: 'Pass a JSON-serialisable payload (an object, array, string, number, boolean or null).',
+    })
+  }
+  const fields = [
+    'id',
+    event.id,
+    'type',
+    event.type,
+    'version',
+    String(event.version),
+    'source',
+    event.source,
+    'occurredAt',
+    event.occurredAt,
+    'correlationId',
+    event.correlationId,
+    'causationId',
+    event.causationId,
+    'key',
+    event.key,
+    'payload',
+    payload,
+  ]
+  let size = 0
+  for (const f of fields) size += f.length
+  if (size > MAX_EVENT_BYTES) {
+    throw new EventspineError(
+      'E_EVENT_TOO_LARGE',
+      `event ${event.id} (${event.type}, key ${event.key}) is ${size} characters, over the ${MAX_EVENT_BYTES}-byte event cap`,
+      { hint: 'Split the file into smaller files, or carry a reference to the data instead of the data.' },
+    )
+  }
+  return fields
+}
+
+/**
+ * Reads an event back from stream-entry fields. Throws `E_ENVELOPE` naming the missing or
+ * malformed field, so a foreign entry in a stream is reported rather than mis-read.
+ */
+export function decodeEvent(fields: readonly string[], where = 'stream entry'): EventEnvelope {
+  const values: Partial<Record<EnvelopeField, string>> = {}
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    values[fields[i] as EnvelopeField] = fields[i + 1]
+  }
+  for (const name of FIELDS) {
+    if (values[name] === undefined) {
+      throw new EventspineError('E_ENVELOPE', `${where} has no "${name}" field`, {
+        hint: 'Only events written by eventspine (publish or a consumer) can be read from pipeline streams.',
+        details: { field: name },
+      })
+    }
+  }
+  const version = Number(values.version)
+  if (!Number.isInteger(version) || version < 1) {
+    throw new EventspineError('E_ENVELOPE', `${where} has version "${values.version}", not a positive integer`, {
+      details: { field: 'version' },
+    })
+  }
+  let payload: unknown
+  try {
+    payload = JSON.parse(values.payload as string)
+  } catch (error) {
+    throw new EventspineError('E_ENVELOPE', `${where} has a payload that is not valid JSON`, {
+      details: { field: 'payload' },
+      cause: error,
+    })
+  }
+  return {
+    id: values.id as EventId,
+    type: values.type as string,
+    version,
+    source: values.source as string,
+    occurredAt: values.occurredAt as string,
+    correlationId: values.correlationId as CorrelationId,
+    causationId: values.causationId as EventId | '',
+    key: values.key as string,
+    payload,
+  }
+}

@@ -1,0 +1,36 @@
+import { randomBytes } from 'node:crypto'
+import { Redis } from 'ioredis'
+import { inject, onTestFinished } from 'vitest'
+
+/** The URL of the run's shared redis-server (started by globalSetup). */
+export function testRedisUrl(): string {
+  return inject('redisUrl')
+}
+
+/** A namespace no other test uses; its keys are deleted when the test finishes. */
+export function testNamespace(label = 't'): string {
+  const namespace = `${label}-${randomBytes(5).toString('hex')}`
+  onTestFinished(async () => {
+    const redis = new Redis(testRedisUrl())
+    try {
+      let cursor = '0'
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `{${namespace}}:*`, 'COUNT', 1000)
+        cursor = next
+        if (keys.length > 0) await redis.unlink(...keys)
+      } while (cursor !== '0')
+    } finally {
+      redis.disconnect()
+    }
+  })
+  return namespace
+}
+
+/** A plain client for assertions; closed when the test finishes. */
+export function testClient(): Redis {
+  const redis = new Redis(testRedisUrl())
+  onTestFinished(() => {
+    redis.disconnect()
+  })
+  return redis
+}

@@ -1,0 +1,96 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Redis } from 'ioredis'
+
+/** A free TCP port on loopback, chosen by the OS. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.unref()
+    server.on('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => {
+        if (address && typeof address === 'object') resolve(address.port)
+        else reject(new Error('no port'))
+      })
+    })
+  })
+}
+
+export interface TestRedis {
+  readonly url: string
+  readonly port: number
+  readonly dir: string
+  readonly process: ChildProcess
+  stop(): Promise<void>
+  /** Kill -9 and start again on the same port and data dir (AOF replays what was fsynced). */
+  restart(options?: { signal?: NodeJS.Signals }): Promise<TestRedis>
+}
+
+/**
+ * Starts a throwaway redis-server on a free loopback port with its own data dir. Tests use this
+ * through vitest globalSetup (one server per run) or directly when they need to kill it.
+ */
+export async function startTestRedis(
+  options: { port?: number; dir?: string; appendfsync?: 'always' | 'everysec'; extraArgs?: string[] } = {},
+): Promise<TestRedis> {
+  const port = options.port ?? (await freePort())
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'eventspine-redis-'))
+  const args = [
+    '--port', String(port),
+    '--bind', '127.0.0.1',
+    '--dir', dir,
+    '--save', '',
+    '--appendonly', 'yes',
+    '--appendfsync', options.appendfsync ?? 'everysec',
+    '--daemonize', 'no',
+    '--loglevel', 'warning',
+    ...(options.extraArgs ?? []),
+  ]
+  const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  let spawnError: Error | undefined
+  child.on('error', (error) => {
+    spawnError = error
+  })
+  const url = `redis://127.0.0.1:${port}`
+  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+  probe.on('error', () => {})
+  for (let i = 0; ; i++) {
+    if (spawnError) throw new Error(`could not start redis-server: ${spawnError.message}`)
+    try {
+      await probe.connect()
+      await probe.ping()
+      break
+    } catch {
+      probe.disconnect()
+      if (i > 200) throw new Error(`redis-server on port ${port} did not answer within 10 s`)
+      await sleep(50)
+    }
+  }
+  probe.disconnect()
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+    child.kill(signal)
+    await exited
+  }
+  return {
+    url,
+    port,
+    dir,
+    process: child,
+    async stop() {
+      await stop()
+      if (options.dir === undefined) rmSync(dir, { recursive: true, force: true })
+    },
+    async restart(restartOptions = {}) {
+      await stop(restartOptions.signal ?? 'SIGKILL')
+      return startTestRedis({ ...options, port, dir })
+    },
+  }
+}

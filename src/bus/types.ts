@@ -1,0 +1,88 @@
+import type { EventEnvelope } from '../events/envelope.js'
+import type { CorrelationId, EventId } from '../events/ids.js'
+
+/** An event as a producer describes it; the bus fills in what is missing. */
+export interface NewEvent<P = unknown> {
+  readonly type: string
+  readonly payload: P
+  readonly key: string
+  /** Default: the latest version of the type's contract. */
+  readonly version?: number
+  /** Default: a fresh UUIDv7. Publishing the same id twice is a no-op (idempotent). */
+  readonly id?: EventId
+  /** Default: a fresh id (a new file journey starts). */
+  readonly correlationId?: CorrelationId
+  readonly causationId?: EventId | ''
+  /** Default: the bus's `source` option. */
+  readonly source?: string
+  /** Default: now. */
+  readonly occurredAt?: string
+}
+
+/** What a handler asks to emit; correlation, causation and id come from the input event. */
+export interface Emit<P = unknown> {
+  readonly type: string
+  readonly payload: P
+  /** Default: the input event's key. */
+  readonly key?: string
+  readonly version?: number
+}
+
+/**
+ * A consumer's own state in Redis. Reads go to Redis (they see everything committed, and, for
+ * the same event key, everything earlier in the batch). Writes are buffered and applied in the
+ * same atomic step that acknowledges the event, so they happen exactly once per event.
+ */
+export interface StateAccess {
+  get(name: string): Promise<string | null>
+  getJson<T>(name: string): Promise<T | null>
+  hget(name: string, field: string): Promise<string | null>
+  hgetall(name: string): Promise<Record<string, string>>
+  set(name: string, value: string): void
+  setJson(name: string, value: unknown): void
+  del(name: string): void
+  hset(name: string, field: string, value: string): void
+  hdel(name: string, field: string): void
+  hincrby(name: string, field: string, by: number): void
+}
+
+export interface ConsumerContext {
+  /** The consumer's name. */
+  readonly consumer: string
+  /** 1 on first delivery, 2 and 3 on retries (the consumer's own count, not Redis's). */
+  readonly attempt: number
+  readonly state: StateAccess
+  /** Queue an event to publish atomically with this event's acknowledgement; returns its id. */
+  emit<P>(event: Emit<P>): EventId
+}
+
+export interface ConsumerDefinition {
+  /** Unique within a namespace; names the consumer group, inbox, state and dead-letter stream. */
+  readonly name: string
+  /** Event types read; each type is a stream. */
+  readonly subscribes: readonly string[]
+  /** Event types it may emit (for the catalog and AsyncAPI export). */
+  readonly emits?: readonly string[]
+  readonly description?: string
+  /** True when the final state depends on the arrival order of different keys. */
+  readonly dependsOnCrossKeyOrder?: boolean
+  /** The event key that orders handling. Default: `event.key`. */
+  orderingKey?(event: EventEnvelope): string
+  /** Handles one event. Throwing means "retry me"; the 3rd failure dead-letters it. */
+  handle(event: EventEnvelope, ctx: ConsumerContext): Promise<void> | void
+  /** State kept outside Redis, for the property harness to compare. */
+  inspect?(): Promise<unknown> | unknown
+}
+
+/** Declares a consumer; returns the definition unchanged, typed. */
+export function defineConsumer<D extends ConsumerDefinition>(definition: D): D {
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(definition.name)) {
+    throw new Error(`consumer name "${definition.name}" must be 1-64 letters, digits, dots, dashes or underscores`)
+  }
+  if (definition.subscribes.length === 0) {
+    throw new Error(`consumer "${definition.name}" subscribes to no event type`)
+  }
+  return definition
+}
+
+export type { EventEnvelope, EventId, CorrelationId }

@@ -1,0 +1,324 @@
+import { spawn } from 'node:child_process'
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { join, resolve } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Redis } from 'ioredis'
+import { EventspineError } from '../errors.js'
+import { requireRedisServer } from './binary.js'
+import { RedisErrorCode } from './errors.js'
+
+/** What `.pipeline/redis.json` records about the redis-server we started for a project. */
+export interface ManagedRecord {
+  pid: number
+  port: number
+  /** Data directory (AOF lives here). */
+  dir: string
+  url: string
+  durability: 'default' | 'strict'
+  startedAt: string
+}
+
+export interface ManagedPaths {
+  record: string
+  lock: string
+  dataDir: string
+}
+
+export function managedPaths(projectDir: string): ManagedPaths {
+  const state = join(resolve(projectDir), '.pipeline')
+  return { record: join(state, 'redis.json'), lock: join(state, 'redis.lock'), dataDir: join(state, 'redis') }
+}
+
+export function readManagedRecord(projectDir: string): ManagedRecord | undefined {
+  try {
+    const value = JSON.parse(readFileSync(managedPaths(projectDir).record, 'utf8')) as Partial<ManagedRecord>
+    if (typeof value.pid !== 'number' || typeof value.port !== 'number' || typeof value.url !== 'string') return undefined
+    return value as ManagedRecord
+  } catch {
+    return undefined
+  }
+}
+
+export function isPidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/** One PING on loopback with a short timeout; false on any failure. */
+export async function answersPing(port: number, timeoutMs = 1_000): Promise<boolean> {
+  const probe = probeClient(port, timeoutMs)
+  try {
+    await probe.connect()
+    return (await probe.ping()) === 'PONG'
+  } catch {
+    return false
+  } finally {
+    probe.disconnect()
+  }
+}
+
+/** The recorded server when its pid is alive AND it answers PING; otherwise the record is stale. */
+export async function findLiveManagedRedis(projectDir: string): Promise<ManagedRecord | undefined> {
+  const record = readManagedRecord(projectDir)
+  if (record === undefined || !isPidAlive(record.pid)) return undefined
+  return (await answersPing(record.port)) ? record : undefined
+}
+
+export interface ManagedRedis {
+  record: ManagedRecord
+  /** True when this process started it (false: reused one already running). */
+  started: boolean
+  /** Stops it when this process started it and was not asked to keep it running. */
+  release(): Promise<void>
+}
+
+export interface EnsureManagedOptions {
+  projectDir: string
+  durability: 'default' | 'strict'
+  keepRunning: boolean
+  env?: NodeJS.ProcessEnv
+}
+
+/**
+ * Reuses the project's running redis-server or starts one. A lock file created with `wx`
+ * makes two `pipeline` processes starting at once agree: one starts, the other reuses it.
+ */
+export async function ensureManagedRedis(options: EnsureManagedOptions): Promise<ManagedRedis> {
+  const paths = managedPaths(options.projectDir)
+  mkdirSync(paths.dataDir, { recursive: true })
+  const deadline = Date.now() + 30_000
+  for (;;) {
+    const live = await findLiveManagedRedis(options.projectDir)
+    if (live) return reuse(live, options.durability)
+    const unlock = tryLock(paths.lock)
+    if (unlock) {
+      try {
+        const again = await findLiveManagedRedis(options.projectDir)
+        if (again) return reuse(again, options.durability)
+        rmSync(paths.record, { force: true }) // stale: its pid is gone or it no longer answers
+        return await startServer(paths, options)
+      } finally {
+        unlock()
+      }
+    }
+    if (Date.now() > deadline) {
+      throw new EventspineError(RedisErrorCode.StartFailed, `Another pipeline process has been starting Redis for 30 s (${paths.lock}).`, {
+        hint: `If no other pipeline command is running, delete ${paths.lock} and try again.`,
+      })
+    }
+    await sleep(100)
+  }
+}
+
+/**
+ * Stops the project's managed redis-server (for `pipeline down`) and removes its record.
+ * Only a process that still answers as our Redis, or is a redis-server, is signalled: a pid
+ * from a stale record may belong to something else by now.
+ */
+export async function stopManagedRedis(projectDir: string): Promise<{ stopped: boolean; pid?: number }> {
+  const paths = managedPaths(projectDir)
+  const record = readManagedRecord(projectDir)
+  if (record === undefined) return { stopped: false }
+  const ours = isPidAlive(record.pid) && ((await answersPing(record.port)) || isRedisServerPid(record.pid))
+  if (ours) await terminate(record.pid)
+  rmSync(paths.record, { force: true })
+  return ours ? { stopped: true, pid: record.pid } : { stopped: false }
+}
+
+async function reuse(record: ManagedRecord, durability: 'default' | 'strict'): Promise<ManagedRedis> {
+  if (durability === 'strict' && record.durability !== 'strict') {
+    // Tighten a running server rather than restart it; fsync on every write from now on.
+    const client = probeClient(record.port, 2_000)
+    try {
+      await client.connect()
+      await client.config('SET', 'appendfsync', 'always')
+    } finally {
+      client.disconnect()
+    }
+  }
+  return { record, started: false, release: async () => {} }
+}
+
+async function startServer(paths: ManagedPaths, options: EnsureManagedOptions): Promise<ManagedRedis> {
+  const binary = await requireRedisServer(options.env)
+  const logFile = join(paths.dataDir, 'redis.log')
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort()
+    const args = [
+      '--port', String(port),
+      '--bind', '127.0.0.1',
+      '--dir', paths.dataDir,
+      '--appendonly', 'yes',
+      '--appendfsync', options.durability === 'strict' ? 'always' : 'everysec',
+      '--save', '',
+      '--maxmemory-policy', 'noeviction',
+      '--daemonize', 'no',
+      '--logfile', logFile,
+    ]
+    // Detached only when it must outlive us; otherwise Ctrl-C reaches it with our process group.
+    const child = spawn(binary.path, args, { cwd: paths.dataDir, stdio: 'ignore', detached: options.keepRunning })
+    child.on('error', () => {})
+    child.unref()
+    const pid = child.pid
+    if (pid !== undefined && (await waitForPing(port, pid))) {
+      const record: ManagedRecord = {
+        pid,
+        port,
+        dir: paths.dataDir,
+        url: `redis://127.0.0.1:${port}`,
+        durability: options.durability,
+        startedAt: new Date().toISOString(),
+      }
+      writeRecord(paths.record, record)
+      return started(paths, record, options.keepRunning)
+    }
+    if (pid !== undefined && isPidAlive(pid)) await terminate(pid)
+    const log = tailOf(logFile)
+    // Another process may grab the free port between our check and redis binding it.
+    if (/address already in use/i.test(log) && attempt < 3) continue
+    throw new EventspineError(RedisErrorCode.StartFailed, `redis-server (${binary.path}) did not start on port ${port}.`, {
+      hint: `See its log at ${logFile}${log ? `; last lines:\n${log}` : ''}`,
+    })
+  }
+}
+
+function started(paths: ManagedPaths, record: ManagedRecord, keepRunning: boolean): ManagedRedis {
+  if (keepRunning) return { record, started: true, release: async () => {} }
+  // If we exit without release(), still stop it (SIGTERM lets it fsync the AOF).
+  const onExit = () => {
+    try {
+      process.kill(record.pid, 'SIGTERM')
+    } catch {
+      // already gone
+    }
+    removeRecordIf(paths.record, record.pid)
+  }
+  process.once('exit', onExit)
+  let released = false
+  return {
+    record,
+    started: true,
+    async release() {
+      if (released) return
+      released = true
+      process.off('exit', onExit)
+      await terminate(record.pid)
+      removeRecordIf(paths.record, record.pid)
+    },
+  }
+}
+
+function tryLock(lockPath: string): (() => void) | undefined {
+  try {
+    const fd = openSync(lockPath, 'wx')
+    writeSync(fd, String(process.pid))
+    closeSync(fd)
+    return () => rmSync(lockPath, { force: true })
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+  }
+  // A lock whose holder died (or that is empty and old) is stale: remove it and let the caller retry.
+  try {
+    const holder = Number(readFileSync(lockPath, 'utf8'))
+    const old = Date.now() - statSync(lockPath).mtimeMs > 5_000
+    if (Number.isInteger(holder) && holder > 0 ? !isPidAlive(holder) : old) rmSync(lockPath, { force: true })
+  } catch {
+    // removed meanwhile
+  }
+  return undefined
+}
+
+function writeRecord(path: string, record: ManagedRecord): void {
+  const tmp = `${path}.${process.pid}.tmp`
+  const fd = openSync(tmp, 'w')
+  writeSync(fd, `${JSON.stringify(record, null, 2)}\n`)
+  closeSync(fd)
+  renameSync(tmp, path)
+}
+
+function removeRecordIf(path: string, pid: number): void {
+  try {
+    const current = JSON.parse(readFileSync(path, 'utf8')) as { pid?: unknown }
+    if (current.pid === pid) rmSync(path, { force: true })
+  } catch {
+    // no record
+  }
+}
+
+async function waitForPing(port: number, pid: number): Promise<boolean> {
+  const deadline = Date.now() + 10_000
+  while (Date.now() < deadline) {
+    if (!isPidAlive(pid)) return false
+    if (await answersPing(port, 500)) return true
+    await sleep(50)
+  }
+  return false
+}
+
+/** SIGTERM (Redis shuts down cleanly), then SIGKILL after 10 s. Polls: the child is unref'd. */
+async function terminate(pid: number): Promise<void> {
+  try {
+    process.kill(pid, 'SIGTERM')
+  } catch {
+    return
+  }
+  const deadline = Date.now() + 10_000
+  while (isPidAlive(pid)) {
+    if (Date.now() > deadline) {
+      try {
+        process.kill(pid, 'SIGKILL')
+      } catch {
+        return
+      }
+    }
+    await sleep(25)
+  }
+}
+
+function isRedisServerPid(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('redis-server')
+  } catch {
+    return false
+  }
+}
+
+function tailOf(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-5).join('\n')
+  } catch {
+    return ''
+  }
+}
+
+function probeClient(port: number, timeoutMs: number): Redis {
+  const client = new Redis({
+    host: '127.0.0.1',
+    port,
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  })
+  client.on('error', () => {})
+  return client
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer()
+    server.unref()
+    server.on('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => (address && typeof address === 'object' ? resolvePort(address.port) : reject(new Error('no free port'))))
+    })
+  })
+}

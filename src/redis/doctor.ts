@@ -1,0 +1,148 @@
+import { performance } from 'node:perf_hooks'
+import { errorMessage } from '../errors.js'
+import { findRedisServer } from './binary.js'
+import { closeQuietly, connect } from './connect.js'
+import { INSTALL_HINT, RedisErrorCode } from './errors.js'
+import { inspectRedis } from './inspect.js'
+import { redact, redactDeep } from './redact.js'
+import { planRedis, type RedisPlan } from './resolve.js'
+
+/** Kept in step with `engines.node` in package.json. */
+export const REQUIRED_NODE = '20.19.0'
+
+export interface DoctorProblem {
+  code: string
+  /** Blocking problems make `pipeline doctor` exit 1. */
+  blocking: boolean
+  message: string
+  fix: string
+}
+
+export interface DoctorReport {
+  ok: boolean
+  node: { version: string; required: string; ok: boolean }
+  redisServer: { found: boolean; path: string | null; version: string | null }
+  redis: {
+    /** `managed-start`: nothing is running, so `pipeline up` would start redis-server. */
+    source: 'flag' | 'env' | 'managed-existing' | 'managed-start' | 'invalid'
+    url: string | null
+    dataDir: string | null
+    reachable: boolean | null
+    pingMs: number | null
+    version: string | null
+    maxmemoryPolicy: string | null
+    appendonly: boolean | null
+    appendfsync: string | null
+    usedMemory: string | null
+  }
+  problems: DoctorProblem[]
+}
+
+export interface DoctorOptions {
+  url?: string | undefined
+  projectDir?: string
+  env?: NodeJS.ProcessEnv
+  connectTimeoutMs?: number
+}
+
+/**
+ * Checks Node, redis-server and the Redis `pipeline` would use, and says what to do about each
+ * problem. Never starts a managed Redis: it reports what would happen. Output is redacted.
+ */
+export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorReport> {
+  const env = options.env ?? process.env
+  const problems: DoctorProblem[] = []
+  const node = { version: process.versions.node, required: `>=${REQUIRED_NODE}`, ok: versionAtLeast(process.versions.node, REQUIRED_NODE) }
+  if (!node.ok) {
+    problems.push({ code: 'E_NODE_VERSION', blocking: true, message: `Node ${node.version} is too old.`, fix: `Install Node ${REQUIRED_NODE} or newer (e.g. \`nvm install 20\`).` })
+  }
+  const binary = await findRedisServer(env)
+  const redisServer = { found: binary !== undefined, path: binary?.path ?? null, version: binary?.version ?? null }
+  const redis: DoctorReport['redis'] = {
+    source: 'invalid', url: null, dataDir: null, reachable: null, pingMs: null,
+    version: null, maxmemoryPolicy: null, appendonly: null, appendfsync: null, usedMemory: null,
+  }
+  let plan: RedisPlan | undefined
+  try {
+    plan = await planRedis({ url: options.url, env, ...(options.projectDir === undefined ? {} : { projectDir: options.projectDir }) })
+  } catch (error) {
+    problems.push(problemFrom(error, 'Fix the URL in --redis-url, PIPELINE_REDIS_URL or REDIS_URL.'))
+  }
+  if (plan?.source === 'managed-start') {
+    redis.source = 'managed-start'
+    redis.dataDir = plan.dataDir
+    if (binary === undefined) {
+      problems.push({ code: RedisErrorCode.BinaryMissing, blocking: true, message: 'redis-server is not on PATH and no Redis URL is set, so pipeline has no Redis to use.', fix: INSTALL_HINT })
+    }
+  } else if (plan !== undefined) {
+    redis.source = plan.source
+    redis.url = plan.displayUrl
+    await probe(plan.url, options.connectTimeoutMs ?? 3_000, redis, problems)
+  }
+  return redactDeep({ ok: !problems.some((p) => p.blocking), node, redisServer, redis, problems })
+}
+
+async function probe(url: string, connectTimeoutMs: number, redis: DoctorReport['redis'], problems: DoctorProblem[]): Promise<void> {
+  let client
+  try {
+    client = await connect(url, { longLived: false, connectTimeoutMs })
+  } catch (error) {
+    redis.reachable = false
+    problems.push(problemFrom(error, 'Check the URL and that Redis is running.'))
+    return
+  }
+  try {
+    const started = performance.now()
+    await client.ping()
+    redis.pingMs = Math.round((performance.now() - started) * 100) / 100
+    redis.reachable = true
+    const info = await inspectRedis(client)
+    redis.version = info.version ?? null
+    redis.maxmemoryPolicy = info.maxmemoryPolicy ?? null
+    redis.appendonly = info.appendonly ?? null
+    redis.appendfsync = info.appendfsync ?? null
+    redis.usedMemory = info.usedMemoryHuman ?? null
+    if (info.maxmemoryPolicy !== undefined && info.maxmemoryPolicy !== 'noeviction') {
+      problems.push({
+        code: 'E_REDIS_EVICTION_POLICY',
+        blocking: true,
+        message: `maxmemory-policy is ${info.maxmemoryPolicy}: under memory pressure Redis may evict stream entries and lose events.`,
+        fix: 'Run `redis-cli CONFIG SET maxmemory-policy noeviction` (add -u <url> for a remote Redis) and set it in redis.conf so it survives a restart.',
+      })
+    }
+    if (info.appendonly === false) {
+      problems.push({
+        code: 'W_REDIS_AOF_OFF',
+        blocking: false,
+        message: 'AOF is off: events written since the last snapshot are lost if Redis crashes.',
+        fix: 'Run `redis-cli CONFIG SET appendonly yes` (and set appendonly yes in redis.conf).',
+      })
+    }
+  } catch (error) {
+    problems.push(problemFrom(error, 'Check that this Redis allows PING and INFO for this user.'))
+  } finally {
+    await closeQuietly(client)
+  }
+}
+
+function problemFrom(error: unknown, fallbackFix: string): DoctorProblem {
+  const e = error as { code?: unknown; hint?: unknown }
+  return {
+    code: typeof e.code === 'string' ? e.code : 'E_REDIS',
+    blocking: true,
+    message: redact(errorMessage(error)),
+    fix: redact(typeof e.hint === 'string' ? e.hint : fallbackFix),
+  }
+}
+
+/** True when dotted version `actual` >= `required` (numeric parts, e.g. 20.19.0). */
+export function versionAtLeast(actual: string, required: string): boolean {
+  const a = actual.split('.').map(Number)
+  const r = required.split('.').map(Number)
+  for (let i = 0; i < r.length; i++) {
+    const x = a[i] ?? 0
+    const y = r[i] ?? 0
+    if (x !== y) return x > y
+  }
+  return true
+}

@@ -1,0 +1,118 @@
+import { hostname } from 'node:os'
+import { Redis, type RedisOptions } from 'ioredis'
+import { EventspineError } from '../errors.js'
+import { redact } from '../redis/redact.js'
+import { type ContractChecker, permissiveContracts } from './contracts.js'
+import { keysFor, type Keys } from './keys.js'
+import { publishEvents, type PublishedEvent } from './publish.js'
+import { startRunner, type Runner, type RunnerOptions } from './runner.js'
+import { withScripts, type ScriptClient } from './scripts.js'
+import type { ConsumerDefinition, NewEvent } from './types.js'
+
+export interface BusOptions {
+  /** redis:// or rediss:// URL. */
+  readonly url: string
+  readonly namespace?: string
+  /** Written into `source` of published events. Default: `eventspine@<host>`. */
+  readonly source?: string
+  readonly contracts?: ContractChecker
+  /** Where warnings go (reconnects, recreated groups, Redis out of memory). Default: stderr. */
+  readonly warn?: (message: string) => void
+  /** Extra ioredis options for every connection (tests shorten timeouts). */
+  readonly redisOptions?: RedisOptions
+}
+
+export interface Bus {
+  readonly keys: Keys
+  readonly namespace: string
+  readonly source: string
+  readonly contracts: ContractChecker
+  /** The shared command connection (commits, reads of state, publish). */
+  readonly redis: ScriptClient
+  readonly warn: (message: string) => void
+  /** A new connection of the bus's kind (blocking reads each get their own). */
+  connect(options?: RedisOptions): ScriptClient
+  publish(events: NewEvent | readonly NewEvent[]): Promise<PublishedEvent[]>
+  /** Starts one runner per consumer; stop them with the returned handle. */
+  run(consumers: readonly ConsumerDefinition[], options?: RunnerOptions): Runners
+  close(): Promise<void>
+}
+
+export interface Runners {
+  readonly runners: readonly Runner[]
+  /** Graceful: stop reading, finish and commit in-flight work, release leases, close. */
+  stop(): Promise<void>
+}
+
+/**
+ * Opens a bus on a Redis: checks that Redis will not evict stream data, defines the scripts.
+ * The returned object is the runtime's one entry point (publish, run, close).
+ */
+export async function createBus(options: BusOptions): Promise<Bus> {
+  const namespace = options.namespace ?? 'pipeline'
+  const keys = keysFor(namespace)
+  const warn = options.warn ?? ((message: string) => void process.stderr.write(`warning: ${redact(message)}\n`))
+  const base: RedisOptions = {
+    maxRetriesPerRequest: null,
+    enableOfflineQueue: true,
+    retryStrategy: (times) => Math.min(50 * 2 ** times, 2_000),
+    ...options.redisOptions,
+  }
+  const opened: Redis[] = []
+  const connect = (extra: RedisOptions = {}): ScriptClient => {
+    const client = new Redis(options.url, { ...base, ...extra })
+    client.on('error', () => {}) // surfaced through failed commands; ioredis logs them otherwise
+    opened.push(client)
+    return withScripts(client)
+  }
+  const redis = connect()
+  try {
+    await assertNoEviction(redis)
+  } catch (error) {
+    redis.disconnect()
+    throw error
+  }
+  const active = new Set<Runners>()
+  const bus: Bus = {
+    keys,
+    namespace,
+    source: options.source ?? `eventspine@${hostname()}`,
+    contracts: options.contracts ?? permissiveContracts,
+    redis,
+    warn,
+    connect,
+    publish: (events) => publishEvents(bus, Array.isArray(events) ? events : [events as NewEvent]),
+    run(consumers, runOptions = {}) {
+      const runners = consumers.map((consumer) => startRunner(bus, consumer, runOptions))
+      const handle: Runners = {
+        runners,
+        async stop() {
+          await Promise.all(runners.map((r) => r.stop()))
+          active.delete(handle)
+        },
+      }
+      active.add(handle)
+      return handle
+    },
+    async close() {
+      await Promise.all([...active].map((r) => r.stop()))
+      await Promise.all(opened.map((c) => c.quit().catch(() => c.disconnect())))
+    },
+  }
+  return bus
+}
+
+/** Stream data must never be evicted: refuse any policy but noeviction. */
+async function assertNoEviction(redis: Redis): Promise<void> {
+  const info = await redis.info('memory')
+  const policy = /maxmemory_policy:(\S+)/.exec(info)?.[1]
+  if (policy !== undefined && policy !== 'noeviction') {
+    throw new EventspineError('E_REDIS_EVICTION', `Redis evicts keys under memory pressure (maxmemory-policy ${policy}), which can silently drop stream entries`, {
+      hint: 'Run `redis-cli CONFIG SET maxmemory-policy noeviction` (and set it in redis.conf), or use another Redis.',
+    })
+  }
+}
+
+export function isOutOfMemory(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('OOM')
+}

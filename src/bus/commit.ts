@@ -1,0 +1,97 @@
+import { EventspineError, errorMessage } from '../errors.js'
+import type { Bus } from './bus.js'
+import type { Effects } from './context.js'
+import { INDEX_TTL_SECONDS, retryWhileOutOfMemory } from './publish.js'
+import type { Held } from './reader.js'
+import type { RetryPolicy } from './retry.js'
+import { scriptError } from './scripts.js'
+
+interface Handled {
+  readonly held: Held
+  readonly effects: Effects
+}
+
+export interface CommitOutcome {
+  readonly committed: readonly Handled[]
+  readonly rejected: readonly { held: Held; error: unknown }[]
+  readonly handled: number
+  readonly duplicates: number
+}
+
+/**
+ * Applies a wave of handled events in one script call: effects, inbox, counters, XACK. If the
+ * script refuses the batch (a state key of the wrong type), nothing was written; each event is
+ * then committed alone so only the culprit fails.
+ */
+export async function commitBatch(bus: Bus, consumer: string, token: string, batch: readonly Handled[], inboxSize: number): Promise<CommitOutcome> {
+  const reply = await runCommit(bus, consumer, token, batch, inboxSize)
+  const error = scriptError(reply, consumer)
+  if (!error) return { committed: batch, rejected: [], handled: reply[0] as number, duplicates: reply[1] as number }
+  if (error.code !== 'E_STATE_KEY_TYPE' || batch.length === 1) {
+    if (batch.length === 1 && error.code === 'E_STATE_KEY_TYPE') return { committed: [], rejected: [{ held: (batch[0] as Handled).held, error }], handled: 0, duplicates: 0 }
+    throw error
+  }
+  const outcome = { committed: [] as Handled[], rejected: [] as { held: Held; error: unknown }[], handled: 0, duplicates: 0 }
+  for (const one of batch) {
+    const single = await commitBatch(bus, consumer, token, [one], inboxSize)
+    outcome.committed.push(...single.committed)
+    outcome.rejected.push(...single.rejected)
+    outcome.handled += single.handled
+    outcome.duplicates += single.duplicates
+  }
+  return outcome
+}
+
+async function runCommit(bus: Bus, consumer: string, token: string, batch: readonly Handled[], inboxSize: number): Promise<unknown[]> {
+  const { keys } = bus
+  const args: (string | number)[] = [
+    keys.inbox(consumer), keys.stats(consumer), keys.lease(consumer), keys.attempts(consumer),
+    keys.group(consumer), token, Date.now(), inboxSize, INDEX_TTL_SECONDS, batch.length,
+  ]
+  for (const { held, effects } of batch) {
+    args.push(held.streamKey, held.entryId, held.event?.id ?? '', held.failures > 0 ? `${held.streamKey} ${held.entryId}` : '', effects.emits.length, effects.writes.length)
+    for (const emit of effects.emits) for (const a of emit) args.push(a)
+    for (const write of effects.writes) for (const a of write) args.push(a)
+  }
+  return (await retryWhileOutOfMemory(bus, () => bus.redis.esCommit(...args))) as unknown[]
+}
+
+export interface FailureResult {
+  readonly attempts: number
+  readonly deadLettered: boolean
+}
+
+/**
+ * Records a failed attempt in the consumer's own counter; the last allowed one (or a permanent
+ * failure such as an invalid event) moves the entry to the dead-letter stream with its error,
+ * in the same step as its XACK.
+ */
+export async function recordFailure(bus: Bus, consumer: string, token: string, held: Held, error: unknown, permanent: boolean, policy: RetryPolicy): Promise<FailureResult> {
+  const { keys } = bus
+  const details = [
+    'error', errorMessage(error),
+    'stack', stackHead(error),
+    'stream', held.streamKey.slice(keys.prefix.length + 'stream:'.length),
+    'entryId', held.entryId,
+    'consumer', consumer,
+    'failedAt', new Date().toISOString(),
+  ]
+  const fields = [...details, ...(held.fields ?? [])]
+  const reply = (await retryWhileOutOfMemory(bus, () =>
+    bus.redis.esFail(
+      keys.attempts(consumer), keys.stats(consumer), keys.lease(consumer), keys.deadLetters(consumer),
+      keys.group(consumer), token, policy.maxAttempts, permanent ? '1' : '0', held.streamKey, held.entryId,
+      held.event ? keys.correlation(held.event.correlationId) : '', INDEX_TTL_SECONDS, fields.length / 2, ...fields,
+    ),
+  )) as unknown[]
+  const refused = scriptError(reply, consumer)
+  if (refused) throw refused
+  return { attempts: reply[0] as number, deadLettered: reply[1] === 1 }
+}
+
+function stackHead(error: unknown): string {
+  if (!(error instanceof Error) || !error.stack) return ''
+  return error.stack.split('\n').slice(0, 6).join('\n')
+}
+
+export { EventspineError }

@@ -1,0 +1,8 @@
+export { createBus, type Bus, type BusOptions, type Runners } from './bus.js'
+export { defineConsumer } from './types.js'
+export type { ConsumerContext, ConsumerDefinition, Emit, NewEvent, StateAccess } from './types.js'
+export type { PublishedEvent } from './publish.js'
+export type { Runner, RunnerOptions } from './runner.js'
+export { permissiveContracts, type ContractChecker } from './contracts.js'
+export { keysFor, type Keys } from './keys.js'
+export { DEFAULT_RETRY, backoffDelay, decideFailure, type RetryPolicy } from './retry.js'

@@ -1,0 +1,79 @@
+import { encodeEvent, type EventEnvelope } from '../events/envelope.js'
+import { newCorrelationId, newEventId, type CorrelationId, type EventId } from '../events/ids.js'
+import { type Bus, isOutOfMemory } from './bus.js'
+import type { NewEvent } from './types.js'
+
+export interface PublishedEvent {
+  readonly id: EventId
+  readonly type: string
+  readonly key: string
+  readonly correlationId: CorrelationId
+  /** Stream entry id, or null when this id had already been published (nothing appended). */
+  readonly entryId: string | null
+}
+
+/** How long a published id is remembered for the idempotent re-send check. */
+export const PUBLISH_DEDUP_MS = 24 * 60 * 60 * 1000
+/** How long a correlation index lives after its last event. */
+export const INDEX_TTL_SECONDS = 7 * 24 * 60 * 60
+const CHUNK = 500
+
+/**
+ * Validates, encodes and appends events, pipelined in chunks. Idempotent by event id: a re-sent
+ * or retried publish appends nothing the second time. When Redis is out of memory it waits and
+ * retries with a warning instead of dropping anything.
+ */
+export async function publishEvents(bus: Bus, events: readonly NewEvent[]): Promise<PublishedEvent[]> {
+  const out: PublishedEvent[] = []
+  const now = new Date().toISOString()
+  const types = new Set<string>()
+  for (let start = 0; start < events.length; start += CHUNK) {
+    const chunk = events.slice(start, start + CHUNK)
+    const args: (string | number)[] = [PUBLISH_DEDUP_MS, INDEX_TTL_SECONDS, chunk.length]
+    const envelopes: EventEnvelope[] = []
+    for (const event of chunk) {
+      const version = event.version ?? bus.contracts.latestVersion(event.type) ?? 1
+      bus.contracts.validate(event.type, version, event.payload, 'publish')
+      const envelope: EventEnvelope = {
+        id: event.id ?? newEventId(),
+        type: event.type,
+        version,
+        source: event.source ?? bus.source,
+        occurredAt: event.occurredAt ?? now,
+        correlationId: event.correlationId ?? newCorrelationId(),
+        causationId: event.causationId ?? '',
+        key: event.key,
+        payload: event.payload,
+      }
+      const fields = encodeEvent(envelope)
+      envelopes.push(envelope)
+      types.add(event.type)
+      args.push(bus.keys.published(envelope.id), bus.keys.stream(envelope.type), bus.keys.correlation(envelope.correlationId), envelope.type, fields.length / 2, ...fields)
+    }
+    const ids = (await retryWhileOutOfMemory(bus, () => bus.redis.esPublish(...args))) as string[]
+    envelopes.forEach((e, i) => {
+      out.push({ id: e.id, type: e.type, key: e.key, correlationId: e.correlationId, entryId: ids[i] || null })
+    })
+  }
+  if (types.size > 0) await bus.redis.sadd(bus.keys.streams, ...types)
+  return out
+}
+
+/** Redis at maxmemory refuses writes: slow down and say so, never drop. */
+export async function retryWhileOutOfMemory<T>(bus: Bus, attempt: () => Promise<T>): Promise<T> {
+  let delay = 100
+  let warned = false
+  for (;;) {
+    try {
+      return await attempt()
+    } catch (error) {
+      if (!isOutOfMemory(error)) throw error
+      if (!warned) {
+        bus.warn('Redis is out of memory (maxmemory reached): publishing is paused until consumers catch up or memory is freed; nothing is dropped.')
+        warned = true
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay))
+      delay = Math.min(delay * 2, 2_000)
+    }
+  }
+}

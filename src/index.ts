@@ -1,0 +1,5 @@
+/** eventspine: the runtime the `pipeline` CLI drives, as a library for your own consumers. */
+export * from './bus/index.js'
+export { EventspineError, hasCode } from './errors.js'
+export type { EventEnvelope } from './events/envelope.js'
+export type { CorrelationId, EventId } from './events/ids.js'

@@ -1,0 +1,188 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { describe, expect, it } from 'vitest'
+import { createBus, defineConsumer, type ConsumerDefinition } from '../../src/bus/index.js'
+import { startTestRedis } from '../support/redis-server.js'
+import { testBus, waitFor } from '../support/bus.js'
+
+const fast = { blockMs: 100, visibilityTimeoutMs: 600, retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 40 } }
+
+/** A consumer that sums numbers per key and records the order it applied them in. */
+function summer(name = 'sum', hooks: { fail?: (n: number, attempt: number) => boolean } = {}): ConsumerDefinition {
+  return defineConsumer({
+    name,
+    subscribes: ['num.added'],
+    handle(event, ctx) {
+      const { n } = event.payload as { n: number }
+      if (hooks.fail?.(n, ctx.attempt)) throw new Error(`transient failure on ${n}`)
+      ctx.state.hincrby('sum', event.key, n)
+      ctx.emit({ type: 'num.applied', payload: { n } })
+    },
+  })
+}
+
+async function appliedOrder(bus: Awaited<ReturnType<typeof testBus>>): Promise<Record<string, number[]>> {
+  const entries = (await bus.redis.xrange(bus.keys.stream('num.applied'), '-', '+')) as [string, string[]][]
+  const out: Record<string, number[]> = {}
+  for (const [, f] of entries) {
+    const key = f[f.indexOf('key') + 1] as string
+    ;(out[key] ??= []).push((JSON.parse(f[f.indexOf('payload') + 1] as string) as { n: number }).n)
+  }
+  return out
+}
+
+describe('crash, retry and order', () => {
+  it('a consumer killed between handling and commit has its entries reclaimed and applied once', async () => {
+    const bus = await testBus()
+    let crashed = false
+    const first = bus.run([summer()], {
+      ...fast,
+      beforeCommit: (runner) => {
+        if (!crashed) {
+          crashed = true
+          runner.kill()
+        }
+      },
+    })
+    await bus.publish([1, 2, 3].map((n) => ({ type: 'num.added', key: 'k', payload: { n } })))
+    await waitFor(() => crashed, { what: 'crash' })
+    await first.runners[0]?.done
+    // Nothing was committed by the dead instance; its entries sit in its pending list.
+    expect(await bus.redis.hget(bus.keys.state('sum', 'sum'), 'k')).toBeNull()
+    const second = bus.run([summer()], fast)
+    await waitFor(async () => (await bus.redis.hget(bus.keys.state('sum', 'sum'), 'k')) === '6', { what: 'sum 6' })
+    await second.stop()
+    expect(await appliedOrder(bus)).toEqual({ k: [1, 2, 3] })
+    expect(await bus.redis.hget(bus.keys.stats('sum'), 'handled')).toBe('3')
+  })
+
+  it('per-key order holds under retries while other keys proceed', async () => {
+    const bus = await testBus()
+    const failures = new Map<number, number>()
+    const runners = bus.run(
+      [
+        // every multiple of 3 fails twice, then succeeds
+        summer('sum', {
+          fail: (n) => {
+            if (n % 3 !== 0 || (failures.get(n) ?? 0) >= 2) return false
+            failures.set(n, (failures.get(n) ?? 0) + 1)
+            return true
+          },
+        }),
+      ],
+      fast,
+    )
+    const events = []
+    for (let n = 1; n <= 30; n++) events.push({ type: 'num.added', key: `k${n % 3}`, payload: { n } })
+    await bus.publish(events)
+    await waitFor(async () => (await bus.redis.xlen(bus.keys.stream('num.applied'))) === 30, { what: '30 applied' })
+    await runners.stop()
+    const order = await appliedOrder(bus)
+    for (const key of ['k0', 'k1', 'k2']) {
+      const expected = events.filter((e) => e.key === key).map((e) => e.payload.n)
+      expect(order[key]).toEqual(expected)
+    }
+    expect(await bus.redis.hget(bus.keys.stats('sum'), 'retries')).toBe('20')
+  })
+
+  it("counts attempts itself: Redis's delivery count (raised by XCLAIM) does not dead-letter early", async () => {
+    const bus = await testBus()
+    let calls = 0
+    const flaky = summer('sum', { fail: (_n, attempt) => (calls++, attempt < 3) })
+    await bus.publish({ type: 'num.added', key: 'k', payload: { n: 7 } })
+    // Inflate the delivery count as other tools do (read then XCLAIM many times).
+    await bus.redis.xgroup('CREATE', bus.keys.stream('num.added'), 'sum', '0', 'MKSTREAM')
+    const [[, [[id]]]] = (await bus.redis.xreadgroup('GROUP', 'sum', 'other', 'STREAMS', bus.keys.stream('num.added'), '>')) as [string, [string, string[]][]][]
+    for (let i = 0; i < 5; i++) await bus.redis.xclaim(bus.keys.stream('num.added'), 'sum', 'other', 0, id as string)
+    const runners = bus.run([flaky], fast)
+    await waitFor(async () => (await bus.redis.hget(bus.keys.state('sum', 'sum'), 'k')) === '7', { what: 'applied' })
+    await runners.stop()
+    expect(calls).toBe(3)
+    expect(await bus.redis.xlen(bus.keys.deadLetters('sum'))).toBe(0)
+  })
+
+  it('an entry trimmed while pending is dead-lettered, not silently lost', async () => {
+    const bus = await testBus()
+    const stream = bus.keys.stream('num.added')
+    await bus.publish([1, 2].map((n) => ({ type: 'num.added', key: 'k', payload: { n } })))
+    await bus.redis.xgroup('CREATE', stream, 'sum', '0')
+    await bus.redis.xreadgroup('GROUP', 'sum', 'dead-instance', 'STREAMS', stream, '>')
+    await bus.redis.xtrim(stream, 'MAXLEN', 0) // what a careless MAXLEN does
+    const runners = bus.run([summer()], fast)
+    await waitFor(async () => (await bus.redis.xlen(bus.keys.deadLetters('sum'))) === 2, { what: '2 dead letters' })
+    await runners.stop()
+    const dead = (await bus.redis.xrange(bus.keys.deadLetters('sum'), '-', '+')) as [string, string[]][]
+    expect(dead[0]?.[1].join(' ')).toContain('deleted (trimmed)')
+  })
+})
+
+describe('Redis going away', () => {
+  it('Redis restarted mid-run (AOF on) loses no acknowledged work', async () => {
+    const server = await startTestRedis({ appendfsync: 'always' })
+    try {
+      const bus = await createBus({ url: server.url, namespace: 'restart', warn: () => {} })
+      const runners = bus.run([summer()], { ...fast, watchdogGraceMs: 500 })
+      await bus.publish(Array.from({ length: 50 }, (_, i) => ({ type: 'num.added', key: `k${i % 5}`, payload: { n: 1 } })))
+      await waitFor(async () => Number(await bus.redis.hget(bus.keys.stats('sum'), 'handled')) >= 10, { what: 'some handled' })
+      await server.restart({ signal: 'SIGKILL' })
+      await bus.publish(Array.from({ length: 50 }, (_, i) => ({ type: 'num.added', key: `k${i % 5}`, payload: { n: 1 } })))
+      await waitFor(
+        async () => {
+          const sums = await bus.redis.hvals(bus.keys.state('sum', 'sum'))
+          return sums.reduce((a, b) => a + Number(b), 0) === 100
+        },
+        { what: 'all 100 applied', timeoutMs: 30_000 },
+      )
+      await sleep(300)
+      const sums = await bus.redis.hvals(bus.keys.state('sum', 'sum'))
+      expect(sums.reduce((a, b) => a + Number(b), 0)).toBe(100)
+      expect(await bus.redis.xlen(bus.keys.stream('num.applied'))).toBe(100)
+      await runners.stop()
+      await bus.close()
+    } finally {
+      await server.stop()
+    }
+  })
+
+  it('Redis restarted without its data: the group is recreated from the last position, with a warning', async () => {
+    const server = await startTestRedis()
+    const warnings: string[] = []
+    try {
+      const bus = await createBus({ url: server.url, namespace: 'wiped', warn: (m) => void warnings.push(m) })
+      const runners = bus.run([summer()], { ...fast, watchdogGraceMs: 500 })
+      await bus.publish({ type: 'num.added', key: 'k', payload: { n: 1 } })
+      await waitFor(async () => (await bus.redis.hget(bus.keys.stats('sum'), 'handled')) === '1')
+      await bus.redis.flushall()
+      await bus.publish({ type: 'num.added', key: 'k', payload: { n: 2 } })
+      await waitFor(async () => (await bus.redis.hget(bus.keys.state('sum', 'sum'), 'k')) === '2', { what: 'handled after wipe' })
+      expect(warnings.join('\n')).toMatch(/consumer group sum on .* was missing .* recreated from entry \d+-\d+/)
+      await runners.stop()
+      await bus.close()
+    } finally {
+      await server.stop()
+    }
+  })
+
+  it('client connections killed mid-BLOCK: the runner reconnects and carries on', async () => {
+    const bus = await testBus()
+    const runners = bus.run([summer()], { ...fast, watchdogGraceMs: 300 })
+    await bus.publish({ type: 'num.added', key: 'k', payload: { n: 1 } })
+    await waitFor(async () => (await bus.redis.hget(bus.keys.stats('sum'), 'handled')) === '1')
+    const admin = bus.connect()
+    await admin.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes')
+    await bus.publish({ type: 'num.added', key: 'k', payload: { n: 2 } })
+    await waitFor(async () => (await bus.redis.hget(bus.keys.state('sum', 'sum'), 'k')) === '3', { what: 'handled after kill' })
+    await runners.stop()
+  })
+
+  it('refuses a Redis that may evict keys, with the command that fixes it', async () => {
+    const server = await startTestRedis({ extraArgs: ['--maxmemory-policy', 'allkeys-lru'] })
+    try {
+      await expect(createBus({ url: server.url, namespace: 'evict' })).rejects.toMatchObject({
+        code: 'E_REDIS_EVICTION',
+        hint: expect.stringContaining('CONFIG SET maxmemory-policy noeviction'),
+      })
+    } finally {
+      await server.stop()
+    }
+  })
+})

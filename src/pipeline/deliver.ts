@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto'
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { isoDay } from './rules/dates.js'
+import { EVENT, type DeliveredPayload, type ResolvedPayload, type ScoredPayload } from './types.js'
+
+/** What deliver keeps per file (state `join:<correlationId>`) until both halves have arrived. */
+export interface JoinState {
+  readonly resolved?: ResolvedPayload
+  readonly scored?: ScoredPayload
+}
+
+export type JoinStep =
+  | { readonly ready: false; readonly state: JoinState }
+  | { readonly ready: true; readonly resolved: ResolvedPayload; readonly scored: ScoredPayload }
+
+/**
+ * One arrival at the join, as a pure function. Whichever half comes first is stored; the second
+ * completes it. A half that arrives again replaces the stored one (same event, same content).
+ */
+export function joinStep(stored: JoinState | null, type: string, payload: unknown): JoinStep {
+  const state: JoinState =
+    type === EVENT.resolved
+      ? { ...stored, resolved: payload as ResolvedPayload }
+      : type === EVENT.scored
+        ? { ...stored, scored: payload as ScoredPayload }
+        : (() => {
+            throw new Error(`deliver cannot join event type ${type}`)
+          })()
+  if (state.resolved !== undefined && state.scored !== undefined) return { ready: true, resolved: state.resolved, scored: state.scored }
+  return { ready: false, state }
+}
+
+export interface DeliveryOutput {
+  /** `<YYYY-MM-DD>/<kind>/<correlationId>.json`, the day being the file's received day (UTC). */
+  readonly relativePath: string
+  readonly content: string
+  readonly recordCount: number
+}
+
+/**
+ * The output document. Deterministic: built only from the two events (no wall clock, stable key
+ * order), so a retried delivery writes byte-identical content to the same path.
+ */
+export function buildOutput(correlationId: string, resolved: ResolvedPayload, scored: ScoredPayload): DeliveryOutput {
+  if (!/^[A-Za-z0-9._-]+$/.test(correlationId)) throw new Error(`correlation id "${correlationId}" cannot name a file`)
+  const relativePath = `${isoDay(new Date(resolved.receivedAt))}/${resolved.kind}/${correlationId}.json`
+  const doc = {
+    correlationId,
+    fileName: resolved.fileName,
+    contentHash: resolved.contentHash,
+    kind: resolved.kind,
+    provider: resolved.provider,
+    receivedAt: resolved.receivedAt,
+    quality: { score: scored.score, components: scored.components, flags: scored.flags },
+    warnings: resolved.warnings,
+    unresolved: resolved.unresolved,
+    records: resolved.records.map((r) => ({ row: r.row, ...r.fields, reference: r.reference, identifiers: r.identifiers })),
+  }
+  return { relativePath, content: `${JSON.stringify(doc, null, 2)}\n`, recordCount: resolved.records.length }
+}
+
+export function deliveredPayload(resolved: ResolvedPayload, scored: ScoredPayload, output: DeliveryOutput): DeliveredPayload {
+  return { fileName: resolved.fileName, kind: resolved.kind, outputPath: output.relativePath, recordCount: output.recordCount, score: scored.score }
+}
+
+/**
+ * Writes `content` to `outDir/relativePath` atomically: a temp file in the same directory (same
+ * file system), then rename, so readers see the old file or the new one, never half of one.
+ * Returns the absolute path.
+ */
+export async function writeAtomic(outDir: string, relativePath: string, content: string): Promise<string> {
+  const target = join(outDir, ...relativePath.split('/'))
+  await mkdir(dirname(target), { recursive: true })
+  const temp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  try {
+    await writeFile(temp, content, { flush: true })
+    await rename(temp, target)
+  } catch (error) {
+    await rm(temp, { force: true })
+    throw error
+  }
+  return target
+}

@@ -1,0 +1,75 @@
+import { decodeFile } from './decode.js'
+import { detectKind, FIELD_SPECS, isFileKind } from './fields.js'
+import { MAX_FILE_BYTES, parseTable } from './parse.js'
+import { canonicalName, detectProfile, findProfile, type MappingProfile } from './profiles.js'
+import { contentHash } from './intake.js'
+import type { FileKind, IngestedPayload, Issue, ReceivedPayload } from './types.js'
+
+export type IngestResult =
+  | { readonly ok: true; readonly payload: IngestedPayload }
+  | { readonly ok: false; readonly contentHash: string; readonly reasons: readonly Issue[] }
+
+const ALL_CANONICAL: ReadonlySet<string> = new Set(Object.values(FIELD_SPECS).flatMap((specs) => specs.map((s) => s.name)))
+
+/** Canonical fields a header maps to under a profile (for kind detection). */
+export function canonicalColumns(header: readonly string[], profile: MappingProfile): string[] {
+  return header.map((h) => canonicalName(h, profile, ALL_CANONICAL)).filter((n): n is string => n !== null)
+}
+
+/**
+ * Ingest as a pure function: bytes -> decoded text -> table -> provider and kind. Every way a
+ * file can be unreadable is a specific issue; dedup is the consumer's job (it needs state).
+ */
+export function ingestFile(received: ReceivedPayload, profiles: readonly MappingProfile[]): IngestResult {
+  const bytes = Buffer.from(received.contentBase64, 'base64')
+  const hash = contentHash(bytes)
+  const reject = (issue: Issue): IngestResult => ({ ok: false, contentHash: hash, reasons: [issue] })
+  if (bytes.byteLength > MAX_FILE_BYTES) {
+    return reject({ rule: 'file-too-large', message: `file is ${bytes.byteLength} bytes, over the ${MAX_FILE_BYTES}-byte limit (MAX_FILE_BYTES)` })
+  }
+  if (bytes.byteLength === 0) return reject({ rule: 'empty-file', message: 'file is empty (0 bytes)' })
+  const decoded = decodeFile(bytes)
+  if (!decoded.ok) return reject({ rule: decoded.rule, message: decoded.message })
+  const parsed = parseTable(received.fileName, decoded.text)
+  if (!parsed.ok) return reject(parsed.issue)
+  const table = parsed.table
+
+  let profile: MappingProfile
+  if (table.declaredProvider !== undefined) {
+    const named = findProfile(table.declaredProvider, profiles)
+    if (named === null) {
+      return reject({ rule: 'unknown-provider', value: table.declaredProvider, message: `file names provider "${table.declaredProvider}", which has no mapping profile` })
+    }
+    profile = named
+  } else profile = detectProfile(table.header, profiles)
+
+  let kind: FileKind | null
+  if (table.declaredKind !== undefined) {
+    if (!isFileKind(table.declaredKind)) {
+      return reject({ rule: 'unknown-kind', value: table.declaredKind, message: `file declares kind "${table.declaredKind}"; expected nav, holdings or reference` })
+    }
+    kind = table.declaredKind
+  } else kind = detectKind(canonicalColumns(table.header, profile))
+  if (kind === null) {
+    return reject({
+      rule: 'unknown-kind',
+      value: table.header.join(','),
+      message: `cannot tell whether this is a NAV, holdings or reference file from its columns (${table.header.join(', ')}) under provider "${profile.provider}"`,
+    })
+  }
+  return {
+    ok: true,
+    payload: {
+      fileName: received.fileName,
+      contentHash: hash,
+      kind,
+      provider: profile.provider,
+      receivedAt: received.receivedAt,
+      format: table.format,
+      encoding: decoded.encoding,
+      header: table.header,
+      rows: table.rows,
+      rowCount: table.rows.length,
+    },
+  }
+}

@@ -1,0 +1,35 @@
+import { defineConsumer, type ConsumerDefinition } from '../../bus/types.js'
+import { ingestFile } from '../ingest.js'
+import { contentHash } from '../intake.js'
+import type { MappingProfile } from '../profiles.js'
+import { EVENT, type DuplicatePayload, type ReceivedPayload, type RejectedPayload } from '../types.js'
+import { seenKey, STAGE } from './names.js'
+
+/** ingest: received -> ingested | duplicate | rejected(stage ingest). Dedup by content hash. */
+export function ingestConsumer(profiles: () => readonly MappingProfile[]): ConsumerDefinition {
+  return defineConsumer({
+    name: STAGE.ingest,
+    subscribes: [EVENT.received],
+    emits: [EVENT.ingested, EVENT.duplicate, EVENT.rejected],
+    description: 'Decodes and parses a received file, tells its kind and provider, and drops copies of files already seen.',
+    async handle(event, ctx) {
+      const received = event.payload as ReceivedPayload
+      const hash = contentHash(Buffer.from(received.contentBase64, 'base64'))
+      const key = event.correlationId
+      const first = await ctx.state.get(seenKey(hash))
+      if (first !== null && first !== event.correlationId) {
+        const payload: DuplicatePayload = { fileName: received.fileName, contentHash: hash, firstCorrelationId: first }
+        ctx.emit({ type: EVENT.duplicate, key, payload })
+        return
+      }
+      ctx.state.set(seenKey(hash), event.correlationId)
+      const result = ingestFile(received, profiles())
+      if (result.ok) {
+        ctx.emit({ type: EVENT.ingested, key, payload: result.payload })
+      } else {
+        const payload: RejectedPayload = { fileName: received.fileName, contentHash: hash, stage: 'ingest', reasons: result.reasons }
+        ctx.emit({ type: EVENT.rejected, key, payload })
+      }
+    },
+  })
+}

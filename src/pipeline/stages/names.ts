@@ -1,0 +1,27 @@
+/** Consumer names of the fund pipeline: each names a consumer group, its state and its dead letters. */
+export const STAGE = {
+  ingest: 'ingest',
+  map: 'map',
+  validate: 'validate',
+  enrich: 'enrich',
+  resolve: 'resolve',
+  score: 'score',
+  deliver: 'deliver',
+  navLatest: 'nav-latest',
+  fileJourney: 'file-journey',
+} as const
+
+export type StageName = (typeof STAGE)[keyof typeof STAGE]
+
+/** State name under which ingest remembers a content hash (value: the first file's correlation id). */
+export function seenKey(contentHash: string): string {
+  return `seen:${contentHash}`
+}
+
+/** State name under which deliver keeps the first half of a file's join. */
+export function joinKey(correlationId: string): string {
+  return `join:${correlationId}`
+}
+
+/** Hash in the score consumer's state: field = ISIN, value = JSON LastNav. */
+export const LAST_NAV_HASH = 'last-nav'

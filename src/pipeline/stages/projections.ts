@@ -1,0 +1,40 @@
+import { defineConsumer, type ConsumerDefinition } from '../../bus/types.js'
+import { applyJourney, journeyKey, NAV_LATEST_HASH, navCandidates, newerNav, type FileJourney, type LatestNav } from '../projections.js'
+import { EVENT, type ValidatedPayload } from '../types.js'
+import { STAGE } from './names.js'
+
+/** nav-latest: latest NAV per share class ISIN, from validated NAV files. Replay-safe. */
+export function navLatestConsumer(): ConsumerDefinition {
+  return defineConsumer({
+    name: STAGE.navLatest,
+    subscribes: [EVENT.validated],
+    emits: [],
+    // One file carries many ISINs, so no per-ISIN key exists: one ordering key for all files
+    // keeps each read-compare-write of the hash from racing another file's.
+    orderingKey: () => NAV_LATEST_HASH,
+    description: 'Read model: the latest NAV, currency and NAV date of each share class ISIN.',
+    async handle(event, ctx) {
+      for (const [isin, candidate] of navCandidates(event.payload as ValidatedPayload, event.correlationId)) {
+        const raw = await ctx.state.hget(NAV_LATEST_HASH, isin)
+        if (newerNav(raw === null ? null : (JSON.parse(raw) as LatestNav), candidate)) {
+          ctx.state.hset(NAV_LATEST_HASH, isin, JSON.stringify(candidate))
+        }
+      }
+    },
+  })
+}
+
+/** file-journey: each file's status and steps, from every pipeline.file.* event. */
+export function fileJourneyConsumer(): ConsumerDefinition {
+  return defineConsumer({
+    name: STAGE.fileJourney,
+    subscribes: Object.values(EVENT),
+    emits: [],
+    description: "Read model: each file's status, last event and the history of its journey, by correlation id.",
+    async handle(event, ctx) {
+      const key = journeyKey(event.correlationId)
+      const next = applyJourney(await ctx.state.getJson<FileJourney>(key), event)
+      if (next !== null) ctx.state.setJson(key, next)
+    },
+  })
+}

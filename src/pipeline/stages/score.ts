@@ -1,0 +1,32 @@
+import { defineConsumer, type ConsumerDefinition } from '../../bus/types.js'
+import { scoreFile, type LastNav, type ScoreOptions } from '../score.js'
+import { EVENT, type ValidatedPayload } from '../types.js'
+import { LAST_NAV_HASH, STAGE } from './names.js'
+
+/** score: validated -> scored; keeps the last NAV per ISIN (hash `last-nav`) to flag jumps. */
+export function scoreConsumer(options: ScoreOptions = {}): ConsumerDefinition {
+  return defineConsumer({
+    name: STAGE.score,
+    subscribes: [EVENT.validated],
+    emits: [EVENT.scored],
+    description: 'Scores a file 0-100 from completeness, validity, timeliness and NAV consistency.',
+    // Which file is "last" for an ISIN depends on files (keys) arriving in NAV-date order.
+    dependsOnCrossKeyOrder: true,
+    // Files share last-NAV entries; one ordering key serialises their read-compare-write.
+    orderingKey: () => LAST_NAV_HASH,
+    async handle(event, ctx) {
+      const file = event.payload as ValidatedPayload
+      const lastNavs = new Map<string, LastNav>()
+      if (file.kind === 'nav') {
+        const isins = new Set(file.records.map((r) => r.fields.isin).filter((i): i is string => typeof i === 'string'))
+        for (const isin of isins) {
+          const raw = await ctx.state.hget(LAST_NAV_HASH, isin)
+          if (raw !== null) lastNavs.set(isin, JSON.parse(raw) as LastNav)
+        }
+      }
+      const result = scoreFile(file, lastNavs, options)
+      for (const [isin, last] of result.updates) ctx.state.hset(LAST_NAV_HASH, isin, JSON.stringify(last))
+      ctx.emit({ type: EVENT.scored, key: event.correlationId, payload: result.payload })
+    },
+  })
+}

@@ -94,9 +94,12 @@ export async function closeQuietly(client: Redis): Promise<void> {
     client.disconnect()
     return
   }
+  const ended = new Promise<void>((resolve) => client.once('end', () => resolve()))
   try {
     await client.quit()
   } catch {
     client.disconnect()
   }
+  // QUIT's reply comes before the socket closes; wait so callers see status 'end'.
+  await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 1_000).unref())])
 }

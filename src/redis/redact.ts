@@ -4,8 +4,9 @@
  * the password); `?password=` query items, `AUTH ...`/`requirepass ...` arguments and the
  * `args` of an ioredis AUTH/HELLO command are masked.
  */
-const URL_CREDENTIALS = /\b(rediss?|redis-sentinel):\/\/([^:@/\s]*):([^@/\s]*)@/gi
-const URL_BARE_USERINFO = /\b(rediss?|redis-sentinel):\/\/([^:@/\s]+)@/gi
+// Any scheme: a mistyped `http://user:pass@...` given as a Redis URL must not leak either.
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*):\/\/([^:@/\s]*):([^@/\s]*)@/gi
+const URL_BARE_USERINFO = /\b([a-z][a-z0-9+.-]*):\/\/([^:@/\s]+)@/gi
 const QUERY_PASSWORD = /([?&](?:password|pass|pwd)=)[^&\s"']*/gi
 // `AUTH pass`, `AUTH user pass`, `auth: [...]`; case-sensitive so "Authentication" survives.
 const AUTH_ARGS = /\b(AUTH|auth)(\s*[,:\s]\s*)(\[?)([^\]\n]*)/g

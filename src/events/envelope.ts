@@ -38,7 +38,22 @@ export type EnvelopeField = (typeof FIELDS)[number]
 
 /** Flat stream-entry fields: `[name, value, name, value, ...]`, payload as JSON. */
 export function encodeEvent(event: EventEnvelope): string[] {
-  const payload = JSON.stringify(event.payload)
+  // A version readers would refuse must not reach the stream: every reader would dead-letter it.
+  if (!Number.isInteger(event.version) || event.version < 1) {
+    throw new EventspineError('E_ENVELOPE', `event ${event.id} (${event.type}) has version ${event.version}, not a positive integer`, {
+      details: { field: 'version' },
+    })
+  }
+  let payload: string | undefined
+  try {
+    payload = JSON.stringify(event.payload)
+  } catch (error) {
+    // BigInt and cycles throw a bare TypeError; name the event instead.
+    throw new EventspineError('E_ENVELOPE', `event ${event.id} (${event.type}) has a payload that cannot be JSON-encoded: ${error instanceof Error ? error.message : String(error)}`, {
+      details: { field: 'payload' },
+      cause: error,
+    })
+  }
   if (payload === undefined) {
     throw new EventspineError('E_ENVELOPE', `event ${event.id} (${event.type}) has no payload`, {
       hint: 'Pass a JSON-serialisable payload (an object, array, string, number, boolean or null).',
@@ -64,13 +79,23 @@ export function encodeEvent(event: EventEnvelope): string[] {
     'payload',
     payload,
   ]
-  let size = 0
-  for (const f of fields) size += f.length
+  // The cap is in UTF-8 bytes (what Redis stores), not UTF-16 units: a unit is at most 3 bytes,
+  // so the exact count is only needed near the cap.
+  let units = 0
+  for (const f of fields) units += f.length
+  let size = units
+  if (units * 3 > MAX_EVENT_BYTES) {
+    size = 0
+    for (const f of fields) size += Buffer.byteLength(f, 'utf8')
+  }
   if (size > MAX_EVENT_BYTES) {
     throw new EventspineError(
       'E_EVENT_TOO_LARGE',
-      `event ${event.id} (${event.type}, key ${event.key}) is ${size} characters, over the ${MAX_EVENT_BYTES}-byte event cap`,
-      { hint: 'Split the file into smaller files, or carry a reference to the data instead of the data.' },
+      `event ${event.id} (${event.type}, key ${event.key}) is ${size} bytes, over the ${MAX_EVENT_BYTES}-byte event cap`,
+      {
+        hint: 'Split the file into smaller files, or carry a reference to the data instead of the data.',
+        details: { size, limit: MAX_EVENT_BYTES },
+      },
     )
   }
   return fields
@@ -83,7 +108,7 @@ export function encodeEvent(event: EventEnvelope): string[] {
 export function decodeEvent(fields: readonly string[], where = 'stream entry'): EventEnvelope {
   const values: Partial<Record<EnvelopeField, string>> = {}
   for (let i = 0; i + 1 < fields.length; i += 2) {
-    values[fields[i] as EnvelopeField] = fields[i + 1]
+    values[fields[i] as EnvelopeField] = fields[i + 1] as string
   }
   for (const name of FIELDS) {
     if (values[name] === undefined) {

@@ -99,6 +99,17 @@ describe('loading contracts', () => {
       expect(thrown(() => loadContracts(dir)).message).toMatch(/draft-04.*not supported/)
     })
 
+    it('accepts either spelling of a supported draft, and ignores non-JSON files', () => {
+      dir = mkdtempSync(join(tmpdir(), 'contracts-'))
+      write('README.md', {})
+      write('a.b/notes.txt', {})
+      write('a.b/v1.schema.json', { $schema: 'http://json-schema.org/draft/2020-12/schema', title: 'a.b', description: 'x', 'x-owner': { team: 'data' } })
+      write('a.b/v2.schema.json', { $schema: 'https://json-schema.org/draft-07/schema', title: 'a.b', description: 'y', type: 'string' })
+      const registry = loadContracts(dir)
+      expect(registry.versions('a.b')).toEqual([1, 2])
+      expect(thrown(() => registry.validate('a.b', 2, 1)).details?.errors).toEqual([{ path: '', reason: 'must be string' }])
+    })
+
     it('merges extra folders, and refuses a type@version defined twice', () => {
       dir = mkdtempSync(join(tmpdir(), 'contracts-'))
       const merged = loadContracts(CHAIN).withFolders(fixtures('extra'))

@@ -111,7 +111,10 @@ class Registry implements ContractRegistry {
 
   versions(type: string): number[] {
     const out: number[] = []
-    this.byType.get(type)?.forEach((entry, version) => entry !== undefined && out.push(version))
+    const byVersion = this.byType.get(type) ?? []
+    for (let version = 1; version < byVersion.length; version++) {
+      if (byVersion[version] !== undefined) out.push(version)
+    }
     return out
   }
 

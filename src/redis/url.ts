@@ -69,6 +69,8 @@ export function clientOptions(
     // Long-lived clients wait out a Redis restart; one-shot CLI clients fail after one retry.
     maxRetriesPerRequest: options.longLived ? null : 1,
     retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 10), 2_000),
+    // ioredis arms this timer even for a socket that already failed, keeping the CLI alive 2 s.
+    disconnectTimeout: 200,
     ...(options.connectionName === undefined ? {} : { connectionName: options.connectionName }),
   }
 }

@@ -28,6 +28,8 @@ export interface CompiledContract {
 }
 
 const VERSION_FILE = /^v([1-9][0-9]{0,5})\.schema\.json$/
+// Near misses (`v1.json`, `v01.schema.json`, `mapped.schema.json`) are refused, not skipped.
+const LOOKS_LIKE_SCHEMA = /(^v[0-9].*\.json$)|(\.schema\.json$)/
 // Types name Redis streams, so keep them to characters that are safe in a key.
 const TYPE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
 const DRAFT_07 = /^https?:\/\/json-schema\.org\/draft-07\/schema#?$/
@@ -105,8 +107,8 @@ function listSchemaFiles(dir: string): { type: string; version: number; file: st
     const path = join(dir, entry.name)
     if (entry.name.startsWith('.')) continue
     if (!isDirectory(entry, path)) {
-      // Top-level READMEs and exports are fine; a schema here would be silently unused.
-      if (entry.name.endsWith('.json')) throw fileError(path, 'is not inside a <type>/ folder')
+      // READMEs and exports may sit here; a schema here would be silently unused.
+      if (entry.name.endsWith('.schema.json')) throw fileError(path, 'is not inside a <type>/ folder')
       continue
     }
     if (!TYPE_NAME.test(entry.name)) {
@@ -118,7 +120,7 @@ function listSchemaFiles(dir: string): { type: string; version: number; file: st
       const match = VERSION_FILE.exec(name)
       if (match?.[1] !== undefined) {
         found.push({ type: entry.name, version: Number(match[1]), file: join(path, name) })
-      } else if (name.endsWith('.json')) {
+      } else if (LOOKS_LIKE_SCHEMA.test(name)) {
         throw fileError(join(path, name), 'is not named v<N>.schema.json (N = 1, 2, ...)')
       }
     }
@@ -127,7 +129,9 @@ function listSchemaFiles(dir: string): { type: string; version: number; file: st
 }
 
 function isDirectory(entry: { isDirectory(): boolean; isSymbolicLink(): boolean }, path: string): boolean {
-  return entry.isDirectory() || (entry.isSymbolicLink() && statSync(path).isDirectory())
+  if (entry.isDirectory()) return true
+  // A dangling link is not a folder.
+  return entry.isSymbolicLink() && (statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false)
 }
 
 function compileFile(engines: Engines, type: string, version: number, file: string): CompiledContract {

@@ -102,7 +102,9 @@ describe('loading contracts', () => {
     it('accepts either spelling of a supported draft, and ignores non-JSON files', () => {
       dir = mkdtempSync(join(tmpdir(), 'contracts-'))
       write('README.md', {})
+      write('catalog.asyncapi.json', {})
       write('a.b/notes.txt', {})
+      write('a.b/examples.json', {})
       write('a.b/v1.schema.json', { $schema: 'http://json-schema.org/draft/2020-12/schema', title: 'a.b', description: 'x', 'x-owner': { team: 'data' } })
       write('a.b/v2.schema.json', { $schema: 'https://json-schema.org/draft-07/schema', title: 'a.b', description: 'y', type: 'string' })
       const registry = loadContracts(dir)

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process'
+import { execFile, spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -34,6 +34,18 @@ async function configOf(url: string, name: string): Promise<string | undefined> 
   } finally {
     client.disconnect()
   }
+}
+
+/** resolveRedis in a separate process (as a second `pipeline` would), which then exits. */
+async function resolveInChild(projectDir: string, keepRunning: boolean): Promise<{ source: string; pid: number }> {
+  const script = `
+    import { resolveRedis } from ${JSON.stringify(new URL('../../src/redis/resolve.ts', import.meta.url).pathname)}
+    const r = await resolveRedis({ projectDir: process.argv[1], keepRunning: process.argv[2] === 'keep' })
+    console.log(JSON.stringify({ source: r.source, pid: r.managed?.pid }))`
+  const args = ['--import', 'tsx', '--input-type=module', '-e', script, projectDir, keepRunning ? 'keep' : 'stop']
+  return new Promise((done, fail) => {
+    execFile(process.execPath, args, { env }, (error, stdout) => (error ? fail(error) : done(JSON.parse(stdout) as { source: string; pid: number })))
+  })
 }
 
 describe('managed redis-server', () => {
@@ -81,6 +93,23 @@ describe('managed redis-server', () => {
     expect(both.map((r) => r.source).sort()).toEqual(['managed-existing', 'managed-started'])
     expect(both[0].url).toBe(both[1].url)
     await Promise.all(both.map((r) => r.release()))
+  })
+
+  it('two processes starting at once share one server', async () => {
+    const projectDir = tempProject()
+    const runs = await Promise.all([resolveInChild(projectDir, true), resolveInChild(projectDir, true), resolveInChild(projectDir, true)])
+    expect(runs.map((r) => r.source).sort()).toEqual(['managed-existing', 'managed-existing', 'managed-started'])
+    expect(new Set(runs.map((r) => r.pid)).size).toBe(1)
+    expect(isPidAlive(runs[0].pid)).toBe(true)
+  })
+
+  it('a process that started it and exits without release still stops it', async () => {
+    const projectDir = tempProject()
+    const run = await resolveInChild(projectDir, false)
+    expect(run.source).toBe('managed-started')
+    for (let i = 0; i < 200 && isPidAlive(run.pid); i++) await new Promise((r) => setTimeout(r, 25))
+    expect(isPidAlive(run.pid)).toBe(false)
+    expect(readManagedRecord(projectDir)).toBeUndefined()
   })
 
   it('strict durability fsyncs every write, also when reusing a running server', async () => {

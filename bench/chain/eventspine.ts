@@ -1,91 +1,53 @@
 /**
- * This runtime with every guarantee on: 7 consumers chained by event type, each handled event
- * committed atomically (emit, inbox, counters, correlation index, XACK) by the bus's runner.
+ * This runtime with every guarantee on: 7 consumers chained by event type (stage i reads
+ * `bench.stage<i>`, emits `bench.stage<i+1>`), payloads validated against contracts on publish
+ * and on read, each event committed atomically by the runner (emit, inbox, correlation index,
+ * counters, XACK). The run ends when the last stream holds every event.
  *
- * The runtime (`src/bus/`) is written alongside this harness, so it is loaded dynamically and
- * typed here by the small surface the benchmark uses: when it is missing, `loadEventspine()`
- * says why and the other contenders still run.
+ * The runtime is loaded with a dynamic import inside the run, so a broken or half-written
+ * `src/` costs this contender its figure, not the whole benchmark.
  */
-import { Redis } from 'ioredis'
-import { keysFor } from '../../src/bus/keys.js'
+import { rmSync } from 'node:fs'
+import type { Redis } from 'ioredis'
+import type { ConsumerContext, EventEnvelope } from '../../src/index.js'
 import { benchEvent } from '../support/events.js'
+import { writeBenchContracts } from '../support/contracts.js'
 
 const STAGES = 7
 const BATCH = 500
 const PUBLISH_CHUNK = 1000
-const NAMESPACE = 'bench'
 /** A run that makes no progress for this long has lost events or hung: fail it, don't wait forever. */
 const STALL_MS = 30_000
 
-interface Handled {
-  readonly payload: unknown
-}
-interface Ctx {
-  emit(event: { type: string; payload: unknown }): unknown
-}
-interface Bus {
-  run(consumers: unknown[], options?: { batchSize?: number }): Runner | Promise<Runner>
-  publish(events: { type: string; key: string; payload: unknown }[]): Promise<unknown>
-  close(): Promise<void>
-}
-interface Runner {
-  stop(): Promise<void>
-}
-interface EventspineApi {
-  createBus(options: { url: string; namespace: string; source?: string; registry?: unknown }): Promise<Bus>
-  defineConsumer<D>(definition: D): D
-}
-
-/** Every bench type is accepted as is: no contracts exist for them, and none are needed to time the commit. */
-const permissiveRegistry = {
-  validate() {},
-  upcast<E>(event: E): E {
-    return event
-  },
-  latestVersion: () => 1,
-  has: () => true,
-}
-
-export async function loadEventspine(): Promise<EventspineApi> {
-  // A computed specifier keeps `tsc` from resolving a module that may not exist yet.
-  const specifier = '../../src/index.js'
-  const mod = (await import(specifier)) as Partial<EventspineApi>
-  if (typeof mod.createBus !== 'function' || typeof mod.defineConsumer !== 'function') {
-    throw new Error('src/index.ts does not export createBus and defineConsumer yet')
-  }
-  return mod as EventspineApi
-}
-
 export async function runEventspineChain(options: { url: string; events: number }): Promise<number> {
-  const api = await loadEventspine()
-  const bus = await api.createBus({ url: options.url, namespace: NAMESPACE, source: 'bench', registry: permissiveRegistry })
+  const { createBus, defineConsumer } = await import('../../src/index.js')
+  const { loadContracts } = await import('../../src/events/index.js')
+  const contractsDir = writeBenchContracts(STAGES)
+  const bus = await createBus({ url: options.url, namespace: 'bench', source: 'bench', contracts: loadContracts(contractsDir) })
   const consumers = Array.from({ length: STAGES }, (_, i) =>
-    api.defineConsumer({
+    defineConsumer({
       name: `stage${i}`,
       subscribes: [`bench.stage${i}`],
       emits: [`bench.stage${i + 1}`],
-      handle(event: Handled, ctx: Ctx) {
+      handle(event: EventEnvelope, ctx: ConsumerContext) {
         ctx.emit({ type: `bench.stage${i + 1}`, payload: event.payload })
       },
     }),
   )
-  const probe = new Redis(options.url)
-  const sink = keysFor(NAMESPACE).stream(`bench.stage${STAGES}`)
-  let runner: Runner | undefined
+  const runners = bus.run(consumers, { batchSize: BATCH })
   try {
-    runner = await bus.run(consumers, { batchSize: BATCH })
     const started = performance.now()
     for (let from = 0; from < options.events; from += PUBLISH_CHUNK) {
       const chunk = []
       for (let i = from; i < Math.min(options.events, from + PUBLISH_CHUNK); i++) chunk.push(benchEvent(i, 'bench.stage0'))
       await bus.publish(chunk)
     }
-    await waitForLength(probe, sink, options.events)
+    await waitForLength(bus.redis, bus.keys.stream(`bench.stage${STAGES}`), options.events)
     return (performance.now() - started) / 1000
   } finally {
-    await runner?.stop()
+    await runners.stop()
     await bus.close()
-    probe.disconnect()
+    rmSync(contractsDir, { recursive: true, force: true })
   }
 }
 

@@ -161,8 +161,8 @@ async function startServer(paths: ManagedPaths, options: EnsureManagedOptions): 
       '--daemonize', 'no',
       '--logfile', logFile,
     ]
-    // Detached only when it must outlive us; otherwise Ctrl-C reaches it with our process group.
-    const child = spawn(binary.path, args, { cwd: paths.dataDir, stdio: 'ignore', detached: options.keepRunning })
+    // Its own process group: Ctrl-C must not stop Redis while our consumers still drain.
+    const child = spawn(binary.path, args, { cwd: paths.dataDir, stdio: 'ignore', detached: true })
     child.on('error', () => {})
     child.unref()
     const pid = child.pid
@@ -188,10 +188,17 @@ async function startServer(paths: ManagedPaths, options: EnsureManagedOptions): 
   }
 }
 
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
+
 function started(paths: ManagedPaths, record: ManagedRecord, keepRunning: boolean): ManagedRedis {
   if (keepRunning) return { record, started: true, release: async () => {} }
+  const unhook = () => {
+    process.off('exit', onExit)
+    for (const signal of STOP_SIGNALS) process.off(signal, onSignal)
+  }
   // If we exit without release(), still stop it (SIGTERM lets it fsync the AOF).
   const onExit = () => {
+    unhook()
     try {
       process.kill(record.pid, 'SIGTERM')
     } catch {
@@ -199,7 +206,15 @@ function started(paths: ManagedPaths, record: ManagedRecord, keepRunning: boolea
     }
     removeRecordIf(paths.record, record.pid)
   }
+  // A signal nobody else handles would kill us without an 'exit' event: stop Redis, then die
+  // of the same signal. When the command has its own handler (to drain), it calls release().
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (process.listenerCount(signal) > 1) return
+    onExit()
+    process.kill(process.pid, signal)
+  }
   process.once('exit', onExit)
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal)
   let released = false
   return {
     record,
@@ -207,7 +222,7 @@ function started(paths: ManagedPaths, record: ManagedRecord, keepRunning: boolea
     async release() {
       if (released) return
       released = true
-      process.off('exit', onExit)
+      unhook()
       await terminate(record.pid)
       removeRecordIf(paths.record, record.pid)
     },

@@ -1,4 +1,4 @@
-import { execFile, spawnSync } from 'node:child_process'
+import { execFile, spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -37,15 +37,26 @@ async function configOf(url: string, name: string): Promise<string | undefined> 
 }
 
 /** resolveRedis in a separate process (as a second `pipeline` would), which then exits. */
-async function resolveInChild(projectDir: string, keepRunning: boolean): Promise<{ source: string; pid: number }> {
+function childArgs(projectDir: string, keepRunning: boolean, after = ''): string[] {
   const script = `
     import { resolveRedis } from ${JSON.stringify(new URL('../../src/redis/resolve.ts', import.meta.url).pathname)}
     const r = await resolveRedis({ projectDir: process.argv[1], keepRunning: process.argv[2] === 'keep' })
-    console.log(JSON.stringify({ source: r.source, pid: r.managed?.pid }))`
-  const args = ['--import', 'tsx', '--input-type=module', '-e', script, projectDir, keepRunning ? 'keep' : 'stop']
+    console.log(JSON.stringify({ source: r.source, pid: r.managed?.pid }))
+    ${after}`
+  return ['--import', 'tsx', '--input-type=module', '-e', script, projectDir, keepRunning ? 'keep' : 'stop']
+}
+
+async function resolveInChild(projectDir: string, keepRunning: boolean): Promise<{ source: string; pid: number }> {
   return new Promise((done, fail) => {
-    execFile(process.execPath, args, { env }, (error, stdout) => (error ? fail(error) : done(JSON.parse(stdout) as { source: string; pid: number })))
+    execFile(process.execPath, childArgs(projectDir, keepRunning), { env }, (error, stdout) =>
+      error ? fail(error) : done(JSON.parse(stdout) as { source: string; pid: number }),
+    )
   })
+}
+
+async function waitUntilDead(pid: number): Promise<boolean> {
+  for (let i = 0; i < 400 && isPidAlive(pid); i++) await new Promise((r) => setTimeout(r, 25))
+  return !isPidAlive(pid)
 }
 
 describe('managed redis-server', () => {
@@ -107,8 +118,19 @@ describe('managed redis-server', () => {
     const projectDir = tempProject()
     const run = await resolveInChild(projectDir, false)
     expect(run.source).toBe('managed-started')
-    for (let i = 0; i < 200 && isPidAlive(run.pid); i++) await new Promise((r) => setTimeout(r, 25))
-    expect(isPidAlive(run.pid)).toBe(false)
+    expect(await waitUntilDead(run.pid)).toBe(true)
+    expect(readManagedRecord(projectDir)).toBeUndefined()
+  })
+
+  it('Ctrl-C (SIGINT) on a process that started it stops it too', async () => {
+    const projectDir = tempProject()
+    const child = spawn(process.execPath, childArgs(projectDir, false, 'setInterval(() => {}, 1000)'), { env, stdio: ['ignore', 'pipe', 'inherit'] })
+    const line = await new Promise<string>((done) => child.stdout.once('data', (chunk: Buffer) => done(chunk.toString())))
+    const { pid } = JSON.parse(line) as { pid: number }
+    const exited = new Promise<NodeJS.Signals | null>((done) => child.once('exit', (_code, signal) => done(signal)))
+    child.kill('SIGINT')
+    expect(await exited).toBe('SIGINT')
+    expect(await waitUntilDead(pid)).toBe(true)
     expect(readManagedRecord(projectDir)).toBeUndefined()
   })
 

@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process'
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Redis } from 'ioredis'
 import { EventspineError } from '../errors.js'
 import { requireRedisServer } from './binary.js'
 import { RedisErrorCode } from './errors.js'
+import { answersPing, freePort, isPidAlive, isRedisServerPid, probeClient, tailOf, terminate } from './process.js'
+
+export { isPidAlive } from './process.js'
 
 /** What `.pipeline/redis.json` records about the redis-server we started for a project. */
 export interface ManagedRecord {
@@ -37,29 +38,6 @@ export function readManagedRecord(projectDir: string): ManagedRecord | undefined
     return value as ManagedRecord
   } catch {
     return undefined
-  }
-}
-
-export function isPidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
-/** One PING on loopback with a short timeout; false on any failure. */
-export async function answersPing(port: number, timeoutMs = 1_000): Promise<boolean> {
-  const probe = probeClient(port, timeoutMs)
-  try {
-    await probe.connect()
-    return (await probe.ping()) === 'PONG'
-  } catch {
-    return false
-  } finally {
-    probe.disconnect()
   }
 }
 
@@ -274,67 +252,4 @@ async function waitForPing(port: number, pid: number): Promise<boolean> {
     await sleep(50)
   }
   return false
-}
-
-/** SIGTERM (Redis shuts down cleanly), then SIGKILL after 10 s. Polls: the child is unref'd. */
-async function terminate(pid: number): Promise<void> {
-  try {
-    process.kill(pid, 'SIGTERM')
-  } catch {
-    return
-  }
-  const deadline = Date.now() + 10_000
-  while (isPidAlive(pid)) {
-    if (Date.now() > deadline) {
-      try {
-        process.kill(pid, 'SIGKILL')
-      } catch {
-        return
-      }
-    }
-    await sleep(25)
-  }
-}
-
-function isRedisServerPid(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('redis-server')
-  } catch {
-    return false
-  }
-}
-
-function tailOf(file: string): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-5).join('\n')
-  } catch {
-    return ''
-  }
-}
-
-function probeClient(port: number, timeoutMs: number): Redis {
-  const client = new Redis({
-    host: '127.0.0.1',
-    port,
-    lazyConnect: true,
-    connectTimeout: timeoutMs,
-    maxRetriesPerRequest: 0,
-    enableOfflineQueue: false,
-    retryStrategy: () => null,
-    disconnectTimeout: 200, // see clientOptions: a failed probe must not hold the process 2 s
-  })
-  client.on('error', () => {})
-  return client
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer()
-    server.unref()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => (address && typeof address === 'object' ? resolvePort(address.port) : reject(new Error('no free port'))))
-    })
-  })
 }

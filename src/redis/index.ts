@@ -1,0 +1,10 @@
+/** Where Redis comes from and how we talk to it: the public surface of `src/redis`. */
+export { resolveRedis, planRedis, type ResolveOptions, type ResolvedRedis, type RedisPlan, type RedisSource } from './resolve.js'
+export { connect, createConnectionFactory, closeQuietly, type ConnectOptions, type ConnectionFactory } from './connect.js'
+export { stopManagedRedis, readManagedRecord, findLiveManagedRedis, managedPaths, type ManagedRecord } from './managed.js'
+export { inspectRedis, parseInfo, type RedisInspection } from './inspect.js'
+export { findRedisServer, requireRedisServer, type RedisServerBinary } from './binary.js'
+export { runDoctor, type DoctorReport, type DoctorProblem, type DoctorOptions } from './doctor.js'
+export { RedisErrorCode, sanitizeRedisError } from './errors.js'
+export { parseRedisUrl, type UrlOptions } from './url.js'
+export { redact, redactUrl, redactDeep } from './redact.js'

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hasCode } from '../../src/errors.js'
 import { closeQuietly, connect, createConnectionFactory } from '../../src/redis/connect.js'
 import { sanitizeRedisError } from '../../src/redis/errors.js'
-import { inspectRedis } from '../../src/redis/inspect.js'
+import { versionAtLeast } from '../../src/redis/doctor.js'
+import { inspectRedis, parseInfo } from '../../src/redis/inspect.js'
 import { redactDeep } from '../../src/redis/redact.js'
 import { resolveRedis } from '../../src/redis/resolve.js'
 import { clientOptions, parseRedisUrl } from '../../src/redis/url.js'
@@ -132,5 +133,22 @@ describe('URL parsing', () => {
   it('takes a bare user-info as the password, and no TLS for redis://', () => {
     expect(parseRedisUrl('redis://pw@h')).toEqual({ host: 'h', port: 6379, db: 0, password: 'pw' })
     expect(parseRedisUrl('redis://[::1]:7000')).toEqual({ host: '::1', port: 7000, db: 0 })
+  })
+})
+
+describe('small parsers', () => {
+  it('reads INFO key:value lines and skips section headers', () => {
+    expect(parseInfo('# Server\r\nredis_version:7.0.15\r\n\r\n# Memory\r\nmaxmemory_policy:noeviction\r\n')).toEqual({
+      redis_version: '7.0.15',
+      maxmemory_policy: 'noeviction',
+    })
+  })
+
+  it('compares Node versions numerically', () => {
+    expect(versionAtLeast('20.19.0', '20.19.0')).toBe(true)
+    expect(versionAtLeast('20.20.2', '20.19.0')).toBe(true)
+    expect(versionAtLeast('22.1.0', '20.19.0')).toBe(true)
+    expect(versionAtLeast('20.9.0', '20.19.0')).toBe(false)
+    expect(versionAtLeast('18.20.4', '20.19.0')).toBe(false)
   })
 })

@@ -91,8 +91,11 @@ describe('crash, retry and order', () => {
     await bus.publish({ type: 'num.added', key: 'k', payload: { n: 7 } })
     // Inflate the delivery count as other tools do (read then XCLAIM many times).
     await bus.redis.xgroup('CREATE', bus.keys.stream('num.added'), 'sum', '0', 'MKSTREAM')
-    const [[, [[id]]]] = (await bus.redis.xreadgroup('GROUP', 'sum', 'other', 'STREAMS', bus.keys.stream('num.added'), '>')) as [string, [string, string[]][]][]
-    for (let i = 0; i < 5; i++) await bus.redis.xclaim(bus.keys.stream('num.added'), 'sum', 'other', 0, id as string)
+    await bus.redis.xreadgroup('GROUP', 'sum', 'other', 'STREAMS', bus.keys.stream('num.added'), '>')
+    const [[id]] = (await bus.redis.xrange(bus.keys.stream('num.added'), '-', '+')) as unknown as [[string]]
+    for (let i = 0; i < 5; i++) await bus.redis.xclaim(bus.keys.stream('num.added'), 'sum', 'other', 0, id)
+    const [[, , , deliveries]] = (await bus.redis.xpending(bus.keys.stream('num.added'), 'sum', '-', '+', 10)) as [[string, string, number, number]]
+    expect(deliveries).toBe(6)
     const runners = bus.run([flaky], fast)
     await waitFor(async () => (await bus.redis.hget(bus.keys.state('sum', 'sum'), 'k')) === '7', { what: 'applied' })
     await runners.stop()

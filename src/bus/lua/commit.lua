@@ -69,32 +69,73 @@ for e = 1, n do
   end
 end
 
--- Pass 2: write. XACKs go first: a missing group (NOGROUP) then fails before any other write.
-for e = 1, n do
-  redis.call('XACK', ARGV[starts[e]], group, ARGV[starts[e] + 1])
+-- Pass 2: write. Per-batch calls where Redis allows several items per call (XACK, ZMSCORE,
+-- ZADD): per-event redis.call overhead is what a commit costs.
+-- unpack() is capped by Lua's C stack, so long argument lists go in slices.
+local function callSliced(cmd, key, extra, list)
+  for s = 1, #list, 4000 do
+    if extra then
+      redis.call(cmd, key, extra, unpack(list, s, math.min(s + 3999, #list)))
+    else
+      redis.call(cmd, key, unpack(list, s, math.min(s + 3999, #list)))
+    end
+  end
 end
+
+-- XACKs first: a missing group (NOGROUP) then fails before any other write.
+local acks, ackOrder = {}, {}
+local ids = {}
+for e = 1, n do
+  local stream = ARGV[starts[e]]
+  if not acks[stream] then acks[stream] = {}; ackOrder[#ackOrder + 1] = stream end
+  local list = acks[stream]
+  list[#list + 1] = ARGV[starts[e] + 1]
+  ids[e] = ARGV[starts[e] + 2]
+end
+for _, stream in ipairs(ackOrder) do callSliced('XACK', stream, group, acks[stream]) end
+
+-- Inbox: an event id already committed (or twice in this batch) is a duplicate.
+local known = {}
+for s = 1, n, 4000 do
+  local scores = redis.call('ZMSCORE', KEYS[1], unpack(ids, s, math.min(s + 3999, n)))
+  for k = 1, #scores do known[s + k - 1] = scores[k] end
+end
+local fresh, inboxArgs, inBatch = {}, {}, {}
+for e = 1, n do
+  if not known[e] and not inBatch[ids[e]] then
+    fresh[e] = true
+    inBatch[ids[e]] = true
+    inboxArgs[#inboxArgs + 1] = now
+    inboxArgs[#inboxArgs + 1] = ids[e]
+  end
+end
+if #inboxArgs > 0 then callSliced('ZADD', KEYS[1], nil, inboxArgs) end
+
 local handled, duplicates = 0, 0
 for e = 1, n do
   i = starts[e]
-  local eventId, attemptsField = ARGV[i + 2], ARGV[i + 3]
+  local attemptsField = ARGV[i + 3]
   local nEmits = tonumber(ARGV[i + 4])
   local nWrites = tonumber(ARGV[i + 5])
+  local isFresh = fresh[e]
+  if isFresh then handled = handled + 1 else duplicates = duplicates + 1 end
   i = i + 6
-  local fresh = redis.call('ZADD', KEYS[1], 'NX', now, eventId) == 1
-  if fresh then handled = handled + 1 else duplicates = duplicates + 1 end
   for _ = 1, nEmits do
-    local streamKey, corrKey, evType = ARGV[i], ARGV[i + 1], ARGV[i + 2]
     local nFields = tonumber(ARGV[i + 3])
-    if fresh then
-      local id = redis.call('XADD', streamKey, '*', unpack(ARGV, i + 4, i + 3 + 2 * nFields))
-      redis.call('RPUSH', corrKey, evType .. ' ' .. id)
-      redis.call('EXPIRE', corrKey, indexTtl)
+    if isFresh then
+      local corrKey = ARGV[i + 1]
+      local id = redis.call('XADD', ARGV[i], '*', unpack(ARGV, i + 4, i + 3 + 2 * nFields))
+      -- The index expires a while after the file's first event; a list re-created after that
+      -- gets its own expiry, so none lives forever.
+      if redis.call('RPUSH', corrKey, ARGV[i + 2] .. ' ' .. id) == 1 then
+        redis.call('EXPIRE', corrKey, indexTtl)
+      end
     end
     i = i + 4 + 2 * nFields
   end
   for _ = 1, nWrites do
     local op, key = ARGV[i], ARGV[i + 1]
-    if fresh then
+    if isFresh then
       if op == 'set' then redis.call('SET', key, ARGV[i + 2])
       elseif op == 'del' then redis.call('DEL', key)
       elseif op == 'hset' then redis.call('HSET', key, ARGV[i + 2], ARGV[i + 3])

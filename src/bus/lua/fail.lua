@@ -34,7 +34,8 @@ redis.call('XACK', ARGV[5], ARGV[1], ARGV[6])
 redis.call('HDEL', KEYS[1], field)
 redis.call('HINCRBY', KEYS[2], 'deadLettered', 1)
 if ARGV[7] ~= '' then
-  redis.call('RPUSH', ARGV[7], 'dlq:' .. ARGV[1] .. ' ' .. dlqId)
-  redis.call('EXPIRE', ARGV[7], tonumber(ARGV[8]))
+  if redis.call('RPUSH', ARGV[7], 'dlq:' .. ARGV[1] .. ' ' .. dlqId) == 1 then
+    redis.call('EXPIRE', ARGV[7], tonumber(ARGV[8]))
+  end
 end
 return { attempts, 1, dlqId }

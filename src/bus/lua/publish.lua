@@ -20,8 +20,9 @@ for e = 1, n do
   local nFields = tonumber(ARGV[i + 4])
   if redis.call('SET', marker, '1', 'NX', 'PX', markerTtl) then
     local id = redis.call('XADD', streamKey, '*', unpack(ARGV, i + 5, i + 4 + 2 * nFields))
-    redis.call('RPUSH', corrKey, evType .. ' ' .. id)
-    redis.call('EXPIRE', corrKey, indexTtl)
+    if redis.call('RPUSH', corrKey, evType .. ' ' .. id) == 1 then
+      redis.call('EXPIRE', corrKey, indexTtl)
+    end
     out[e] = id
   else
     out[e] = ''

@@ -21,7 +21,7 @@ export interface UrlOptions {
 export function parseRedisUrl(url: string): UrlOptions {
   const invalid = (why: string) =>
     new EventspineError(RedisErrorCode.InvalidUrl, `"${redactUrl(url)}" is not a usable Redis URL: ${why}.`, {
-      hint: 'Use redis://[user:password@]host[:port][/db] or rediss://... for TLS, e.g. redis://127.0.0.1:6379/0.',
+      hint: 'Use redis://host:port/db, with any credentials before the host (user:password@host), or rediss:// for TLS; e.g. redis://127.0.0.1:6379/0.',
     })
   let parsed: URL
   try {

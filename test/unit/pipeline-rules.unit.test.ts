@@ -113,7 +113,7 @@ describe('dates', () => {
     ['2026-13-01', 'YYYY-MM-DD', 'month 13'],
     ['24-11-2026', 'DD/MM/YYYY', 'wrong separators'],
     ['yesterday', 'YYYY-MM-DD', 'words'],
-  ] as const)('refuses %s in %s (%s)', (raw, format) => {
+  ] as const)('refuses %s in %s (%s)', (raw, format, _why) => {
     expect(parseDate(raw, format)).toBeNull()
   })
 

@@ -57,7 +57,11 @@ export async function startTestRedis(
   child.on('error', (error) => {
     spawnError = error
   })
-  const url = `redis://127.0.0.1:${port}`
+  // With --requirepass the URL carries the password, as a user's would (tests of redaction use it).
+  const extra = options.extraArgs ?? []
+  const passwordAt = extra.indexOf('--requirepass')
+  const password = passwordAt >= 0 ? extra[passwordAt + 1] : undefined
+  const url = password === undefined ? `redis://127.0.0.1:${port}` : `redis://:${encodeURIComponent(password)}@127.0.0.1:${port}`
   const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
   probe.on('error', () => {})
   for (let i = 0; ; i++) {
@@ -68,7 +72,10 @@ export async function startTestRedis(
       break
     } catch {
       probe.disconnect()
-      if (i > 200) throw new Error(`redis-server on port ${port} did not answer within 10 s`)
+      if (i > 200) {
+        child.kill('SIGKILL')
+        throw new Error(`redis-server on port ${port} did not answer within 10 s`)
+      }
       await sleep(50)
     }
   }

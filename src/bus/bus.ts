@@ -2,7 +2,8 @@ import { hostname } from 'node:os'
 import { Redis, type RedisOptions } from 'ioredis'
 import { EventspineError } from '../errors.js'
 import { redact } from '../redis/redact.js'
-import { type ContractChecker, permissiveContracts } from './contracts.js'
+import { defaultContractsDir, loadContracts } from '../events/index.js'
+import type { ContractChecker } from './contracts.js'
 import { keysFor, type Keys } from './keys.js'
 import { publishEvents, type PublishedEvent } from './publish.js'
 import { startRunner, type Runner, type RunnerOptions } from './runner.js'
@@ -15,6 +16,7 @@ export interface BusOptions {
   readonly namespace?: string
   /** Written into `source` of published events. Default: `eventspine@<host>`. */
   readonly source?: string
+  /** Validation and upcasting on publish and read. Default: the contracts shipped in `contracts/`. */
   readonly contracts?: ContractChecker
   /** Where warnings go (reconnects, recreated groups, Redis out of memory). Default: stderr. */
   readonly warn?: (message: string) => void
@@ -77,7 +79,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     keys,
     namespace,
     source: options.source ?? `eventspine@${hostname()}`,
-    contracts: options.contracts ?? permissiveContracts,
+    contracts: options.contracts ?? loadContracts(defaultContractsDir()),
     redis,
     warn,
     connect,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { consumerStatus, createBus, defineConsumer, readCorrelation, trimStream } from '../../src/bus/index.js'
+import { consumerStatus, createBus, defineConsumer, permissiveContracts, readCorrelation, trimStream } from '../../src/bus/index.js'
 import { startTestRedis } from '../support/redis-server.js'
 import { testBus, waitFor } from '../support/bus.js'
 
@@ -72,7 +72,7 @@ describe('memory pressure', () => {
     const server = await startTestRedis({ extraArgs: ['--maxmemory', '4mb', '--maxmemory-policy', 'noeviction'] })
     const warnings: string[] = []
     try {
-      const bus = await createBus({ url: server.url, namespace: 'oom', warn: (m) => void warnings.push(m) })
+      const bus = await createBus({ url: server.url, namespace: 'oom', contracts: permissiveContracts, warn: (m) => void warnings.push(m) })
       const big = 'x'.repeat(200_000)
       let published = 0
       const publishing = (async () => {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
-import { createBus, defineConsumer, type ConsumerDefinition } from '../../src/bus/index.js'
+import { createBus, defineConsumer, permissiveContracts, type ConsumerDefinition } from '../../src/bus/index.js'
 import { startTestRedis } from '../support/redis-server.js'
 import { testBus, waitFor } from '../support/bus.js'
 
@@ -122,7 +122,7 @@ describe('Redis going away', () => {
   it('Redis restarted mid-run (AOF on) loses no acknowledged work', async () => {
     const server = await startTestRedis({ appendfsync: 'always' })
     try {
-      const bus = await createBus({ url: server.url, namespace: 'restart', warn: () => {} })
+      const bus = await createBus({ url: server.url, namespace: 'restart', contracts: permissiveContracts, warn: () => {} })
       const runners = bus.run([summer()], { ...fast, watchdogGraceMs: 500 })
       await bus.publish(Array.from({ length: 50 }, (_, i) => ({ type: 'num.added', key: `k${i % 5}`, payload: { n: 1 } })))
       await waitFor(async () => Number(await bus.redis.hget(bus.keys.stats('sum'), 'handled')) >= 10, { what: 'some handled' })
@@ -150,7 +150,7 @@ describe('Redis going away', () => {
     const server = await startTestRedis()
     const warnings: string[] = []
     try {
-      const bus = await createBus({ url: server.url, namespace: 'wiped', warn: (m) => void warnings.push(m) })
+      const bus = await createBus({ url: server.url, namespace: 'wiped', contracts: permissiveContracts, warn: (m) => void warnings.push(m) })
       const runners = bus.run([summer()], { ...fast, watchdogGraceMs: 500 })
       await bus.publish({ type: 'num.added', key: 'k', payload: { n: 1 } })
       await waitFor(async () => (await bus.redis.hget(bus.keys.stats('sum'), 'handled')) === '1')

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { onTestFinished } from 'vitest'
-import { createBus, type Bus, type BusOptions } from '../../src/bus/index.js'
+import { createBus, permissiveContracts, type Bus, type BusOptions } from '../../src/bus/index.js'
 import { testNamespace, testRedisUrl } from './namespace.js'
 
 /** A bus on the run's redis-server in a namespace of its own, closed after the test. */
@@ -10,6 +10,8 @@ export async function testBus(options: Partial<BusOptions> = {}): Promise<Bus> {
     url: testRedisUrl(),
     namespace: testNamespace('bus'),
     warn: (m) => void warnings.push(m),
+    // The runtime's own tests use made-up event types; pipeline tests pass the real registry.
+    contracts: permissiveContracts,
     ...options,
   })
   onTestFinished(() => bus.close())

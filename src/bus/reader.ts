@@ -137,7 +137,10 @@ export function toHeld(bus: Bus, streamKey: string, [entryId, fields]: RawEntry,
   try {
     const raw = decodeEvent(fields, `entry ${entryId} of ${streamKey}`)
     bus.contracts.validate(raw.type, raw.version, raw.payload, `read from ${streamKey}`)
-    held.event = bus.contracts.upcast(raw)
+    const lifted = bus.contracts.upcast(raw)
+    // An upcaster's output is checked too; only events of older versions pay for it.
+    if (lifted !== raw) bus.contracts.validate(lifted.type, lifted.version, lifted.payload, `upcast from v${raw.version}`)
+    held.event = lifted
     held.orderKey = orderKeyOf(held.event)
   } catch (error) {
     held.invalid = errorMessage(error)

@@ -1,4 +1,4 @@
-import type { ConsumerDefinition } from '../bus/types.js'
+import type { ConsumerDefinition } from '../bus/index.js'
 import { defaultProfilesDir, defaultReferenceDir } from './paths.js'
 import { loadProfiles, type MappingProfile } from './profiles.js'
 import { loadReferenceData, type ReferenceData } from './reference.js'

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { NewEvent } from '../bus/types.js'
+import type { NewEvent } from '../bus/index.js'
 import { EVENT, type ReceivedPayload } from './types.js'
 
 /** SHA-256 of the file's bytes, lower-case hex: the file's identity for dedup. */

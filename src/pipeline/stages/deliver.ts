@@ -1,4 +1,4 @@
-import { defineConsumer, type ConsumerDefinition } from '../../bus/types.js'
+import { defineConsumer, type ConsumerDefinition } from '../../bus/index.js'
 import { buildOutput, deliveredPayload, joinStep, writeAtomic, type JoinState } from '../deliver.js'
 import { EVENT } from '../types.js'
 import { joinKey, STAGE } from './names.js'

@@ -1,4 +1,4 @@
-import { defineConsumer, type ConsumerDefinition } from '../../bus/types.js'
+import { defineConsumer, type ConsumerDefinition } from '../../bus/index.js'
 import { enrichFile } from '../enrich.js'
 import type { ReferenceData } from '../reference.js'
 import { resolveFile } from '../resolve.js'

@@ -1,4 +1,4 @@
-import { defineConsumer, type ConsumerDefinition } from '../../bus/types.js'
+import { defineConsumer, type ConsumerDefinition } from '../../bus/index.js'
 import { ingestFile } from '../ingest.js'
 import { contentHash } from '../intake.js'
 import type { MappingProfile } from '../profiles.js'

@@ -1,4 +1,4 @@
-import { defineConsumer, type ConsumerDefinition } from '../../bus/types.js'
+import { defineConsumer, type ConsumerDefinition } from '../../bus/index.js'
 import { mapFile } from '../mapping.js'
 import { findProfile, type MappingProfile } from '../profiles.js'
 import { EVENT, type IngestedPayload, type RejectedPayload } from '../types.js'

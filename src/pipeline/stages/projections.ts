@@ -1,4 +1,4 @@
-import { defineConsumer, type ConsumerDefinition } from '../../bus/types.js'
+import { defineConsumer, type ConsumerDefinition } from '../../bus/index.js'
 import { applyJourney, journeyKey, NAV_LATEST_HASH, navCandidates, newerNav, type FileJourney, type LatestNav } from '../projections.js'
 import { EVENT, type ValidatedPayload } from '../types.js'
 import { STAGE } from './names.js'

@@ -1,4 +1,4 @@
-import { defineConsumer, type ConsumerDefinition } from '../../bus/types.js'
+import { defineConsumer, type ConsumerDefinition } from '../../bus/index.js'
 import { scoreFile, type LastNav, type ScoreOptions } from '../score.js'
 import { EVENT, type ValidatedPayload } from '../types.js'
 import { LAST_NAV_HASH, STAGE } from './names.js'

@@ -1,4 +1,4 @@
-import { defineConsumer, type ConsumerDefinition } from '../../bus/types.js'
+import { defineConsumer, type ConsumerDefinition } from '../../bus/index.js'
 import { validateFile } from '../validate.js'
 import { EVENT, type MappedPayload } from '../types.js'
 import { STAGE } from './names.js'

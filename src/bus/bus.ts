@@ -1,6 +1,8 @@
 import { hostname } from 'node:os'
 import { Redis, type RedisOptions } from 'ioredis'
 import { EventspineError } from '../errors.js'
+import { clientOptions } from '../redis/url.js'
+import { connect as connectReady, sanitizeRedisError } from '../redis/index.js'
 import { redact } from '../redis/redact.js'
 import { defaultContractsDir, loadContracts } from '../events/index.js'
 import type { ContractChecker } from './contracts.js'
@@ -54,25 +56,23 @@ export async function createBus(options: BusOptions): Promise<Bus> {
   const namespace = options.namespace ?? 'pipeline'
   const keys = keysFor(namespace)
   const warn = options.warn ?? ((message: string) => void process.stderr.write(`warning: ${redact(message)}\n`))
-  const base: RedisOptions = {
-    maxRetriesPerRequest: null,
-    enableOfflineQueue: true,
-    retryStrategy: (times) => Math.min(50 * 2 ** times, 2_000),
-    ...options.redisOptions,
-  }
+  const base: RedisOptions = { ...clientOptions(options.url, { longLived: true, connectTimeoutMs: 5_000 }), lazyConnect: false, ...options.redisOptions }
   const opened: Redis[] = []
-  const connect = (extra: RedisOptions = {}): ScriptClient => {
-    const client = new Redis(options.url, { ...base, ...extra })
-    client.on('error', () => {}) // surfaced through failed commands; ioredis logs them otherwise
+  const track = (client: Redis): ScriptClient => {
+    // Errors surface through failed commands; the listener keeps ioredis from printing them
+    // (with AUTH arguments) and masks credentials should one be logged.
+    client.on('error', (error: Error) => void sanitizeRedisError(error))
     opened.push(client)
     return withScripts(client)
   }
-  const redis = connect()
+  const connect = (extra: RedisOptions = {}): ScriptClient => track(new Redis({ ...base, ...extra }))
+  // The first connection must answer (or fail with one clear, redacted error) before anything runs.
+  const redis = track(await connectReady(options.url, { connectTimeoutMs: 5_000 }))
   try {
     await assertNoEviction(redis)
   } catch (error) {
     redis.disconnect()
-    throw error
+    throw sanitizeRedisError(error)
   }
   const active = new Set<Runners>()
   const bus: Bus = {

@@ -57,6 +57,7 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
   const conn: ScriptClient = bus.connect({
     commandTimeout: blockMs + (options.watchdogGraceMs ?? 3_000),
     autoResendUnfulfilledCommands: false,
+    connectionName: `${consumer.name}:read`,
   })
   const reader = new GroupReader(bus, group, instance, consumer.subscribes.map((t) => bus.keys.stream(t)), conn)
   const lease = new Lease(bus, bus.keys.lease(consumer.name), visibility)

@@ -177,6 +177,39 @@ describe('Redis going away', () => {
     await runners.stop()
   })
 
+  it('a Redis frozen mid-BLOCK trips the read watchdog: the read connection is re-made and work resumes', async () => {
+    const server = await startTestRedis()
+    try {
+      const bus = await createBus({ url: server.url, namespace: 'frozen', contracts: permissiveContracts, warn: () => {} })
+      const runners = bus.run([summer()], { ...fast, watchdogGraceMs: 200 })
+      await bus.publish({ type: 'num.added', key: 'k', payload: { n: 1 } })
+      await waitFor(async () => (await bus.redis.hget(bus.keys.stats('sum'), 'handled')) === '1')
+      server.process.kill('SIGSTOP')
+      await sleep(3_000)
+      server.process.kill('SIGCONT')
+      const resumedAt = Date.now()
+      await bus.publish({ type: 'num.added', key: 'k', payload: { n: 2 } })
+      await waitFor(async () => (await bus.redis.hget(bus.keys.state('sum', 'sum'), 'k')) === '3', { what: 'handled after the freeze' })
+      const clients = (await bus.redis.client('LIST')) as string
+      const read = clients.split('\n').find((line) => line.includes(' name=sum:read '))
+      const age = Number(/ age=(\d+) /.exec(read ?? '')?.[1])
+      // re-made during the freeze (accepted when Redis resumed), not the one from before it (3 s old)
+      expect(age).toBeLessThan(2)
+      expect(Date.now() - resumedAt).toBeLessThan(2_000)
+      await runners.stop()
+      await bus.close()
+    } finally {
+      server.process.kill('SIGCONT')
+      await server.stop()
+    }
+  })
+
+  it('an unreachable Redis fails fast with one clear error and no password', async () => {
+    await expect(createBus({ url: 'redis://:hunter2@127.0.0.1:1', namespace: 'x' })).rejects.toSatisfy((error: Error & { code?: string }) => {
+      return error.code === 'E_REDIS_UNREACHABLE' && !JSON.stringify({ m: error.message, s: error.stack, e: error }).includes('hunter2')
+    })
+  })
+
   it('refuses a Redis that may evict keys, with the command that fixes it', async () => {
     const server = await startTestRedis({ extraArgs: ['--maxmemory-policy', 'allkeys-lru'] })
     try {

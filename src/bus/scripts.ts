@@ -8,6 +8,8 @@ const SCRIPTS = {
   esFail: { file: 'fail.lua', keys: 4 },
   esPublish: { file: 'publish.lua', keys: 0 },
   esLease: { file: 'lease.lua', keys: 1 },
+  esApply: { file: 'apply.lua', keys: 3 },
+  esRefail: { file: 'refail.lua', keys: 1 },
 } as const
 
 type ScriptName = keyof typeof SCRIPTS
@@ -41,6 +43,8 @@ export function withScripts(client: Redis): ScriptClient {
 export enum ScriptCode {
   LeaseLost = -1,
   WrongKeyType = -2,
+  /** A dead letter named for re-delivery is no longer there (replayed or purged meanwhile). */
+  DeadLetterGone = -3,
 }
 
 export function scriptError(reply: readonly unknown[], consumer: string): EventspineError | undefined {

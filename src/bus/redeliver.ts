@@ -1,0 +1,117 @@
+import { decodeEvent, type EventEnvelope } from '../events/envelope.js'
+import { EventspineError, errorMessage } from '../errors.js'
+import { applyEffects } from './apply.js'
+import type { Bus } from './bus.js'
+import { createContext, type Effects } from './context.js'
+import { deadLetterConsumers, findDeadLetter, readDeadLetters, type DeadLetter } from './dead-letters.js'
+import { INDEX_TTL_SECONDS, retryWhileOutOfMemory } from './publish.js'
+import { ScriptCode } from './scripts.js'
+import type { ConsumerDefinition } from './types.js'
+
+export interface RedeliverOptions {
+  /** The consumers whose handlers re-deliveries run (e.g. `pipelineConsumers(...)`). */
+  readonly consumers: readonly ConsumerDefinition[]
+  /** Dead letters to re-deliver (`<consumer>:<entry id>`, or a bare entry id). */
+  readonly ids?: readonly string[]
+  /** Every dead letter (of `consumer` when given). */
+  readonly all?: boolean
+  readonly consumer?: string
+  /** Event ids kept in the consumer's inbox (as its runner keeps them). Default 100,000. */
+  readonly inboxSize?: number
+}
+
+export type RedeliveryOutcome =
+  /** Handled and committed; its dead letter is gone. */
+  | { readonly id: string; readonly outcome: 'delivered'; readonly eventId: string; readonly emitted: number }
+  /** Its event id was already in the consumer's inbox: nothing applied, the dead letter removed. */
+  | { readonly id: string; readonly outcome: 'duplicate'; readonly eventId: string }
+  /** Failed again: the dead letter stays, replaced by one carrying the new error. */
+  | { readonly id: string; readonly outcome: 'failed'; readonly newId: string; readonly error: string }
+  /** Not attempted (no such consumer here, no event to re-deliver, or gone meanwhile). */
+  | { readonly id: string; readonly outcome: 'skipped'; readonly reason: string }
+
+export interface RedeliverySummary {
+  readonly delivered: number
+  readonly duplicates: number
+  readonly failed: number
+  readonly skipped: number
+  readonly results: readonly RedeliveryOutcome[]
+}
+
+/**
+ * Re-delivers dead letters to the consumer that dead-lettered them: runs its handler on the
+ * original event and applies the effects atomically with the removal of the dead-letter entry
+ * (`lua/apply.lua`), so an entry disappears only once its re-delivery is committed. The
+ * consumer's own inbox makes a second re-delivery of the same event a no-op. Dead letters are
+ * taken oldest first, one at a time.
+ */
+export async function redeliverDeadLetters(bus: Bus, options: RedeliverOptions): Promise<RedeliverySummary> {
+  if (!options.all && (options.ids ?? []).length === 0) {
+    throw new EventspineError('E_DLQ_NOTHING_CHOSEN', 'no dead letters chosen', { hint: 'Pass dead-letter ids, or --all (with --consumer to limit it to one consumer).' })
+  }
+  const byName = new Map(options.consumers.map((c) => [c.name, c]))
+  const results: RedeliveryOutcome[] = []
+  const targets: DeadLetter[] = []
+  if (options.all) {
+    const names = options.consumer === undefined ? await deadLetterConsumers(bus) : [options.consumer]
+    for (const name of names) for await (const d of readDeadLetters(bus, name)) targets.push(d)
+  } else {
+    for (const ref of options.ids ?? []) targets.push(await findDeadLetter(bus, ref))
+  }
+  for (const dead of targets) {
+    const consumer = byName.get(dead.consumer)
+    if (!consumer) {
+      results.push({ id: dead.id, outcome: 'skipped', reason: `no consumer named ${dead.consumer} here: its handler is needed to re-deliver` })
+      continue
+    }
+    results.push(await redeliverOne(bus, consumer, dead, options.inboxSize ?? 100_000))
+  }
+  const count = (o: RedeliveryOutcome['outcome']) => results.filter((r) => r.outcome === o).length
+  return { delivered: count('delivered'), duplicates: count('duplicate'), failed: count('failed'), skipped: count('skipped'), results }
+}
+
+async function redeliverOne(bus: Bus, consumer: ConsumerDefinition, dead: DeadLetter, inboxSize: number): Promise<RedeliveryOutcome> {
+  if (dead.originalFields.length === 0) return { id: dead.id, outcome: 'skipped', reason: dead.undecodable ?? 'no event' }
+  let event: EventEnvelope
+  const effects: Effects = { emits: [], writes: [] }
+  try {
+    // As a runner reads it: decode, validate against the contract, upcast.
+    const raw = decodeEvent(dead.originalFields, `dead letter ${dead.id}`)
+    bus.contracts.validate(raw.type, raw.version, raw.payload, `dead letter ${dead.id}`)
+    event = bus.contracts.upcast(raw)
+    const ctx = createContext({ event, consumer: consumer.name, attempt: dead.attempts + 1, source: consumer.name, keys: bus.keys, redis: bus.redis, contracts: bus.contracts, effects })
+    await consumer.handle(event, ctx)
+  } catch (error) {
+    return refail(bus, dead, error)
+  }
+  const outcome = await applyEffects(bus, consumer.name, {
+    inbox: bus.keys.inbox(consumer.name),
+    inboxSize,
+    counter: 'deadLettersReplayed',
+    items: [{ eventId: event.id, deadLetterId: dead.entryId, effects }],
+  })
+  if (outcome.kind === 'gone') return { id: dead.id, outcome: 'skipped', reason: 'gone: replayed or purged by someone else meanwhile' }
+  if (outcome.applied === 0) return { id: dead.id, outcome: 'duplicate', eventId: event.id }
+  return { id: dead.id, outcome: 'delivered', eventId: event.id, emitted: effects.emits.length }
+}
+
+/** Replaces the dead letter by one with the new error (same original fields), atomically. */
+async function refail(bus: Bus, dead: DeadLetter, error: unknown): Promise<RedeliveryOutcome> {
+  const message = errorMessage(error)
+  const fields = [
+    'attempts', String(dead.attempts + 1),
+    'error', message,
+    'stack', error instanceof Error && error.stack ? error.stack.split('\n').slice(0, 6).join('\n') : '',
+    'stream', dead.stream,
+    'entryId', dead.sourceEntryId,
+    'consumer', dead.consumer,
+    'failedAt', new Date().toISOString(),
+    ...dead.originalFields,
+  ]
+  const corrKey = dead.event ? bus.keys.correlation(dead.event.correlationId) : ''
+  const reply = (await retryWhileOutOfMemory(bus, () =>
+    bus.redis.esRefail(bus.keys.deadLetters(dead.consumer), dead.entryId, corrKey, INDEX_TTL_SECONDS, dead.consumer, fields.length / 2, ...fields),
+  )) as unknown[]
+  if (reply[0] === ScriptCode.DeadLetterGone) return { id: dead.id, outcome: 'skipped', reason: 'gone: replayed or purged by someone else meanwhile' }
+  return { id: dead.id, outcome: 'failed', newId: `${dead.consumer}:${String(reply[0])}`, error: message }
+}

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
+import { fundIsinOf } from './enrich.js'
+import { instrumentIsinOf } from './resolve.js'
 import { isoDay } from './rules/dates.js'
 import { EVENT, type DeliveredPayload, type ResolvedPayload, type ScoredPayload } from './types.js'
 
@@ -55,7 +57,17 @@ export function buildOutput(correlationId: string, resolved: ResolvedPayload, sc
     quality: { score: scored.score, components: scored.components, flags: scored.flags },
     warnings: resolved.warnings,
     unresolved: resolved.unresolved,
-    records: resolved.records.map((r) => ({ row: r.row, ...r.fields, reference: r.reference, identifiers: r.identifiers })),
+    // The output is for people and downstream loaders: each record stands alone.
+    records: resolved.records.map((r) => {
+      const fund = fundIsinOf(resolved.kind, r.fields)
+      const instrument = instrumentIsinOf(r, resolved.kind)
+      return {
+        row: r.row,
+        ...r.fields,
+        reference: (fund === null ? undefined : resolved.funds[fund]) ?? null,
+        identifiers: (instrument === null ? undefined : resolved.identifiers[instrument]) ?? null,
+      }
+    }),
   }
   return { relativePath, content: `${JSON.stringify(doc, null, 2)}\n`, recordCount: resolved.records.length }
 }

@@ -1,5 +1,7 @@
+import { MAX_EVENT_BYTES } from '../events/envelope.js'
 import { decodeFile } from './decode.js'
 import { detectKind, FIELD_SPECS, isFileKind } from './fields.js'
+import { mapFile } from './mapping.js'
 import { MAX_FILE_BYTES, parseTable } from './parse.js'
 import { canonicalName, detectProfile, findProfile, type MappingProfile } from './profiles.js'
 import { contentHash } from './intake.js'
@@ -57,19 +59,38 @@ export function ingestFile(received: ReceivedPayload, profiles: readonly Mapping
       message: `cannot tell whether this is a NAV, holdings or reference file from its columns (${table.header.join(', ')}) under provider "${profile.provider}"`,
     })
   }
+  const payload: IngestedPayload = {
+    fileName: received.fileName,
+    contentHash: hash,
+    kind,
+    provider: profile.provider,
+    receivedAt: received.receivedAt,
+    format: table.format,
+    encoding: decoded.encoding,
+    header: table.header,
+    rows: table.rows,
+    rowCount: table.rows.length,
+  }
+  const tooLarge = eventSizeProblem(payload, profile)
+  return tooLarge === null ? { ok: true, payload } : reject(tooLarge)
+}
+
+/** Room left in an event for the envelope's other fields. */
+const ENVELOPE_HEADROOM = 64 * 1024
+
+/**
+ * Events carry the file's records, and the bus refuses events over `MAX_EVENT_BYTES`. The
+ * largest event a file becomes is `mapped` (records plus the raw text), so ingest maps the file
+ * once to measure it: a file that cannot travel is rejected here, with its reason, rather than
+ * dead-lettered at a later stage. In practice this caps CSV files near 1 MiB.
+ */
+export function eventSizeProblem(payload: IngestedPayload, profile: MappingProfile): Issue | null {
+  const budget = MAX_EVENT_BYTES - ENVELOPE_HEADROOM
+  const largest = Math.max(JSON.stringify(payload).length, JSON.stringify(mapFile(payload, profile)).length)
+  if (largest <= budget) return null
   return {
-    ok: true,
-    payload: {
-      fileName: received.fileName,
-      contentHash: hash,
-      kind,
-      provider: profile.provider,
-      receivedAt: received.receivedAt,
-      format: table.format,
-      encoding: decoded.encoding,
-      header: table.header,
-      rows: table.rows,
-      rowCount: table.rows.length,
-    },
+    rule: 'too-large-for-events',
+    value: String(largest),
+    message: `the file's records take ${largest} characters as an event, over the ${budget} the ${MAX_EVENT_BYTES}-byte event cap (MAX_EVENT_BYTES) leaves: split the file`,
   }
 }

@@ -1,5 +1,5 @@
 import type { ReferenceData } from './reference.js'
-import type { EnrichedPayload, ResolvedPayload, ResolvedRecord } from './types.js'
+import type { EnrichedPayload, Identifiers, ResolvedPayload } from './types.js'
 
 /** The instrument a record's identifiers describe: the held security for holdings, the share class otherwise. */
 export function instrumentIsinOf(record: { readonly fields: Readonly<Record<string, unknown>> }, kind: string): string | null {
@@ -7,17 +7,15 @@ export function instrumentIsinOf(record: { readonly fields: Readonly<Record<stri
   return typeof value === 'string' ? value : null
 }
 
-/** Resolve as a pure function: ISIN -> CUSIP/SEDOL/FIGI/ticker; records with no entry are counted. */
+/** Resolve as a pure function: ISIN -> CUSIP/SEDOL/FIGI/ticker; records whose instrument has no entry are counted. */
 export function resolveFile(enriched: EnrichedPayload, reference: ReferenceData): ResolvedPayload {
+  const identifiers: Record<string, Identifiers> = {}
   let unresolved = 0
-  const records: ResolvedRecord[] = enriched.records.map((record) => {
+  for (const record of enriched.records) {
     const isin = instrumentIsinOf(record, enriched.kind)
-    const identifiers = isin === null ? undefined : reference.identifiers.get(isin)
-    if (identifiers === undefined) {
-      unresolved++
-      return { ...record, identifiers: null }
-    }
-    return { ...record, identifiers }
-  })
-  return { ...enriched, records, unresolved }
+    const found = isin === null ? undefined : reference.identifiers.get(isin)
+    if (isin === null || found === undefined) unresolved++
+    else identifiers[isin] = found
+  }
+  return { ...enriched, identifiers, unresolved }
 }

@@ -1,6 +1,6 @@
 import { FIELD_SPECS } from './fields.js'
 import { businessDaysBetween, isoDay } from './rules/dates.js'
-import type { CanonicalRecord, ScoreComponents, ScoredPayload, ScoreFlag, ValidatedPayload } from './types.js'
+import type { PipelineRecord, ScoreComponents, ScoredPayload, ScoreFlag, ValidatedPayload } from './types.js'
 
 /** Last known NAV of a share class, as the score consumer keeps it (hash `last-nav`, field = ISIN). */
 export interface LastNav {
@@ -38,7 +38,7 @@ export function timelinessScore(dataDay: string, receivedDay: string): number {
   return lag <= 1 ? 100 : Math.max(0, 100 - 25 * (lag - 1))
 }
 
-function completeness(kind: ValidatedPayload['kind'], records: readonly CanonicalRecord[]): number {
+function completeness(kind: ValidatedPayload['kind'], records: readonly PipelineRecord[]): number {
   const optional = FIELD_SPECS[kind].filter((s) => !s.mandatory).map((s) => s.name)
   if (optional.length === 0 || records.length === 0) return 100
   let filled = 0
@@ -89,7 +89,7 @@ function navConsistency(file: ValidatedPayload, lastNavs: ReadonlyMap<string, La
   return { score: navs.length === 0 ? 100 : 100 * (1 - jumps / navs.length), updates }
 }
 
-function holdingsConsistency(records: readonly CanonicalRecord[]): number {
+function holdingsConsistency(records: readonly PipelineRecord[]): number {
   const sums = new Map<string, number>()
   for (const r of records) {
     if (typeof r.fields.fundIsin === 'string' && typeof r.fields.weight === 'number') {

@@ -32,13 +32,16 @@ export interface Issue {
 export type FieldValue = string | number | null
 
 /**
- * One canonical record. `fields` holds canonical names (see `FIELD_SPECS`): ISO dates, JS
- * numbers, upper-case codes, null when absent or unparseable. `raw` keeps the provider's text
- * per canonical field so errors can quote what was actually sent.
+ * One canonical record as it travels after validation. `fields` holds canonical names (see
+ * `FIELD_SPECS`): ISO dates, JS numbers, upper-case codes, null when absent or unparseable.
  */
-export interface CanonicalRecord {
+export interface PipelineRecord {
   readonly row: number
   readonly fields: Readonly<Record<string, FieldValue>>
+}
+
+/** A record as map emits it: `raw` keeps the provider's text per canonical field, so validate can quote what was sent. */
+export interface CanonicalRecord extends PipelineRecord {
   readonly raw: Readonly<Record<string, string>>
 }
 
@@ -56,14 +59,6 @@ export interface Identifiers {
   readonly sedol: string
   readonly figi: string
   readonly ticker: string
-}
-
-export interface EnrichedRecord extends CanonicalRecord {
-  readonly reference: FundReference | null
-}
-
-export interface ResolvedRecord extends EnrichedRecord {
-  readonly identifiers: Identifiers | null
 }
 
 export interface ReceivedPayload {
@@ -105,9 +100,10 @@ export interface MappedPayload extends FileFacts {
   readonly records: readonly CanonicalRecord[]
 }
 
+/** Records lose `raw` here: warnings already quote the values, and events stay well under the size cap. */
 export interface ValidatedPayload extends FileFacts {
   readonly rowCount: number
-  readonly records: readonly CanonicalRecord[]
+  readonly records: readonly PipelineRecord[]
   readonly warnings: readonly Issue[]
 }
 
@@ -121,16 +117,20 @@ export interface RejectedPayload {
   readonly reasons: readonly Issue[]
 }
 
+/**
+ * Reference data is carried once per fund (`funds`, by fund ISIN), not once per record: a
+ * holdings file has hundreds of lines of one fund.
+ */
 export interface EnrichedPayload extends FileFacts {
   readonly rowCount: number
-  readonly records: readonly EnrichedRecord[]
+  readonly records: readonly PipelineRecord[]
+  readonly funds: Readonly<Record<string, FundReference>>
   readonly warnings: readonly Issue[]
 }
 
-export interface ResolvedPayload extends FileFacts {
-  readonly rowCount: number
-  readonly records: readonly ResolvedRecord[]
-  readonly warnings: readonly Issue[]
+/** Identifiers are carried once per instrument ISIN; `unresolved` counts records whose instrument has none. */
+export interface ResolvedPayload extends EnrichedPayload {
+  readonly identifiers: Readonly<Record<string, Identifiers>>
   readonly unresolved: number
 }
 

@@ -3,7 +3,7 @@ import { isActiveCurrency } from './rules/currency.js'
 import { isFutureDay } from './rules/dates.js'
 import { isinProblem } from './rules/isin.js'
 import { leiProblem } from './rules/lei.js'
-import type { CanonicalRecord, Issue, MappedPayload, RejectedPayload, ValidatedPayload } from './types.js'
+import type { CanonicalRecord, Issue, MappedPayload, PipelineRecord, RejectedPayload, ValidatedPayload } from './types.js'
 
 /**
  * Rules that reject the whole file (any one, on any row). A fund file is all or nothing: a NAV
@@ -102,7 +102,7 @@ function checkField(record: CanonicalRecord, spec: FieldSpec, kind: string, now:
 }
 
 /** Holdings: per fund, weights must sum to 100 within the tolerance (only when all parsed). */
-export function weightProblems(records: readonly CanonicalRecord[], tolerance = 0.5): Issue[] {
+export function weightProblems(records: readonly PipelineRecord[], tolerance = 0.5): Issue[] {
   const sums = new Map<string, { sum: number; complete: boolean }>()
   for (const r of records) {
     const fund = r.fields.fundIsin
@@ -170,7 +170,7 @@ export function validateFile(mapped: MappedPayload, options: ValidateOptions): V
       provider: mapped.provider,
       receivedAt: mapped.receivedAt,
       rowCount: mapped.rowCount,
-      records: mapped.records,
+      records: mapped.records.map((r) => ({ row: r.row, fields: r.fields })),
       warnings: found.warnings,
     },
   }

@@ -13,15 +13,9 @@ const resolved: ResolvedPayload = {
   provider: 'northwind',
   receivedAt: '2026-11-25T07:30:00.000Z',
   rowCount: 1,
-  records: [
-    {
-      row: 1,
-      fields: { isin: 'US0378331005', navDate: '2026-11-24', nav: 101.5, currency: 'USD' },
-      raw: { nav: '101.5' },
-      reference: null,
-      identifiers: { cusip: '037833100', sedol: '', figi: 'BBG000B9XRY4', ticker: 'AAPL' },
-    },
-  ],
+  records: [{ row: 1, fields: { isin: 'US0378331005', navDate: '2026-11-24', nav: 101.5, currency: 'USD' } }],
+  funds: {},
+  identifiers: { US0378331005: { cusip: '037833100', sedol: '', figi: 'BBG000B9XRY4', ticker: 'AAPL' } },
   warnings: [],
   unresolved: 0,
 }
@@ -92,7 +86,7 @@ describe('the output document', () => {
     expect(buildOutput(CID, structuredClone(resolved), structuredClone(scored)).content).toBe(a.content)
     const doc = JSON.parse(a.content) as { quality: { score: number }; records: Record<string, unknown>[] }
     expect(doc.quality.score).toBe(97)
-    expect(doc.records[0]).toMatchObject({ row: 1, isin: 'US0378331005', nav: 101.5, identifiers: { figi: 'BBG000B9XRY4' } })
+    expect(doc.records[0]).toMatchObject({ row: 1, isin: 'US0378331005', nav: 101.5, reference: null, identifiers: { figi: 'BBG000B9XRY4' } })
   })
   it('refuses a correlation id that would escape the folder', () => {
     expect(() => buildOutput('../../etc/passwd', resolved, scored)).toThrow(/cannot name a file/)

@@ -146,6 +146,13 @@ describe('each fixture parses as its encoding, delimiter and kind', () => {
     expect(r.ok ? [] : r.reasons.map((x) => x.rule)).toEqual([rule])
   })
 
+  it('rejects a file whose records could not travel within the event cap, before any stage chokes on it', () => {
+    const row = 'LU1842936517,Meridian Global Equity Fund A EUR Acc,2026-11-24,148.2731,EUR,222100K6QL2V31RXDK41,1284551203.55,8663414,NW-FA\n'
+    const big = Buffer.from(fixture('inbox/northwind-nav-2026-11-24.csv').toString('utf8').split('\n')[0] + '\n' + row.repeat(25_000))
+    const r = ingest('big.csv', big)
+    expect(r.ok ? null : r.reasons[0]).toMatchObject({ rule: 'too-large-for-events', message: expect.stringContaining('MAX_EVENT_BYTES') })
+  })
+
   it('rejects a file that declares an unknown kind or provider', () => {
     const kind = ingest('x.json', Buffer.from(JSON.stringify({ kind: 'trades', rows: [{ isin: 'US0378331005' }] })))
     expect(kind.ok ? null : kind.reasons[0]?.rule).toBe('unknown-kind')

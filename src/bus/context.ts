@@ -7,68 +7,109 @@ import type { ConsumerContext, Emit, StateAccess } from './types.js'
 
 /** What one handled event asks for; applied by the commit script or not at all. */
 export interface Effects {
-  /** Per emit: streamKey, corrKey, type, nFields, ...fields (flattened later into ARGV). */
+  /** Per emit: streamKey, corrKey, type, nFields, ...fields (flattened into ARGV at commit). */
   readonly emits: string[][]
   /** Per write: op, key, [field], [value]. */
   readonly writes: string[][]
 }
 
-/**
- * The context a handler sees. Writes are buffered into `effects`; reads go to Redis. Emitted
- * ids derive from the input id, the consumer and the emit's position, so a retry emits the
- * same ids and a replayed commit is caught by the inbox.
- */
-export function createContext(options: {
-  readonly event: EventEnvelope
+/** What every context of one runner shares. */
+export interface ContextScope {
   readonly consumer: string
-  readonly attempt: number
   readonly source: string
   readonly keys: Keys
   readonly redis: Redis
   readonly contracts: ContractChecker
-  readonly effects: Effects
-}): ConsumerContext {
-  const { event, consumer, keys, redis, contracts, effects } = options
-  const stateKey = (name: string) => keys.state(consumer, name)
-  const state: StateAccess = {
-    get: (name) => redis.get(stateKey(name)),
-    getJson: async <T>(name: string) => {
-      const raw = await redis.get(stateKey(name))
-      return raw === null ? null : (JSON.parse(raw) as T)
-    },
-    hget: (name, field) => redis.hget(stateKey(name), field),
-    hgetall: (name) => redis.hgetall(stateKey(name)),
-    set: (name, value) => void effects.writes.push(['set', stateKey(name), value]),
-    setJson: (name, value) => void effects.writes.push(['set', stateKey(name), JSON.stringify(value)]),
-    del: (name) => void effects.writes.push(['del', stateKey(name)]),
-    hset: (name, field, value) => void effects.writes.push(['hset', stateKey(name), field, value]),
-    hdel: (name, field) => void effects.writes.push(['hdel', stateKey(name), field]),
-    hincrby: (name, field, by) => {
-      if (!Number.isInteger(by)) throw new TypeError(`hincrby(${name}, ${field}) needs an integer, got ${by}`)
-      effects.writes.push(['hincrby', stateKey(name), field, String(by)])
-    },
+}
+
+/**
+ * The context a handler sees: a class so a busy runner builds one small object per event, not a
+ * dozen closures. Writes are buffered into `effects`; reads go to Redis. Emitted ids derive from
+ * the input id, the consumer and the emit's position, so a retry emits the same ids and a
+ * replayed commit is caught by the inbox.
+ */
+export class HandlerContext implements ConsumerContext, StateAccess {
+  readonly effects: Effects = { emits: [], writes: [] }
+
+  constructor(
+    private readonly scope: ContextScope,
+    private readonly event: EventEnvelope,
+    readonly attempt: number,
+  ) {}
+
+  get consumer(): string {
+    return this.scope.consumer
   }
-  return {
-    consumer,
-    attempt: options.attempt,
-    state,
-    emit<P>(out: Emit<P>): EventId {
-      const version = out.version ?? contracts.latestVersion(out.type) ?? 1
-      contracts.validate(out.type, version, out.payload, `${consumer} emitting`)
-      const id = deriveEventId(event.id, `${consumer}#${effects.emits.length}`)
-      const fields = encodeEvent({
-        id,
-        type: out.type,
-        version,
-        source: options.source,
-        occurredAt: new Date().toISOString(),
-        correlationId: event.correlationId,
-        causationId: event.id,
-        key: out.key ?? event.key,
-        payload: out.payload,
-      })
-      effects.emits.push([keys.stream(out.type), keys.correlation(event.correlationId), out.type, String(fields.length / 2), ...fields])
-      return id
-    },
+
+  get state(): StateAccess {
+    return this
+  }
+
+  private key(name: string): string {
+    return this.scope.keys.state(this.scope.consumer, name)
+  }
+
+  get(name: string): Promise<string | null> {
+    return this.scope.redis.get(this.key(name))
+  }
+
+  async getJson<T>(name: string): Promise<T | null> {
+    const raw = await this.scope.redis.get(this.key(name))
+    return raw === null ? null : (JSON.parse(raw) as T)
+  }
+
+  hget(name: string, field: string): Promise<string | null> {
+    return this.scope.redis.hget(this.key(name), field)
+  }
+
+  hgetall(name: string): Promise<Record<string, string>> {
+    return this.scope.redis.hgetall(this.key(name))
+  }
+
+  set(name: string, value: string): void {
+    this.effects.writes.push(['set', this.key(name), value])
+  }
+
+  setJson(name: string, value: unknown): void {
+    this.effects.writes.push(['set', this.key(name), JSON.stringify(value)])
+  }
+
+  del(name: string): void {
+    this.effects.writes.push(['del', this.key(name)])
+  }
+
+  hset(name: string, field: string, value: string): void {
+    this.effects.writes.push(['hset', this.key(name), field, value])
+  }
+
+  hdel(name: string, field: string): void {
+    this.effects.writes.push(['hdel', this.key(name), field])
+  }
+
+  hincrby(name: string, field: string, by: number): void {
+    if (!Number.isInteger(by)) throw new TypeError(`hincrby(${name}, ${field}) needs an integer, got ${by}`)
+    this.effects.writes.push(['hincrby', this.key(name), field, String(by)])
+  }
+
+  emit<P>(out: Emit<P>): EventId {
+    const { contracts, consumer, keys, source } = this.scope
+    const version = out.version ?? contracts.latestVersion(out.type) ?? 1
+    contracts.validate(out.type, version, out.payload, `${consumer} emitting`)
+    const id = deriveEventId(this.event.id, `${consumer}#${this.effects.emits.length}`)
+    const fields = encodeEvent({
+      id,
+      type: out.type,
+      version,
+      source,
+      occurredAt: new Date().toISOString(),
+      correlationId: this.event.correlationId,
+      causationId: this.event.id,
+      key: out.key ?? this.event.key,
+      payload: out.payload,
+    })
+    const emit = [keys.stream(out.type), keys.correlation(this.event.correlationId), out.type, String(fields.length / 2)]
+    for (const f of fields) emit.push(f)
+    this.effects.emits.push(emit)
+    return id
   }
 }

@@ -10,3 +10,7 @@ export { trimStream, type RetentionPolicy, type TrimResult } from './retention.j
 export { consumerStatus, type ConsumerStatus, type StreamGroupStatus } from './status.js'
 export { followCorrelation, readCorrelation, correlationSize, type IndexedItem } from './correlation.js'
 export { RunnerMetrics } from './metrics.js'
+export { listDeadLetters, findDeadLetter, purgeDeadLetters, readDeadLetters, deadLetterConsumers, type DeadLetter, type DeadLetterSummary, type PurgeResult } from './dead-letters.js'
+export { redeliverDeadLetters, type RedeliverOptions, type RedeliveryOutcome, type RedeliverySummary } from './redeliver.js'
+export { replayConsumer, dropState, type ReplayOptions, type ReplayProgress, type ReplaySummary } from './replay.js'
+export { toEntryBound, type StreamBounds, type WindowRequest } from './replay-window.js'

@@ -20,6 +20,10 @@ export interface Keys {
   /** Prefix of all state keys of a consumer (for inspection, reset, rebuild). */
   statePrefix(consumer: string): string
   correlation(correlationId: string): string
+  /** The window replay of a consumer now running or left unfinished (JSON), for resuming it. */
+  replayRun(consumer: string): string
+  /** Input event ids a replay run has applied (sorted set), so a resumed run applies none twice. */
+  replayInbox(consumer: string, runId: string): string
   /** Dedup marker of a published event id (publish is idempotent by id). */
   published(eventId: string): string
   /** Registry of streams and consumers seen in this namespace (for tail, status, schema). */
@@ -55,6 +59,8 @@ export function keysFor(namespace: string): Keys {
     state: (consumer, name) => `${prefix}state:${consumer}:${name}`,
     statePrefix: (consumer) => `${prefix}state:${consumer}:`,
     correlation: (correlationId) => `${prefix}corr:${correlationId}`,
+    replayRun: (consumer) => `${prefix}replay:${consumer}`,
+    replayInbox: (consumer, runId) => `${prefix}replay:${consumer}:${runId}`,
     published: (eventId) => `${prefix}pub:${eventId}`,
     streams: `${prefix}streams`,
     consumers: `${prefix}consumers`,

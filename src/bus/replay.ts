@@ -1,0 +1,244 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { randomBytes } from 'node:crypto'
+import type { EventEnvelope } from '../events/envelope.js'
+import { EventspineError, errorMessage } from '../errors.js'
+import { applyEffects, type ApplyItem } from './apply.js'
+import type { Bus } from './bus.js'
+import { createContext, type Effects } from './context.js'
+import { toHeld, type Held } from './reader.js'
+import { MergedRange, entryTime, resolveBounds, type StreamBounds, type WindowRequest } from './replay-window.js'
+import type { ConsumerDefinition } from './types.js'
+
+export interface ReplayOptions extends WindowRequest {
+  readonly consumer: ConsumerDefinition
+  /** Drop the consumer's state first and replay the whole retained log (projections only). */
+  readonly rebuild?: boolean
+  /** Only say what would be replayed: no handler runs, nothing is written. */
+  readonly dryRun?: boolean
+  /** Abandon an unfinished replay of this consumer instead of refusing to start. */
+  readonly fresh?: boolean
+  /** Events read and handled per step. Default 200. */
+  readonly batchSize?: number
+  readonly onProgress?: (progress: ReplayProgress) => void
+  /** Test hook: runs before each commit (throw to interrupt a replay half-way). */
+  readonly beforeCommit?: (events: readonly EventEnvelope[]) => void | Promise<void>
+}
+
+export interface ReplayProgress {
+  /** Events of the window gone through so far (this run of the command). */
+  readonly done: number
+  /** Share of the window's time span covered, 0..1 (entry ids are times: no counting pass). */
+  readonly fraction: number
+  readonly elapsedMs: number
+}
+
+export interface ReplaySummary {
+  readonly consumer: string
+  readonly runId: string
+  /** True when this continued a replay left unfinished (interrupted) with the same window. */
+  readonly resumed: boolean
+  readonly dryRun: boolean
+  readonly rebuild: boolean
+  readonly droppedStateKeys: number
+  readonly window: Readonly<Record<string, StreamBounds>>
+  /** Entries of the window read by this run. */
+  readonly events: number
+  readonly applied: number
+  /** Applied by an earlier, interrupted run of this replay: not applied again. */
+  readonly alreadyApplied: number
+  /** Entries that cannot be read as events (dead-lettered live already): skipped. */
+  readonly invalid: number
+  readonly failed: number
+  readonly failures: readonly { readonly stream: string; readonly entryId: string; readonly eventId: string; readonly error: string }[]
+  readonly emitted: Readonly<Record<string, number>>
+  readonly elapsedMs: number
+}
+
+/** What is kept in Redis while a replay runs, so an interrupted one resumes the same window. */
+interface RunRecord {
+  readonly runId: string
+  readonly request: string
+  readonly window: Record<string, StreamBounds>
+  readonly rebuild: boolean
+  stateDropped: boolean
+  readonly startedAt: string
+}
+
+const ATTEMPTS = 3
+
+/**
+ * Runs one consumer again over a window of the streams it subscribes to, in entry-id order with
+ * per-key order kept, touching no consumer group. Effects commit through `lua/apply.lua` with a
+ * replay inbox of its own (input ids applied by this run), so an interrupted replay run again
+ * with the same window resumes and applies nothing twice. Emitted events get new ids and point
+ * at the ids the first run gave them (`replayOf`), so downstream consumers take them as new.
+ */
+export async function replayConsumer(bus: Bus, options: ReplayOptions): Promise<ReplaySummary> {
+  const { consumer } = options
+  const started = Date.now()
+  if (options.rebuild && (consumer.emits ?? []).length > 0) {
+    throw new EventspineError('E_REPLAY_NOT_PROJECTION', `${consumer.name} emits events (${(consumer.emits ?? []).join(', ')}): --rebuild is for projections`, {
+      hint: 'A rebuild drops state and re-derives it from the log; a consumer that emits would publish everything again. Replay a window instead.',
+    })
+  }
+  if (options.rebuild && (options.since !== undefined || options.from !== undefined || options.to !== undefined)) {
+    throw new EventspineError('E_REPLAY_BAD_WINDOW', '--rebuild replays the whole retained log: it takes no --since, --from or --to')
+  }
+  const request = describeRequest(options)
+  const recordKey = bus.keys.replayRun(consumer.name)
+  const stored = await bus.redis.get(recordKey)
+  let run = stored === null ? undefined : (JSON.parse(stored) as RunRecord)
+  if (run && run.request !== request && !options.fresh && !options.dryRun) {
+    throw new EventspineError('E_REPLAY_UNFINISHED', `a replay of ${consumer.name} (${run.request}, run ${run.runId}, started ${run.startedAt}) did not finish`, {
+      hint: 'Run that replay again with the same window to finish it (nothing is applied twice), or pass --fresh to abandon it.',
+    })
+  }
+  if (run && options.fresh && !options.dryRun) {
+    await bus.redis.unlink(recordKey, bus.keys.replayInbox(consumer.name, run.runId))
+    run = undefined
+  }
+  const resumed = run !== undefined && run.request === request
+  if (!resumed) {
+    run = {
+      runId: `${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`,
+      request,
+      window: await resolveBounds(bus, consumer.subscribes, options, Date.now()),
+      rebuild: options.rebuild ?? false,
+      stateDropped: false,
+      startedAt: new Date().toISOString(),
+    }
+  }
+  const record = run as RunRecord
+  const summary = {
+    consumer: consumer.name, runId: record.runId, resumed, dryRun: options.dryRun ?? false, rebuild: record.rebuild, droppedStateKeys: 0,
+    window: record.window, events: 0, applied: 0, alreadyApplied: 0, invalid: 0, failed: 0,
+    failures: [] as ReplaySummary['failures'][number][], emitted: {} as Record<string, number>, elapsedMs: 0,
+  }
+  if (options.dryRun) {
+    for (const [type, b] of Object.entries(record.window)) summary.events += await countRange(bus, type, b)
+    return { ...summary, elapsedMs: Date.now() - started }
+  }
+  const save = () => bus.redis.set(recordKey, JSON.stringify(record))
+  if (!resumed) await save()
+  if (record.rebuild && !record.stateDropped) {
+    summary.droppedStateKeys = await dropState(bus, consumer.name)
+    record.stateDropped = true
+    await save()
+  }
+  const inbox = bus.keys.replayInbox(consumer.name, record.runId)
+  const batchSize = options.batchSize ?? 200
+  const range = new MergedRange(bus, record.window, batchSize)
+  const span = timeSpan(record.window)
+  const orderKeyOf = (e: EventEnvelope) => consumer.orderingKey?.(e) ?? e.key
+  for (let chunk = await range.take(batchSize); chunk.length > 0; chunk = await range.take(batchSize)) {
+    summary.events += chunk.length
+    const held: Held[] = []
+    for (const { key, entry } of chunk) {
+      const h = toHeld(bus, key, entry, orderKeyOf)
+      if (h.event) held.push(h)
+      else summary.invalid++
+    }
+    const seen = held.length === 0 ? [] : await bus.redis.zmscore(inbox, ...held.map((h) => (h.event as EventEnvelope).id))
+    const queues = new Map<string, Held[]>()
+    held.forEach((h, i) => {
+      if (seen[i] !== null && seen[i] !== undefined) return void summary.alreadyApplied++
+      const q = queues.get(h.orderKey)
+      if (q) q.push(h)
+      else queues.set(h.orderKey, [h])
+    })
+    // Waves: the head of each key's queue, handled together; the next wave sees their commits.
+    while (queues.size > 0) {
+      const wave = [...queues.values()].map((q) => q.shift() as Held)
+      for (const [k, q] of queues) if (q.length === 0) queues.delete(k)
+      const items: ApplyItem[] = []
+      const events: EventEnvelope[] = []
+      await Promise.all(
+        wave.map(async (h) => {
+          const event = h.event as EventEnvelope
+          const result = await handleWithRetries(bus, consumer, event, record.runId)
+          if (result.ok) {
+            items.push({ eventId: event.id, deadLetterId: '', effects: result.effects })
+            events.push(event)
+          } else {
+            summary.failed++
+            if (summary.failures.length < 20) summary.failures.push({ stream: h.streamKey.slice(bus.keys.stream('').length), entryId: h.entryId, eventId: event.id, error: result.error })
+          }
+        }),
+      )
+      if (items.length === 0) continue
+      if (options.beforeCommit) await options.beforeCommit(events)
+      const outcome = await applyEffects(bus, consumer.name, { inbox, inboxSize: 0, counter: 'replayed', items })
+      if (outcome.kind === 'applied') {
+        summary.applied += outcome.applied
+        summary.alreadyApplied += outcome.duplicates
+      }
+      for (const { effects } of items) for (const emit of effects.emits) summary.emitted[emit[2] as string] = (summary.emitted[emit[2] as string] ?? 0) + 1
+    }
+    const last = chunk[chunk.length - 1]
+    if (options.onProgress && last) {
+      const fraction = span.end > span.start ? (entryTime(last.entry[0]) - span.start) / (span.end - span.start) : 1
+      options.onProgress({ done: summary.events, fraction: Math.min(1, Math.max(0, fraction)), elapsedMs: Date.now() - started })
+    }
+  }
+  await bus.redis.unlink(recordKey, inbox)
+  return { ...summary, elapsedMs: Date.now() - started }
+}
+
+async function handleWithRetries(bus: Bus, consumer: ConsumerDefinition, event: EventEnvelope, runId: string): Promise<{ ok: true; effects: Effects } | { ok: false; error: string }> {
+  let error: unknown
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    const effects: Effects = { emits: [], writes: [] }
+    try {
+      const ctx = createContext({ event, consumer: consumer.name, attempt, source: consumer.name, keys: bus.keys, redis: bus.redis, contracts: bus.contracts, effects, replayRun: runId })
+      await consumer.handle(event, ctx)
+      return { ok: true, effects }
+    } catch (e) {
+      error = e
+      if (attempt < ATTEMPTS) await sleep(50 * attempt)
+    }
+  }
+  return { ok: false, error: errorMessage(error) }
+}
+
+/** Deletes every state key of a consumer (SCAN + UNLINK); returns how many. */
+export async function dropState(bus: Bus, consumer: string): Promise<number> {
+  const prefix = bus.keys.statePrefix(consumer).replace(/[*?[\]\\]/g, '\\$&')
+  let cursor = '0'
+  let dropped = 0
+  do {
+    const [next, keys] = await bus.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
+    cursor = next
+    if (keys.length > 0) dropped += await bus.redis.unlink(...keys)
+  } while (cursor !== '0')
+  return dropped
+}
+
+function describeRequest(options: ReplayOptions): string {
+  if (options.rebuild) return 'rebuild'
+  const parts: string[] = []
+  if (options.since !== undefined) parts.push(`since ${options.since} ms`)
+  if (options.from !== undefined) parts.push(`from ${options.from}`)
+  if (options.to !== undefined) parts.push(`to ${options.to}`)
+  return parts.length === 0 ? 'whole log' : parts.join(' ')
+}
+
+function timeSpan(window: Readonly<Record<string, StreamBounds>>): { start: number; end: number } {
+  let start = Number.POSITIVE_INFINITY
+  let end = 0
+  for (const b of Object.values(window)) {
+    start = Math.min(start, entryTime(b.from))
+    end = Math.max(end, entryTime(b.to))
+  }
+  return { start: Number.isFinite(start) ? start : 0, end }
+}
+
+async function countRange(bus: Bus, type: string, b: StreamBounds): Promise<number> {
+  let n = 0
+  let from = b.from
+  for (;;) {
+    const page = (await bus.redis.xrange(bus.keys.stream(type), from, b.to, 'COUNT', 1000)) as [string, string[]][]
+    n += page.length
+    if (page.length < 1000) return n
+    from = `(${(page[page.length - 1] as [string, string[]])[0]}`
+  }
+}

@@ -37,6 +37,8 @@ export interface ContractRegistry {
    * (`E_CONTRACT_UNKNOWN` otherwise); a second lift for the same step is `E_CONTRACT_UPCAST`.
    */
   registerUpcaster(type: string, fromVersion: number, lift: Upcaster): void
+  /** True when the lift from `fromVersion` to `fromVersion + 1` is registered (for `schema check`). */
+  hasUpcaster(type: string, fromVersion: number): boolean
   /**
    * A new registry with the contracts of extra folders merged in (for user contracts) and a
    * copy of this registry's upcasters. A type@version defined twice is `E_CONTRACT_FILE`.
@@ -160,6 +162,10 @@ class Registry implements ContractRegistry {
       throw this.unknown(type, fromVersion + 1, `upcaster to v${fromVersion + 1}`)
     }
     this.upcasters.add(type, fromVersion, lift)
+  }
+
+  hasUpcaster(type: string, fromVersion: number): boolean {
+    return this.upcasters.has(type, fromVersion)
   }
 
   withFolders(dir: string | readonly string[]): ContractRegistry {

@@ -30,6 +30,11 @@ export class UpcasterChain {
     byVersion[fromVersion] = lift
   }
 
+  /** True when the lift from `fromVersion` to `fromVersion + 1` of `type` is registered. */
+  has(type: string, fromVersion: number): boolean {
+    return this.lifts.get(type)?.[fromVersion] !== undefined
+  }
+
   /** A copy that can take more upcasters without changing this one. */
   clone(): UpcasterChain {
     const copy = new UpcasterChain()

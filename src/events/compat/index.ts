@@ -1,0 +1,8 @@
+// Governance of event contracts: catalog, compatibility check against a baseline, AsyncAPI export.
+export { toAsyncApi, envelopeHeaders, type AsyncApiOptions } from './asyncapi.js'
+export { readBaseline, schemasOf, type Baseline, type SchemaSet } from './baseline.js'
+export { buildCatalog, formatCatalog, type Catalog, type CatalogType, type CatalogVersion, type Participant } from './catalog.js'
+export { checkContracts, formatCheckReport, type CheckOptions, type CheckProblem, type CheckReport, type RequiredLevel, type VersionCheck } from './check.js'
+export { combine, meets, type Compatibility, type SchemaChange } from './compatibility.js'
+export { diffSchemas } from './schema-diff.js'
+export { loadUpcasterModule, type RegisterUpcasters } from './upcaster-module.js'

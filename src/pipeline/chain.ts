@@ -7,7 +7,7 @@ import { findProfile, type MappingProfile } from './profiles.js'
 import type { ReferenceData } from './reference.js'
 import { resolveFile } from './resolve.js'
 import { scoreFile, type LastNav } from './score.js'
-import type { FileKind, Issue, ResolvedPayload, ScoredPayload, ValidatedPayload } from './types.js'
+import { EVENT, type FileKind, type Issue, type ResolvedPayload, type ScoredPayload, type ValidatedPayload } from './types.js'
 import { validateFile } from './validate.js'
 
 /** Memory the stateful stages keep between files (ingest's seen hashes, score's last NAVs). */
@@ -66,7 +66,8 @@ export function runChain(fileName: string, content: Uint8Array, options: ChainOp
   const resolved = resolveFile(enrichFile(validated.payload, options.reference), options.reference)
   const scoredResult = scoreFile(validated.payload, options.memory.lastNavs)
   for (const [isin, last] of scoredResult.updates) options.memory.lastNavs.set(isin, last)
-  const step = joinStep(joinStep(null, 'pipeline.file.resolved', resolved).ready ? null : { resolved }, 'pipeline.file.scored', scoredResult.payload)
+  const first = joinStep(null, EVENT.resolved, resolved)
+  const step = joinStep(first.ready ? null : first.state, EVENT.scored, scoredResult.payload)
   if (!step.ready) throw new Error('join did not complete with both halves')
   return {
     outcome: 'delivered',

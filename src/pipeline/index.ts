@@ -75,6 +75,11 @@ export {
   type LatestNav,
   type StateReader,
 } from './projections.js'
+export { newChainMemory, runChain, type ChainMemory, type ChainOptions, type ChainOutcome } from './chain.js'
+export { loadProfiles, type MappingProfile } from './profiles.js'
+export { loadReferenceData, type ReferenceData } from './reference.js'
+export { defaultProfilesDir, defaultReferenceDir } from './paths.js'
+export { FIELD_SPECS, type FieldSpec } from './fields.js'
 export { isValidIsin, isinCheckDigit } from './rules/isin.js'
 export { isValidLei, leiCheckDigits } from './rules/lei.js'
 export { isActiveCurrency } from './rules/currency.js'

@@ -1,0 +1,125 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Bus } from '../../bus/bus.js'
+import { readCorrelation, type IndexedItem } from '../../bus/correlation.js'
+import { errorMessage } from '../../errors.js'
+import { readFileJourney, readLatestNav, type StateReader } from '../projections.js'
+import { STAGE } from '../stages/names.js'
+import type { StageFigures } from './figures.js'
+import { PROMETHEUS_CONTENT_TYPE, prometheusText } from './prometheus.js'
+
+export interface HttpOptions {
+  readonly bus: Bus
+  /** 0 = any free port. */
+  readonly port: number
+  /** Default 127.0.0.1: the API answers questions about your data, so it stays on loopback. */
+  readonly host?: string
+  /** The latest stage figures (the dashboard's). */
+  readonly stages: () => readonly StageFigures[]
+  /** Consumers running in this process and whether each is still alive. */
+  readonly consumers: () => readonly { readonly name: string; readonly running: boolean }[]
+}
+
+export interface HttpApi {
+  readonly url: string
+  readonly server: Server
+  close(): Promise<void>
+}
+
+/** Read side of a projection consumer's state, for the HTTP handlers. */
+export function projectionState(bus: Bus, consumer: string): StateReader {
+  return {
+    get: (name) => bus.redis.get(bus.keys.state(consumer, name)),
+    hget: (name, field) => bus.redis.hget(bus.keys.state(consumer, name), field),
+  }
+}
+
+/**
+ * Loopback HTTP for questions that want an answer now: `/health`, `/metrics` (Prometheus),
+ * `/files/:correlationId` (journey and events) and `/funds/:isin` (latest NAV).
+ */
+export async function startHttp(options: HttpOptions): Promise<HttpApi> {
+  const server = createServer((req, res) => {
+    route(options, req, res).catch((error) => send(res, 500, { error: 'internal', message: errorMessage(error) }))
+  })
+  const host = options.host ?? '127.0.0.1'
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://${host}:${port}`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
+  }
+}
+
+async function route(options: HttpOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const path = new URL(req.url ?? '/', 'http://localhost').pathname
+  if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: 'method not allowed', allow: 'GET' })
+  if (path === '/health') return health(options, res)
+  if (path === '/metrics') {
+    res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE })
+    res.end(prometheusText(options.stages()))
+    return
+  }
+  const file = /^\/files\/([^/]+)$/.exec(path)
+  if (file) return fileJourney(options.bus, decodeURIComponent(file[1] as string), res)
+  const fund = /^\/funds\/([^/]+)$/.exec(path)
+  if (fund) return latestNav(options.bus, decodeURIComponent(fund[1] as string), res)
+  send(res, 404, { error: 'not found', endpoints: ['/health', '/metrics', '/files/:correlationId', '/funds/:isin'] })
+}
+
+async function health(options: HttpOptions, res: ServerResponse): Promise<void> {
+  const redis = await Promise.race([
+    options.bus.redis.ping().then(() => 'up' as const, () => 'down' as const),
+    new Promise<'down'>((resolve) => setTimeout(() => resolve('down'), 1_000).unref()),
+  ])
+  const consumers = options.consumers()
+  const ok = redis === 'up' && consumers.every((c) => c.running)
+  send(res, ok ? 200 : 503, { status: ok ? 'ok' : 'degraded', redis, consumers })
+}
+
+async function fileJourney(bus: Bus, correlationId: string, res: ServerResponse): Promise<void> {
+  const [journey, items] = await Promise.all([readFileJourney(projectionState(bus, STAGE.fileJourney), correlationId), readCorrelation(bus, correlationId)])
+  if (journey === null && items.length === 0) return send(res, 404, { error: 'unknown file', correlationId })
+  send(res, 200, { correlationId, journey, events: items.map(describeItem) })
+}
+
+async function latestNav(bus: Bus, isin: string, res: ServerResponse): Promise<void> {
+  const nav = await readLatestNav(projectionState(bus, STAGE.navLatest), isin)
+  if (nav === null) return send(res, 404, { error: 'no NAV known for this ISIN', isin: isin.toUpperCase() })
+  send(res, 200, { isin: isin.toUpperCase(), ...nav })
+}
+
+/** An event of the journey without the bulk (file content, rows, records): counts instead. */
+function describeItem(item: IndexedItem): unknown {
+  if (item.kind === 'dead-letter') return { kind: item.kind, consumer: item.consumer, entryId: item.entryId, fields: item.fields }
+  if (item.event === null) return { kind: item.kind, type: item.type, entryId: item.entryId, trimmed: true }
+  const { payload, ...envelope } = item.event
+  return { kind: item.kind, entryId: item.entryId, ...envelope, payload: summarise(payload) }
+}
+
+function summarise(payload: unknown): unknown {
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return payload
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(payload as Record<string, unknown>)) {
+    if (k === 'contentBase64') continue
+    if ((k === 'rows' || k === 'records') && Array.isArray(v)) out[`${k}Count`] = v.length
+    else out[k] = v
+  }
+  return out
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' })
+  res.end(`${JSON.stringify(body, null, 2)}\n`)
+}

@@ -1,0 +1,109 @@
+import { existsSync } from 'node:fs'
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
+import { basename, extname, join, resolve } from 'node:path'
+import { watch, type FSWatcher } from 'chokidar'
+import type { Bus } from '../../bus/bus.js'
+import { errorMessage } from '../../errors.js'
+import { receivedEvent } from '../intake.js'
+import { MAX_FILE_BYTES } from '../parse.js'
+
+/** One file taken from the inbox: published (with its correlation id) or set aside. */
+export type Intake =
+  | { readonly fileName: string; readonly ok: true; readonly correlationId: string; readonly movedTo: string }
+  | { readonly fileName: string; readonly ok: false; readonly reason: string; readonly movedTo: string }
+
+export interface InboxOptions {
+  readonly bus: Bus
+  readonly dir: string
+  /** A file must keep its size this long before it is read (chokidar awaitWriteFinish). Default 300 ms. */
+  readonly stabilityMs?: number
+  readonly clock?: () => Date
+  readonly onIntake?: (intake: Intake) => void
+}
+
+export interface InboxWatcher {
+  readonly dir: string
+  /** Resolves when every file seen so far has been published and moved. */
+  idle(): Promise<void>
+  close(): Promise<void>
+}
+
+/** Files still being written under these names are left alone, as are dotfiles and `.done/`. */
+export function isIgnoredName(name: string): boolean {
+  return name.startsWith('.') || name.endsWith('.tmp') || name.endsWith('.part') || name.endsWith('~')
+}
+
+/**
+ * Watches a folder for dropped files. Each complete file is published as
+ * `pipeline.file.received`, then moved to `.done/` (or to `.failed/` beside a `.reason.txt`
+ * when it cannot be published), so a restart does not take it in again. Files are taken one
+ * at a time, in the order they became complete. Files already there at start are taken as
+ * they are (chokidar checks stability only for files that appear later).
+ */
+export async function watchInbox(options: InboxOptions): Promise<InboxWatcher> {
+  const dir = resolve(options.dir)
+  await mkdir(dir, { recursive: true })
+  const stability = options.stabilityMs ?? 300
+  const watcher: FSWatcher = watch(dir, {
+    depth: 0,
+    ignoreInitial: false,
+    ignored: (path) => resolve(path) !== dir && isIgnoredName(basename(path)),
+    awaitWriteFinish: { stabilityThreshold: stability, pollInterval: Math.max(25, Math.floor(stability / 4)) },
+  })
+  let chain: Promise<void> = Promise.resolve()
+  watcher.on('add', (path) => {
+    chain = chain.then(() => takeIn(options, dir, path)).catch((error) => options.bus.warn(`inbox: ${basename(path)}: ${errorMessage(error)}`))
+  })
+  watcher.on('error', (error) => options.bus.warn(`inbox watcher: ${errorMessage(error)}`))
+  // Before 'ready', chokidar emits adds without awaiting the write: only return once it is ready.
+  await new Promise<void>((done) => watcher.once('ready', () => done()))
+  return {
+    dir,
+    idle: () => chain,
+    async close() {
+      await watcher.close()
+      await chain
+    },
+  }
+}
+
+async function takeIn(options: InboxOptions, dir: string, path: string): Promise<void> {
+  const name = basename(path)
+  if (!existsSync(path)) return // moved away by someone else meanwhile
+  const info = await stat(path)
+  if (!info.isFile()) return
+  let reason: string | undefined
+  let correlationId = ''
+  if (info.size > MAX_FILE_BYTES) {
+    reason = `file is ${info.size} bytes, over the ${MAX_FILE_BYTES}-byte limit`
+  } else {
+    try {
+      const content = await readFile(path)
+      const event = receivedEvent(name, content, { sourcePath: path, ...(options.clock ? { receivedAt: options.clock() } : {}) })
+      const [published] = await options.bus.publish(event)
+      correlationId = published?.correlationId ?? ''
+    } catch (error) {
+      reason = errorMessage(error)
+    }
+  }
+  if (reason === undefined) {
+    const movedTo = await moveInto(join(dir, '.done'), path)
+    options.onIntake?.({ fileName: name, ok: true, correlationId, movedTo })
+    return
+  }
+  const movedTo = await moveInto(join(dir, '.failed'), path)
+  await writeFile(`${movedTo}.reason.txt`, `${reason}\n`)
+  options.bus.warn(`inbox: ${name} was not published (${reason}); moved to ${movedTo}`)
+  options.onIntake?.({ fileName: name, ok: false, reason, movedTo })
+}
+
+/** Moves a file into `folder`, never over an earlier file of the same name. */
+async function moveInto(folder: string, path: string): Promise<string> {
+  await mkdir(folder, { recursive: true })
+  const name = basename(path)
+  const ext = extname(name)
+  let target = join(folder, name)
+  for (let n = 1; existsSync(target); n++) target = join(folder, `${name.slice(0, name.length - ext.length)}.${n}${ext}`)
+  await rename(path, target)
+  return target
+}

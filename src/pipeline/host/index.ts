@@ -1,0 +1,199 @@
+import { join, resolve } from 'node:path'
+import { createBus, type Bus, type Runners } from '../../bus/bus.js'
+import { trimStream } from '../../bus/retention.js'
+import type { ConsumerDefinition } from '../../bus/types.js'
+import { EventspineError, errorMessage } from '../../errors.js'
+import { defaultContractsDir, loadContracts } from '../../events/index.js'
+import { redact } from '../../redis/redact.js'
+import { pipelineConsumers } from '../index.js'
+import { STAGE } from '../stages/names.js'
+import { EVENT } from '../types.js'
+import { FigureCollector, recentOutcomes, writeRuntime } from './collect.js'
+import type { RuntimeSnapshot, StageFigures } from './figures.js'
+import { startHttp, type HttpApi } from './http.js'
+import { watchInbox, type InboxWatcher, type Intake } from './inbox.js'
+
+export interface StartPipelineOptions {
+  readonly url: string
+  readonly namespace?: string
+  readonly projectDir: string
+  /** Default `<projectDir>/.pipeline/inbox`. */
+  readonly inboxDir?: string
+  /** Default `<projectDir>/.pipeline/out`. */
+  readonly outDir?: string
+  /** Serve the HTTP API on this loopback port (0 = any free port); none when absent. */
+  readonly httpPort?: number
+  /** Run only these stages (`pipeline worker`): no inbox, no HTTP, no runtime key. */
+  readonly stages?: readonly string[]
+  readonly onWarn?: (message: string) => void
+  readonly onIntake?: (intake: Intake) => void
+  /** "Now" for the not-in-the-future rule (tests pin it). Default the system clock. */
+  readonly clock?: () => Date
+  /** Received time stamped on inbox files (tests pin it). Default the system clock. */
+  readonly receivedAt?: () => Date
+  /** Inbox: how long a file's size must hold still before it is read. Default 300 ms. */
+  readonly stabilityMs?: number
+  /** Default 1000 ms. */
+  readonly snapshotIntervalMs?: number
+  /** Per stream, trimmed every minute without dropping unacknowledged entries. Default 1,000,000. */
+  readonly retentionMaxLen?: number
+}
+
+export interface PipelineHandle {
+  readonly bus: Bus
+  readonly runners: Runners
+  readonly http: HttpApi | undefined
+  readonly watcher: InboxWatcher | undefined
+  readonly inboxDir: string
+  readonly outDir: string
+  /** The latest figures (refreshed every snapshotIntervalMs). */
+  snapshot(): RuntimeSnapshot
+  /** Called after each refresh; returns an unsubscribe function. */
+  onSnapshot(listener: (snapshot: RuntimeSnapshot) => void): () => void
+  /** Refresh now (tests, and the first frame). */
+  refresh(): Promise<RuntimeSnapshot>
+  /** Graceful: stop taking files, drain and commit in-flight work, close HTTP and Redis. */
+  stop(): Promise<void>
+}
+
+const WARNINGS_KEPT = 20
+
+/** Names accepted by `--stage`: the seven stages and the two projections. */
+export const STAGE_NAMES: readonly string[] = Object.values(STAGE)
+
+export function selectStages(consumers: readonly ConsumerDefinition[], stages: readonly string[] | undefined): ConsumerDefinition[] {
+  if (stages === undefined) return [...consumers]
+  const unknown = stages.filter((s) => !consumers.some((c) => c.name === s))
+  if (unknown.length > 0) {
+    throw new EventspineError('E_UNKNOWN_STAGE', `unknown stage ${unknown.map((s) => `"${s}"`).join(', ')}`, {
+      hint: `Valid stages: ${consumers.map((c) => c.name).join(', ')}.`,
+    })
+  }
+  return consumers.filter((c) => stages.includes(c.name))
+}
+
+/**
+ * Runs the fund pipeline in this process: the consumers, an inbox watcher, retention, the HTTP
+ * API, and a snapshot of the figures every second (also written to Redis for `pipeline status`).
+ */
+export async function startPipeline(options: StartPipelineOptions): Promise<PipelineHandle> {
+  const projectDir = resolve(options.projectDir)
+  const inboxDir = resolve(options.inboxDir ?? join(projectDir, '.pipeline', 'inbox'))
+  const outDir = resolve(options.outDir ?? join(projectDir, '.pipeline', 'out'))
+  const all = pipelineConsumers({ outDir, ...(options.clock ? { clock: options.clock } : {}) })
+  const consumers = selectStages(all, options.stages)
+  const full = options.stages === undefined
+  const warnings: string[] = []
+  const warn = (message: string) => {
+    const line = redact(message)
+    warnings.push(`${new Date().toISOString()} ${line}`)
+    if (warnings.length > WARNINGS_KEPT) warnings.shift()
+    options.onWarn?.(line)
+  }
+  const bus = await createBus({ url: options.url, contracts: loadContracts(defaultContractsDir()), warn, ...(options.namespace ? { namespace: options.namespace } : {}) })
+  const runners = bus.run(consumers)
+  const stopped = new Set<string>()
+  for (const r of runners.runners) void r.done.then(() => stopped.add(r.consumer.name))
+  let http: HttpApi | undefined
+  let watcher: InboxWatcher | undefined
+  const collector = new FigureCollector(bus, full ? all : consumers, runners.runners)
+  let latest: RuntimeSnapshot = {
+    at: new Date().toISOString(),
+    pid: process.pid,
+    namespace: bus.namespace,
+    redis: redact(options.url),
+    inbox: full ? inboxDir : null,
+    outDir,
+    http: null,
+    stages: [],
+    recent: [],
+    warnings: [],
+  }
+  const listeners = new Set<(s: RuntimeSnapshot) => void>()
+  try {
+    if (full && options.httpPort !== undefined) {
+      http = await startHttp({
+        bus,
+        port: options.httpPort,
+        stages: () => latest.stages,
+        consumers: () => consumers.map((c) => ({ name: c.name, running: !stopped.has(c.name) })),
+      })
+    }
+    if (full) {
+      watcher = await watchInbox({
+        bus,
+        dir: inboxDir,
+        ...(options.stabilityMs === undefined ? {} : { stabilityMs: options.stabilityMs }),
+        ...(options.receivedAt ? { clock: options.receivedAt } : {}),
+        ...(options.onIntake ? { onIntake: options.onIntake } : {}),
+      })
+    }
+  } catch (error) {
+    await http?.close()
+    await bus.close()
+    throw error
+  }
+
+  const refresh = async (): Promise<RuntimeSnapshot> => {
+    const [stages, recent] = await Promise.all([collector.collect(), full ? recentOutcomes(bus, 8) : Promise.resolve([])])
+    latest = { ...latest, at: new Date().toISOString(), http: http?.url ?? null, stages, recent, warnings: [...warnings] }
+    if (full) await writeRuntime(bus, latest)
+    for (const listener of listeners) listener(latest)
+    return latest
+  }
+  let closing = false
+  let timer: NodeJS.Timeout | undefined
+  let inflight: Promise<void> = Promise.resolve()
+  const tick = () => {
+    inflight = refresh()
+      .then(() => {})
+      .catch((error) => warn(`figures: ${errorMessage(error)}`))
+      .finally(() => {
+        if (!closing) timer = setTimeout(tick, options.snapshotIntervalMs ?? 1_000)
+      })
+  }
+  tick()
+  const retention = full ? setInterval(() => void retain(bus, options.retentionMaxLen ?? 1_000_000, warn), 60_000) : undefined
+
+  return {
+    bus,
+    runners,
+    http,
+    watcher,
+    inboxDir,
+    outDir,
+    snapshot: () => latest,
+    onSnapshot(listener) {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
+    refresh,
+    async stop() {
+      if (closing) return
+      closing = true
+      clearTimeout(timer)
+      clearInterval(retention)
+      await inflight
+      await watcher?.close()
+      await runners.stop()
+      await http?.close()
+      if (full) await bus.redis.del(bus.keys.runtime).catch(() => {})
+      await bus.close()
+    },
+  }
+}
+
+/** Trims each pipeline stream to maxLen; XLEN first, so the common case costs one call. */
+async function retain(bus: Bus, maxLen: number, warn: (m: string) => void): Promise<void> {
+  for (const type of Object.values(EVENT)) {
+    try {
+      if ((await bus.redis.xlen(bus.keys.stream(type))) > maxLen) await trimStream(bus, type, { maxLen })
+    } catch (error) {
+      warn(`retention on ${type}: ${errorMessage(error)}`)
+    }
+  }
+}
+
+export type { RuntimeSnapshot, StageFigures, FileOutcome } from './figures.js'
+export type { Intake } from './inbox.js'
+export { readRuntime } from './collect.js'

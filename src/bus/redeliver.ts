@@ -2,7 +2,7 @@ import { decodeEvent, type EventEnvelope } from '../events/envelope.js'
 import { EventspineError, errorMessage } from '../errors.js'
 import { applyEffects } from './apply.js'
 import type { Bus } from './bus.js'
-import { createContext, type Effects } from './context.js'
+import { HandlerContext, type Effects } from './context.js'
 import { deadLetterConsumers, findDeadLetter, readDeadLetters, type DeadLetter } from './dead-letters.js'
 import { INDEX_TTL_SECONDS, retryWhileOutOfMemory } from './publish.js'
 import { ScriptCode } from './scripts.js'
@@ -73,14 +73,15 @@ export async function redeliverDeadLetters(bus: Bus, options: RedeliverOptions):
 async function redeliverOne(bus: Bus, consumer: ConsumerDefinition, dead: DeadLetter, inboxSize: number): Promise<RedeliveryOutcome> {
   if (dead.originalFields.length === 0) return { id: dead.id, outcome: 'skipped', reason: dead.undecodable ?? 'no event' }
   let event: EventEnvelope
-  const effects: Effects = { emits: [], writes: [] }
+  let effects: Effects
   try {
     // As a runner reads it: decode, validate against the contract, upcast.
     const raw = decodeEvent(dead.originalFields, `dead letter ${dead.id}`)
     bus.contracts.validate(raw.type, raw.version, raw.payload, `dead letter ${dead.id}`)
     event = bus.contracts.upcast(raw)
-    const ctx = createContext({ event, consumer: consumer.name, attempt: dead.attempts + 1, source: consumer.name, keys: bus.keys, redis: bus.redis, contracts: bus.contracts, effects })
+    const ctx = new HandlerContext({ consumer: consumer.name, source: consumer.name, keys: bus.keys, redis: bus.redis, contracts: bus.contracts }, event, dead.attempts + 1)
     await consumer.handle(event, ctx)
+    effects = ctx.effects
   } catch (error) {
     return refail(bus, dead, error)
   }

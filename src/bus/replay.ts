@@ -4,8 +4,9 @@ import type { EventEnvelope } from '../events/envelope.js'
 import { EventspineError, errorMessage } from '../errors.js'
 import { applyEffects, type ApplyItem } from './apply.js'
 import type { Bus } from './bus.js'
-import { createContext, type Effects } from './context.js'
+import { HandlerContext, type ContextScope, type Effects } from './context.js'
 import { toHeld, type Held } from './reader.js'
+import { replayContext } from './replay-context.js'
 import { MergedRange, entryTime, resolveBounds, type StreamBounds, type WindowRequest } from './replay-window.js'
 import type { ConsumerDefinition } from './types.js'
 
@@ -187,11 +188,11 @@ export async function replayConsumer(bus: Bus, options: ReplayOptions): Promise<
 async function handleWithRetries(bus: Bus, consumer: ConsumerDefinition, event: EventEnvelope, runId: string): Promise<{ ok: true; effects: Effects } | { ok: false; error: string }> {
   let error: unknown
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-    const effects: Effects = { emits: [], writes: [] }
+    const scope: ContextScope = { consumer: consumer.name, source: consumer.name, keys: bus.keys, redis: bus.redis, contracts: bus.contracts }
+    const inner = new HandlerContext(scope, event, attempt)
     try {
-      const ctx = createContext({ event, consumer: consumer.name, attempt, source: consumer.name, keys: bus.keys, redis: bus.redis, contracts: bus.contracts, effects, replayRun: runId })
-      await consumer.handle(event, ctx)
-      return { ok: true, effects }
+      await consumer.handle(event, replayContext(inner, event, runId))
+      return { ok: true, effects: inner.effects }
     } catch (e) {
       error = e
       if (attempt < ATTEMPTS) await sleep(50 * attempt)

@@ -1,0 +1,31 @@
+import type { EventEnvelope } from '../events/envelope.js'
+import { deriveEventId, type EventId } from '../events/ids.js'
+import type { HandlerContext } from './context.js'
+import type { ConsumerContext, Emit } from './types.js'
+
+/**
+ * The context a handler sees during a window replay: the runner's context, except that each
+ * emitted event gets a new id, derived from the input id, the emit's position and the replay run
+ * (so downstream inboxes take it as new, and a resumed run derives the same one), and carries two
+ * extra stream fields: `replayOf`, the id the first run gave the emit at the same position, and
+ * `replayRun`. The causation id stays the input event's id.
+ */
+export function replayContext(inner: HandlerContext, event: EventEnvelope, runId: string): ConsumerContext {
+  return {
+    consumer: inner.consumer,
+    attempt: inner.attempt,
+    state: inner.state,
+    emit<P>(out: Emit<P>): EventId {
+      const position = inner.effects.emits.length
+      const firstRunId = inner.emit(out)
+      const id = deriveEventId(event.id, `${inner.consumer}#${position}#replay:${runId}`)
+      // An emit is [streamKey, corrKey, type, nFields, 'id', <id>, ...]: the envelope's id comes first.
+      const emit = inner.effects.emits[position] as string[]
+      if (emit[4] !== 'id' || emit[5] !== firstRunId) throw new Error('replay: unexpected layout of an emitted event')
+      emit[5] = id
+      emit.push('replayOf', firstRunId, 'replayRun', runId)
+      emit[3] = String(Number(emit[3]) + 2)
+      return id
+    },
+  }
+}

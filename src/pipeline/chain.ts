@@ -66,8 +66,8 @@ export function runChain(fileName: string, content: Uint8Array, options: ChainOp
   const resolved = resolveFile(enrichFile(validated.payload, options.reference), options.reference)
   const scoredResult = scoreFile(validated.payload, options.memory.lastNavs)
   for (const [isin, last] of scoredResult.updates) options.memory.lastNavs.set(isin, last)
-  const first = joinStep(null, EVENT.resolved, resolved)
-  const step = joinStep(first.ready ? null : first.state, EVENT.scored, scoredResult.payload)
+  const half = joinStep(null, EVENT.resolved, resolved)
+  const step = joinStep(half.ready ? null : half.state, EVENT.scored, scoredResult.payload)
   if (!step.ready) throw new Error('join did not complete with both halves')
   return {
     outcome: 'delivered',

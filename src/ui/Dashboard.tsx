@@ -1,0 +1,78 @@
+import { Box, Text } from 'ink'
+import type { RuntimeSnapshot } from '../pipeline/host/figures.js'
+import { clockTime, COLUMNS, padCell, stageCells } from './format.js'
+
+export interface DashboardProps {
+  readonly snapshot: RuntimeSnapshot
+  /** Where Redis came from (`managed-started`, `flag`, ...), shown beside its URL. */
+  readonly redisSource?: string
+  /** Shown under the table while stopping. */
+  readonly status?: string
+  /** How many recent files and warnings to show. Default 5 and 3. */
+  readonly recentCount?: number
+  readonly warningCount?: number
+}
+
+const OUTCOME_COLOR = { delivered: 'green', rejected: 'red', duplicate: 'yellow' } as const
+
+/** The `pipeline up` dashboard: props in, view out (the caller re-renders it each second). */
+export function Dashboard({ snapshot, redisSource, status, recentCount = 5, warningCount = 3 }: DashboardProps) {
+  const recent = snapshot.recent.slice(0, recentCount)
+  const warnings = snapshot.warnings.slice(-warningCount)
+  return (
+    <Box flexDirection="column">
+      <Text>
+        <Text bold>eventspine pipeline</Text> <Text dimColor>ns</Text> {snapshot.namespace} <Text dimColor>redis</Text> {snapshot.redis}
+        {redisSource ? <Text dimColor> ({redisSource})</Text> : null}
+      </Text>
+      <Text>
+        <Text dimColor>inbox</Text> {snapshot.inbox ?? '-'} <Text dimColor>out</Text> {snapshot.outDir}
+      </Text>
+      <Text>
+        <Text dimColor>http</Text> {snapshot.http ?? 'off'} <Text dimColor>updated</Text> {clockTime(snapshot.at)}
+      </Text>
+      <Box flexDirection="column" marginTop={1}>
+        <Text bold>{COLUMNS.map((c, i) => padCell(c.title, i)).join(' ')}</Text>
+        {snapshot.stages.map((s) => {
+          const busy = s.lag + s.pending > 0
+          const troubled = s.deadLettered > 0 || s.retries > 0
+          return (
+            <Text key={s.stage} {...(troubled ? { color: 'yellow' } : busy ? { color: 'cyan' } : {})}>
+              {stageCells(s).map(padCell).join(' ')}
+            </Text>
+          )
+        })}
+      </Box>
+      <Box flexDirection="column" marginTop={1}>
+        <Text bold>Recent files</Text>
+        {recent.length === 0 ? <Text dimColor>none yet: drop a file into the inbox or run `pipeline publish FILE`</Text> : null}
+        {recent.map((o) => (
+          <Text key={`${o.correlationId}-${o.outcome}`}>
+            {clockTime(o.at)} <Text color={OUTCOME_COLOR[o.outcome]}>{o.outcome.padEnd(9)}</Text> {o.fileName} <Text dimColor>{o.detail}</Text>
+          </Text>
+        ))}
+      </Box>
+      {warnings.length > 0 ? (
+        <Box flexDirection="column" marginTop={1}>
+          <Text bold color="yellow">
+            Warnings
+          </Text>
+          {warnings.map((w, i) => (
+            <Text key={i} color="yellow" wrap="truncate-end">
+              {warningText(w)}
+            </Text>
+          ))}
+        </Box>
+      ) : null}
+      <Box marginTop={1}>
+        <Text dimColor>{status ?? 'Ctrl-C to stop. Figures: handled/s, lag and pending from Redis; p50/p99 stage latency in this process.'}</Text>
+      </Box>
+    </Box>
+  )
+}
+
+/** Warnings are kept as `<ISO time> <message>`; show the time as the rest of the view does. */
+function warningText(w: string): string {
+  const space = w.indexOf(' ')
+  return space > 0 && !Number.isNaN(Date.parse(w.slice(0, space))) ? `${clockTime(w.slice(0, space))} ${w.slice(space + 1)}` : w
+}

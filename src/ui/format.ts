@@ -1,0 +1,62 @@
+import type { FileOutcome, StageFigures } from '../pipeline/host/figures.js'
+
+/** Columns of the stage table, shared by the dashboard, plain lines and `pipeline status`. */
+export const COLUMNS = [
+  { title: 'STAGE', width: 13, align: 'left' },
+  { title: 'HANDLED', width: 9, align: 'right' },
+  { title: '/S', width: 8, align: 'right' },
+  { title: 'LAG', width: 7, align: 'right' },
+  { title: 'PENDING', width: 8, align: 'right' },
+  { title: 'RETRIES', width: 8, align: 'right' },
+  { title: 'DEAD', width: 6, align: 'right' },
+  { title: 'P50', width: 8, align: 'right' },
+  { title: 'P99', width: 8, align: 'right' },
+] as const
+
+export function formatMs(ms: number | null): string {
+  if (ms === null) return '-'
+  if (ms < 1_000) return `${Math.round(ms)}ms`
+  if (ms < 60_000) return `${(ms / 1_000).toFixed(1)}s`
+  return `${(ms / 60_000).toFixed(1)}m`
+}
+
+export function formatRate(perSecond: number | null): string {
+  if (perSecond === null) return '-'
+  return perSecond >= 100 ? String(Math.round(perSecond)) : perSecond.toFixed(1)
+}
+
+/** The cells of one stage, in COLUMNS order. */
+export function stageCells(s: StageFigures): string[] {
+  const dead = s.deadLetterBacklog > 0 && s.deadLetterBacklog !== s.deadLettered ? `${s.deadLettered}(${s.deadLetterBacklog})` : String(s.deadLettered)
+  return [s.stage, String(s.handled), formatRate(s.perSecond), String(s.lag), String(s.pending), String(s.retries), dead, formatMs(s.p50Ms), formatMs(s.p99Ms)]
+}
+
+export function padCell(text: string, index: number): string {
+  const column = COLUMNS[index]
+  if (column === undefined) return text
+  return column.align === 'left' ? text.padEnd(column.width) : text.padStart(column.width)
+}
+
+/** The stage table as plain text (header + one row per stage). */
+export function stageTable(stages: readonly StageFigures[]): string {
+  const row = (cells: readonly string[]) => cells.map(padCell).join(' ').trimEnd()
+  return [row(COLUMNS.map((c) => c.title)), ...stages.map((s) => row(stageCells(s)))].join('\n')
+}
+
+/** One line per stage for logs and CI: `key=value` pairs, easy to grep. */
+export function stageLine(time: string, s: StageFigures): string {
+  return (
+    `${time} ${s.stage} handled=${s.handled} rate=${formatRate(s.perSecond)}/s lag=${s.lag} pending=${s.pending} ` +
+    `retries=${s.retries} dead=${s.deadLettered} p50=${formatMs(s.p50Ms)} p99=${formatMs(s.p99Ms)}`
+  )
+}
+
+/** HH:MM:SS of an ISO time, local. */
+export function clockTime(iso: string): string {
+  const d = new Date(iso)
+  return Number.isNaN(d.getTime()) ? '--:--:--' : d.toTimeString().slice(0, 8)
+}
+
+export function outcomeLine(o: FileOutcome): string {
+  return `${o.outcome.padEnd(9)} ${o.fileName}  ${o.detail}  [${o.correlationId}]`
+}

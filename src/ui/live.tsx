@@ -1,0 +1,68 @@
+import { render } from 'ink'
+import type { RuntimeSnapshot } from '../pipeline/host/figures.js'
+import { Dashboard } from './Dashboard.js'
+import { clockTime, outcomeLine, stageLine } from './format.js'
+
+/** What the live view needs of a running pipeline. */
+export interface SnapshotSource {
+  snapshot(): RuntimeSnapshot
+  onSnapshot(listener: (snapshot: RuntimeSnapshot) => void): () => void
+}
+
+export interface LiveOptions {
+  /** Ink dashboard when true; plain periodic lines otherwise (CI, a pipe, a log file). */
+  readonly tty: boolean
+  readonly write: (line: string) => void
+  readonly redisSource?: string
+  /** Plain mode: stage lines every this many ms. Default 5000. */
+  readonly plainIntervalMs?: number
+  /** Resolves (or aborts) when the view should end: a signal arrived. */
+  readonly until: Promise<unknown>
+}
+
+/**
+ * Shows a running pipeline until `until` settles. On a TTY an ink dashboard re-rendered on each
+ * snapshot; otherwise one plain line per stage every 5 s, and a line per file outcome as it
+ * happens. Returns a function that shows a final status (e.g. "stopping...").
+ */
+export async function showLive(source: SnapshotSource, options: LiveOptions): Promise<(status: string) => void> {
+  if (options.tty) {
+    const view = (snapshot: RuntimeSnapshot, status?: string) => (
+      <Dashboard snapshot={snapshot} {...(options.redisSource ? { redisSource: options.redisSource } : {})} {...(status ? { status } : {})} />
+    )
+    const app = render(view(source.snapshot()), { exitOnCtrlC: false, patchConsole: false })
+    const off = source.onSnapshot((s) => app.rerender(view(s)))
+    await options.until.catch(() => {})
+    off()
+    return (status) => {
+      app.rerender(view(source.snapshot(), status))
+      app.unmount()
+    }
+  }
+  const seen = new Set<string>()
+  const report = (snapshot: RuntimeSnapshot) => {
+    for (const o of [...snapshot.recent].reverse()) {
+      const id = `${o.correlationId} ${o.outcome}`
+      if (seen.has(id)) continue
+      seen.add(id)
+      options.write(`${clockTime(o.at)} ${outcomeLine(o)}`)
+    }
+  }
+  const warned = new Set<string>()
+  const off = source.onSnapshot((snapshot) => {
+    report(snapshot)
+    for (const w of snapshot.warnings) {
+      if (warned.has(w)) continue
+      warned.add(w)
+      options.write(`warning: ${w}`)
+    }
+  })
+  const timer = setInterval(() => {
+    const snapshot = source.snapshot()
+    for (const s of snapshot.stages) options.write(stageLine(clockTime(snapshot.at), s))
+  }, options.plainIntervalMs ?? 5_000)
+  await options.until.catch(() => {})
+  clearInterval(timer)
+  off()
+  return (status) => options.write(status)
+}

@@ -29,12 +29,11 @@ export interface ContextScope {
  * replayed commit is caught by the inbox.
  */
 export class HandlerContext implements ConsumerContext, StateAccess {
-  readonly effects: Effects = { emits: [], writes: [] }
-
   constructor(
     private readonly scope: ContextScope,
     private readonly event: EventEnvelope,
     readonly attempt: number,
+    readonly effects: Effects = { emits: [], writes: [] },
   ) {}
 
   get consumer(): string {
@@ -112,4 +111,9 @@ export class HandlerContext implements ConsumerContext, StateAccess {
     this.effects.emits.push(emit)
     return id
   }
+}
+
+/** A context writing into given effects (for callers outside the runner: redelivery, replay). */
+export function createContext(options: ContextScope & { readonly event: EventEnvelope; readonly attempt: number; readonly effects: Effects }): ConsumerContext {
+  return new HandlerContext(options, options.event, options.attempt, options.effects)
 }

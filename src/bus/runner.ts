@@ -5,7 +5,7 @@ import type { EventEnvelope } from '../events/envelope.js'
 import { errorMessage } from '../errors.js'
 import type { Bus } from './bus.js'
 import { commitBatch, recordFailure } from './commit.js'
-import { createContext, type Effects } from './context.js'
+import { HandlerContext, type ContextScope, type Effects } from './context.js'
 import { Lease } from './lease.js'
 import { RunnerMetrics } from './metrics.js'
 import { GroupReader, isNoGroup, toHeld, type Held } from './reader.js'
@@ -74,7 +74,10 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
     needOwnPending = true
   })
 
-  const hold = async (entries: [string, [string, string[] | null]][]) => {
+  const scope: ContextScope = { consumer: consumer.name, source: consumer.name, keys: bus.keys, redis: bus.redis, contracts: bus.contracts }
+
+  /** `seenBefore`: entries from a pending list or a claim may carry failed attempts already. */
+  const hold = async (entries: [string, [string, string[] | null]][], seenBefore: boolean) => {
     const fresh: Held[] = []
     for (const [key, entry] of entries) {
       const id = `${key} ${entry[0]}`
@@ -83,11 +86,12 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
       fresh.push(toHeld(bus, key, entry, orderKeyOf))
     }
     if (fresh.length === 0) return
-    // Entries seen before (reclaimed, own pending) may carry failed attempts already.
-    const counts = await bus.redis.hmget(bus.keys.attempts(consumer.name), ...fresh.map((h) => `${h.streamKey} ${h.entryId}`))
-    fresh.forEach((h, i) => {
-      h.failures = Number(counts[i] ?? 0)
-    })
+    if (seenBefore) {
+      const counts = await bus.redis.hmget(bus.keys.attempts(consumer.name), ...fresh.map((h) => `${h.streamKey} ${h.entryId}`))
+      fresh.forEach((h, i) => {
+        h.failures = Number(counts[i] ?? 0)
+      })
+    }
     for (const h of fresh) {
       if (h.invalid !== undefined) await fail(h, new Error(h.invalid), true)
       else {
@@ -121,22 +125,22 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
     }
   }
 
+  const handleOne = async (held: Held, done: { held: Held; effects: Effects }[], failed: { held: Held; error: unknown }[]) => {
+    const ctx = new HandlerContext(scope, held.event as EventEnvelope, held.failures + 1)
+    try {
+      await consumer.handle(held.event as EventEnvelope, ctx)
+      done.push({ held, effects: ctx.effects })
+    } catch (error) {
+      failed.push({ held, error })
+    }
+  }
+
   const handleWave = async (wave: Held[]) => {
     const done: { held: Held; effects: Effects }[] = []
     const failed: { held: Held; error: unknown }[] = []
-    await Promise.all(
-      wave.map(async (held) => {
-        const effects: Effects = { emits: [], writes: [] }
-        const event = held.event as EventEnvelope
-        try {
-          const ctx = createContext({ event, consumer: consumer.name, attempt: held.failures + 1, source: consumer.name, keys: bus.keys, redis: bus.redis, contracts: bus.contracts, effects })
-          await consumer.handle(event, ctx)
-          done.push({ held, effects })
-        } catch (error) {
-          failed.push({ held, error })
-        }
-      }),
-    )
+    const pending: Promise<void>[] = []
+    for (const held of wave) pending.push(handleOne(held, done, failed))
+    await Promise.all(pending)
     if (options.beforeCommit) await options.beforeCommit(runner, done.map((d) => d.held.event as EventEnvelope))
     if (killed) throw new Killed()
     if (done.length > 0) {
@@ -146,7 +150,7 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
         release(held)
         metrics.recordCommit(now - entryTime(held.entryId))
         const last = reader.lastCommitted.get(held.streamKey)
-        if (!last || compareIds(held.entryId, last) > 0) reader.lastCommitted.set(held.streamKey, held.entryId)
+        if (last === undefined || compareIds(held.entryId, last) > 0) reader.lastCommitted.set(held.streamKey, held.entryId)
       }
       metrics.handled += outcome.handled
       metrics.duplicates += outcome.duplicates
@@ -188,24 +192,24 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
     if (claimAll) {
       // Holding the lease means no other instance commits: take everything still pending, in
       // id order, before reading anything new, so per-key order survives a takeover.
-      await hold(await reader.claim(0, batchSize))
+      await hold(await reader.claim(0, batchSize), true)
       await reader.forgetIdleInstances()
       claimAll = false
       nextClaimAt = Date.now() + visibility
     }
     if (needOwnPending) {
       needOwnPending = false
-      await hold(await reader.readOwnPending(batchSize))
+      await hold(await reader.readOwnPending(batchSize), true)
     }
     if (Date.now() >= nextClaimAt) {
-      await hold(await reader.claim(visibility, batchSize))
+      await hold(await reader.claim(visibility, batchSize), true)
       nextClaimAt = Date.now() + visibility / 2
     }
     const now = Date.now()
     const due = nextDue()
     if (known.size < batchSize * 4) {
       // Work is due now: top up without blocking. Otherwise block until new entries or the next retry.
-      await hold(await reader.readNew(batchSize, due <= now ? 0 : Math.min(blockMs, due - now)))
+      await hold(await reader.readNew(batchSize, due <= now ? 0 : Math.min(blockMs, due - now)), false)
     } else if (due > now) {
       await sleep(Math.min(due - now, blockMs))
     }
@@ -282,8 +286,14 @@ function entryTime(entryId: string): number {
   return Number(entryId.slice(0, entryId.indexOf('-')))
 }
 
+/** Orders stream entry ids ("<ms>-<seq>") without allocating. */
 export function compareIds(a: string, b: string): number {
-  const [am, as] = a.split('-').map(Number) as [number, number]
-  const [bm, bs] = b.split('-').map(Number) as [number, number]
-  return am - bm || as - bs
+  const ad = a.indexOf('-')
+  const bd = b.indexOf('-')
+  if (ad !== bd) return ad - bd
+  for (let i = 0; i < ad; i++) {
+    const d = a.charCodeAt(i) - b.charCodeAt(i)
+    if (d !== 0) return d
+  }
+  return Number(a.slice(ad + 1)) - Number(b.slice(bd + 1))
 }

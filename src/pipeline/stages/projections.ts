@@ -30,6 +30,10 @@ export function fileJourneyConsumer(): ConsumerDefinition {
     name: STAGE.fileJourney,
     subscribes: Object.values(EVENT),
     emits: [],
+    // The state (file:<correlationId>) is per file, but a received event is keyed by content
+    // hash: ordering by file keeps a received and an ingested of one file out of the same wave
+    // (both would read the same old journey and the second write would drop the first's step).
+    orderingKey: (event) => event.correlationId,
     description: "Read model: each file's status, last event and the history of its journey, by correlation id.",
     async handle(event, ctx) {
       const key = journeyKey(event.correlationId)

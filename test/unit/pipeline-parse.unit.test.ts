@@ -147,8 +147,9 @@ describe('each fixture parses as its encoding, delimiter and kind', () => {
   })
 
   it('rejects a file whose records could not travel within the event cap, before any stage chokes on it', () => {
-    const row = 'LU1842936517,Meridian Global Equity Fund A EUR Acc,2026-11-24,148.2731,EUR,222100K6QL2V31RXDK41,1284551203.55,8663414,NW-FA\n'
-    const big = Buffer.from(fixture('inbox/northwind-nav-2026-11-24.csv').toString('utf8').split('\n')[0] + '\n' + row.repeat(25_000))
+    // Long share-class names: few rows (quick to parse), but mapped carries each name twice.
+    const row = `LU1842936517,Meridian ${'Global '.repeat(300)}Fund,2026-11-24,148.2731,EUR,222100K6QL2V31RXDK41,1284551203.55,8663414,NW-FA\n`
+    const big = Buffer.from(fixture('inbox/northwind-nav-2026-11-24.csv').toString('utf8').split('\n')[0] + '\n' + row.repeat(1_100))
     const r = ingest('big.csv', big)
     expect(r.ok ? null : r.reasons[0]).toMatchObject({ rule: 'too-large-for-events', message: expect.stringContaining('MAX_EVENT_BYTES') })
   })

@@ -6,3 +6,4 @@ export { checkContracts, formatCheckReport, type CheckOptions, type CheckProblem
 export { combine, meets, type Compatibility, type SchemaChange } from './compatibility.js'
 export { diffSchemas } from './schema-diff.js'
 export { loadUpcasterModule, type RegisterUpcasters } from './upcaster-module.js'
+export { findContract, loadRegistry, withShipped, type RegistryOptions } from './load.js'

@@ -114,7 +114,3 @@ async function assertNoEviction(redis: Redis): Promise<void> {
     })
   }
 }
-
-export function isOutOfMemory(error: unknown): boolean {
-  return error instanceof Error && error.message.startsWith('OOM')
-}

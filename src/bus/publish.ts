@@ -1,6 +1,8 @@
 import { encodeEvent, type EventEnvelope } from '../events/envelope.js'
 import { newCorrelationId, newEventId, type CorrelationId, type EventId } from '../events/ids.js'
-import { type Bus, isOutOfMemory } from './bus.js'
+import type { Bus } from './bus.js'
+import { retryWhileOutOfMemory } from './pressure.js'
+import { INDEX_TTL_SECONDS, PUBLISH_DEDUP_MS } from './windows.js'
 import type { NewEvent } from './types.js'
 
 export interface PublishedEvent {
@@ -12,10 +14,6 @@ export interface PublishedEvent {
   readonly entryId: string | null
 }
 
-/** How long a published id is remembered for the idempotent re-send check. */
-export const PUBLISH_DEDUP_MS = 24 * 60 * 60 * 1000
-/** How long a correlation index lives after its last event. */
-export const INDEX_TTL_SECONDS = 7 * 24 * 60 * 60
 const CHUNK = 500
 
 /**
@@ -59,21 +57,6 @@ export async function publishEvents(bus: Bus, events: readonly NewEvent[]): Prom
   return out
 }
 
-/** Redis at maxmemory refuses writes: slow down and say so, never drop. */
-export async function retryWhileOutOfMemory<T>(bus: Bus, attempt: () => Promise<T>): Promise<T> {
-  let delay = 100
-  let warned = false
-  for (;;) {
-    try {
-      return await attempt()
-    } catch (error) {
-      if (!isOutOfMemory(error)) throw error
-      if (!warned) {
-        bus.warn('Redis is out of memory (maxmemory reached): publishing is paused until consumers catch up or memory is freed; nothing is dropped.')
-        warned = true
-      }
-      await new Promise((resolve) => setTimeout(resolve, delay))
-      delay = Math.min(delay * 2, 2_000)
-    }
-  }
-}
+// Re-exported for modules written against the earlier home of these.
+export { retryWhileOutOfMemory } from './pressure.js'
+export { INDEX_TTL_SECONDS, PUBLISH_DEDUP_MS } from './windows.js'

@@ -12,6 +12,7 @@ import { GroupReader, isNoGroup, toHeld, type Held } from './reader.js'
 import { DEFAULT_RETRY, decideFailure, type RetryPolicy } from './retry.js'
 import type { ScriptClient } from './scripts.js'
 import type { ConsumerDefinition } from './types.js'
+import { DEFAULT_INBOX_SIZE } from './windows.js'
 
 export interface RunnerOptions {
   /** Entries per read (per stream). Default 200. */
@@ -144,7 +145,7 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
     if (options.beforeCommit) await options.beforeCommit(runner, done.map((d) => d.held.event as EventEnvelope))
     if (killed) throw new Killed()
     if (done.length > 0) {
-      const outcome = await commitBatch(bus, consumer.name, lease.token, done, options.inboxSize ?? 100_000)
+      const outcome = await commitBatch(bus, consumer.name, lease.token, done, options.inboxSize ?? DEFAULT_INBOX_SIZE)
       const now = Date.now()
       for (const { held } of outcome.committed) {
         release(held)

@@ -1,0 +1,55 @@
+import { Args, Flags } from '@oclif/core'
+import { BaseCommand } from '../cli/base-command.js'
+import { redisFlags } from '../cli/flags.js'
+import { interruptSignal, traceFile, type Trace } from '../pipeline/inspect/index.js'
+import { colorEnabled } from '../ui/tail/format.js'
+import { traceScreen, traceText } from '../ui/trace/render.js'
+
+export default class TraceCommand extends BaseCommand {
+  static override summary = "Show one file's whole journey: every event, stage, latency, dead letter, and what it waits for."
+  static override description =
+    'Give a correlation id, or the path of a file that was dropped into the pipeline (found by its content hash). ' +
+    'Prints a tree along the causation chain: each event with its stage, time and latency since its cause, dead ' +
+    'letters with their errors and attempts, and what is still awaited. --follow redraws it until the file is ' +
+    'delivered, rejected or a duplicate. Reads the correlation index: the cost grows with the file, not the streams. ' +
+    'Exit code 1 when nothing is known about the id or file.'
+
+  static override examples = [
+    '<%= config.bin %> trace 0193a1b2-7c4d-7e5f-8a9b-0c1d2e3f4a5b',
+    '<%= config.bin %> trace inbox/northwind-nav-2026-11-24.csv --follow',
+    '<%= config.bin %> trace 0193a1b2-7c4d-7e5f-8a9b-0c1d2e3f4a5b --json | jq .awaited',
+  ]
+
+  static override enableJsonFlag = true
+  static override args = {
+    target: Args.string({ description: 'A correlation id, or the path of a file that went through the pipeline.', required: true }),
+  }
+
+  static override flags = {
+    ...redisFlags,
+    follow: Flags.boolean({ char: 'f', summary: 'Keep updating until the file is delivered, rejected or a duplicate (Ctrl-C stops).' }),
+  }
+
+  async run(): Promise<Trace> {
+    const { args, flags } = await this.parse(TraceCommand)
+    const json = this.jsonEnabled()
+    const color = colorEnabled(process.stdout, process.env)
+    const live = flags.follow && !json ? traceScreen({ color }) : undefined
+    const interrupt = interruptSignal()
+    try {
+      const trace = await traceFile({
+        url: flags['redis-url'],
+        namespace: flags.namespace,
+        target: args.target,
+        follow: flags.follow,
+        signal: interrupt.signal,
+        ...(live ? { onUpdate: live.update } : {}),
+      })
+      if (!json && !live) this.log(traceText(trace, { color }))
+      return trace
+    } finally {
+      live?.done()
+      interrupt.dispose()
+    }
+  }
+}

@@ -1,0 +1,68 @@
+import { readFile, stat } from 'node:fs/promises'
+import type { Bus } from '../../bus/index.js'
+import { EventspineError } from '../../errors.js'
+import { decodeEvent } from '../../events/index.js'
+import { contentHash } from '../intake.js'
+import { seenKey, STAGE } from '../stages/names.js'
+import { EVENT } from '../types.js'
+
+/** How a file was found: through ingest's dedup state (O(1)) or a bounded scan of recent arrivals. */
+export type FoundVia = 'ingest-state' | 'received-stream'
+
+export interface FoundFile {
+  readonly correlationId: string
+  readonly contentHash: string
+  readonly via: FoundVia
+}
+
+/** Received entries looked at, newest first, when ingest has not seen the file yet. */
+export const RECEIVED_SCAN_LIMIT = 1_000
+const PAGE = 100
+
+/**
+ * The correlation id of the file with these bytes. First ingest's dedup state: `seen:<hash>`
+ * holds the correlation id of the first file with this content, one GET whatever the stream
+ * holds. A file ingest has not handled yet (just received, or ingest not running) is looked
+ * for among the newest received entries only (`scanLimit`), keyed by the same content hash:
+ * such a file is recent by definition, and each received entry carries its whole file, so an
+ * unbounded scan would read every file ever received.
+ */
+export async function findFileCorrelation(bus: Bus, content: Uint8Array, scanLimit = RECEIVED_SCAN_LIMIT): Promise<FoundFile | null> {
+  const hash = contentHash(content)
+  const seen = await bus.redis.get(bus.keys.state(STAGE.ingest, seenKey(hash)))
+  if (seen !== null) return { correlationId: seen, contentHash: hash, via: 'ingest-state' }
+  const stream = bus.keys.stream(EVENT.received)
+  let end = '+'
+  for (let looked = 0; looked < scanLimit; ) {
+    const page = (await bus.redis.xrevrange(stream, end, '-', 'COUNT', Math.min(PAGE, scanLimit - looked))) as [string, string[]][]
+    for (const [, fields] of page) {
+      const keyAt = fields.indexOf('key')
+      if (keyAt >= 0 && keyAt % 2 === 0 && fields[keyAt + 1] === hash) {
+        return { correlationId: decodeEvent(fields).correlationId, contentHash: hash, via: 'received-stream' }
+      }
+    }
+    looked += page.length
+    const last = page[page.length - 1]
+    if (!last || page.length < PAGE) break
+    end = `(${last[0]}`
+  }
+  return null
+}
+
+/** What `trace` was given: a correlation id, or the path of a file that was ingested. */
+export type TraceTarget = { readonly kind: 'id'; readonly correlationId: string } | { readonly kind: 'file'; readonly path: string; readonly content: Buffer }
+
+const LOOKS_LIKE_PATH = /[/\\]|\.(csv|json|txt|tsv|xml|xlsx?)$/i
+
+/** An existing file is a file; something path-like that does not exist is an error; else an id. */
+export async function traceTarget(value: string): Promise<TraceTarget> {
+  const info = await stat(value).catch(() => null)
+  if (info?.isFile()) return { kind: 'file', path: value, content: await readFile(value) }
+  if (info?.isDirectory()) {
+    throw new EventspineError('E_TRACE_TARGET', `${value} is a directory`, { hint: 'Give the path of one file, or a correlation id.' })
+  }
+  if (LOOKS_LIKE_PATH.test(value)) {
+    throw new EventspineError('E_TRACE_TARGET', `No such file: ${value}`, { hint: 'Give the path of a file that was dropped into the pipeline, or a correlation id.' })
+  }
+  return { kind: 'id', correlationId: value }
+}

@@ -1,0 +1,82 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { correlationSize, readCorrelation, type Bus } from '../../bus/index.js'
+import type { EventEnvelope } from '../../events/index.js'
+import { buildTrace, candidates, type ConsumerProbe, type Trace } from './trace.js'
+import { readTopology, type Topology } from './topology.js'
+
+/**
+ * Asks Redis, in one pipeline, about the consumers that have the file's input and have not
+ * emitted: is each input in the consumer's inbox (handled), and how many attempts failed so far.
+ */
+async function probeConsumers(bus: Bus, topology: Topology, events: readonly { entryId: string; event: EventEnvelope }[]): Promise<Map<string, ConsumerProbe>> {
+  const pending = candidates(topology, events.map((e) => e.event))
+  const probes = new Map<string, ConsumerProbe>()
+  if (pending.length === 0) return probes
+  const entryOf = new Map(events.map((e) => [e.event.id as string, e.entryId]))
+  const p = bus.redis.pipeline()
+  const asked: { consumer: string; eventId: string }[] = []
+  for (const { consumer, inputs } of pending) {
+    for (const input of inputs) {
+      p.zscore(bus.keys.inbox(consumer), input.id)
+      p.hget(bus.keys.attempts(consumer), `${bus.keys.stream(input.type)} ${entryOf.get(input.id) ?? ''}`)
+      asked.push({ consumer, eventId: input.id })
+    }
+  }
+  const replies = (await p.exec()) ?? []
+  asked.forEach(({ consumer, eventId }, i) => {
+    const probe = probes.get(consumer) ?? { handled: new Set<string>(), failures: new Map<string, number>() }
+    probes.set(consumer, probe)
+    if (replies[2 * i]?.[1] != null) (probe.handled as Set<string>).add(eventId)
+    const failures = Number(replies[2 * i + 1]?.[1] ?? 0)
+    if (failures > 0) (probe.failures as Map<string, number>).set(eventId, failures)
+  })
+  return probes
+}
+
+/** One file's journey now: the index (O(its events)), then one pipeline of probes. Null when unknown. */
+export async function readTrace(bus: Bus, correlationId: string, topology?: Topology): Promise<Trace | null> {
+  const items = await readCorrelation(bus, correlationId)
+  if (items.length === 0) return null
+  const topo = topology ?? (await readTopology(bus))
+  const events = items.flatMap((i) => (i.kind === 'event' && i.event ? [{ entryId: i.entryId, event: i.event }] : []))
+  return buildTrace(correlationId, items, topo, await probeConsumers(bus, topo, events))
+}
+
+export interface FollowOptions {
+  readonly signal?: AbortSignal
+  /** How often the index length is checked. Default 200 ms. */
+  readonly intervalMs?: number
+  /** The trace is re-read at least this often even when the index has not grown (retries). Default 1000 ms. */
+  readonly refreshMs?: number
+}
+
+/**
+ * Yields the journey each time it changes, until it is complete (a terminal event) or `signal`
+ * aborts. Between changes it costs one LLEN per interval.
+ */
+export async function* followTrace(bus: Bus, first: Trace, options: FollowOptions = {}): AsyncGenerator<Trace> {
+  const topology = await readTopology(bus)
+  let last = first
+  let size = await correlationSize(bus, first.correlationId)
+  let readAt = Date.now()
+  let shown = JSON.stringify(first)
+  while (last.status !== 'complete' && !options.signal?.aborted) {
+    try {
+      await sleep(options.intervalMs ?? 200, undefined, options.signal ? { signal: options.signal } : {})
+    } catch {
+      return // aborted
+    }
+    const now = await correlationSize(bus, first.correlationId)
+    if (now === size && Date.now() - readAt < (options.refreshMs ?? 1_000)) continue
+    size = now
+    readAt = Date.now()
+    const next = await readTrace(bus, first.correlationId, topology)
+    if (next === null) continue
+    last = next
+    const text = JSON.stringify(next)
+    if (text !== shown) {
+      shown = text
+      yield next
+    }
+  }
+}

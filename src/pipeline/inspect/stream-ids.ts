@@ -1,0 +1,44 @@
+import ms from 'ms'
+import { EventspineError } from '../../errors.js'
+
+const ENTRY_ID = /^(\d+)(?:-(\d+))?$/
+
+/** Orders two stream entry ids (`<ms>-<seq>`) as Redis does. */
+export function compareEntryIds(a: string, b: string): number {
+  const [am = '0', as = '0'] = a.split('-')
+  const [bm = '0', bs = '0'] = b.split('-')
+  if (am !== bm) return am.length !== bm.length ? am.length - bm.length : am < bm ? -1 : 1
+  if (as === bs) return 0
+  return as.length !== bs.length ? as.length - bs.length : as < bs ? -1 : 1
+}
+
+/** Milliseconds since the epoch at which Redis appended the entry. */
+export function entryIdTime(entryId: string): number {
+  const dash = entryId.indexOf('-')
+  return Number(dash < 0 ? entryId : entryId.slice(0, dash))
+}
+
+/**
+ * The exclusive XREAD position for `--since`: a duration (`10m`, `2h`) counts back from `nowMs`
+ * (Redis's clock, so a skewed laptop clock does not matter); an entry id (`1732540000000-0` or
+ * `1732540000000`) starts at that entry, inclusive. Absent: from now on.
+ */
+export function startPosition(since: string | undefined, nowMs: number): string {
+  if (since === undefined || since.trim() === '') return `${nowMs}-0`
+  const value = since.trim()
+  const id = ENTRY_ID.exec(value)
+  if (id && (id[2] !== undefined || (id[1] ?? '').length >= 12)) {
+    const time = BigInt(id[1] as string)
+    const seq = BigInt(id[2] ?? '0')
+    // XREAD returns entries after the id it is given: step back one to include this entry.
+    if (seq > 0n) return `${time}-${seq - 1n}`
+    return time > 0n ? `${time - 1n}-18446744073709551615` : '0-0'
+  }
+  const span = ms(value as ms.StringValue) as number | undefined
+  if (typeof span !== 'number' || !Number.isFinite(span) || span < 0) {
+    throw new EventspineError('E_SINCE_INVALID', `--since "${since}" is neither a duration nor a stream entry id`, {
+      hint: 'Use a duration such as 30s, 10m or 2h, or an entry id such as 1732540000000-0.',
+    })
+  }
+  return `${Math.max(0, Math.floor(nowMs - span))}-0`
+}

@@ -1,0 +1,48 @@
+import type { Bus, ConsumerDefinition } from '../../bus/index.js'
+import { pipelineConsumers } from '../index.js'
+
+/** Who reads what and emits what: enough to tell what a file is still waiting for. */
+export interface TopologyConsumer {
+  readonly name: string
+  readonly subscribes: readonly string[]
+  readonly emits: readonly string[]
+}
+
+export interface Topology {
+  readonly consumers: readonly TopologyConsumer[]
+  /** Types after which nothing more happens to a file: emitted, and read by no emitting consumer. */
+  readonly terminalTypes: readonly string[]
+  /** Where the topology came from: the consumers registered in Redis, or the built-in pipeline. */
+  readonly from: 'registered' | 'built-in'
+}
+
+export function topologyOf(consumers: readonly TopologyConsumer[], from: Topology['from']): Topology {
+  const fed = new Set(consumers.filter((c) => c.emits.length > 0).flatMap((c) => c.subscribes))
+  const emitted = [...new Set(consumers.flatMap((c) => c.emits))]
+  return { consumers, terminalTypes: emitted.filter((t) => !fed.has(t)), from }
+}
+
+function fromDefinitions(definitions: readonly ConsumerDefinition[]): TopologyConsumer[] {
+  return definitions.map((d) => ({ name: d.name, subscribes: [...d.subscribes], emits: [...(d.emits ?? [])] }))
+}
+
+/**
+ * The consumers registered in the namespace (each runner records its `subscribes`/`emits` when
+ * it starts), or the built-in fund pipeline's when none has run there yet.
+ */
+export async function readTopology(bus: Bus): Promise<Topology> {
+  const registered = await bus.redis.hgetall(bus.keys.consumers)
+  const consumers: TopologyConsumer[] = []
+  for (const [name, raw] of Object.entries(registered)) {
+    try {
+      const parsed = JSON.parse(raw) as { subscribes?: unknown; emits?: unknown }
+      const list = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [])
+      consumers.push({ name, subscribes: list(parsed.subscribes), emits: list(parsed.emits) })
+    } catch {
+      // A row we cannot read tells us nothing about the topology; the others still do.
+    }
+  }
+  if (consumers.length > 0) return topologyOf(consumers.sort((a, b) => a.name.localeCompare(b.name)), 'registered')
+  // Listing the built-in consumers reads no files (reference data loads on first use).
+  return topologyOf(fromDefinitions(pipelineConsumers({ outDir: '.' })), 'built-in')
+}

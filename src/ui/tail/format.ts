@@ -1,0 +1,92 @@
+import type { TailItem } from '../../pipeline/inspect/index.js'
+import { entryIdTime, summarizePayload } from '../../pipeline/inspect/index.js'
+
+export type Paint = (code: number, text: string) => string
+
+/** ANSI colours only for a terminal, and never with NO_COLOR set (https://no-color.org). */
+export function colorEnabled(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
+  if (env['NO_COLOR'] !== undefined && env['NO_COLOR'] !== '') return false
+  return stream.isTTY === true
+}
+
+export function painter(color: boolean): Paint {
+  return color ? (code, text) => `\u001b[${code}m${text}\u001b[39m` : (_code, text) => text
+}
+
+const GREY = 90
+const RED = 31
+const GREEN = 32
+const YELLOW = 33
+const BLUE = 34
+const MAGENTA = 35
+const CYAN = 36
+const PALETTE = [CYAN, BLUE, MAGENTA, YELLOW, GREEN]
+
+/** Ends of a type that mean trouble or success get fixed colours; others a stable one by name. */
+function typeColor(type: string): number {
+  if (/(rejected|failed|dead|error)$/.test(type)) return RED
+  if (/(delivered|completed)$/.test(type)) return GREEN
+  if (/duplicate$/.test(type)) return YELLOW
+  let h = 0
+  for (let i = 0; i < type.length; i++) h = (h * 31 + type.charCodeAt(i)) >>> 0
+  return PALETTE[h % PALETTE.length] as number
+}
+
+/** `HH:MM:SS.mmm` UTC of the entry id: when Redis appended it. */
+export function clock(entryId: string): string {
+  const t = entryIdTime(entryId)
+  return Number.isFinite(t) ? new Date(t).toISOString().slice(11, 23) : '??:??:??.???'
+}
+
+/** First 8 characters of an id: enough to tell files apart on screen (trace takes the full id). */
+export function shortId(id: string): string {
+  return id.length > 8 ? id.slice(0, 8) : id
+}
+
+function shortKey(key: string): string {
+  return key.length > 16 ? `${key.slice(0, 15)}…` : key
+}
+
+/** One line per event: time, type, key, short correlation id, source, payload summary. */
+export function formatLine(item: TailItem, paint: Paint): string {
+  const time = paint(GREY, clock(item.entryId))
+  if (item.event === null) return `${time} ${paint(RED, item.type)} ${item.entryId} ${paint(RED, `unreadable: ${item.error ?? 'not an event'}`)}`
+  const e = item.event
+  return [
+    time,
+    paint(typeColor(e.type), e.type.padEnd(24)),
+    shortKey(e.key).padEnd(16),
+    paint(GREY, shortId(e.correlationId)),
+    paint(GREY, e.source.padEnd(10)),
+    summarizePayload(e.payload, 60),
+  ].join(' ').trimEnd()
+}
+
+/** One JSON object per line, for jq: the entry id, then the event as stored (payload decoded). */
+export function formatNdjson(item: TailItem): string {
+  if (item.event === null) return JSON.stringify({ entryId: item.entryId, type: item.type, error: item.error ?? 'not an event' })
+  return JSON.stringify({ entryId: item.entryId, ...item.event })
+}
+
+export interface TailPrinter {
+  /** Writes one item; false once the output has gone away (a closed pipe): stop tailing. */
+  print(item: TailItem): boolean
+}
+
+/** Prints to a stream; an EPIPE (`pipeline tail | head`) ends the tail instead of crashing. */
+export function tailPrinter(out: NodeJS.WritableStream, options: { ndjson: boolean; color: boolean; onClosed?: () => void }): TailPrinter {
+  const paint = painter(options.color && !options.ndjson)
+  let open = true
+  out.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error
+    open = false
+    options.onClosed?.()
+  })
+  return {
+    print(item) {
+      if (!open) return false
+      out.write(`${options.ndjson ? formatNdjson(item) : formatLine(item, paint)}\n`)
+      return open
+    },
+  }
+}

@@ -1,0 +1,48 @@
+import type { Awaited, Trace, TraceNode } from '../../pipeline/inspect/index.js'
+
+/** One line of the tree: the branch drawing before it, and the node. */
+export interface TraceRow {
+  readonly prefix: string
+  readonly node: TraceNode
+}
+
+/** The causation tree, depth first, each node after its cause, siblings in index order. */
+export function traceRows(trace: Trace): TraceRow[] {
+  const rows: TraceRow[] = []
+  const walk = (nodes: readonly TraceNode[], indent: string, top: boolean) => {
+    nodes.forEach((node, i) => {
+      const last = i === nodes.length - 1
+      rows.push({ prefix: top ? '' : `${indent}${last ? '└─ ' : '├─ '}`, node })
+      walk(node.children, top ? '' : `${indent}${last ? '   ' : '│  '}`, false)
+    })
+  }
+  walk(trace.roots, '', true)
+  return rows
+}
+
+export function formatMs(value: number): string {
+  if (value < 1_000) return `${value} ms`
+  if (value < 60_000) return `${(value / 1000).toFixed(2)} s`
+  return `${Math.floor(value / 60_000)} min ${Math.round((value % 60_000) / 1000)} s`
+}
+
+/** `HH:MM:SS.mmm` (UTC) of an ISO time. */
+export function timeOfDay(iso: string): string {
+  return iso.length >= 23 ? iso.slice(11, 23) : iso
+}
+
+/** The one-line headline of a journey. */
+export function statusLine(trace: Trace): string {
+  const counts = `${trace.events} event${trace.events === 1 ? '' : 's'}, ${trace.deadLetters} dead letter${trace.deadLetters === 1 ? '' : 's'}, ${formatMs(trace.elapsedMs)} from first to last`
+  if (trace.status === 'complete') return `${(trace.outcome ?? '').split('.').pop()} (${trace.outcome}) · ${counts}`
+  if (trace.status === 'stuck') return `stuck: nothing is pending and it was not finished${trace.deadLetters > 0 ? ' (see the dead letters)' : ''} · ${counts}`
+  return `in progress · ${counts}`
+}
+
+/** "waiting for pipeline.file.scored (score: queued)". */
+export function awaitedLine(a: Awaited): string {
+  const what = a.types.join(' or ')
+  if (a.state === 'joining') return `waiting for ${what} (${a.consumer}: handled its input, needs ${a.needs.join(' and ') || 'more input'})`
+  if (a.state === 'retrying') return `waiting for ${what} (${a.consumer}: retrying, ${a.failedAttempts} failed attempt${a.failedAttempts === 1 ? '' : 's'} so far)`
+  return `waiting for ${what} (${a.consumer}: queued)`
+}

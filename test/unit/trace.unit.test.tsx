@@ -1,0 +1,123 @@
+import { render } from 'ink-testing-library'
+import { describe, expect, it } from 'vitest'
+import type { IndexedItem } from '../../src/bus/index.js'
+import type { CorrelationId, EventEnvelope, EventId } from '../../src/events/index.js'
+import { EVENT, pipelineConsumers } from '../../src/pipeline/index.js'
+import { buildTrace, topologyOf, type ConsumerProbe, type Trace } from '../../src/pipeline/inspect/index.js'
+import { TraceView } from '../../src/ui/trace/TraceView.js'
+import { traceText } from '../../src/ui/trace/render.js'
+
+const T0 = Date.UTC(2026, 10, 25, 9, 30, 0)
+const CORR = '0193cccc-0000-7000-8000-000000000000' as CorrelationId
+const topology = topologyOf(
+  pipelineConsumers({ outDir: '.' }).map((c) => ({ name: c.name, subscribes: [...c.subscribes], emits: [...(c.emits ?? [])] })),
+  'built-in',
+)
+
+function ev(n: number, type: string, source: string, cause: number | null, at: number, payload: unknown = {}): IndexedItem {
+  const event: EventEnvelope = {
+    id: `0193cccc-0000-7000-8000-${String(n).padStart(12, '0')}` as EventId,
+    type,
+    version: 1,
+    source,
+    occurredAt: new Date(T0 + at).toISOString(),
+    correlationId: CORR,
+    causationId: cause === null ? '' : (`0193cccc-0000-7000-8000-${String(cause).padStart(12, '0')}` as EventId),
+    key: CORR,
+    payload,
+  }
+  return { kind: 'event', type, entryId: `${T0 + at}-0`, event }
+}
+
+const base = [
+  ev(1, EVENT.received, 'cli', null, 0, { fileName: 'nav.csv', contentBase64: 'AAAA', sizeBytes: 3 }),
+  ev(2, EVENT.ingested, 'ingest', 1, 12, { fileName: 'nav.csv', kind: 'nav', rowCount: 3 }),
+  ev(3, EVENT.mapped, 'map', 2, 20, { fileName: 'nav.csv', kind: 'nav', rowCount: 3 }),
+  ev(4, EVENT.validated, 'validate', 3, 31, { fileName: 'nav.csv', kind: 'nav', rowCount: 3 }),
+  ev(5, EVENT.enriched, 'enrich', 4, 40),
+]
+const noProbes = new Map<string, ConsumerProbe>()
+
+describe('trace: the journey from the index', () => {
+  it('the topology ends at delivered, rejected and duplicate', () => {
+    expect([...topology.terminalTypes].sort()).toEqual([EVENT.delivered, EVENT.duplicate, EVENT.rejected])
+  })
+
+  it('hangs each event under its cause, with the latency of the hop, and says what is awaited', () => {
+    const probes = new Map<string, ConsumerProbe>([['score', { handled: new Set(), failures: new Map([[String((base[3] as { event: EventEnvelope }).event.id), 2]]) }]])
+    const trace = buildTrace(CORR, base, topology, probes)
+    expect(trace).toMatchObject({ status: 'in-progress', outcome: null, fileName: 'nav.csv', events: 5, deadLetters: 0, elapsedMs: 40 })
+    const [root] = trace.roots
+    expect(root).toMatchObject({ type: EVENT.received, latencyMs: null, source: 'cli' })
+    const validated = root?.children[0]?.children[0]?.children[0]
+    expect(validated).toMatchObject({ type: EVENT.validated, source: 'validate', latencyMs: 11 })
+    expect(validated?.children.map((c) => (c.kind === 'event' ? c.type : c.kind))).toEqual([EVENT.enriched])
+    expect(trace.awaited).toEqual([
+      { consumer: 'resolve', types: [EVENT.resolved], state: 'queued', failedAttempts: 0, needs: [] },
+      { consumer: 'score', types: [EVENT.scored], state: 'retrying', failedAttempts: 2, needs: [] },
+    ])
+  })
+
+  it('a join that has one half waits for the other', () => {
+    const items = [...base, ev(6, EVENT.resolved, 'resolve', 5, 50)]
+    const resolvedId = String((items[5] as { event: EventEnvelope }).event.id)
+    const probes = new Map<string, ConsumerProbe>([['deliver', { handled: new Set([resolvedId]), failures: new Map() }]])
+    const trace = buildTrace(CORR, items, topology, probes)
+    expect(trace.awaited.find((a) => a.consumer === 'deliver')).toEqual({ consumer: 'deliver', types: [EVENT.delivered], state: 'joining', failedAttempts: 0, needs: [EVENT.scored] })
+    expect(trace.awaited.map((a) => a.consumer)).toEqual(['score', 'deliver'])
+  })
+
+  it('a dead letter sits under the event that failed; with nothing else pending the file is stuck', () => {
+    const failed = (base[3] as { event: EventEnvelope }).event
+    const items: IndexedItem[] = [
+      ...base.slice(0, 4),
+      ev(5, EVENT.enriched, 'enrich', 4, 40),
+      ev(6, EVENT.resolved, 'resolve', 5, 50),
+      ev(7, EVENT.scored, 'score', 4, 45),
+      {
+        kind: 'dead-letter',
+        consumer: 'deliver',
+        entryId: `${T0 + 90}-0`,
+        fields: { id: failed.id, type: EVENT.scored, error: 'disk full', attempts: '3', failedAt: new Date(T0 + 90).toISOString(), consumer: 'deliver' },
+      },
+    ]
+    const scored = (items[6] as { event: EventEnvelope }).event
+    ;((items[7] as { fields: Record<string, string> }).fields)['id'] = scored.id
+    const trace = buildTrace(CORR, items, topology, new Map([['deliver', { handled: new Set([String((items[5] as { event: EventEnvelope }).event.id)]), failures: new Map() }]]))
+    expect(trace.status).toBe('stuck')
+    expect(trace.awaited).toEqual([])
+    const scoredNode = trace.roots[0]?.children[0]?.children[0]?.children[0]?.children.find((c) => c.kind === 'event' && c.type === EVENT.scored)
+    expect(scoredNode?.children[0]).toMatchObject({ kind: 'dead-letter', consumer: 'deliver', attempts: 3, error: 'disk full' })
+  })
+
+  it('a terminal event completes it; trimmed entries are kept as such', () => {
+    const items: IndexedItem[] = [...base.slice(0, 3), ev(4, EVENT.rejected, 'validate', 3, 31, { fileName: 'nav.csv', stage: 'validate', reasons: [{ rule: 'isin' }] }), { kind: 'event', type: EVENT.received, entryId: `${T0 - 5}-0`, event: null }]
+    const trace = buildTrace(CORR, items, topology, noProbes)
+    expect(trace).toMatchObject({ status: 'complete', outcome: EVENT.rejected, awaited: [] })
+    expect(trace.roots.at(-1)).toMatchObject({ trimmed: true, type: EVENT.received })
+  })
+})
+
+const strip = (text: string) => text.replace(/\d\d:\d\d:\d\d\.\d\d\d/g, 'HH:MM:SS.mmm')
+
+describe('trace: the view', () => {
+  const inProgress: Trace = buildTrace(CORR, base, topology, noProbes)
+
+  it('draws the causation tree with stage, time, latency, and what it waits for', () => {
+    const { lastFrame } = render(<TraceView trace={inProgress} color={false} />)
+    const frame = strip(lastFrame() ?? '')
+    expect(frame).toContain('nav.csv · correlation 0193cccc-0000-7000-8000-000000000000')
+    expect(frame).toContain('in progress · 5 events, 0 dead letters, 40 ms from first to last')
+    expect(frame).toContain('pipeline.file.received  cli  HH:MM:SS.mmm  fileName=nav.csv sizeBytes=3')
+    expect(frame).toContain('└─ pipeline.file.ingested  ingest  HH:MM:SS.mmm  +12 ms  fileName=nav.csv kind=nav rowCount=3')
+    expect(frame).toContain('      └─ pipeline.file.validated  validate')
+    expect(frame).toContain('… waiting for pipeline.file.resolved (resolve: queued)')
+    expect(frame).toContain('… waiting for pipeline.file.scored (score: queued)')
+  })
+
+  it('renders the same text without a terminal, and no colour codes when colour is off', () => {
+    const text = traceText(inProgress, { color: false })
+    expect(text).not.toContain('\u001b[')
+    expect(strip(text)).toContain('         └─ pipeline.file.enriched  enrich  HH:MM:SS.mmm  +9 ms')
+  })
+})

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { EventspineError } from '../errors.js'
 import { DATE_FORMATS, type DateFormat } from './rules/dates.js'
 import type { NumberFormat } from './rules/numbers.js'
 
@@ -37,7 +38,10 @@ export function normaliseColumn(name: string): string {
 /** Checks one parsed profile document; throws naming the file and the field at fault. */
 export function parseProfile(doc: unknown, where: string): MappingProfile {
   const fail = (what: string): never => {
-    throw new Error(`mapping profile ${where}: ${what}`)
+    throw new EventspineError('E_MAPPING_PROFILE', `mapping profile ${where}: ${what}`, {
+      hint: 'A profile is JSON: provider, signatures (arrays of header columns), columns (provider column -> canonical field), dateFormat, decimalSeparator, thousandsSeparator. See fixtures/mapping-profiles/.',
+      details: { file: where },
+    })
   }
   if (typeof doc !== 'object' || doc === null) return fail('is not a JSON object')
   const p = doc as Record<string, unknown>
@@ -55,12 +59,26 @@ export function parseProfile(doc: unknown, where: string): MappingProfile {
   return doc as MappingProfile
 }
 
-/** Loads every `*.json` profile in `dir`, sorted by file name so detection order is stable. */
+/** Loads every `*.json` profile in `dir`, sorted by file name so detection order is stable. Throws `E_MAPPING_PROFILE`. */
 export function loadProfiles(dir: string): MappingProfile[] {
-  return readdirSync(dir)
+  let names: string[]
+  try {
+    names = readdirSync(dir)
+  } catch (error) {
+    throw new EventspineError('E_MAPPING_PROFILE', `cannot read the mapping profiles folder ${dir}`, { hint: 'Pass a folder of provider profiles (*.json).', cause: error })
+  }
+  return names
     .filter((f) => f.endsWith('.json'))
     .sort()
-    .map((f) => parseProfile(JSON.parse(readFileSync(join(dir, f), 'utf8')), f))
+    .map((f) => {
+      let doc: unknown
+      try {
+        doc = JSON.parse(readFileSync(join(dir, f), 'utf8'))
+      } catch (error) {
+        throw new EventspineError('E_MAPPING_PROFILE', `mapping profile ${f} is not valid JSON`, { details: { file: f }, cause: error })
+      }
+      return parseProfile(doc, f)
+    })
 }
 
 /** The first profile one of whose signatures the header fully contains; generic otherwise. */

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'csv-parse/sync'
+import { EventspineError } from '../errors.js'
 import type { FundReference, Identifiers } from './types.js'
 
 /** Reference tables the enrich and resolve stages join against, keyed by ISIN. */
@@ -10,10 +11,16 @@ export interface ReferenceData {
 }
 
 function readCsv(path: string, required: readonly string[]): Record<string, string>[] {
-  const rows = parse(readFileSync(path, 'utf8'), { columns: true, skip_empty_lines: true, trim: true, bom: true }) as Record<string, string>[]
+  const hint = `Reference tables are CSV with a header row: ${required.join(', ')}. See fixtures/reference/.`
+  let rows: Record<string, string>[]
+  try {
+    rows = parse(readFileSync(path, 'utf8'), { columns: true, skip_empty_lines: true, trim: true, bom: true }) as Record<string, string>[]
+  } catch (error) {
+    throw new EventspineError('E_REFERENCE_DATA', `cannot read reference table ${path}`, { hint, details: { file: path }, cause: error })
+  }
   const first = rows[0]
   const missing = first === undefined ? [] : required.filter((c) => !(c in first))
-  if (missing.length > 0) throw new Error(`${path} lacks column(s) ${missing.join(', ')}`)
+  if (missing.length > 0) throw new EventspineError('E_REFERENCE_DATA', `${path} lacks column(s) ${missing.join(', ')}`, { hint, details: { file: path } })
   return rows
 }
 
@@ -39,7 +46,7 @@ export function referenceFromRows(funds: readonly Record<string, string>[], iden
   }
 }
 
-/** Loads `funds.csv` and `identifiers.csv` from `dir` once, at consumer start. */
+/** Loads `funds.csv` and `identifiers.csv` from `dir` (on the first file enrich or resolve handles). Throws `E_REFERENCE_DATA`. */
 export function loadReferenceData(dir: string): ReferenceData {
   return referenceFromRows(
     readCsv(join(dir, 'funds.csv'), ['isin', 'fundName', 'lei', 'currency', 'domicile', 'assetClass', 'manager']),

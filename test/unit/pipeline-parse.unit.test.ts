@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import iconv from 'iconv-lite'
 import { describe, expect, it } from 'vitest'
+import { hasCode } from '../../src/errors.js'
 import { decodeFile } from '../../src/pipeline/decode.js'
 import { detectKind } from '../../src/pipeline/fields.js'
 import { canonicalColumns, ingestFile } from '../../src/pipeline/ingest.js'
@@ -9,6 +10,7 @@ import { receivedEvent } from '../../src/pipeline/intake.js'
 import { detectDelimiter, MAX_ROW_BYTES, MAX_ROWS, parseTable } from '../../src/pipeline/parse.js'
 import { defaultProfilesDir, packageRoot } from '../../src/pipeline/paths.js'
 import { detectProfile, loadProfiles, parseProfile } from '../../src/pipeline/profiles.js'
+import { loadReferenceData } from '../../src/pipeline/reference.js'
 
 const profiles = loadProfiles(defaultProfilesDir())
 const fixture = (path: string): Buffer => readFileSync(join(packageRoot(), 'fixtures', path))
@@ -159,5 +161,21 @@ describe('each fixture parses as its encoding, delimiter and kind', () => {
     expect(kind.ok ? null : kind.reasons[0]?.rule).toBe('unknown-kind')
     const provider = ingest('x.json', Buffer.from(JSON.stringify({ provider: 'nobody', rows: [{ isin: 'US0378331005' }] })))
     expect(provider.ok ? null : provider.reasons[0]?.rule).toBe('unknown-provider')
+  })
+})
+
+describe('configuration errors people can act on', () => {
+  it('a bad profile or reference folder fails with a stable code', () => {
+    const codeOf = (f: () => unknown) => {
+      try {
+        f()
+      } catch (error) {
+        return ['E_MAPPING_PROFILE', 'E_REFERENCE_DATA'].find((c) => hasCode(error, c))
+      }
+      return undefined
+    }
+    expect(codeOf(() => loadProfiles('/nonexistent/profiles'))).toBe('E_MAPPING_PROFILE')
+    expect(codeOf(() => parseProfile([], 'x.json'))).toBe('E_MAPPING_PROFILE')
+    expect(codeOf(() => loadReferenceData('/nonexistent/reference'))).toBe('E_REFERENCE_DATA')
   })
 })

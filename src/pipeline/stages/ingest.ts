@@ -5,7 +5,11 @@ import type { MappingProfile } from '../profiles.js'
 import { EVENT, type DuplicatePayload, type ReceivedPayload, type RejectedPayload } from '../types.js'
 import { seenKey, STAGE } from './names.js'
 
-/** ingest: received -> ingested | duplicate | rejected(stage ingest). Dedup by content hash. */
+/**
+ * ingest: received -> ingested | duplicate | rejected(stage ingest). Dedup by content hash,
+ * for every file ingest has seen, rejected ones included: the same bytes sent again would be
+ * rejected again, so they are reported as a duplicate of the first journey.
+ */
 export function ingestConsumer(profiles: () => readonly MappingProfile[]): ConsumerDefinition {
   return defineConsumer({
     name: STAGE.ingest,

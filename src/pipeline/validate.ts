@@ -1,6 +1,6 @@
 import { FIELD_SPECS, type FieldSpec } from './fields.js'
 import { isActiveCurrency } from './rules/currency.js'
-import { isFutureDay } from './rules/dates.js'
+import { isFutureDay, latestDayOnEarth } from './rules/dates.js'
 import { isinProblem } from './rules/isin.js'
 import { leiProblem } from './rules/lei.js'
 import type { CanonicalRecord, Issue, MappedPayload, PipelineRecord, RejectedPayload, ValidatedPayload } from './types.js'
@@ -15,7 +15,7 @@ import type { CanonicalRecord, Issue, MappedPayload, PipelineRecord, RejectedPay
  * - `currency-code`: not an active ISO 4217 code.
  * - `nav-positive`: NAV is zero or negative.
  * - `date-format` / `number-format` on mandatory fields (unreadable NAV, NAV date, weight...).
- * - `date-not-future`: a NAV or as-of date after today (injected clock).
+ * - `date-not-future`: a NAV or as-of date that no time zone has reached yet (injected clock).
  * - `weights-sum`: a fund's holding weights are off 100% by more than the tolerance.
  * Because each is fatal per row, a file whose rows all fail is rejected, with every reason.
  */
@@ -88,7 +88,7 @@ function checkField(record: CanonicalRecord, spec: FieldSpec, kind: string, now:
       return
     case 'date':
       if (value === null) sink.push(issue(record, spec.name, 'date-format', `"${raw}" is not a date in the provider's format`))
-      else if (isFutureDay(text, now)) found.fatal.push(issue(record, spec.name, 'date-not-future', `${text} is in the future (today is ${now.toISOString().slice(0, 10)})`))
+      else if (isFutureDay(text, now)) found.fatal.push(issue(record, spec.name, 'date-not-future', `${text} is in the future (no time zone has reached it; the latest day is ${latestDayOnEarth(now)})`))
       return
     case 'number':
       if (value === null) sink.push(issue(record, spec.name, 'number-format', `"${raw}" is not a number in the provider's format`))

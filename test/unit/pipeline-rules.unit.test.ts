@@ -117,12 +117,16 @@ describe('dates', () => {
     expect(parseDate(raw, format)).toBeNull()
   })
 
-  it('treats today as not in the future, tomorrow as future', () => {
-    const now = new Date('2026-11-25T23:59:00Z')
-    expect(isFutureDay('2026-11-25', now)).toBe(false)
-    expect(isFutureDay('2026-11-24', now)).toBe(false)
-    expect(isFutureDay('2026-11-26', now)).toBe(true)
-    expect(isFutureDay('2099-01-15', now)).toBe(true)
+  it('treats a day as future only once no time zone has reached it', () => {
+    const morning = new Date('2026-11-25T06:00:00Z') // 20:00 on the 25th at UTC+14
+    expect(isFutureDay('2026-11-24', morning)).toBe(false)
+    expect(isFutureDay('2026-11-25', morning)).toBe(false)
+    expect(isFutureDay('2026-11-26', morning)).toBe(true)
+    expect(isFutureDay('2099-01-15', morning)).toBe(true)
+    // 20:00 UTC is already the 26th in Tokyo (UTC+9): a Tokyo NAV for the 26th is not future.
+    const evening = new Date('2026-11-25T20:00:00Z')
+    expect(isFutureDay('2026-11-26', evening)).toBe(false)
+    expect(isFutureDay('2026-11-27', evening)).toBe(true)
   })
 
   it('counts business days, skipping weekends', () => {

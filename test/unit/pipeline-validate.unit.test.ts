@@ -57,7 +57,7 @@ describe('fatal rules reject the file', () => {
     ['nav-positive', { nav: '0' }],
     ['number-format', { nav: 'n/a' }],
     ['date-format', { navDate: '2026-02-30' }],
-    ['date-not-future', { navDate: '2026-11-26' }],
+    ['date-not-future', { navDate: '2026-11-27' }],
     ['date-not-future', { navDate: '2099-01-15' }],
     ['mandatory-value', { currency: '' }],
   ])('%s for %j', (rule, over) => {

@@ -35,9 +35,17 @@ export function isoDay(instant: Date): string {
   return instant.toISOString().slice(0, 10)
 }
 
-/** True when ISO day `day` is after the UTC day of `now` (today itself is not the future). */
+/** The latest calendar day anywhere on Earth at `now` (UTC+14, Kiribati), as `YYYY-MM-DD`. */
+export function latestDayOnEarth(now: Date): string {
+  return isoDay(new Date(now.getTime() + 14 * 3_600_000))
+}
+
+/**
+ * True when ISO day `day` has not begun anywhere yet. Not the UTC day: a Tokyo or Sydney fund
+ * prices "today" while it is still yesterday in UTC, and that NAV is not from the future.
+ */
 export function isFutureDay(day: string, now: Date): boolean {
-  return day > isoDay(now)
+  return day > latestDayOnEarth(now)
 }
 
 function dayNumber(day: string): number {

@@ -1,6 +1,7 @@
 import type { Bus } from './bus.js'
 import type { Effects } from './context.js'
-import { INDEX_TTL_SECONDS, retryWhileOutOfMemory } from './publish.js'
+import { retryWhileOutOfMemory } from './pressure.js'
+import { INDEX_TTL_SECONDS } from './windows.js'
 import { ScriptCode, scriptError } from './scripts.js'
 
 /** One event handled outside the consumer group, with what it asked for. */

@@ -1,0 +1,42 @@
+import { Flags } from '@oclif/core'
+import type { DeadLetterSummary } from '../../bus/index.js'
+import { BaseCommand } from '../../cli/base-command.js'
+import { redisFlags } from '../../cli/flags.js'
+import { dlqList } from '../../pipeline/operate.js'
+
+export default class DlqList extends BaseCommand {
+  static override summary = 'Dead letters waiting, per consumer: counts, oldest, newest, top errors.'
+  static override description =
+    'Reads each consumer\'s dead-letter stream (events that failed 3 times, or could never be read) and shows how many wait, ' +
+    'the oldest and newest, the most frequent errors and the first few entries with the ids that `dlq show` and `dlq replay` take. ' +
+    'Never starts Redis.'
+
+  static override examples = ['<%= config.bin %> dlq list', '<%= config.bin %> dlq list --consumer score --json']
+  static override enableJsonFlag = true
+  static override flags = {
+    ...redisFlags,
+    consumer: Flags.string({ summary: 'Only this consumer.' }),
+    limit: Flags.integer({ summary: 'Entries listed per consumer.', default: 20, min: 0 }),
+  }
+
+  async run(): Promise<{ consumers: DeadLetterSummary[] }> {
+    const { flags } = await this.parse(DlqList)
+    const consumers = await dlqList({ url: flags['redis-url'], namespace: flags.namespace, consumer: flags.consumer, limit: flags.limit })
+    if (!this.jsonEnabled()) this.log(render(consumers))
+    return { consumers }
+  }
+}
+
+function render(consumers: readonly DeadLetterSummary[]): string {
+  if (consumers.length === 0 || consumers.every((c) => c.count === 0)) return 'No dead letters.'
+  const lines: string[] = []
+  for (const c of consumers) {
+    lines.push(`${c.consumer}: ${c.count} dead letter${c.count === 1 ? '' : 's'}${c.oldest ? `, oldest ${c.oldest.failedAt}, newest ${c.newest?.failedAt ?? ''}` : ''}`)
+    for (const e of c.topErrors) lines.push(`  ${String(e.count).padStart(5)} x ${e.error}`)
+    for (const e of c.entries) lines.push(`    ${e.id}  ${e.type ?? '(no event)'}  key ${e.key ?? '-'}  attempts ${e.attempts}  ${e.error}`)
+    if (c.entries.length < c.count) lines.push(`    ... ${c.count - c.entries.length} more (--limit)`)
+    lines.push('')
+  }
+  lines.push('Inspect one with `pipeline dlq show <id>`; re-deliver with `pipeline dlq replay <id...>` or `--all`.')
+  return lines.join('\n')
+}

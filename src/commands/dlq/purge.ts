@@ -1,0 +1,45 @@
+import { createInterface } from 'node:readline/promises'
+import { Flags } from '@oclif/core'
+import type { PurgeResult } from '../../bus/index.js'
+import { BaseCommand } from '../../cli/base-command.js'
+import { redisFlags } from '../../cli/flags.js'
+import { EventspineError } from '../../errors.js'
+import { dlqList, dlqPurge } from '../../pipeline/operate.js'
+
+export default class DlqPurge extends BaseCommand {
+  static override summary = 'Delete dead letters for good (all, or one consumer\'s).'
+  static override description = 'Asks for confirmation on a terminal; elsewhere (scripts, CI, --json) --yes is required.'
+  static override examples = ['<%= config.bin %> dlq purge --consumer score', '<%= config.bin %> dlq purge --yes --json']
+  static override enableJsonFlag = true
+  static override flags = {
+    ...redisFlags,
+    consumer: Flags.string({ summary: 'Only this consumer\'s dead letters.' }),
+    yes: Flags.boolean({ char: 'y', summary: 'Do not ask.' }),
+  }
+
+  async run(): Promise<{ purged: PurgeResult[] }> {
+    const { flags } = await this.parse(DlqPurge)
+    const connection = { url: flags['redis-url'], namespace: flags.namespace, consumer: flags.consumer }
+    if (!flags.yes) {
+      if (!process.stdin.isTTY || !process.stdout.isTTY || this.jsonEnabled()) {
+        throw new EventspineError('E_CONFIRM_REQUIRED', 'purging dead letters needs confirmation', { hint: 'Pass --yes (not on a terminal, nobody can be asked).' })
+      }
+      const waiting = await dlqList({ ...connection, limit: 0 })
+      const total = waiting.reduce((n, c) => n + c.count, 0)
+      if (total === 0) {
+        this.log('No dead letters.')
+        return { purged: [] }
+      }
+      const rl = createInterface({ input: process.stdin, output: process.stdout })
+      const answer = await rl.question(`Delete ${total} dead letter${total === 1 ? '' : 's'} (${waiting.map((c) => `${c.consumer}: ${c.count}`).join(', ')}) for good? [y/N] `)
+      rl.close()
+      if (!/^y(es)?$/i.test(answer.trim())) {
+        this.log('Nothing deleted.')
+        return { purged: [] }
+      }
+    }
+    const purged = await dlqPurge(connection)
+    if (!this.jsonEnabled()) this.log(`Purged ${purged.reduce((n, p) => n + p.purged, 0)} dead letters${purged.length > 0 ? ` (${purged.map((p) => `${p.consumer}: ${p.purged}`).join(', ')})` : ''}.`)
+    return { purged }
+  }
+}

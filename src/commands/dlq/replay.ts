@@ -1,0 +1,56 @@
+import { Args, Flags } from '@oclif/core'
+import type { RedeliverySummary } from '../../bus/index.js'
+import { BaseCommand } from '../../cli/base-command.js'
+import { redisFlags } from '../../cli/flags.js'
+import { EventspineError } from '../../errors.js'
+import { dlqReplay } from '../../pipeline/operate.js'
+
+export default class DlqReplay extends BaseCommand {
+  static override summary = 'Re-deliver dead letters to the consumer that dead-lettered them.'
+  static override description =
+    'Runs the consumer\'s handler (the pipeline as installed now, with your fix) on each original event and commits its effects ' +
+    'atomically with the removal of the dead letter: an entry disappears only once its re-delivery is committed. One that ' +
+    'fails again stays, with its new error (and a new id). An event the consumer already committed is removed without effect. ' +
+    'Exits 1 when any re-delivery failed.'
+
+  static override examples = [
+    '<%= config.bin %> dlq replay score:1764086400000-0',
+    '<%= config.bin %> dlq replay --all --consumer validate',
+    '<%= config.bin %> dlq replay --all --json',
+  ]
+
+  static override strict = false
+  static override enableJsonFlag = true
+  static override args = { ids: Args.string({ description: 'Dead-letter ids (consumer:entry id), as `dlq list` shows them.' }) }
+  static override flags = {
+    ...redisFlags,
+    all: Flags.boolean({ summary: 'Every dead letter (of --consumer when given).' }),
+    consumer: Flags.string({ summary: 'With --all: only this consumer.' }),
+    'out-dir': Flags.string({ summary: 'Where deliver writes output files. Default: .pipeline/out, as `pipeline up`.' }),
+  }
+
+  async run(): Promise<RedeliverySummary> {
+    const { argv, flags } = await this.parse(DlqReplay)
+    const ids = argv as string[]
+    if (flags.all === (ids.length > 0)) {
+      throw new EventspineError('E_DLQ_NOTHING_CHOSEN', flags.all ? 'pass dead-letter ids or --all, not both' : 'no dead letters chosen', {
+        hint: 'Pass dead-letter ids (`pipeline dlq list` shows them), or --all (with --consumer to limit it to one consumer).',
+      })
+    }
+    const summary = await dlqReplay({ url: flags['redis-url'], namespace: flags.namespace, outDir: flags['out-dir'], ids, all: flags.all, consumer: flags.consumer })
+    if (!this.jsonEnabled()) this.log(render(summary))
+    if (summary.failed > 0) process.exitCode = 1
+    return summary
+  }
+}
+
+function render(s: RedeliverySummary): string {
+  const lines = s.results.map((r) => {
+    if (r.outcome === 'delivered') return `delivered  ${r.id} (event ${r.eventId}, ${r.emitted} emitted)`
+    if (r.outcome === 'duplicate') return `removed    ${r.id} (event ${r.eventId} was already committed: nothing applied)`
+    if (r.outcome === 'failed') return `FAILED     ${r.id}: ${r.error} (still in the DLQ as ${r.newId})`
+    return `skipped    ${r.id}: ${r.reason}`
+  })
+  lines.push('', `${s.delivered} delivered, ${s.duplicates} already committed, ${s.failed} failed again, ${s.skipped} skipped.`)
+  return lines.join('\n')
+}

@@ -1,0 +1,51 @@
+import { Args } from '@oclif/core'
+import type { DeadLetter } from '../../bus/index.js'
+import { BaseCommand } from '../../cli/base-command.js'
+import { redisFlags } from '../../cli/flags.js'
+import { dlqShow } from '../../pipeline/operate.js'
+
+const PAYLOAD_SHOWN = 4_000
+
+export default class DlqShow extends BaseCommand {
+  static override summary = 'One dead letter: the original event, its error, the head of the stack, attempts.'
+  static override examples = ['<%= config.bin %> dlq show score:1764086400000-0', '<%= config.bin %> dlq show 1764086400000-0 --json']
+  static override enableJsonFlag = true
+  static override args = {
+    id: Args.string({ description: 'Dead-letter id as `dlq list` shows it (consumer:entry id), or a bare entry id.', required: true }),
+  }
+
+  static override flags = { ...redisFlags }
+
+  async run(): Promise<Omit<DeadLetter, 'originalFields'>> {
+    const { args, flags } = await this.parse(DlqShow)
+    const { originalFields: _fields, ...dead } = await dlqShow({ url: flags['redis-url'], namespace: flags.namespace, id: args.id })
+    if (!this.jsonEnabled()) this.log(render(dead))
+    return dead
+  }
+}
+
+function render(d: Omit<DeadLetter, 'originalFields'>): string {
+  const lines = [
+    `Dead letter ${d.id}`,
+    `  consumer   ${d.consumer}`,
+    `  from       ${d.stream} entry ${d.sourceEntryId}`,
+    `  failed at  ${d.failedAt} after ${d.attempts} attempt${d.attempts === 1 ? '' : 's'}`,
+    `  error      ${d.error}`,
+  ]
+  if (d.stack) lines.push('  stack', ...d.stack.split('\n').map((l) => `    ${l}`))
+  if (d.event) {
+    const e = d.event
+    const payload = JSON.stringify(e.payload, null, 2)
+    lines.push(
+      '',
+      `Event ${e.id}`,
+      `  type ${e.type} v${e.version}, key ${e.key}, source ${e.source}, occurred ${e.occurredAt}`,
+      `  correlation ${e.correlationId}, causation ${e.causationId || '-'}`,
+      '  payload',
+      ...(payload.length > PAYLOAD_SHOWN ? `${payload.slice(0, PAYLOAD_SHOWN)}\n... (${payload.length} characters; --json shows all)` : payload).split('\n').map((l) => `    ${l}`),
+    )
+  } else {
+    lines.push('', `No event: ${d.undecodable ?? 'unknown'}`)
+  }
+  return lines.join('\n')
+}

@@ -1,0 +1,95 @@
+import { Flags } from '@oclif/core'
+import ms from 'ms'
+import type { ReplaySummary } from '../bus/index.js'
+import { BaseCommand } from '../cli/base-command.js'
+import { redisFlags } from '../cli/flags.js'
+import { EventspineError } from '../errors.js'
+import { replayPipeline } from '../pipeline/operate.js'
+import { formatDuration, progressLine } from '../ui/progress/progress.js'
+
+export default class Replay extends BaseCommand {
+  static override summary = 'Run one consumer again over a window of the streams it reads; --rebuild a projection.'
+  static override description =
+    'Reads the window (XRANGE, in entry-id order, per-key order kept) and runs the consumer as installed now, without touching ' +
+    'any consumer group. What it emits flows downstream as new events (new ids; `replayOf` names the event each replaces), so ' +
+    'corrected data reaches delivery. Interrupted, the same command resumes where it stopped and applies nothing twice. ' +
+    '--rebuild drops a projection\'s state and rebuilds it from the start of the retained log. Stop the live consumer first ' +
+    'when its state must not interleave with the replay\'s.'
+
+  static override examples = [
+    '<%= config.bin %> replay --consumer validate --since 24h',
+    '<%= config.bin %> replay --consumer map --from 2026-11-24T00:00:00Z --to 2026-11-24T12:00:00Z --dry-run',
+    '<%= config.bin %> replay --consumer nav-latest --rebuild',
+  ]
+
+  static override enableJsonFlag = true
+  static override flags = {
+    ...redisFlags,
+    consumer: Flags.string({ summary: 'The consumer to run again.', required: true }),
+    since: Flags.custom<number>({
+      summary: 'Window: this long ago until now (30m, 24h, 7d).',
+      parse: async (value) => {
+        const span = ms(value as ms.StringValue) as number | undefined
+        if (typeof span !== 'number' || !(span > 0)) throw new Error(`--since "${value}" is not a duration such as 30m, 24h or 7d`)
+        return span
+      },
+      exclusive: ['from', 'to', 'rebuild'],
+    })(),
+    from: Flags.string({ summary: 'Window start: an entry id (1764086400000-0) or an ISO time.', exclusive: ['rebuild'] }),
+    to: Flags.string({ summary: 'Window end (inclusive); default: the last entry now.', dependsOn: ['from'] }),
+    rebuild: Flags.boolean({ summary: 'Drop the (projection) consumer\'s state and rebuild it from the whole retained log.' }),
+    'dry-run': Flags.boolean({ summary: 'Only count what the window holds: no handler runs, nothing is written.' }),
+    fresh: Flags.boolean({ summary: 'Abandon an unfinished replay of this consumer instead of resuming it.' }),
+    'out-dir': Flags.string({ summary: 'Where deliver writes output files. Default: .pipeline/out, as `pipeline up`.' }),
+  }
+
+  async run(): Promise<ReplaySummary> {
+    const { flags } = await this.parse(Replay)
+    if (flags.since === undefined && flags.from === undefined && !flags.rebuild) {
+      throw new EventspineError('E_REPLAY_NO_WINDOW', 'say which window to replay', { hint: 'Pass --since 24h, --from <id|time> [--to <id|time>], or --rebuild for a projection.' })
+    }
+    const progress = progressLine(process.stderr, `replay ${flags.consumer}`)
+    try {
+      const summary = await replayPipeline({
+        url: flags['redis-url'],
+        namespace: flags.namespace,
+        outDir: flags['out-dir'],
+        consumer: flags.consumer,
+        since: flags.since,
+        from: flags.from,
+        to: flags.to,
+        dryRun: flags['dry-run'],
+        rebuild: flags.rebuild,
+        fresh: flags.fresh,
+        onProgress: (p) => progress.update(p),
+      })
+      progress.done()
+      if (!this.jsonEnabled()) this.log(render(summary))
+      if (summary.failed > 0) process.exitCode = 1
+      return summary
+    } finally {
+      progress.done()
+    }
+  }
+}
+
+function render(s: ReplaySummary): string {
+  const streams = Object.entries(s.window)
+  const lines = [
+    `${s.dryRun ? 'Dry run: would replay' : s.resumed ? 'Resumed and finished replay' : 'Replayed'} ${s.consumer} (run ${s.runId})`,
+    ...(streams.length === 0 ? ['  the window holds no events'] : streams.map(([type, b]) => `  ${type}: ${b.from} .. ${b.to}`)),
+  ]
+  if (s.dryRun) {
+    lines.push(`  ${s.events} events in the window; nothing was run or written.`)
+    return lines.join('\n')
+  }
+  if (s.rebuild) lines.push(`  state dropped first: ${s.droppedStateKeys} keys`)
+  lines.push(`  ${s.events} events read, ${s.applied} applied${s.alreadyApplied > 0 ? `, ${s.alreadyApplied} already applied by the interrupted run` : ''}${s.invalid > 0 ? `, ${s.invalid} unreadable skipped` : ''} in ${formatDuration(s.elapsedMs / 1000)}`)
+  const emitted = Object.entries(s.emitted)
+  if (emitted.length > 0) lines.push(`  emitted as new events: ${emitted.map(([t, n]) => `${n} ${t}`).join(', ')}`)
+  if (s.failed > 0) {
+    lines.push(`  ${s.failed} failed (handler threw 3 times; not applied):`)
+    for (const f of s.failures) lines.push(`    ${f.stream} ${f.entryId} (event ${f.eventId}): ${f.error}`)
+  }
+  return lines.join('\n')
+}

@@ -1,0 +1,122 @@
+import { resolve } from 'node:path'
+import {
+  createBus,
+  findDeadLetter,
+  listDeadLetters,
+  purgeDeadLetters,
+  redeliverDeadLetters,
+  replayConsumer,
+  type Bus,
+  type DeadLetter,
+  type DeadLetterSummary,
+  type PurgeResult,
+  type RedeliverySummary,
+  type ReplayProgress,
+  type ReplaySummary,
+} from '../bus/index.js'
+import { EventspineError } from '../errors.js'
+import { defaultContractsDir, loadContracts } from '../events/index.js'
+import { redact, resolveRedis } from '../redis/index.js'
+import { pipelineConsumers } from './index.js'
+
+/** Where the operator's tools find Redis; they never start one (there is nothing to repair in a new one). */
+export interface OperateConnection {
+  /** `--redis-url`; else PIPELINE_REDIS_URL, REDIS_URL, or the project's running managed Redis. */
+  readonly url?: string | undefined
+  readonly namespace: string
+  readonly projectDir?: string
+}
+
+/** What the built-in pipeline's handlers need to run outside `pipeline up`. */
+export interface PipelineHandlers {
+  /** Where deliver writes. Default `<projectDir>/.pipeline/out`, as `pipeline up`. */
+  readonly outDir?: string | undefined
+}
+
+async function withBus<T>(options: OperateConnection, work: (bus: Bus) => Promise<T>): Promise<T> {
+  const redis = await resolveRedis({ url: options.url, startIfMissing: false, ...(options.projectDir === undefined ? {} : { projectDir: options.projectDir }) })
+  try {
+    const bus = await createBus({
+      url: redis.url,
+      namespace: options.namespace,
+      contracts: loadContracts(defaultContractsDir()),
+      warn: (m) => void process.stderr.write(`warning: ${redact(m)}\n`),
+    })
+    try {
+      return await work(bus)
+    } finally {
+      await bus.close()
+    }
+  } finally {
+    await redis.release()
+  }
+}
+
+function consumers(options: OperateConnection & PipelineHandlers) {
+  return pipelineConsumers({ outDir: options.outDir ?? resolve(options.projectDir ?? process.cwd(), '.pipeline', 'out') })
+}
+
+/** `pipeline dlq list`. */
+export function dlqList(options: OperateConnection & { consumer?: string | undefined; limit?: number }): Promise<DeadLetterSummary[]> {
+  return withBus(options, (bus) =>
+    listDeadLetters(bus, { ...(options.consumer === undefined ? {} : { consumer: options.consumer }), ...(options.limit === undefined ? {} : { limit: options.limit }) }),
+  )
+}
+
+/** `pipeline dlq show`. */
+export function dlqShow(options: OperateConnection & { id: string }): Promise<DeadLetter> {
+  return withBus(options, (bus) => findDeadLetter(bus, options.id))
+}
+
+/** `pipeline dlq replay`: re-delivers to the built-in pipeline's consumers. */
+export function dlqReplay(options: OperateConnection & PipelineHandlers & { ids: readonly string[]; all: boolean; consumer?: string | undefined }): Promise<RedeliverySummary> {
+  return withBus(options, (bus) =>
+    redeliverDeadLetters(bus, {
+      consumers: consumers(options),
+      ids: options.ids,
+      all: options.all,
+      ...(options.consumer === undefined ? {} : { consumer: options.consumer }),
+    }),
+  )
+}
+
+/** `pipeline dlq purge`. */
+export function dlqPurge(options: OperateConnection & { consumer?: string | undefined }): Promise<PurgeResult[]> {
+  return withBus(options, (bus) => purgeDeadLetters(bus, options.consumer === undefined ? {} : { consumer: options.consumer }))
+}
+
+export interface ReplayRun extends OperateConnection, PipelineHandlers {
+  readonly consumer: string
+  readonly since?: number | undefined
+  readonly from?: string | undefined
+  readonly to?: string | undefined
+  readonly dryRun?: boolean
+  readonly rebuild?: boolean
+  readonly fresh?: boolean
+  readonly onProgress?: (progress: ReplayProgress) => void
+}
+
+/** `pipeline replay`: one of the built-in pipeline's consumers, again, over a window. */
+export function replayPipeline(options: ReplayRun): Promise<ReplaySummary> {
+  const all = consumers(options)
+  const consumer = all.find((c) => c.name === options.consumer)
+  if (!consumer) {
+    return Promise.reject(
+      new EventspineError('E_REPLAY_UNKNOWN_CONSUMER', `no consumer named "${options.consumer}" in the pipeline`, {
+        hint: `Consumers: ${all.map((c) => c.name).join(', ')}.`,
+      }),
+    )
+  }
+  return withBus(options, (bus) =>
+    replayConsumer(bus, {
+      consumer,
+      ...(options.since === undefined ? {} : { since: options.since }),
+      ...(options.from === undefined ? {} : { from: options.from }),
+      ...(options.to === undefined ? {} : { to: options.to }),
+      ...(options.dryRun === undefined ? {} : { dryRun: options.dryRun }),
+      ...(options.rebuild === undefined ? {} : { rebuild: options.rebuild }),
+      ...(options.fresh === undefined ? {} : { fresh: options.fresh }),
+      ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+    }),
+  )
+}

@@ -7,15 +7,26 @@ export function fundIsinOf(kind: FileKind, fields: Readonly<Record<string, unkno
   return typeof value === 'string' ? value : null
 }
 
-/** Enrich as a pure function: joins fund reference data by ISIN; an unknown fund is a warning (once per fund). */
+/**
+ * Enrich as a pure function: looks fund reference data up by ISIN. Warnings, never fatal: a fund
+ * missing from the reference data (`reference-isin`, once per fund), and a NAV whose currency
+ * differs from the share class's reference currency (`reference-currency`: usually a
+ * mislabelled hedged class or a stale reference row, which a person should look at).
+ */
 export function enrichFile(validated: ValidatedPayload, reference: ReferenceData): EnrichedPayload {
   const warnings: Issue[] = [...validated.warnings]
   const funds: Record<string, FundReference> = {}
   const unknown = new Set<string>()
   for (const record of validated.records) {
     const isin = fundIsinOf(validated.kind, record.fields)
-    if (isin === null || isin in funds || unknown.has(isin)) continue
-    const found = reference.funds.get(isin)
+    if (isin === null) continue
+    const currency = record.fields.currency
+    const known = reference.funds.get(isin)
+    if (validated.kind === 'nav' && known !== undefined && typeof currency === 'string' && known.currency !== '' && known.currency !== currency) {
+      warnings.push({ row: record.row, column: 'currency', value: currency, rule: 'reference-currency', message: `NAV of ${isin} is in ${currency}; the reference data says ${known.currency}` })
+    }
+    if (isin in funds || unknown.has(isin)) continue
+    const found = known
     if (found === undefined) {
       unknown.add(isin)
       const column = validated.kind === 'holdings' ? 'fundIsin' : 'isin'

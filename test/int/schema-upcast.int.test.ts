@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import { expect, it } from 'vitest'
-import { defineConsumer, type EventEnvelope } from '../../src/bus/index.js'
-import { loadContracts, type ContractRegistry } from '../../src/events/index.js'
+import { defineConsumer } from '../../src/bus/index.js'
+import { loadContracts, type ContractRegistry, type EventEnvelope } from '../../src/events/index.js'
 import { testBus, waitFor } from '../support/bus.js'
 import { testNamespace } from '../support/namespace.js'
 

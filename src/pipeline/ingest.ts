@@ -29,6 +29,9 @@ export function ingestFile(received: ReceivedPayload, profiles: readonly Mapping
   if (bytes.byteLength > MAX_FILE_BYTES) {
     return reject({ rule: 'file-too-large', message: `file is ${bytes.byteLength} bytes, over the ${MAX_FILE_BYTES}-byte limit (MAX_FILE_BYTES)` })
   }
+  if (bytes.byteLength !== received.sizeBytes) {
+    return reject({ rule: 'size-mismatch', value: String(bytes.byteLength), message: `file carries ${bytes.byteLength} bytes but was sent as ${received.sizeBytes}: truncated or corrupted on the way` })
+  }
   if (bytes.byteLength === 0) return reject({ rule: 'empty-file', message: 'file is empty (0 bytes)' })
   const decoded = decodeFile(bytes)
   if (!decoded.ok) return reject({ rule: decoded.rule, message: decoded.message })

@@ -117,7 +117,9 @@ export function weightProblems(records: readonly PipelineRecord[], tolerance = 0
   for (const [fund, { sum, complete }] of sums) {
     const rounded = Math.round(sum * 1e6) / 1e6
     if (complete && Math.abs(rounded - 100) > tolerance) {
-      out.push({ column: 'weight', value: String(rounded), rule: 'weights-sum', message: `holdings of fund ${fund} sum to ${rounded}%, not 100% ± ${tolerance}` })
+      // Some providers send fractions (0.0845 for 8.45%); say so rather than leave people puzzled.
+      const hint = Math.abs(rounded - 1) <= tolerance / 100 ? ' (the weights look like fractions of 1, not percentages)' : ''
+      out.push({ column: 'weight', value: String(rounded), rule: 'weights-sum', message: `holdings of fund ${fund} sum to ${rounded}%, not 100% ± ${tolerance}${hint}` })
     }
   }
   return out

@@ -156,6 +156,12 @@ describe('each fixture parses as its encoding, delimiter and kind', () => {
     expect(r.ok ? null : r.reasons[0]).toMatchObject({ rule: 'too-large-for-events', message: expect.stringContaining('MAX_EVENT_BYTES') })
   })
 
+  it('rejects a file whose bytes do not match the size it was sent with', () => {
+    const received = { ...receivedEvent('x.csv', Buffer.from('ISIN,NAV\n')).payload, sizeBytes: 100 }
+    const r = ingestFile(received, profiles)
+    expect(r.ok ? null : r.reasons[0]?.rule).toBe('size-mismatch')
+  })
+
   it('rejects a file that declares an unknown kind or provider', () => {
     const kind = ingest('x.json', Buffer.from(JSON.stringify({ kind: 'trades', rows: [{ isin: 'US0378331005' }] })))
     expect(kind.ok ? null : kind.reasons[0]?.rule).toBe('unknown-kind')

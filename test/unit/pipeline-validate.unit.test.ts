@@ -97,6 +97,9 @@ describe('holding weights', () => {
     expect(low).toEqual([expect.objectContaining({ rule: 'weights-sum', value: '92', message: expect.stringContaining(FUND) })])
     expect(reasons('holdings', [holding(APPLE, '60.6'), holding(MSFT, '40')]).map((r) => r.rule)).toEqual(['weights-sum'])
   })
+  it('says when the weights look like fractions of 1', () => {
+    expect(reasons('holdings', [holding(APPLE, '0.6'), holding(MSFT, '0.4')])[0]?.message).toContain('fractions')
+  })
   it('takes a configurable tolerance', () => {
     expect(reasons('holdings', [holding(APPLE, '59'), holding(MSFT, '40')], 1)).toEqual([])
     expect(reasons('holdings', [holding(APPLE, '59.9'), holding(MSFT, '40')], 0)).toHaveLength(1)

@@ -11,7 +11,6 @@ const T0 = Date.UTC(2026, 10, 25, 9, 30, 0)
 const CORR = '0193cccc-0000-7000-8000-000000000000' as CorrelationId
 const topology = topologyOf(
   pipelineConsumers({ outDir: '.' }).map((c) => ({ name: c.name, subscribes: [...c.subscribes], emits: [...(c.emits ?? [])] })),
-  'built-in',
 )
 
 function ev(n: number, type: string, source: string, cause: number | null, at: number, payload: unknown = {}): IndexedItem {

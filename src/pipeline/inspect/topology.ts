@@ -12,14 +12,12 @@ export interface Topology {
   readonly consumers: readonly TopologyConsumer[]
   /** Types after which nothing more happens to a file: emitted, and read by no emitting consumer. */
   readonly terminalTypes: readonly string[]
-  /** Where the topology came from: the consumers registered in Redis, or the built-in pipeline. */
-  readonly from: 'registered' | 'built-in'
 }
 
-export function topologyOf(consumers: readonly TopologyConsumer[], from: Topology['from']): Topology {
+export function topologyOf(consumers: readonly TopologyConsumer[]): Topology {
   const fed = new Set(consumers.filter((c) => c.emits.length > 0).flatMap((c) => c.subscribes))
   const emitted = [...new Set(consumers.flatMap((c) => c.emits))]
-  return { consumers, terminalTypes: emitted.filter((t) => !fed.has(t)), from }
+  return { consumers, terminalTypes: emitted.filter((t) => !fed.has(t)) }
 }
 
 function fromDefinitions(definitions: readonly ConsumerDefinition[]): TopologyConsumer[] {
@@ -27,8 +25,10 @@ function fromDefinitions(definitions: readonly ConsumerDefinition[]): TopologyCo
 }
 
 /**
- * The consumers registered in the namespace (each runner records its `subscribes`/`emits` when
- * it starts), or the built-in fund pipeline's when none has run there yet.
+ * The built-in fund pipeline's consumers, joined with (and overridden by name by) those
+ * registered in the namespace: each runner records its `subscribes`/`emits` when it starts, so
+ * a user's own consumers count too. The built-in ones are always there, so a file published
+ * while the pipeline is down or still starting shows what it waits for.
  */
 export async function readTopology(bus: Bus): Promise<Topology> {
   const registered = await bus.redis.hgetall(bus.keys.consumers)
@@ -42,7 +42,10 @@ export async function readTopology(bus: Bus): Promise<Topology> {
       // A row we cannot read tells us nothing about the topology; the others still do.
     }
   }
-  if (consumers.length > 0) return topologyOf(consumers.sort((a, b) => a.name.localeCompare(b.name)), 'registered')
   // Listing the built-in consumers reads no files (reference data loads on first use).
-  return topologyOf(fromDefinitions(pipelineConsumers({ outDir: '.' })), 'built-in')
+  const registeredByName = new Map(consumers.map((c) => [c.name, c]))
+  const builtIn = fromDefinitions(pipelineConsumers({ outDir: '.' })).map((c) => registeredByName.get(c.name) ?? c)
+  const builtInNames = new Set(builtIn.map((c) => c.name))
+  const extra = consumers.filter((c) => !builtInNames.has(c.name)).sort((a, b) => a.name.localeCompare(b.name))
+  return topologyOf([...builtIn, ...extra])
 }

@@ -29,6 +29,9 @@ export interface ContextScope {
  * replayed commit is caught by the inbox.
  */
 export class HandlerContext implements ConsumerContext, StateAccess {
+  /** State this handler read: `key` (whole) or `key\0field`; see conflicts.ts. */
+  readonly reads: string[] = []
+
   constructor(
     private readonly scope: ContextScope,
     private readonly event: EventEnvelope,
@@ -49,20 +52,26 @@ export class HandlerContext implements ConsumerContext, StateAccess {
   }
 
   get(name: string): Promise<string | null> {
-    return this.scope.redis.get(this.key(name))
+    const key = this.key(name)
+    this.reads.push(key)
+    return this.scope.redis.get(key)
   }
 
   async getJson<T>(name: string): Promise<T | null> {
-    const raw = await this.scope.redis.get(this.key(name))
+    const raw = await this.get(name)
     return raw === null ? null : (JSON.parse(raw) as T)
   }
 
   hget(name: string, field: string): Promise<string | null> {
-    return this.scope.redis.hget(this.key(name), field)
+    const key = this.key(name)
+    this.reads.push(`${key}\0${field}`)
+    return this.scope.redis.hget(key, field)
   }
 
   hgetall(name: string): Promise<Record<string, string>> {
-    return this.scope.redis.hgetall(this.key(name))
+    const key = this.key(name)
+    this.reads.push(key)
+    return this.scope.redis.hgetall(key)
   }
 
   set(name: string, value: string): void {

@@ -6,6 +6,8 @@ export class RunnerMetrics {
   duplicates = 0
   retries = 0
   deadLettered = 0
+  /** Handled events put back to the next wave because they touched state an earlier one wrote. */
+  deferred = 0
   readonly latency = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 24 * 3_600_000, numberOfSignificantValueDigits: 2 })
 
   recordCommit(latencyMs: number): void {

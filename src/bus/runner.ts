@@ -5,6 +5,7 @@ import type { EventEnvelope } from '../events/envelope.js'
 import { errorMessage } from '../errors.js'
 import type { Bus } from './bus.js'
 import { commitBatch, recordFailure } from './commit.js'
+import { WaveConflicts } from './conflicts.js'
 import { HandlerContext, type ContextScope, type Effects } from './context.js'
 import { Lease } from './lease.js'
 import { RunnerMetrics } from './metrics.js'
@@ -126,22 +127,30 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
     }
   }
 
-  const handleOne = async (held: Held, done: { held: Held; effects: Effects }[], failed: { held: Held; error: unknown }[]) => {
+  type Outcome = { ctx: HandlerContext; error?: undefined } | { ctx?: undefined; error: unknown }
+
+  const handleOne = async (held: Held): Promise<Outcome> => {
     const ctx = new HandlerContext(scope, held.event as EventEnvelope, held.failures + 1)
     try {
       await consumer.handle(held.event as EventEnvelope, ctx)
-      done.push({ held, effects: ctx.effects })
+      return { ctx }
     } catch (error) {
-      failed.push({ held, error })
+      return { error }
     }
   }
 
   const handleWave = async (wave: Held[]) => {
+    const outcomes = await Promise.all(wave.map(handleOne))
     const done: { held: Held; effects: Effects }[] = []
     const failed: { held: Held; error: unknown }[] = []
-    const pending: Promise<void>[] = []
-    for (const held of wave) pending.push(handleOne(held, done, failed))
-    await Promise.all(pending)
+    // In wave order: an event that touched what an earlier one wrote waits for the next wave.
+    const conflicts = new WaveConflicts()
+    outcomes.forEach((outcome, i) => {
+      const held = wave[i] as Held
+      if (outcome.ctx === undefined) failed.push({ held, error: outcome.error })
+      else if (!conflicts.defer(outcome.ctx.reads, outcome.ctx.effects)) done.push({ held, effects: outcome.ctx.effects })
+      else metrics.deferred++
+    })
     if (options.beforeCommit) await options.beforeCommit(runner, done.map((d) => d.held.event as EventEnvelope))
     if (killed) throw new Killed()
     if (done.length > 0) {

@@ -1,0 +1,44 @@
+import { expect, it } from 'vitest'
+import { defineConsumer } from '../../src/bus/index.js'
+import { testBus, waitFor } from '../support/bus.js'
+
+const fast = { blockMs: 50, batchSize: 100 }
+
+it('read-modify-writes of shared state by events of different keys in one wave lose no update', async () => {
+  const bus = await testBus()
+  const counter = defineConsumer({
+    name: 'counter',
+    subscribes: ['tick'],
+    async handle(_event, ctx) {
+      const total = Number((await ctx.state.get('total')) ?? 0)
+      ctx.state.set('total', String(total + 1))
+    },
+  })
+  // Published before the consumer starts, so the first read brings all 60 in one batch.
+  await bus.publish(Array.from({ length: 60 }, (_, i) => ({ type: 'tick', key: `k${i}`, payload: {} })))
+  const runners = bus.run([counter], fast)
+  await waitFor(async () => (await bus.redis.hget(bus.keys.stats('counter'), 'handled')) === '60', { what: '60 handled' })
+  const deferred = runners.runners[0]?.metrics.deferred ?? 0
+  await runners.stop()
+  expect(await bus.redis.get(bus.keys.state('counter', 'total'))).toBe('60')
+  expect(deferred).toBeGreaterThan(0)
+})
+
+it('writes to different fields of one hash do not serialise the wave', async () => {
+  const bus = await testBus()
+  const latest = defineConsumer({
+    name: 'latest',
+    subscribes: ['price'],
+    async handle(event, ctx) {
+      const previous = await ctx.state.hget('latest', event.key)
+      ctx.state.hset('latest', event.key, String(Number(previous ?? 0) + 1))
+    },
+  })
+  await bus.publish(Array.from({ length: 40 }, (_, i) => ({ type: 'price', key: `isin${i}`, payload: {} })))
+  const runners = bus.run([latest], fast)
+  await waitFor(async () => (await bus.redis.hget(bus.keys.stats('latest'), 'handled')) === '40', { what: '40 handled' })
+  const deferred = runners.runners[0]?.metrics.deferred
+  await runners.stop()
+  expect(deferred).toBe(0)
+  expect(Object.keys(await bus.redis.hgetall(bus.keys.state('latest', 'latest')))).toHaveLength(40)
+})

@@ -79,15 +79,26 @@ export async function deadLetterConsumers(bus: Bus): Promise<string[]> {
   return [...out].sort()
 }
 
-/** Every dead letter of a consumer, oldest first, read in pages. */
-export async function* readDeadLetters(bus: Bus, consumer: string, pageSize = 500): AsyncGenerator<DeadLetter> {
+/**
+ * Every dead letter of a consumer, oldest first, read in pages (small ones: a dead letter carries
+ * its event, which may carry a whole file). `to` bounds the read (inclusive), so entries added
+ * while iterating (a re-delivery that failed again) are not met twice.
+ */
+export async function* readDeadLetters(bus: Bus, consumer: string, options: { pageSize?: number; to?: string } = {}): AsyncGenerator<DeadLetter> {
+  const pageSize = options.pageSize ?? 50
   let from = '-'
   for (;;) {
-    const page = (await bus.redis.xrange(bus.keys.deadLetters(consumer), from, '+', 'COUNT', pageSize)) as [string, string[]][]
+    const page = (await bus.redis.xrange(bus.keys.deadLetters(consumer), from, options.to ?? '+', 'COUNT', pageSize)) as [string, string[]][]
     for (const [entryId, fields] of page) yield parseDeadLetter(consumer, entryId, fields)
     if (page.length < pageSize) return
     from = `(${(page[page.length - 1] as [string, string[]])[0]}`
   }
+}
+
+/** Id of a consumer's newest dead letter now (null when none). */
+export async function newestDeadLetterId(bus: Bus, consumer: string): Promise<string | null> {
+  const [entry] = (await bus.redis.xrevrange(bus.keys.deadLetters(consumer), '+', '-', 'COUNT', 1)) as [string, string[]][]
+  return entry ? entry[0] : null
 }
 
 export interface DeadLetterSummary {
@@ -95,44 +106,64 @@ export interface DeadLetterSummary {
   readonly count: number
   readonly oldest: { readonly id: string; readonly failedAt: string } | null
   readonly newest: { readonly id: string; readonly failedAt: string } | null
-  /** Most frequent error messages (first line), most frequent first. */
+  /** Most frequent error messages (first line) among the newest `errorsSampled`, most frequent first. */
   readonly topErrors: readonly { readonly error: string; readonly count: number }[]
+  readonly errorsSampled: number
   /** The first `limit` dead letters, oldest first, without their payloads. */
   readonly entries: readonly { readonly id: string; readonly type: string | null; readonly key: string | null; readonly attempts: number; readonly failedAt: string; readonly error: string }[]
 }
 
-/** Per consumer: how many dead letters wait, the oldest and newest, the top errors, the first few. */
-export async function listDeadLetters(bus: Bus, options: { consumer?: string; limit?: number; topErrors?: number } = {}): Promise<DeadLetterSummary[]> {
+/**
+ * Per consumer: how many dead letters wait, the oldest and newest, the top errors (of the newest
+ * `sample`, default 1,000: dead letters carry whole events), and the first `limit` (default 20).
+ */
+export async function listDeadLetters(bus: Bus, options: { consumer?: string; limit?: number; topErrors?: number; sample?: number } = {}): Promise<DeadLetterSummary[]> {
   const consumers = options.consumer === undefined ? await deadLetterConsumers(bus) : [options.consumer]
   const out: DeadLetterSummary[] = []
   for (const consumer of consumers) {
-    const errors = new Map<string, number>()
-    const entries: DeadLetterSummary['entries'][number][] = []
-    let count = 0
-    let first: DeadLetter | undefined
-    let last: DeadLetter | undefined
-    for await (const d of readDeadLetters(bus, consumer)) {
-      count++
-      first ??= d
-      last = d
-      const line = (d.error.split('\n')[0] ?? '').slice(0, 200)
-      errors.set(line, (errors.get(line) ?? 0) + 1)
-      if (entries.length < (options.limit ?? 20)) {
-        entries.push({ id: d.id, type: d.event?.type ?? null, key: d.event?.key ?? null, attempts: d.attempts, failedAt: d.failedAt, error: line })
-      }
-    }
+    const key = bus.keys.deadLetters(consumer)
+    const count = await bus.redis.xlen(key)
     if (count === 0 && options.consumer === undefined) continue
+    const limit = options.limit ?? 20
+    const first = limit > 0 ? ((await bus.redis.xrange(key, '-', '+', 'COUNT', limit)) as [string, string[]][]) : []
+    const entries = first.map(([entryId, fields]) => {
+      const d = parseDeadLetter(consumer, entryId, fields)
+      return { id: d.id, type: d.event?.type ?? null, key: d.event?.key ?? null, attempts: d.attempts, failedAt: d.failedAt, error: firstLine(d.error) }
+    })
+    const errors = new Map<string, number>()
+    let sampled = 0
+    let oldest: DeadLetter | undefined
+    let newest: DeadLetter | undefined
+    for (let to = '+'; sampled < (options.sample ?? 1_000); ) {
+      const page = (await bus.redis.xrevrange(key, to, '-', 'COUNT', 50)) as [string, string[]][]
+      for (const [entryId, fields] of page) {
+        const d = parseDeadLetter(consumer, entryId, fields)
+        newest ??= d
+        oldest = d
+        errors.set(firstLine(d.error), (errors.get(firstLine(d.error)) ?? 0) + 1)
+        sampled++
+      }
+      if (page.length < 50) break
+      to = `(${(page[page.length - 1] as [string, string[]])[0]}`
+    }
+    const [head] = first.length > 0 || count === 0 ? first : ((await bus.redis.xrange(key, '-', '+', 'COUNT', 1)) as [string, string[]][])
+    if (head) oldest = parseDeadLetter(consumer, head[0], head[1])
     const topErrors = [...errors].map(([error, n]) => ({ error, count: n })).sort((a, b) => b.count - a.count || a.error.localeCompare(b.error))
     out.push({
       consumer,
       count,
-      oldest: first ? { id: first.id, failedAt: first.failedAt } : null,
-      newest: last ? { id: last.id, failedAt: last.failedAt } : null,
+      oldest: oldest ? { id: oldest.id, failedAt: oldest.failedAt } : null,
+      newest: newest ? { id: newest.id, failedAt: newest.failedAt } : null,
       topErrors: topErrors.slice(0, options.topErrors ?? 5),
+      errorsSampled: sampled,
       entries,
     })
   }
   return out
+}
+
+function firstLine(error: string): string {
+  return (error.split('\n')[0] ?? '').slice(0, 200)
 }
 
 /**

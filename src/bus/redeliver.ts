@@ -3,9 +3,9 @@ import { EventspineError, errorMessage } from '../errors.js'
 import { applyEffects } from './apply.js'
 import type { Bus } from './bus.js'
 import { HandlerContext, type Effects } from './context.js'
-import { deadLetterConsumers, findDeadLetter, readDeadLetters, type DeadLetter } from './dead-letters.js'
+import { deadLetterConsumers, findDeadLetter, newestDeadLetterId, readDeadLetters, type DeadLetter } from './dead-letters.js'
 import { retryWhileOutOfMemory } from './pressure.js'
-import { INDEX_TTL_SECONDS } from './windows.js'
+import { DEFAULT_INBOX_SIZE, INDEX_TTL_SECONDS } from './windows.js'
 import { ScriptCode } from './scripts.js'
 import type { ConsumerDefinition } from './types.js'
 
@@ -17,7 +17,7 @@ export interface RedeliverOptions {
   /** Every dead letter (of `consumer` when given). */
   readonly all?: boolean
   readonly consumer?: string
-  /** Event ids kept in the consumer's inbox (as its runner keeps them). Default 100,000. */
+  /** Event ids kept in the consumer's inbox (as its runner keeps them). Default: the runner's default. */
   readonly inboxSize?: number
 }
 
@@ -52,20 +52,23 @@ export async function redeliverDeadLetters(bus: Bus, options: RedeliverOptions):
   }
   const byName = new Map(options.consumers.map((c) => [c.name, c]))
   const results: RedeliveryOutcome[] = []
-  const targets: DeadLetter[] = []
-  if (options.all) {
-    const names = options.consumer === undefined ? await deadLetterConsumers(bus) : [options.consumer]
-    for (const name of names) for await (const d of readDeadLetters(bus, name)) targets.push(d)
-  } else {
-    for (const ref of options.ids ?? []) targets.push(await findDeadLetter(bus, ref))
-  }
-  for (const dead of targets) {
+  const one = async (dead: DeadLetter) => {
     const consumer = byName.get(dead.consumer)
-    if (!consumer) {
-      results.push({ id: dead.id, outcome: 'skipped', reason: `no consumer named ${dead.consumer} here: its handler is needed to re-deliver` })
-      continue
+    if (!consumer) results.push({ id: dead.id, outcome: 'skipped', reason: `no consumer named ${dead.consumer} here: its handler is needed to re-deliver` })
+    else results.push(await redeliverOne(bus, consumer, dead, options.inboxSize ?? DEFAULT_INBOX_SIZE))
+  }
+  if (options.all) {
+    // Page by page, up to the newest entry at the start: one that fails again is re-added at
+    // the end and must not be met a second time.
+    for (const name of options.consumer === undefined ? await deadLetterConsumers(bus) : [options.consumer]) {
+      const to = await newestDeadLetterId(bus, name)
+      if (to !== null) for await (const dead of readDeadLetters(bus, name, { to })) await one(dead)
     }
-    results.push(await redeliverOne(bus, consumer, dead, options.inboxSize ?? 100_000))
+  } else {
+    // All found first: a wrong id fails the command before anything is re-delivered.
+    const chosen: DeadLetter[] = []
+    for (const ref of options.ids ?? []) chosen.push(await findDeadLetter(bus, ref))
+    for (const dead of chosen) await one(dead)
   }
   const count = (o: RedeliveryOutcome['outcome']) => results.filter((r) => r.outcome === o).length
   return { delivered: count('delivered'), duplicates: count('duplicate'), failed: count('failed'), skipped: count('skipped'), results }

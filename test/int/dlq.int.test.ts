@@ -55,6 +55,12 @@ describe('dead letters: inspect, fix, replay', () => {
     expect(await findDeadLetter(bus, failed.newId)).toMatchObject({ attempts: 4, error: 'unlucky number 13' })
     await expect(findDeadLetter(bus, id)).rejects.toMatchObject({ code: 'E_DLQ_NOT_FOUND' })
 
+    // --all while still broken: each dead letter tried once (the re-added one is not met again).
+    const all = await redeliverDeadLetters(bus, { consumers: [summer(fixed)], all: true })
+    expect(all).toMatchObject({ failed: 1, delivered: 0 })
+    expect(all.results).toHaveLength(1)
+    expect(await bus.redis.xlen(bus.keys.deadLetters('sum'))).toBe(1)
+
     // Fixed: delivered once, with its effects, and the dead letter is gone.
     fixed.value = true
     const done = await redeliverDeadLetters(bus, { consumers: [summer(fixed)], all: true })

@@ -32,6 +32,7 @@ function render(consumers: readonly DeadLetterSummary[]): string {
   const lines: string[] = []
   for (const c of consumers) {
     lines.push(`${c.consumer}: ${c.count} dead letter${c.count === 1 ? '' : 's'}${c.oldest ? `, oldest ${c.oldest.failedAt}, newest ${c.newest?.failedAt ?? ''}` : ''}`)
+    if (c.topErrors.length > 0) lines.push(`  top errors${c.errorsSampled < c.count ? ` (of the newest ${c.errorsSampled})` : ''}:`)
     for (const e of c.topErrors) lines.push(`  ${String(e.count).padStart(5)} x ${e.error}`)
     for (const e of c.entries) lines.push(`    ${e.id}  ${e.type ?? '(no event)'}  key ${e.key ?? '-'}  attempts ${e.attempts}  ${e.error}`)
     if (c.entries.length < c.count) lines.push(`    ... ${c.count - c.entries.length} more (--limit)`)

@@ -1,0 +1,78 @@
+import { Flags } from '@oclif/core'
+import { BaseCommand } from '../cli/base-command.js'
+import { redisFlags } from '../cli/flags.js'
+import { todayIso } from '../sim/calendar.js'
+import { parseGate } from '../sim/gates.js'
+import { describe } from '../sim/outcome.js'
+import { loadTest, type LoadTestResult } from '../sim/run.js'
+import { checkDayOptions, parseSpeed } from '../sim/summary.js'
+
+export default class Load extends BaseCommand {
+  static override summary = 'Load-test the pipeline with a busy day and check every file against the manifest.'
+  static override description =
+    'Generates a day (or reads one with --day), runs every pipeline stage on a fresh Redis namespace, publishes the files at ' +
+    'their arrival times scaled by --speed, and reports throughput, end-to-end latency per file (HdrHistogram), the largest ' +
+    'lag per stage, retries, dead letters and every file whose outcome differs from the manifest. --assert gates exit 1 when broken.'
+
+  static override examples = [
+    '<%= config.bin %> load --events-per-day 20000 --seed 7',
+    "<%= config.bin %> load --day .pipeline/days/2026-11-20-seed1 --speed 60x --assert 'p99<50ms' --assert 'mismatches=0'",
+    '<%= config.bin %> load --events-per-day 2000 --faults 0.2 --json',
+  ]
+
+  static override enableJsonFlag = true
+  static override flags = {
+    'events-per-day': Flags.integer({ summary: 'Size of the generated day, in events.', default: 20_000 }),
+    speed: Flags.string({ summary: "'max' (bounded in-flight) or a multiple of real time, e.g. 60x.", default: 'max' }),
+    seed: Flags.integer({ summary: 'Seed of the generated day.', default: 1 }),
+    faults: Flags.string({ summary: 'Share of files with a fault, 0-1.', default: '0.02' }),
+    date: Flags.string({ summary: 'Business day of the generated day. Default: today (UTC).' }),
+    day: Flags.string({ summary: 'Use a day written by `pipeline generate` instead of generating one.' }),
+    assert: Flags.string({ summary: "A gate such as 'p99<50ms', 'mismatches=0', 'eventsPerSecond>=5000'; repeatable.", multiple: true }),
+    'max-in-flight': Flags.integer({ summary: 'At --speed max, files published but not yet finished.', default: 256 }),
+    keep: Flags.boolean({ summary: 'Keep the namespace, the generated day and the output documents.' }),
+    'redis-url': redisFlags['redis-url'],
+  }
+
+  async run(): Promise<LoadTestResult> {
+    const { flags } = await this.parse(Load)
+    const date = flags.date ?? todayIso()
+    const faults = Number(flags.faults)
+    const kinds = checkDayOptions({ eventsPerDay: flags['events-per-day'], faults, date })
+    const gates = (flags.assert ?? []).map(parseGate)
+    const result = await loadTest({
+      redisUrl: flags['redis-url'],
+      dayDir: flags.day,
+      generate: { eventsPerDay: flags['events-per-day'], date, seed: flags.seed, faults, kinds },
+      speed: parseSpeed(flags.speed),
+      maxInFlight: flags['max-in-flight'],
+      gates,
+      keep: flags.keep,
+      progress: !this.jsonEnabled(),
+    })
+    if (!this.jsonEnabled()) this.log(render(result))
+    // Not this.exit(1): that would throw before --json prints the report.
+    if (result.gatesBroken > 0) process.exitCode = 1
+    return result
+  }
+}
+
+function render(r: LoadTestResult): string {
+  const n = (v: number): string => v.toLocaleString('en-US')
+  const l = r.latencyMs
+  const lines = [
+    `Load ${r.date} seed ${r.seed} at speed ${r.speed}: ${n(r.files)} files, ${n(r.events)} events (manifest: ${n(r.expectedEvents)}) in ${(r.elapsedMs / 1000).toFixed(1)} s`,
+    `  throughput   ${n(r.eventsPerSecond)} events/s, ${n(r.filesPerSecond)} files/s`,
+    `  latency      p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms, max ${l.max} ms (received -> delivered/rejected/duplicate, per file)`,
+    `  outcomes     delivered ${n(r.outcomes.delivered)}, rejected ${n(r.outcomes.rejected)}, duplicate ${n(r.outcomes.duplicate)}, missing ${n(r.outcomes.missing)}`,
+    `  retries ${n(r.retries)}, dead letters ${n(r.deadLetters)}`,
+    `  largest lag  ${Object.entries(r.stageLag).map(([stage, s]) => `${stage} ${n(s.maxLag)}/${n(s.maxPending)}`).join(', ')} (undelivered/pending)`,
+    `  mismatches   ${n(r.mismatches)}`,
+  ]
+  for (const m of r.mismatchList.slice(0, 20)) lines.push(`    ${m.file} [${m.faults.join(', ') || 'no fault'}]: expected ${describe(m.expected)}, got ${describe(m.actual)}`)
+  if (r.mismatches > 20) lines.push(`    ... and ${n(r.mismatches - 20)} more (--json lists up to 200)`)
+  if (r.kept) lines.push(`  kept: namespace ${r.namespace}, day ${r.dayDir}, output ${r.outDir}`)
+  for (const g of r.gates) lines.push(`  gate ${g.ok ? 'ok    ' : 'BROKEN'} ${g.text} (actual ${g.actual})`)
+  if (r.gatesBroken > 0) lines.push(`${r.gatesBroken} gate(s) broken: exit code 1.`)
+  return lines.join('\n')
+}

@@ -1,0 +1,243 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { consumerStatus, createBus, type Bus, type ConsumerStatus, type RunnerOptions } from '../bus/index.js'
+import { EVENT, pipelineConsumers, receivedEvent } from '../pipeline/index.js'
+import { dayStartMs, LAST_MS_OF_DAY } from './calendar.js'
+import { actualOf, JourneyObserver } from './observe.js'
+import { compareOutcome, type Mismatch } from './outcome.js'
+import { LatencyRecorder, entryMs, type LatencySummary } from './stats.js'
+import { readDayFile, type DayOnDisk } from './store.js'
+import type { ManifestFile } from './types.js'
+
+export interface LoadOptions {
+  readonly url: string
+  /** A fresh namespace for this run (its keys are deleted afterwards unless `keep`). */
+  readonly namespace: string
+  readonly day: DayOnDisk
+  /** `max`: as fast as the pipeline takes files, with at most `maxInFlight` unfinished; a number: that many times real time. */
+  readonly speed: 'max' | number
+  readonly maxInFlight?: number
+  /** Where deliver writes its output documents. */
+  readonly outDir: string
+  readonly keep?: boolean
+  /**
+   * Measure only files arriving in `[fromMs, toMs)` of the day: earlier files are published
+   * first at max speed and drained (they set the state, e.g. last NAVs, the window relies on),
+   * later ones are left out. Latency and throughput cover the window only.
+   */
+  readonly window?: { readonly fromMs: number; readonly toMs: number }
+  /** Give up on missing files after this long without any file finishing. Default 30 s. */
+  readonly idleTimeoutMs?: number
+  readonly runner?: RunnerOptions
+  readonly onProgress?: (state: { done: number; total: number; eventsPerSecond: number }) => void
+}
+
+export interface StageLag {
+  readonly maxLag: number
+  readonly maxPending: number
+}
+
+export interface LoadReport {
+  readonly namespace: string
+  readonly kept: boolean
+  readonly seed: number
+  readonly date: string
+  readonly speed: string
+  readonly files: number
+  readonly events: number
+  readonly expectedEvents: number
+  readonly elapsedMs: number
+  readonly eventsPerSecond: number
+  readonly filesPerSecond: number
+  readonly latencyMs: LatencySummary
+  readonly stageLag: Readonly<Record<string, StageLag>>
+  readonly retries: number
+  readonly deadLetters: number
+  readonly outcomes: { delivered: number; rejected: number; duplicate: number; missing: number }
+  readonly mismatches: number
+  /** The first 200 mismatches, with expected and actual outcome. */
+  readonly mismatchList: readonly Mismatch[]
+}
+
+const DEFAULT_RUNNER: RunnerOptions = { batchSize: 500, blockMs: 100 }
+
+/** Drives a day through the whole pipeline on a fresh namespace and checks every file against the manifest. */
+export async function runLoad(options: LoadOptions): Promise<LoadReport> {
+  const { manifest } = options.day
+  const start = dayStartMs(manifest.date)
+  const window = options.window ?? { fromMs: 0, toMs: LAST_MS_OF_DAY + 1 }
+  const files = manifest.files.filter((f) => f.arrivalMs < window.toMs)
+  const bytes = files.map((f) => readDayFile(options.day, f.name))
+  const bus = await createBus({ url: options.url, namespace: options.namespace })
+  const consumers = pipelineConsumers({ outDir: options.outDir, referenceDir: options.day.referenceDir, clock: () => new Date(start + LAST_MS_OF_DAY) })
+  const runners = bus.run(consumers, { ...DEFAULT_RUNNER, ...options.runner })
+  const observer = new JourneyObserver(bus)
+  observer.start()
+  const lags = new Map<string, { maxLag: number; maxPending: number }>(consumers.map((c) => [c.name, { maxLag: 0, maxPending: 0 }]))
+  let sampling: Promise<unknown> = Promise.resolve()
+  const sample = async (): Promise<ConsumerStatus[]> => {
+    const status = await consumerStatus(bus, consumers)
+    for (const s of status) {
+      const l = lags.get(s.consumer)
+      if (l !== undefined) lags.set(s.consumer, { maxLag: Math.max(l.maxLag, s.lag), maxPending: Math.max(l.maxPending, s.pending) })
+    }
+    return status
+  }
+  const sampler = setInterval(() => {
+    sampling = sampling.then(sample).catch(() => undefined)
+  }, 200)
+  try {
+    const driven = await drive(bus, options, files, bytes, window, observer, start)
+    clearInterval(sampler)
+    await sampling
+    const status = await sample()
+    const events = await countEvents(bus)
+    const nameOf = (c: string): string => driven.names.get(c) ?? c
+    const mismatches: Mismatch[] = []
+    const outcomes = { delivered: 0, rejected: 0, duplicate: 0, missing: 0 }
+    files.forEach((file, i) => {
+      const correlationId = driven.correlationIds[i] ?? ''
+      const actual = actualOf(observer.endings.get(correlationId), observer.flags.get(correlationId), nameOf)
+      outcomes[actual.outcome]++
+      const mismatch = compareOutcome(file, actual)
+      if (mismatch !== null) mismatches.push(mismatch)
+    })
+    const measured = files.filter((f) => f.arrivalMs >= window.fromMs)
+    const measuredEvents = options.window === undefined ? events : measured.reduce((a, f) => a + f.events, 0)
+    const seconds = Math.max(driven.elapsedMs, 1) / 1000
+    return {
+      namespace: options.namespace,
+      kept: options.keep === true,
+      seed: manifest.seed,
+      date: manifest.date,
+      speed: options.speed === 'max' ? 'max' : `${options.speed}x`,
+      files: files.length,
+      events,
+      expectedEvents: files.reduce((a, f) => a + f.events, 0),
+      elapsedMs: Math.round(driven.elapsedMs),
+      eventsPerSecond: Math.round(measuredEvents / seconds),
+      filesPerSecond: Math.round(measured.length / seconds),
+      latencyMs: driven.latency.summary(),
+      stageLag: Object.fromEntries(lags),
+      retries: status.reduce((a, s) => a + s.retries, 0),
+      deadLetters: status.reduce((a, s) => a + s.deadLettered, 0),
+      outcomes,
+      mismatches: mismatches.length,
+      mismatchList: mismatches.slice(0, 200),
+    }
+  } finally {
+    clearInterval(sampler)
+    await observer.stop()
+    await runners.stop()
+    if (options.keep !== true) await deleteNamespace(bus)
+    await bus.close()
+  }
+}
+
+interface Driven {
+  readonly correlationIds: string[]
+  readonly names: Map<string, string>
+  readonly latency: LatencyRecorder
+  readonly elapsedMs: number
+}
+
+/** Publishes files at their (scaled) arrival times and waits until each has ended or the run goes idle. */
+async function drive(bus: Bus, options: LoadOptions, files: readonly ManifestFile[], bytes: readonly Buffer[], window: { fromMs: number }, observer: JourneyObserver, start: number): Promise<Driven> {
+  const maxInFlight = options.maxInFlight ?? 256
+  const idleTimeoutMs = options.idleTimeoutMs ?? 30_000
+  const correlationIds: string[] = []
+  const receivedMs: number[] = []
+  const names = new Map<string, string>()
+  const latency = new LatencyRecorder()
+  let measureFrom = 0
+  let phaseStart = 0
+  const settle = (): void => {
+    const rate = phaseStart === 0 ? 0 : (eventsDone(files, observer.endings.size) * 1000) / Math.max(1, performance.now() - phaseStart)
+    options.onProgress?.({ done: observer.endings.size, total: files.length, eventsPerSecond: rate })
+  }
+  const inFlight = (): number => correlationIds.length - observer.endings.size
+  const warmUp = files.findIndex((f) => f.arrivalMs >= window.fromMs)
+  const firstMeasured = warmUp === -1 ? files.length : warmUp
+  let next = 0
+  phaseStart = performance.now()
+  while (next < files.length) {
+    if (next === firstMeasured && firstMeasured > 0) {
+      while (inFlight() > 0) await observer.tick() // drain the warm-up before the clock starts
+      measureFrom = next
+      phaseStart = performance.now()
+    }
+    let take: number
+    if (options.speed === 'max' || next < firstMeasured) {
+      const room = maxInFlight - inFlight()
+      if (room <= 0) {
+        await observer.tick()
+        settle()
+        continue
+      }
+      take = Math.min(room, 100, (next < firstMeasured ? firstMeasured : files.length) - next)
+    } else {
+      const speed = options.speed
+      const dueAt = (f: ManifestFile): number => phaseStart + (f.arrivalMs - window.fromMs) / speed
+      const wait = dueAt(files[next] as ManifestFile) - performance.now()
+      if (wait > 0) {
+        await sleep(Math.min(wait, 50))
+        settle()
+        continue
+      }
+      take = 0
+      const now = performance.now()
+      while (next + take < files.length && take < 200 && dueAt(files[next + take] as ManifestFile) <= now) take++
+    }
+    const batch = files.slice(next, next + take)
+    const published = await bus.publish(
+      batch.map((f, i) => ({ ...receivedEvent(f.name, bytes[next + i] as Buffer, { receivedAt: new Date(start + f.arrivalMs), sourcePath: `${options.day.inboxDir}/${f.name}` }) })),
+    )
+    published.forEach((p, i) => {
+      correlationIds.push(p.correlationId)
+      receivedMs.push(p.entryId === null ? 0 : entryMs(p.entryId))
+      names.set(p.correlationId, batch[i]?.name ?? '')
+    })
+    next += take
+    settle()
+  }
+  let lastDone = -1
+  let lastChange = performance.now()
+  while (observer.endings.size < files.length) {
+    await observer.tick()
+    settle()
+    if (observer.endings.size !== lastDone) {
+      lastDone = observer.endings.size
+      lastChange = performance.now()
+    } else if (performance.now() - lastChange > idleTimeoutMs) break
+  }
+  const elapsedMs = performance.now() - phaseStart
+  await observer.tick() // the scored entries of the last deliveries
+  await observer.tick()
+  settle()
+  correlationIds.forEach((correlationId, i) => {
+    const ending = observer.endings.get(correlationId)
+    if (i >= measureFrom && ending !== undefined && receivedMs[i] !== undefined) latency.record(ending.atMs - (receivedMs[i] ?? 0))
+  })
+  return { correlationIds, names, latency, elapsedMs }
+}
+
+function eventsDone(files: readonly ManifestFile[], done: number): number {
+  return Math.round((done * files.reduce((a, f) => a + f.events, 0)) / Math.max(files.length, 1))
+}
+
+/** Events appended in the namespace: the length of every pipeline stream. */
+async function countEvents(bus: Bus): Promise<number> {
+  const p = bus.redis.pipeline()
+  for (const type of Object.values(EVENT)) p.xlen(bus.keys.stream(type))
+  const replies = (await p.exec()) ?? []
+  return replies.reduce((a, [, n]) => a + Number(n ?? 0), 0)
+}
+
+/** Deletes every key of the run's namespace. */
+export async function deleteNamespace(bus: Bus): Promise<void> {
+  let cursor = '0'
+  do {
+    const [next, keys] = await bus.redis.scan(cursor, 'MATCH', `${bus.keys.prefix}*`, 'COUNT', 1000)
+    cursor = next
+    if (keys.length > 0) await bus.redis.unlink(...keys)
+  } while (cursor !== '0')
+}

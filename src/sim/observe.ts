@@ -1,0 +1,93 @@
+import type { Bus } from '../bus/index.js'
+import type { ScriptClient } from '../bus/scripts.js'
+import { decodeEvent } from '../events/index.js'
+import { EVENT, type DuplicatePayload, type RejectedPayload, type ScoredPayload } from '../pipeline/types.js'
+import { distinctSorted, type Actual } from './outcome.js'
+import { entryMs } from './stats.js'
+
+/** How one file's journey ended, as its terminal event says. */
+export interface Ending {
+  readonly correlationId: string
+  /** Redis append time of the terminal event (ms since the epoch). */
+  readonly atMs: number
+  readonly type: string
+  readonly payload: unknown
+}
+
+const TERMINAL = [EVENT.delivered, EVENT.rejected, EVENT.duplicate] as const
+
+/**
+ * Follows the terminal streams (delivered, rejected, duplicate) and the scored stream from the
+ * start of a fresh namespace, with its own blocking connection, so the driver learns each
+ * file's ending and its quality flags without touching any consumer group.
+ */
+export class JourneyObserver {
+  private readonly conn: ScriptClient
+  private readonly cursors = new Map<string, string>()
+  readonly endings = new Map<string, Ending>()
+  readonly flags = new Map<string, string[]>()
+  private running = true
+  private loop: Promise<void> | null = null
+  private waiters: (() => void)[] = []
+
+  constructor(private readonly bus: Bus) {
+    this.conn = bus.connect()
+    for (const type of [...TERMINAL, EVENT.scored]) this.cursors.set(bus.keys.stream(type), '0')
+  }
+
+  start(): void {
+    this.loop = this.run()
+  }
+
+  /** Resolves after the next read (or at once when stopped). */
+  tick(): Promise<void> {
+    if (!this.running) return Promise.resolve()
+    return new Promise((resolve) => this.waiters.push(resolve))
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      const keys = [...this.cursors.keys()]
+      const reply = (await this.conn.xread('COUNT', 5000, 'BLOCK', 20, 'STREAMS', ...keys, ...keys.map((k) => this.cursors.get(k) ?? '0'))) as
+        | [string, [string, string[]][]][]
+        | null
+      for (const [stream, entries] of reply ?? []) {
+        for (const [id, fields] of entries) this.take(stream, id, fields)
+        const last = entries[entries.length - 1]
+        if (last !== undefined) this.cursors.set(stream, last[0])
+      }
+      const waiters = this.waiters
+      this.waiters = []
+      for (const wake of waiters) wake()
+    }
+  }
+
+  private take(stream: string, id: string, fields: string[]): void {
+    const event = decodeEvent(fields)
+    if (stream === this.bus.keys.stream(EVENT.scored)) {
+      this.flags.set(event.correlationId, distinctSorted((event.payload as ScoredPayload).flags.map((f) => f.rule)))
+      return
+    }
+    if (!this.endings.has(event.correlationId)) this.endings.set(event.correlationId, { correlationId: event.correlationId, atMs: entryMs(id), type: event.type, payload: event.payload })
+  }
+
+  async stop(): Promise<void> {
+    this.running = false
+    await this.loop
+    for (const wake of this.waiters) wake()
+    this.waiters = []
+    this.conn.disconnect()
+  }
+}
+
+/** The observed outcome of a file, given its ending and the scored flags. */
+export function actualOf(ending: Ending | undefined, flags: readonly string[] | undefined, nameOf: (correlationId: string) => string): Actual {
+  if (ending === undefined) return { outcome: 'missing' }
+  if (ending.type === EVENT.delivered) return { outcome: 'delivered', flags: flags ?? [] }
+  if (ending.type === EVENT.rejected) {
+    const p = ending.payload as RejectedPayload
+    return { outcome: 'rejected', stage: p.stage, rules: distinctSorted(p.reasons.map((r) => r.rule)) }
+  }
+  const p = ending.payload as DuplicatePayload
+  return { outcome: 'duplicate', of: nameOf(p.firstCorrelationId) }
+}

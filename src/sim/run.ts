@@ -1,0 +1,65 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { resolveRedis } from '../redis/index.js'
+import { generateDay, type GenerateOptions } from './day.js'
+import { evaluateGates, type Gate, type GateResult } from './gates.js'
+import { runLoad, type LoadReport } from './load.js'
+import { createProgress } from './progress.js'
+import { readDay, writeDay, type DayOnDisk } from './store.js'
+
+export interface LoadTestOptions {
+  readonly redisUrl?: string | undefined
+  readonly projectDir?: string
+  /** Read this day instead of generating one. */
+  readonly dayDir?: string | undefined
+  readonly generate: GenerateOptions
+  readonly speed: 'max' | number
+  readonly maxInFlight?: number
+  readonly gates: readonly Gate[]
+  readonly keep: boolean
+  /** Progress bar on stderr. */
+  readonly progress: boolean
+  readonly window?: { readonly fromMs: number; readonly toMs: number }
+}
+
+export interface LoadTestResult extends LoadReport {
+  readonly dayDir: string
+  readonly outDir: string
+  readonly gates: readonly GateResult[]
+  readonly gatesBroken: number
+}
+
+/** `pipeline load`: a day (generated or read), Redis (given or managed), one run, gates checked. */
+export async function loadTest(options: LoadTestOptions): Promise<LoadTestResult> {
+  const work = mkdtempSync(join(tmpdir(), 'pipeline-load-'))
+  const redis = await resolveRedis({ url: options.redisUrl, projectDir: options.projectDir ?? process.cwd(), startIfMissing: true })
+  try {
+    let day: DayOnDisk
+    if (options.dayDir !== undefined) day = readDay(options.dayDir)
+    else {
+      if (options.progress) process.stderr.write(`generating a day of about ${options.generate.eventsPerDay.toLocaleString('en-US')} events (seed ${options.generate.seed})...\n`)
+      day = writeDay(generateDay(options.generate), join(work, 'day'))
+    }
+    const outDir = join(work, 'out')
+    const namespace = `load-${day.manifest.seed}-${Date.now().toString(36)}`
+    const bar = options.progress ? createProgress('load') : null
+    const report = await runLoad({
+      url: redis.url,
+      namespace,
+      day,
+      speed: options.speed,
+      outDir,
+      keep: options.keep,
+      ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
+      ...(options.window === undefined ? {} : { window: options.window }),
+      ...(bar === null ? {} : { onProgress: (p: { done: number; total: number; eventsPerSecond: number }) => bar.update({ done: p.done, total: p.total, rate: p.eventsPerSecond, rateUnit: 'events/s' }) }),
+    })
+    bar?.finish()
+    const gates = evaluateGates(report, options.gates)
+    return { ...report, dayDir: day.dir, outDir, gates, gatesBroken: gates.filter((g) => !g.ok).length }
+  } finally {
+    await redis.release()
+    if (!options.keep) rmSync(work, { recursive: true, force: true })
+  }
+}

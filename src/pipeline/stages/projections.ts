@@ -9,9 +9,8 @@ export function navLatestConsumer(): ConsumerDefinition {
     name: STAGE.navLatest,
     subscribes: [EVENT.validated],
     emits: [],
-    // One file carries many ISINs, so no per-ISIN key exists: one ordering key for all files
-    // keeps each read-compare-write of the hash from racing another file's.
-    orderingKey: () => NAV_LATEST_HASH,
+    // One file carries many ISINs: two files touching one ISIN in the same wave are kept
+    // apart by the runtime's serializable waves (conflicts are per hash field).
     description: 'Read model: the latest NAV, currency and NAV date of each share class ISIN.',
     async handle(event, ctx) {
       for (const [isin, candidate] of navCandidates(event.payload as ValidatedPayload, event.correlationId)) {

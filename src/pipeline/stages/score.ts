@@ -12,8 +12,8 @@ export function scoreConsumer(options: ScoreOptions = {}): ConsumerDefinition {
     description: 'Scores a file 0-100 from completeness, validity, timeliness and NAV consistency.',
     // Which file is "last" for an ISIN depends on files (keys) arriving in NAV-date order.
     dependsOnCrossKeyOrder: true,
-    // Files share last-NAV entries; one ordering key serialises their read-compare-write.
-    orderingKey: () => LAST_NAV_HASH,
+    // Files share last-NAV entries (hash fields per ISIN); the runtime's serializable waves
+    // keep two files' read-compare-write of one ISIN apart, so no global ordering key is needed.
     async handle(event, ctx) {
       const file = event.payload as ValidatedPayload
       const lastNavs = new Map<string, LastNav>()

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --events N] [--rounds N] [--json] [--aof]`: one 7-stage chain run three
+ * `npm run bench [-- --events N] [--rounds N] [--json] [--aof] [--only a,b]`: one 7-stage chain run three
  * ways against the same throwaway redis-server, in one process run, so the ratios compare
  * like with like. With several rounds the order alternates and the medians are reported.
  */
@@ -13,7 +13,7 @@ type Name = 'raw' | 'bullmq' | 'eventspine'
 type Run = (options: { url: string; events: number }) => Promise<number>
 
 const CONTENDERS: Record<Name, Run> = { raw: runRawChain, bullmq: runBullmqChain, eventspine: runEventspineChain }
-const ORDER: Name[] = ['raw', 'bullmq', 'eventspine']
+const ALL: Name[] = ['raw', 'bullmq', 'eventspine']
 const TARGETS = { raw: 0.6, bullmq: 6 } as const
 
 const { values } = parseArgs({
@@ -22,13 +22,18 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '1' },
     json: { type: 'boolean', default: false },
     aof: { type: 'boolean', default: false },
+    only: { type: 'string', default: 'raw,bullmq,eventspine' },
   },
 })
+const log = (line: string) => process.stderr.write(`${line}\n`)
 const events = positiveInt(values.events, '--events')
 const rounds = positiveInt(values.rounds, '--rounds')
-const log = (line: string) => process.stderr.write(`${line}\n`)
+const ORDER = contenders(values.only)
 
 const redis = await startBenchRedis({ aof: values.aof })
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => void redis.stop().finally(() => process.exit(130)))
+}
 log(`redis-server on ${redis.url} (appendonly ${values.aof ? 'yes, everysec' : 'no'}); ${events} events x ${STAGES} stages, ${rounds} round(s)`)
 const seconds: Record<Name, number[]> = { raw: [], bullmq: [], eventspine: [] }
 const failed = new Set<Name>()
@@ -52,14 +57,14 @@ try {
   await redis.stop()
 }
 
-const elapsed = Object.fromEntries(ORDER.map((n) => [n, median(seconds[n])])) as Record<Name, number | null>
-const rates = Object.fromEntries(ORDER.map((n) => [n, elapsed[n] === null ? null : Math.round(rate(elapsed[n]))])) as Record<Name, number | null>
+const elapsed = Object.fromEntries(ALL.map((n) => [n, median(seconds[n])])) as Record<Name, number | null>
+const rates = Object.fromEntries(ALL.map((n) => [n, elapsed[n] === null ? null : Math.round(rate(elapsed[n]))])) as Record<Name, number | null>
 
 if (values.json) {
   process.stdout.write(`${JSON.stringify(rates)}\n`)
 } else {
   const lines = [`${'contender'.padEnd(12)}${'elapsed s'.padStart(11)}${'stage-events/s'.padStart(16)}`]
-  for (const n of ORDER) {
+  for (const n of ALL) {
     const s = elapsed[n]
     lines.push(`${n.padEnd(12)}${(s === null ? '-' : s.toFixed(2)).padStart(11)}${(s === null ? 'n/a' : fmt(rate(s))).padStart(16)}`)
   }
@@ -88,6 +93,17 @@ function median(xs: number[]): number | null {
 
 function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US')
+}
+
+/** `--only eventspine,raw`: a subset, run in that order in the first round (a quick look, not a verdict). */
+function contenders(list: string | undefined): Name[] {
+  const names = (list ?? '').split(',').map((n) => n.trim()).filter(Boolean)
+  const bad = names.filter((n) => !ALL.includes(n as Name))
+  if (names.length === 0 || bad.length > 0) {
+    log(`--only takes a comma list of ${ALL.join(', ')}; got "${list}"`)
+    process.exit(2)
+  }
+  return names as Name[]
 }
 
 function positiveInt(value: string | undefined, flag: string): number {

@@ -1,0 +1,182 @@
+// Trace lookup: readCorrelation p50/p99 over 1,000 random correlation ids with 1 million and then
+// 10 million retained events, against a naive scan of every stream (at 1 million).
+//
+//   npx tsx bench/trace-lookup.ts                 # 1M then 10M, table on stdout
+//   npx tsx bench/trace-lookup.ts --sizes 1000000 # one size
+//   npx tsx bench/trace-lookup.ts --json          # figures as JSON on stdout, progress on stderr
+//
+// The fill runs server-side (one Lua loop per block of files): XADD of flat envelope fields to
+// one stream per type, RPUSH to the file's correlation index, exactly the rows publish.lua and
+// commit.lua write. Files are written stage by stage in blocks, so one file's entries are spread
+// across the streams among other files' entries, as on a busy day.
+import { loadavg } from 'node:os'
+import { build } from 'hdr-histogram-js'
+import { Redis } from 'ioredis'
+import { createBus, readCorrelation, type Bus } from '../src/bus/index.js'
+import { decodeEvent } from '../src/events/index.js'
+import { startBenchRedis } from './support/redis.js'
+
+const STAGES = ['received', 'ingested', 'mapped', 'validated', 'enriched', 'resolved', 'scored', 'delivered'].map((s) => `pipeline.file.${s}`)
+const EVENTS_PER_FILE = STAGES.length
+const BLOCK_FILES = 5_000
+const LOOKUPS = 1_000
+const SCANS = 3
+const NAMESPACE = 'bench'
+
+// KEYS: none (names built from ARGV[1] = key prefix). ARGV: prefix, firstFile, files, stages...
+// Returns the number of events appended.
+const FILL = `
+local prefix, first, files = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local n = 0
+for s = 4, #ARGV do
+  local stype = ARGV[s]
+  local stream = prefix .. 'stream:' .. stype
+  for f = first, first + files - 1 do
+    local corr = string.format('0190c0de-0000-7000-8000-%012d', f)
+    local id = string.format('0190c0de-%04d-7000-8000-%012d', s, f)
+    local cause = ''
+    if s > 4 then cause = string.format('0190c0de-%04d-7000-8000-%012d', s - 1, f) end
+    local entry = redis.call('XADD', stream, '*', 'id', id, 'type', stype, 'version', '1', 'source', 'bench',
+      'occurredAt', '2026-11-25T10:00:00.000Z', 'correlationId', corr, 'causationId', cause,
+      'key', corr, 'payload', '{"fileName":"nav-' .. f .. '.csv","rowCount":120,"score":0.97}')
+    redis.call('RPUSH', prefix .. 'corr:' .. corr, stype .. ' ' .. entry)
+    n = n + 1
+  end
+end
+return n`
+
+const corrId = (file: number) => `0190c0de-0000-7000-8000-${String(file).padStart(12, '0')}`
+
+function argValue(name: string): string | undefined {
+  const at = process.argv.indexOf(name)
+  return at >= 0 ? process.argv[at + 1] : undefined
+}
+
+const json = process.argv.includes('--json')
+const log = (line: string) => void process.stderr.write(`${line}\n`)
+const sizes = (argValue('--sizes') ?? '1000000,10000000').split(',').map(Number)
+
+async function fill(redis: Redis, prefix: string, fromFile: number, toFile: number): Promise<void> {
+  const started = Date.now()
+  for (let f = fromFile; f < toFile; f += BLOCK_FILES) {
+    await redis.eval(FILL, 0, prefix, f, Math.min(BLOCK_FILES, toFile - f), ...STAGES)
+    if ((f / BLOCK_FILES) % 40 === 0 && f > fromFile) {
+      const done = (f - fromFile) * EVENTS_PER_FILE
+      log(`  filled ${(done / 1e6).toFixed(1)}M events (${Math.round(done / ((Date.now() - started) / 1000) / 1000)}k/s)`)
+    }
+  }
+}
+
+interface Figures {
+  events: number
+  files: number
+  usedMemory: string
+  fillSeconds: number
+  indexP50Ms: number
+  indexP99Ms: number
+  indexMaxMs: number
+  scanMedianMs: number | null
+  /** 1-minute load average while measuring: on a busy 2-core machine p99 is mostly scheduling. */
+  loadAverage: number
+}
+
+async function measureIndex(bus: Bus, files: number): Promise<{ p50: number; p99: number; max: number }> {
+  const histogram = build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 })
+  for (let i = 0; i < 100; i++) await readCorrelation(bus, corrId(Math.floor(Math.random() * files))) // warm-up
+  for (let i = 0; i < LOOKUPS; i++) {
+    const id = corrId(Math.floor(Math.random() * files))
+    const t0 = process.hrtime.bigint()
+    const items = await readCorrelation(bus, id)
+    histogram.recordValue(Number((process.hrtime.bigint() - t0) / 1000n)) // microseconds
+    if (items.length !== EVENTS_PER_FILE) throw new Error(`${id}: ${items.length} items, expected ${EVENTS_PER_FILE}`)
+  }
+  const out = { p50: histogram.getValueAtPercentile(50) / 1000, p99: histogram.getValueAtPercentile(99) / 1000, max: histogram.maxValue / 1000 }
+  histogram.destroy()
+  return out
+}
+
+/** What trace would cost without the index: read every stream in pages, keep the file's entries. */
+async function naiveScan(bus: Bus, correlationId: string): Promise<number> {
+  let found = 0
+  for (const type of STAGES) {
+    let start = '-'
+    for (;;) {
+      const page = (await bus.redis.xrange(bus.keys.stream(type), start, '+', 'COUNT', 5_000)) as [string, string[]][]
+      for (const [, fields] of page) if (decodeEvent(fields).correlationId === correlationId) found++
+      if (page.length < 5_000) break
+      start = `(${page[page.length - 1]?.[0]}`
+    }
+  }
+  return found
+}
+
+async function measureScan(bus: Bus, files: number): Promise<number> {
+  const times: number[] = []
+  for (let i = 0; i < SCANS; i++) {
+    const t0 = process.hrtime.bigint()
+    const found = await naiveScan(bus, corrId(Math.floor(Math.random() * files)))
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6)
+    if (found !== EVENTS_PER_FILE) throw new Error(`scan found ${found} events, expected ${EVENTS_PER_FILE}`)
+  }
+  times.sort((a, b) => a - b)
+  return times[Math.floor(times.length / 2)] as number
+}
+
+async function main(): Promise<void> {
+  const server = await startBenchRedis()
+  const redis = new Redis(server.url)
+  const bus = await createBus({ url: server.url, namespace: NAMESPACE, warn: log })
+  const results: Figures[] = []
+  try {
+    let filesSoFar = 0
+    let fillSeconds = 0
+    for (const size of [...sizes].sort((a, b) => a - b)) {
+      const files = Math.ceil(size / EVENTS_PER_FILE)
+      log(`filling to ${(files * EVENTS_PER_FILE).toLocaleString('en-US')} events (${files.toLocaleString('en-US')} files)...`)
+      const t0 = Date.now()
+      await fill(redis, bus.keys.prefix, filesSoFar, files) // grows the same data set: 1M is a prefix of 10M
+      fillSeconds += (Date.now() - t0) / 1000
+      filesSoFar = files
+      const usedMemory = /used_memory_human:(\S+)/.exec(await redis.info('memory'))?.[1] ?? '?'
+      log(`  ${usedMemory} used; ${LOOKUPS} random lookups through the index...`)
+      const index = await measureIndex(bus, files)
+      const loadAverage = Math.round((loadavg()[0] ?? 0) * 10) / 10
+      let scanMedianMs: number | null = null
+      if (size <= 1_000_000 || process.argv.includes('--scan-all')) {
+        log(`  naive scan of every stream for ${SCANS} random ids...`)
+        scanMedianMs = await measureScan(bus, files)
+      }
+      results.push({
+        events: files * EVENTS_PER_FILE,
+        files,
+        usedMemory,
+        fillSeconds: Math.round(fillSeconds),
+        indexP50Ms: index.p50,
+        indexP99Ms: index.p99,
+        indexMaxMs: index.max,
+        scanMedianMs,
+        loadAverage,
+      })
+    }
+  } finally {
+    redis.disconnect()
+    await bus.close()
+    await server.stop()
+  }
+  if (json) {
+    process.stdout.write(`${JSON.stringify(results)}\n`)
+    return
+  }
+  console.log('\nretained events | files      | memory  | fill   | load | index p50 | index p99 | index max | naive scan (median) | p99 < 5 ms')
+  for (const r of results) {
+    const scan = r.scanMedianMs === null ? 'not run' : `${r.scanMedianMs.toFixed(0)} ms`
+    console.log(
+      `${r.events.toLocaleString('en-US').padStart(15)} | ${r.files.toLocaleString('en-US').padEnd(10)} | ${r.usedMemory.padEnd(7)} | ` +
+        `${`${r.fillSeconds} s`.padStart(6)} | ${String(r.loadAverage).padStart(4)} | ` +
+        `${r.indexP50Ms.toFixed(3).padStart(6)} ms | ${r.indexP99Ms.toFixed(3).padStart(6)} ms | ${r.indexMaxMs.toFixed(3).padStart(6)} ms | ` +
+        `${scan.padStart(19)} | ${r.indexP99Ms < 5 ? 'yes' : 'NO'}`,
+    )
+  }
+}
+
+await main()

@@ -60,3 +60,13 @@ export function clockTime(iso: string): string {
 export function outcomeLine(o: FileOutcome): string {
   return `${o.outcome.padEnd(9)} ${o.fileName}  ${o.detail}  [${o.correlationId}]`
 }
+
+/** What `pipeline up` prints first when there is no dashboard (and `status` reuses). */
+export function upBanner(info: { redis: string; redisSource: string; namespace: string; inbox: string | null; outDir: string; http: string | null }): string {
+  return [
+    `pipeline up: redis ${info.redis} (${info.redisSource}), namespace ${info.namespace}`,
+    ...(info.inbox === null ? [] : [`  inbox  ${info.inbox}  (drop files here, or run \`pipeline publish FILE\`)`]),
+    `  out    ${info.outDir}`,
+    ...(info.http === null ? [] : [`  http   ${info.http}  (/health /metrics /files/:correlationId /funds/:isin)`]),
+  ].join('\n')
+}

@@ -9,22 +9,43 @@ import { stageFigures, type FileOutcome, type LatencyFigures, type RuntimeSnapsh
 /** How long the runtime key outlives its last refresh: `status` treats a missing key as "no up". */
 export const RUNTIME_TTL_MS = 5_000
 
-/** The last `count` files delivered, rejected or reported duplicate, newest first (three XREVRANGE). */
-export async function recentOutcomes(bus: Bus, count: number): Promise<FileOutcome[]> {
-  const types = [EVENT.delivered, EVENT.rejected, EVENT.duplicate] as const
-  const p = bus.redis.pipeline()
-  for (const type of types) p.xrevrange(bus.keys.stream(type), '+', '-', 'COUNT', count)
-  const replies = (await p.exec()) ?? []
-  const rows: { entryId: string; outcome: FileOutcome }[] = []
-  types.forEach((type, i) => {
-    const entries = (replies[i]?.[1] ?? []) as [string, string[]][]
-    for (const [entryId, fields] of entries) {
-      const outcome = toOutcome(type, fields)
-      if (outcome !== null) rows.push({ entryId, outcome })
+const OUTCOME_TYPES = [EVENT.delivered, EVENT.rejected, EVENT.duplicate] as const
+
+/**
+ * The latest files delivered, rejected or reported duplicate, newest first. The first read takes
+ * the last `keep` of each stream; later reads only what is new since (XRANGE from the last id).
+ */
+export class OutcomeFeed {
+  private readonly last = new Map<string, string>()
+  private rows: { entryId: string; outcome: FileOutcome }[] = []
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly keep = 20,
+  ) {}
+
+  async read(): Promise<FileOutcome[]> {
+    const p = this.bus.redis.pipeline()
+    for (const type of OUTCOME_TYPES) {
+      const key = this.bus.keys.stream(type)
+      const after = this.last.get(type)
+      if (after === undefined) p.xrevrange(key, '+', '-', 'COUNT', this.keep)
+      else p.xrange(key, `(${after}`, '+', 'COUNT', 500)
     }
-  })
-  rows.sort((a, b) => compareIds(b.entryId, a.entryId))
-  return rows.slice(0, count).map((r) => r.outcome)
+    const replies = (await p.exec()) ?? []
+    OUTCOME_TYPES.forEach((type, i) => {
+      const entries = (replies[i]?.[1] ?? []) as [string, string[]][]
+      for (const [entryId, fields] of entries) {
+        const last = this.last.get(type)
+        if (last === undefined || compareIds(entryId, last) > 0) this.last.set(type, entryId)
+        const outcome = toOutcome(type, fields)
+        if (outcome !== null) this.rows.push({ entryId, outcome })
+      }
+      if (!this.last.has(type)) this.last.set(type, '0-0')
+    })
+    this.rows = this.rows.sort((a, b) => compareIds(b.entryId, a.entryId)).slice(0, this.keep)
+    return this.rows.map((r) => r.outcome)
+  }
 }
 
 function toOutcome(type: string, fields: readonly string[]): FileOutcome | null {

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import type { Bus } from '../../bus/bus.js'
 import { readCorrelation, type IndexedItem } from '../../bus/correlation.js'
-import { errorMessage } from '../../errors.js'
+import { EventspineError, errorMessage } from '../../errors.js'
 import { readFileJourney, readLatestNav, type StateReader } from '../projections.js'
 import { STAGE } from '../stages/names.js'
 import type { StageFigures } from './figures.js'
@@ -44,11 +44,16 @@ export async function startHttp(options: HttpOptions): Promise<HttpApi> {
   })
   const host = options.host ?? '127.0.0.1'
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port, host, () => {
-      server.off('error', reject)
-      resolve()
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === 'EADDRINUSE' || error.code === 'EACCES'
+          ? new EventspineError('E_HTTP_PORT', `cannot serve HTTP on ${host}:${options.port}: ${error.code === 'EADDRINUSE' ? 'the port is in use' : 'permission denied'}`, {
+              hint: 'Pass another --port, or --port 0 for any free port.',
+            })
+          : error,
+      )
     })
+    server.listen(options.port, host, () => resolve())
   })
   const { port } = server.address() as AddressInfo
   return {

@@ -8,7 +8,7 @@ import { redact } from '../../redis/redact.js'
 import { pipelineConsumers } from '../index.js'
 import { STAGE } from '../stages/names.js'
 import { EVENT } from '../types.js'
-import { FigureCollector, recentOutcomes, writeRuntime } from './collect.js'
+import { FigureCollector, OutcomeFeed, writeRuntime } from './collect.js'
 import type { RuntimeSnapshot, StageFigures } from './figures.js'
 import { startHttp, type HttpApi } from './http.js'
 import { watchInbox, type InboxWatcher, type Intake } from './inbox.js'
@@ -61,7 +61,7 @@ const WARNINGS_KEPT = 20
 /** Names accepted by `--stage`: the seven stages and the two projections. */
 export const STAGE_NAMES: readonly string[] = Object.values(STAGE)
 
-export function selectStages(consumers: readonly ConsumerDefinition[], stages: readonly string[] | undefined): ConsumerDefinition[] {
+export function selectStages<C extends { readonly name: string }>(consumers: readonly C[], stages: readonly string[] | undefined): C[] {
   if (stages === undefined) return [...consumers]
   const unknown = stages.filter((s) => !consumers.some((c) => c.name === s))
   if (unknown.length > 0) {
@@ -97,6 +97,7 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
   let http: HttpApi | undefined
   let watcher: InboxWatcher | undefined
   const collector = new FigureCollector(bus, full ? all : consumers, runners.runners)
+  const feed = new OutcomeFeed(bus)
   let latest: RuntimeSnapshot = {
     at: new Date().toISOString(),
     pid: process.pid,
@@ -135,7 +136,7 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
   }
 
   const refresh = async (): Promise<RuntimeSnapshot> => {
-    const [stages, recent] = await Promise.all([collector.collect(), full ? recentOutcomes(bus, 8) : Promise.resolve([])])
+    const [stages, recent] = await Promise.all([collector.collect(), full ? feed.read() : Promise.resolve([])])
     latest = { ...latest, at: new Date().toISOString(), http: http?.url ?? null, stages, recent, warnings: [...warnings] }
     if (full) await writeRuntime(bus, latest)
     for (const listener of listeners) listener(latest)

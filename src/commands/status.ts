@@ -1,0 +1,36 @@
+import { BaseCommand } from '../cli/base-command.js'
+import { redisFlags } from '../cli/flags.js'
+import { pipelineStatus, type PipelineStatus } from '../pipeline/host/status.js'
+import { clockTime, outcomeLine, stageTable } from '../ui/format.js'
+
+export default class Status extends BaseCommand {
+  static override summary = 'Per-stage figures once: handled, rate, lag, pending, retries, dead letters, latency.'
+  static override description =
+    'Reads the figures a running `pipeline up` refreshes every second (with stage latency), or, when none runs, the counters ' +
+    'and lag kept in Redis. Never starts Redis.'
+
+  static override examples = ['<%= config.bin %> status', '<%= config.bin %> status --json']
+  static override enableJsonFlag = true
+  static override flags = { ...redisFlags }
+
+  async run(): Promise<PipelineStatus> {
+    const { flags } = await this.parse(Status)
+    const status = await pipelineStatus({ redisUrl: flags['redis-url'], namespace: flags.namespace, projectDir: process.cwd() })
+    if (!this.jsonEnabled()) this.log(render(status))
+    return status
+  }
+}
+
+function render(s: PipelineStatus): string {
+  if (s.redis === null) return 'No Redis is running for this project (none given, no managed redis-server). Start the pipeline with `pipeline up`.'
+  const lines = [
+    `redis ${s.redis.url} (${s.redis.source}), namespace ${s.namespace}`,
+    s.up === null ? 'pipeline up: not running in this project' : `pipeline up: pid ${s.up.pid} since ${s.up.startedAt}${s.up.logPath ? `, log ${s.up.logPath}` : ''}`,
+    ...(s.http === null ? [] : [`http ${s.http}`]),
+    '',
+    s.stages.length === 0 ? 'No consumer figures yet.' : stageTable(s.stages),
+  ]
+  if (s.figuresFrom === 'redis') lines.push('', 'Counters and lag from Redis (no live pipeline up on this namespace, so no rate or latency).')
+  if (s.recent.length > 0) lines.push('', 'Recent files', ...s.recent.map((o) => `${clockTime(o.at)} ${outcomeLine(o)}`))
+  return lines.join('\n')
+}

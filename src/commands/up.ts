@@ -1,0 +1,75 @@
+import { Flags } from '@oclif/core'
+import { BaseCommand } from '../cli/base-command.js'
+import { redisFlags } from '../cli/flags.js'
+import { detachUp } from '../pipeline/host/detach.js'
+import type { UpRecord } from '../pipeline/host/record.js'
+import { openUp } from '../pipeline/host/session.js'
+import { untilStopSignal } from '../pipeline/host/signals.js'
+import { upBanner } from '../ui/format.js'
+import { showLive } from '../ui/live.js'
+
+export default class Up extends BaseCommand {
+  static override summary = 'Run the whole fund pipeline locally: Redis, every stage, an inbox folder, a dashboard and an HTTP API.'
+  static override description =
+    'Uses the Redis given (--redis-url, PIPELINE_REDIS_URL, REDIS_URL) or starts a managed redis-server for this project, runs the ' +
+    'seven stages and two projections, and takes in every file dropped into the inbox (then moved to .done/). Shows a live ' +
+    'dashboard on a terminal, plain lines every 5 s otherwise. Ctrl-C drains in-flight work and stops.'
+
+  static override examples = [
+    '<%= config.bin %> up --demo',
+    '<%= config.bin %> up --inbox ./drop --port 0',
+    '<%= config.bin %> up --detach && <%= config.bin %> status',
+  ]
+
+  static override flags = {
+    ...redisFlags,
+    inbox: Flags.string({ summary: 'Folder watched for dropped files.', default: '.pipeline/inbox' }),
+    out: Flags.string({ summary: 'Folder deliver writes output files into.', default: '.pipeline/out' }),
+    port: Flags.integer({ summary: 'Loopback HTTP port (0 = any free port).', default: 7878, min: 0, max: 65_535 }),
+    detach: Flags.boolean({ summary: 'Run in the background; follow with `pipeline status`, stop with `pipeline down`.' }),
+    demo: Flags.boolean({ summary: 'Copy the shipped sample files (good and faulty) into the inbox once running.' }),
+    durability: Flags.option({ options: ['default', 'strict'] as const, default: 'default' as const, summary: 'strict: fsync every write of a managed redis-server.' })(),
+    background: Flags.boolean({ hidden: true, summary: 'Set by --detach on the background process.' }),
+  }
+
+  async run(): Promise<UpRecord | undefined> {
+    const { flags } = await this.parse(Up)
+    const projectDir = process.cwd()
+    if (flags.detach) {
+      const args = ['up', ...this.argv.filter((a) => a !== '--detach'), '--background']
+      const record = await detachUp({ projectDir, bin: process.argv[1] ?? '', args })
+      this.log(upBanner({ ...record, inbox: record.inbox }))
+      this.log(`Running in the background (pid ${record.pid}). Follow it with \`pipeline status\`, its log in ${record.logPath}; stop it with \`pipeline down\`.`)
+      return record
+    }
+    const stop = untilStopSignal()
+    try {
+      const session = await openUp({
+        redisUrl: flags['redis-url'],
+        namespace: flags.namespace,
+        projectDir,
+        inboxDir: flags.inbox,
+        outDir: flags.out,
+        httpPort: flags.port,
+        durability: flags.durability,
+        keepRedis: flags.background,
+        demo: flags.demo,
+        logPath: flags.background ? `${projectDir}/.pipeline/up.log` : null,
+      })
+      const { pipeline, redis } = session
+      const tty = Boolean(process.stdout.isTTY)
+      if (!tty) this.log(upBanner({ ...pipeline.snapshot(), redis: redis.displayUrl, redisSource: redis.source, http: pipeline.http?.url ?? null }))
+      if (session.demoFiles.length > 0) this.log(`demo: dropping ${session.demoFiles.length} sample files into the inbox, one at a time (a second run reports them as duplicates).`)
+      await pipeline.refresh().catch(() => undefined)
+      const finish = await showLive(pipeline, { tty, write: (line) => this.log(line), until: stop.signal, redisSource: redis.source })
+      const signal = await stop.signal
+      finish(`${signal}: stopping: taking no new files, draining the consumers...`)
+      await session.close()
+      const redisNote = redis.source === 'managed-started' && !flags.background ? ', managed redis-server stopped' : ''
+      this.log(`Stopped cleanly (inbox closed, consumers drained, HTTP closed${redisNote}).`)
+      return undefined
+    } finally {
+      stop.dispose()
+    }
+  }
+}

@@ -1,0 +1,89 @@
+import { spawn } from 'node:child_process'
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { EventspineError } from '../../errors.js'
+import { isPidAlive, readManagedRecord, stopManagedRedis } from '../../redis/managed.js'
+import { findLiveUp, readUpRecord, upPaths, type UpRecord } from './record.js'
+
+export interface DetachOptions {
+  readonly projectDir: string
+  /** The CLI entry (`bin/run.js`) and the arguments to run in the background (without --detach). */
+  readonly bin: string
+  readonly args: readonly string[]
+  /** How long to wait for the background process to report itself. Default 30 s. */
+  readonly timeoutMs?: number
+}
+
+/**
+ * Starts `pipeline up` in the background (its own session, output to `.pipeline/up.log`) and
+ * waits until it has written `.pipeline/up.json`. If it exits first, the log's tail is the error.
+ */
+export async function detachUp(options: DetachOptions): Promise<UpRecord> {
+  const projectDir = resolve(options.projectDir)
+  const running = findLiveUp(projectDir)
+  if (running !== undefined) {
+    throw new EventspineError('E_UP_RUNNING', `pipeline up is already running for this project (pid ${running.pid}).`, {
+      hint: 'Follow it with `pipeline status`, or stop it with `pipeline down`.',
+    })
+  }
+  const paths = upPaths(projectDir)
+  mkdirSync(paths.dir, { recursive: true })
+  const log = openSync(paths.log, 'a')
+  const child = spawn(process.execPath, [options.bin, ...options.args], { cwd: projectDir, detached: true, stdio: ['ignore', log, log], env: process.env })
+  closeSync(log)
+  let exited: number | null = null
+  child.on('exit', (code) => {
+    exited = code ?? 1
+  })
+  child.unref()
+  const pid = child.pid
+  const until = Date.now() + (options.timeoutMs ?? 30_000)
+  while (pid !== undefined && exited === null && Date.now() < until) {
+    const record = readUpRecord(projectDir)
+    if (record?.pid === pid) return record
+    await sleep(100)
+  }
+  if (pid !== undefined && exited === null) process.kill(pid, 'SIGTERM')
+  throw new EventspineError('E_UP_DETACH', `pipeline up did not start in the background${exited === null ? ' in time' : ` (exit code ${exited})`}.`, {
+    hint: `Its log ${paths.log} ends with:\n${tail(paths.log)}`,
+  })
+}
+
+export interface DownResult {
+  /** The `pipeline up` process stopped, if one was running. */
+  readonly up: { readonly pid: number; readonly graceful: boolean } | null
+  /** The managed redis-server stopped, if there was one to stop. */
+  readonly redis: { readonly pid: number } | null
+}
+
+/**
+ * Stops the project's `pipeline up` (SIGTERM, then waits for it to drain and exit; SIGKILL after
+ * `timeoutMs`) and the managed redis-server it started.
+ */
+export async function stopUp(options: { projectDir: string; timeoutMs?: number }): Promise<DownResult> {
+  const projectDir = resolve(options.projectDir)
+  const record = findLiveUp(projectDir)
+  let up: DownResult['up'] = null
+  if (record !== undefined) {
+    process.kill(record.pid, 'SIGTERM')
+    const until = Date.now() + (options.timeoutMs ?? 30_000)
+    while (isPidAlive(record.pid) && Date.now() < until) await sleep(100)
+    const graceful = !isPidAlive(record.pid)
+    if (!graceful) process.kill(record.pid, 'SIGKILL')
+    up = { pid: record.pid, graceful }
+  }
+  // A server `up` started and kept (--detach), or one left behind by an `up` that died.
+  const managed = readManagedRecord(projectDir)
+  const ours = managed !== undefined && (record === undefined || record.redisSource === 'managed-started')
+  const stopped = ours ? await stopManagedRedis(projectDir) : { stopped: false }
+  return { up, redis: stopped.stopped && stopped.pid !== undefined ? { pid: stopped.pid } : null }
+}
+
+function tail(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-15).join('\n')
+  } catch {
+    return '(no log)'
+  }
+}

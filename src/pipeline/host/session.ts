@@ -1,0 +1,151 @@
+import { copyFile, readdir } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { EventspineError } from '../../errors.js'
+import { resolveRedis, type ResolvedRedis } from '../../redis/index.js'
+import { packageRoot } from '../paths.js'
+import { selectStages, STAGE_NAMES, startPipeline, type PipelineHandle, type StartPipelineOptions } from './index.js'
+import { findLiveUp, removeUpRecord, upPaths, writeUpRecord } from './record.js'
+
+export interface UpOptions extends Omit<StartPipelineOptions, 'url' | 'stages'> {
+  /** --redis-url (or PIPELINE_REDIS_URL); absent: the project's managed redis-server, started if needed. */
+  readonly redisUrl?: string | undefined
+  readonly durability?: 'default' | 'strict'
+  /** Leave a managed redis-server we start running when this process ends (`--detach`). */
+  readonly keepRedis?: boolean
+  /** Copy the shipped sample files into the inbox once running. */
+  readonly demo?: boolean
+  /** Written into up.json (for `pipeline down` and `status`). */
+  readonly logPath?: string | null
+}
+
+export interface UpSession {
+  readonly pipeline: PipelineHandle
+  readonly redis: ResolvedRedis
+  /** Files --demo copies into the inbox (one at a time, each once the previous was taken in). */
+  readonly demoFiles: readonly string[]
+  /** Stops the pipeline, then the managed redis-server if this process started it (unless kept). */
+  close(): Promise<void>
+}
+
+/** The faulty samples --demo adds to the good ones: a rejection per rule family and a duplicate. */
+export const DEMO_FAULTY = ['northwind-nav-bad-isin.csv', 'lumen-nav-unknown-currency.csv', 'northwind-holdings-weights-92.csv', 'northwind-nav-copy.csv']
+
+/**
+ * `pipeline up` without the view: Redis (given, or managed), the pipeline with its inbox and
+ * HTTP, `.pipeline/up.json` for `down` and `status`, and the demo files when asked.
+ */
+export async function openUp(options: UpOptions): Promise<UpSession> {
+  const projectDir = resolve(options.projectDir)
+  const running = findLiveUp(projectDir)
+  if (running !== undefined && running.pid !== process.pid) {
+    throw new EventspineError('E_UP_RUNNING', `pipeline up is already running for this project (pid ${running.pid}).`, {
+      hint: 'Follow it with `pipeline status`, or stop it with `pipeline down`.',
+    })
+  }
+  const redis = await resolveRedis({
+    url: options.redisUrl,
+    projectDir,
+    durability: options.durability ?? 'default',
+    keepRunning: options.keepRedis ?? false,
+  })
+  // --demo copies the next file once the inbox has taken the previous one: a stable order, so
+  // the copy of a file comes after it and is the one reported duplicate.
+  const taken = new Map<string, () => void>()
+  let pipeline: PipelineHandle
+  try {
+    pipeline = await startPipeline({
+      ...options,
+      url: redis.url,
+      projectDir,
+      onIntake: (intake) => {
+        options.onIntake?.(intake)
+        taken.get(intake.fileName)?.()
+      },
+    })
+  } catch (error) {
+    await redis.release()
+    throw error
+  }
+  writeUpRecord(projectDir, {
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    namespace: pipeline.bus.namespace,
+    redis: redis.displayUrl,
+    redisSource: redis.source,
+    inbox: pipeline.inboxDir,
+    outDir: pipeline.outDir,
+    http: pipeline.http?.url ?? null,
+    logPath: options.logPath ?? null,
+  })
+  const demoFiles = options.demo ? await demoFileList() : []
+  let closing = false
+  const demo = (async () => {
+    for (const file of demoFiles) {
+      if (closing) return
+      const done = new Promise<void>((resolve) => {
+        taken.set(file.name, resolve)
+        setTimeout(resolve, 10_000).unref()
+      })
+      await copyFile(file.path, join(pipeline.inboxDir, file.name))
+      await done
+    }
+  })().catch((error) => pipeline.bus.warn(`demo: ${error instanceof Error ? error.message : String(error)}`))
+  let closed: Promise<void> | undefined
+  return {
+    pipeline,
+    redis,
+    demoFiles: demoFiles.map((f) => f.name),
+    close: () =>
+      (closed ??= (async () => {
+        closing = true
+        for (const resolveTaken of taken.values()) resolveTaken()
+        await demo
+        try {
+          await pipeline.stop()
+        } finally {
+          removeUpRecord(projectDir, process.pid)
+          await redis.release()
+        }
+      })()),
+  }
+}
+
+/** The shipped good samples and a few faulty ones, in the order --demo drops them. */
+export async function demoFileList(): Promise<{ name: string; path: string }[]> {
+  const fixtures = join(packageRoot(), 'fixtures')
+  const good = (await readdir(join(fixtures, 'inbox'))).filter((n) => !n.startsWith('.')).sort()
+  return [
+    ...good.map((name) => ({ name, path: join(fixtures, 'inbox', name) })),
+    ...DEMO_FAULTY.map((name) => ({ name, path: join(fixtures, 'faulty', name) })),
+  ]
+}
+
+export interface WorkerOptions {
+  readonly redisUrl?: string | undefined
+  readonly namespace?: string
+  readonly projectDir: string
+  readonly stages: readonly string[]
+  readonly outDir?: string
+  readonly onWarn?: (message: string) => void
+}
+
+/**
+ * `pipeline worker`: only the named stages, against the Redis a `pipeline up` uses (never starts
+ * one). Stage names are checked before Redis is looked for.
+ */
+export async function openWorker(options: WorkerOptions): Promise<{ pipeline: PipelineHandle; redis: ResolvedRedis }> {
+  selectStages(STAGE_NAMES.map((name) => ({ name })), options.stages)
+  const projectDir = resolve(options.projectDir)
+  const redis = await resolveRedis({ url: options.redisUrl, projectDir, startIfMissing: false })
+  const pipeline = await startPipeline({
+    url: redis.url,
+    projectDir,
+    stages: options.stages,
+    ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
+    ...(options.outDir === undefined ? {} : { outDir: options.outDir }),
+    ...(options.onWarn === undefined ? {} : { onWarn: options.onWarn }),
+  })
+  return { pipeline, redis }
+}
+
+export { upPaths }

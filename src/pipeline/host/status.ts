@@ -1,0 +1,49 @@
+import { resolve } from 'node:path'
+import { createBus } from '../../bus/bus.js'
+import { consumerStatus } from '../../bus/status.js'
+import { hasCode } from '../../errors.js'
+import { RedisErrorCode, resolveRedis } from '../../redis/index.js'
+import { pipelineConsumers } from '../index.js'
+import { readRuntime } from './collect.js'
+import { stageFigures, type FileOutcome, type StageFigures } from './figures.js'
+import { findLiveUp, type UpRecord } from './record.js'
+
+export interface PipelineStatus {
+  /** Null when no Redis was given and no managed one runs for the project. */
+  readonly redis: { readonly url: string; readonly source: string } | null
+  readonly namespace: string
+  /** `runtime`: figures of a live `pipeline up` (with latency); `redis`: counters only. */
+  readonly figuresFrom: 'runtime' | 'redis' | null
+  /** The live `pipeline up` of this project, if any. */
+  readonly up: UpRecord | null
+  readonly http: string | null
+  readonly stages: readonly StageFigures[]
+  readonly recent: readonly FileOutcome[]
+}
+
+/**
+ * The per-stage figures once: from the runtime key a live `pipeline up` refreshes every second
+ * (with latency), else straight from Redis counters. Never starts Redis.
+ */
+export async function pipelineStatus(options: { redisUrl?: string | undefined; namespace: string; projectDir: string }): Promise<PipelineStatus> {
+  const projectDir = resolve(options.projectDir)
+  const up = findLiveUp(projectDir) ?? null
+  const base = { namespace: options.namespace, up, http: up?.http ?? null }
+  let redis
+  try {
+    redis = await resolveRedis({ url: options.redisUrl, projectDir, startIfMissing: false })
+  } catch (error) {
+    if (hasCode(error, RedisErrorCode.NotRunning)) return { ...base, redis: null, figuresFrom: null, stages: [], recent: [] }
+    throw error
+  }
+  const bus = await createBus({ url: redis.url, namespace: options.namespace, warn: () => {} })
+  try {
+    const runtime = await readRuntime(bus)
+    const where = { url: redis.displayUrl, source: redis.source }
+    if (runtime !== null) return { ...base, redis: where, figuresFrom: 'runtime', http: runtime.http, stages: runtime.stages, recent: runtime.recent }
+    const status = await consumerStatus(bus, pipelineConsumers({ outDir: projectDir }))
+    return { ...base, redis: where, figuresFrom: 'redis', stages: stageFigures(status, new Map(), null), recent: [] }
+  } finally {
+    await bus.close()
+  }
+}

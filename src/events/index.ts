@@ -5,3 +5,14 @@ export { deriveEventId, eventIdTime, isEventId, newCorrelationId, newEventId } f
 export type { CorrelationId, EventId } from './ids.js'
 export { ContractErrorCode, defaultContractsDir, loadContracts } from './contracts.js'
 export type { Contract, ContractRegistry, ContractViolation, Upcaster } from './contracts.js'
+export {
+  buildCatalog,
+  checkContracts,
+  diffSchemas,
+  readBaseline,
+  toAsyncApi,
+  type Catalog,
+  type CheckReport,
+  type Compatibility,
+  type SchemaChange,
+} from './compat/index.js'

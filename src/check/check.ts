@@ -1,0 +1,151 @@
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { faker } from '@faker-js/faker'
+import fc from 'fast-check'
+import { Redis } from 'ioredis'
+import { DEFAULT_RETRY } from '../bus/retry.js'
+import { withScripts } from '../bus/scripts.js'
+import { defaultContractsDir, loadContracts } from '../events/index.js'
+import type { ContractRegistry } from '../events/contracts.js'
+import { contractInputs, finalise, type InputModel } from './inputs.js'
+import { propertySpec } from './properties.js'
+import { describeEvent, type Harness } from './run.js'
+import { escapeGlob } from './observe.js'
+import { PROPERTIES, type CheckEnv, type CheckEvent, type ConsumerUnderTest, type Counterexample, type PropertyName, type PropertyResult } from './types.js'
+
+export interface CheckOptions {
+  /** The Redis to run on (each run in a namespace of its own, deleted afterwards). */
+  readonly redisUrl: string
+  /** Runs per property. Default 100. */
+  readonly runs?: number
+  /** Default: FC_SEED from the environment, else random. Printed with every failure; seeds faker too. */
+  readonly seed?: number
+  /** fast-check's replay path of a counterexample (from a failure report): re-runs just that case. */
+  readonly path?: string
+  /** Default: all five. */
+  readonly properties?: readonly PropertyName[]
+  /** Contracts for generated payloads and validation. Default: the shipped ones plus `contractsDir`. */
+  readonly contracts?: ContractRegistry
+  readonly contractsDir?: string
+  /** Most input events per run. Default 6 (8 for the built-in pipeline). */
+  readonly maxEvents?: number
+}
+
+/** One consumer to check, with where its inputs come from (default: its contracts). */
+export interface CheckTarget {
+  readonly consumer: ConsumerUnderTest
+  readonly inputs?: InputModel
+}
+
+export interface CheckReport {
+  readonly passed: boolean
+  readonly seed: number
+  readonly results: readonly PropertyResult[]
+}
+
+export function resolveSeed(seed: number | undefined): number {
+  if (seed !== undefined) return seed
+  const fromEnv = process.env['FC_SEED']
+  if (fromEnv !== undefined && fromEnv !== '' && Number.isFinite(Number(fromEnv))) return Number(fromEnv)
+  return Math.floor(Math.random() * 2 ** 31)
+}
+
+/**
+ * Checks one consumer against the five properties on a real Redis:
+ * `expect((await checkConsumer(myConsumer, { redisUrl })).passed).toBe(true)`.
+ */
+export async function checkConsumer(consumer: ConsumerUnderTest, options: CheckOptions & { readonly inputs?: InputModel }): Promise<CheckReport> {
+  return checkConsumers([{ consumer, ...(options.inputs ? { inputs: options.inputs } : {}) }], options)
+}
+
+/** Checks several consumers; each property of each consumer is its own fast-check run. */
+export async function checkConsumers(targets: readonly CheckTarget[], options: CheckOptions, onResult?: (r: PropertyResult) => void): Promise<CheckReport> {
+  const seed = resolveSeed(options.seed)
+  faker.seed(seed)
+  const registry = options.contracts ?? (options.contractsDir ? loadContracts([defaultContractsDir(), options.contractsDir]) : loadContracts(defaultContractsDir()))
+  const redis = withScripts(new Redis(options.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: false }))
+  redis.on('error', () => {})
+  const tmpRoot = await mkdtemp(join(tmpdir(), 'eventspine-check-'))
+  const runTag = `check-${randomBytes(4).toString('hex')}`
+  let counter = 0
+  const results: PropertyResult[] = []
+  try {
+    // Every consumer x property at once: each run waits on Redis round trips, so many runs in
+    // flight keep one connection busy (pipelined) where one after the other would idle.
+    const jobs = targets.flatMap((target) => {
+      const make = typeof target.consumer === 'function' ? target.consumer : () => target.consumer as Exclude<ConsumerUnderTest, (env: CheckEnv) => unknown>
+      const sample = make({ tmpDir: tmpRoot, namespace: `${runTag}-sample`, redisUrl: options.redisUrl })
+      const maxEvents = options.maxEvents ?? 6
+      const inputs = target.inputs ?? contractInputs(registry, {}, maxEvents)
+      const events = inputs.events(sample).map((drafts) => finalise(drafts, registry))
+      const h: Harness = { name: sample.name, make, redis, registry, retry: DEFAULT_RETRY, tmpRoot, redisUrl: options.redisUrl, namespace: () => `${runTag}-${counter++}` }
+      return (options.properties ?? PROPERTIES).map((property) => async () => {
+        const result = await checkProperty(h, property, events, seed, options, Math.max(maxEvents, 8))
+        results.push(result)
+        onResult?.(result)
+      })
+    })
+    await Promise.all(jobs.map((job) => job()))
+  } finally {
+    const stream = redis.scanStream({ match: `${escapeGlob(`{${runTag}-`)}*`, count: 1000 })
+    for await (const keys of stream as AsyncIterable<string[]>) if (keys.length > 0) await redis.unlink(...keys)
+    redis.disconnect()
+    await rm(tmpRoot, { recursive: true, force: true })
+  }
+  const order = (r: PropertyResult) => PROPERTIES.indexOf(r.property)
+  const sorted = [...results].sort((a, b) => a.consumer.localeCompare(b.consumer) || order(a) - order(b))
+  return { passed: sorted.every((r) => r.passed), seed, results: sorted }
+}
+
+async function checkProperty(h: Harness, property: PropertyName, events: fc.Arbitrary<CheckEvent[]>, seed: number, options: CheckOptions, maxEvents: number): Promise<PropertyResult> {
+  const started = performance.now()
+  const sample = h.make({ tmpDir: h.tmpRoot, namespace: 'sample', redisUrl: h.redisUrl })
+  const spec = propertySpec(property, h, sample, events, maxEvents)
+  const details = await fc.check(spec.property, { numRuns: options.runs ?? 100, seed, ...(options.path ? { path: options.path } : {}) })
+  let counterexample: Counterexample | null = null
+  if (details.failed && details.counterexample) {
+    const [list, extra] = details.counterexample
+    const rerun = await spec.story(list, extra)
+    counterexample = {
+      events: list.map((e, i) => `${describeEvent(e, i)}: ${summarise(e.payload)}`),
+      schedule: extra !== null && typeof extra === 'object' ? scheduleLines(String(extra)) : [`poison #${(extra as number) % list.length}`],
+      story: rerun.story,
+      failure: rerun.failure ?? errorText(details.errorInstance),
+      path: details.counterexamplePath ?? '',
+    }
+  }
+  return {
+    consumer: h.name,
+    property,
+    passed: !details.failed,
+    runs: details.numRuns,
+    seed,
+    ...(spec.note ? { note: spec.note } : {}),
+    counterexample,
+    durationMs: Math.round(performance.now() - started),
+  }
+}
+
+function scheduleLines(text: string): string[] {
+  return text.split(/,(?![^(]*\))/).map((s) => s.trim()).filter(Boolean)
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+/** A line about a payload: the fund fields people recognise, else clipped JSON. */
+function summarise(payload: unknown): string {
+  if (payload !== null && typeof payload === 'object') {
+    const p = payload as Record<string, unknown>
+    if (typeof p.fileName === 'string') {
+      const records = Array.isArray(p.records) ? `, ${p.records.length} record(s)` : ''
+      const extra = typeof p.stage === 'string' ? `, rejected at ${p.stage}` : typeof p.score === 'number' ? `, score ${p.score}` : ''
+      return `${p.fileName}${typeof p.kind === 'string' ? ` (${p.kind}${records})` : ''}${extra}`
+    }
+  }
+  const text = JSON.stringify(payload) ?? 'undefined'
+  return text.length > 120 ? `${text.slice(0, 120)}…` : text
+}

@@ -1,0 +1,294 @@
+import type { Bus } from '../bus/bus.js'
+import { commitBatch, recordFailure } from '../bus/commit.js'
+import type { ContractChecker } from '../bus/contracts.js'
+import { createContext, type Effects } from '../bus/context.js'
+import { keysFor } from '../bus/keys.js'
+import { publishEvents } from '../bus/publish.js'
+import { GroupReader, toHeld, type Held } from '../bus/reader.js'
+import { decideFailure, type RetryPolicy } from '../bus/retry.js'
+import type { ScriptClient } from '../bus/scripts.js'
+import type { ConsumerDefinition } from '../bus/types.js'
+import { encodeEvent, type EventEnvelope } from '../events/envelope.js'
+import { errorMessage } from '../errors.js'
+import type { CheckEvent } from './types.js'
+
+/** `sequential`: one event at a time, oldest first. `waves`: every key's head at once, as the runner does. */
+export type DriverMode = 'sequential' | 'waves'
+
+export interface DriverOptions {
+  readonly redis: ScriptClient
+  readonly contracts: ContractChecker
+  readonly namespace: string
+  readonly consumer: ConsumerDefinition
+  readonly retry: RetryPolicy
+  readonly mode: DriverMode
+  /** Names an event in the story, e.g. `#2 validated c1`. */
+  readonly label: (id: string) => string
+  readonly trace?: (line: string) => void
+}
+
+interface Instance {
+  readonly name: string
+  readonly token: string
+  readonly reader: GroupReader
+  readonly queues: Map<string, (Held & { seq: number })[]>
+  readonly known: Set<string>
+  dead: boolean
+}
+
+/**
+ * A deterministic stand-in for one consumer's Runner: the same Redis calls (publish, XREADGROUP,
+ * XAUTOCLAIM, the commit and fail scripts, createContext, toHeld, decideFailure) but the
+ * schedule decides when to read, which key goes next, when to crash and when to take over, so
+ * a run takes milliseconds instead of visibility timeouts and block times.
+ */
+export class Driver {
+  readonly bus: Bus
+  /** Input event ids in commit order, with their stream and ordering key (duplicates included). */
+  readonly commits: { id: string; streamKey: string; orderKey: string }[] = []
+  /** Every key this run made (so cleanup needs no SCAN): streams, index, state written through ctx. */
+  readonly touched = new Set<string>()
+  /** How often the handler was called, per input event id. */
+  readonly calls = new Map<string, number>()
+  /** Injected failures: event id -> attempts left that throw after the handler ran. */
+  readonly transient = new Map<string, number>()
+  /** Event ids whose handler always throws (before running). */
+  readonly poison = new Set<string>()
+  private readonly entries = new Map<string, { streamKey: string; entryId: string; event: CheckEvent }>()
+  private instance: Instance | undefined
+  private instances = 0
+  private seq = 0
+
+  constructor(private readonly options: DriverOptions) {
+    const keys = keysFor(options.namespace)
+    const bus: Bus = {
+      keys,
+      namespace: options.namespace,
+      source: 'eventspine-check',
+      contracts: options.contracts,
+      redis: options.redis,
+      warn: () => {},
+      connect: () => options.redis,
+      publish: (events) => publishEvents(bus, Array.isArray(events) ? events : [events]),
+      run: () => {
+        throw new Error('the check driver runs consumers itself')
+      },
+      close: async () => {},
+    }
+    this.bus = bus
+  }
+
+  private get consumer(): ConsumerDefinition {
+    return this.options.consumer
+  }
+
+  private say(line: string): void {
+    this.options.trace?.(line)
+  }
+
+  async start(): Promise<void> {
+    const { redis, keys } = this.bus
+    const name = this.consumer.name
+    for (const key of [keys.inbox(name), keys.stats(name), keys.attempts(name), keys.deadLetters(name), keys.lease(name), keys.streams]) this.touched.add(key)
+    await Promise.all(
+      this.consumer.subscribes.map((type) => {
+        this.touched.add(keys.stream(type))
+        return redis.xgroup('CREATE', keys.stream(type), keys.group(name), '0', 'MKSTREAM').catch((error: unknown) => {
+          if (!errorMessage(error).includes('BUSYGROUP')) throw error
+        })
+      }),
+    )
+    await this.takeOver()
+  }
+
+  async publish(event: CheckEvent): Promise<void> {
+    this.touched.add(this.bus.keys.published(event.id)).add(this.bus.keys.correlation(event.correlationId))
+    const [published] = await publishEvents(this.bus, [event])
+    if (published?.entryId) this.entries.set(event.id, { streamKey: this.bus.keys.stream(event.type), entryId: published.entryId, event })
+    this.say(`publish ${this.options.label(event.id)}`)
+  }
+
+  /** The producer sends the same event again after publish's dedup window: a new entry, the same id. */
+  async duplicate(id: string): Promise<void> {
+    const entry = this.entries.get(id)
+    if (!entry) return
+    await this.bus.redis.xadd(entry.streamKey, '*', ...encodeEvent(entry.event))
+    this.say(`producer re-sends ${this.options.label(id)} (same event id, new stream entry)`)
+  }
+
+  /** An entry already committed is handed to the consumer again (a group re-created from an older position). */
+  async redeliver(id: string): Promise<void> {
+    const entry = this.entries.get(id)
+    if (!entry || this.instance === undefined || this.instance.dead) return
+    if ((await this.bus.redis.zscore(this.bus.keys.inbox(this.consumer.name), id)) === null) return
+    const raw = (await this.bus.redis.xrange(entry.streamKey, entry.entryId, entry.entryId)) as [string, string[]][]
+    const first = raw[0]
+    if (!first) return
+    const held = { ...toHeld(this.bus, entry.streamKey, first, (e) => this.orderKey(e)), seq: this.seq++ }
+    held.failures = Number((await this.bus.redis.hget(this.bus.keys.attempts(this.consumer.name), `${held.streamKey} ${held.entryId}`)) ?? 0)
+    this.say(`redeliver committed ${this.options.label(id)}`)
+    await this.process(this.instance, [held], false)
+  }
+
+  /** Arms `attempts` failures of an event: its handler runs, then the attempt throws. */
+  failNext(id: string, attempts: number): void {
+    this.transient.set(id, (this.transient.get(id) ?? 0) + attempts)
+    this.say(`arm ${attempts} transient failure(s) for ${this.options.label(id)}`)
+  }
+
+  orderKey(event: EventEnvelope): string {
+    return this.consumer.orderingKey?.(event) ?? event.key
+  }
+
+  /** Reads what is new, then handles one step: the oldest head (sequential), every head (waves), or key #k. */
+  async deliver(options: { key?: number; crash?: boolean } = {}): Promise<boolean> {
+    const instance = this.instance
+    if (instance === undefined || instance.dead) return false
+    await this.hold(instance, await instance.reader.readNew(200, 0), false)
+    const heads = [...instance.queues.values()].map((q) => q[0] as Held & { seq: number }).sort((a, b) => a.seq - b.seq)
+    if (heads.length === 0) return false
+    const wave = options.key !== undefined ? [heads[options.key % heads.length] as Held & { seq: number }] : this.options.mode === 'waves' ? heads : heads.slice(0, 1)
+    await this.process(instance, wave, options.crash ?? false)
+    return true
+  }
+
+  /** The visibility timeout passed: a new instance takes the lease and claims every pending entry. */
+  async takeOver(): Promise<void> {
+    const { redis, keys } = this.bus
+    const name = `${this.consumer.name}@check-${++this.instances}`
+    const token = `check-token-${this.instances}`
+    if (this.instances > 1) await redis.del(keys.lease(this.consumer.name))
+    await redis.esLease(keys.lease(this.consumer.name), token, 60_000, 'acquire')
+    const reader = new GroupReader(this.bus, keys.group(this.consumer.name), name, this.consumer.subscribes.map((t) => keys.stream(t)), this.options.redis)
+    const instance: Instance = { name, token, reader, queues: new Map(), known: new Set(), dead: false }
+    this.instance = instance
+    if (this.instances === 1) return // a new group: nothing pending yet
+    const claimed = await reader.claim(0, 200)
+    this.say(`instance ${this.instances} takes over and claims ${claimed.length} pending entr${claimed.length === 1 ? 'y' : 'ies'}`)
+    await this.hold(instance, claimed, true)
+  }
+
+  /** The live instance dies on the spot (kill -9): nothing committed, lease and pending entries left behind. */
+  kill(): void {
+    if (this.instance) this.instance.dead = true
+  }
+
+  get alive(): boolean {
+    return this.instance !== undefined && !this.instance.dead
+  }
+
+  /** Handles until nothing is left (taking over from a dead instance first); throws if it never settles. */
+  async drain(): Promise<void> {
+    for (let i = 0; i < 2_000; i++) {
+      if (!this.alive) await this.takeOver()
+      if (await this.deliver()) continue
+      const pending = await this.pendingCount()
+      if (pending === 0) return
+      await this.takeOver()
+    }
+    throw new Error(`${this.consumer.name} did not settle: entries stay pending after 2000 steps`)
+  }
+
+  async pendingCount(): Promise<number> {
+    let total = 0
+    for (const type of this.consumer.subscribes) {
+      const summary = (await this.bus.redis.xpending(this.bus.keys.stream(type), this.bus.keys.group(this.consumer.name))) as [number, ...unknown[]]
+      total += Number(summary[0])
+    }
+    return total
+  }
+
+  /** Holds entries per ordering key; `seenBefore` (claimed) entries may carry failed attempts already. */
+  private async hold(instance: Instance, entries: [string, [string, string[] | null]][], seenBefore: boolean): Promise<void> {
+    const fresh: (Held & { seq: number })[] = []
+    for (const [key, entry] of entries) {
+      const id = `${key} ${entry[0]}`
+      if (instance.known.has(id)) continue
+      instance.known.add(id)
+      fresh.push({ ...toHeld(this.bus, key, entry, (e) => this.orderKey(e)), seq: this.seq++ })
+    }
+    if (fresh.length === 0) return
+    if (seenBefore) {
+      const counts = await this.bus.redis.hmget(this.bus.keys.attempts(this.consumer.name), ...fresh.map((h) => `${h.streamKey} ${h.entryId}`))
+      fresh.forEach((h, i) => {
+        h.failures = Number(counts[i] ?? 0)
+      })
+    }
+    for (const h of fresh) {
+      if (h.invalid !== undefined) await this.fail(instance, h, new Error(h.invalid), true)
+      else {
+        const q = instance.queues.get(h.orderKey)
+        if (q) q.push(h)
+        else instance.queues.set(h.orderKey, [h])
+      }
+    }
+  }
+
+  private release(instance: Instance, h: Held): void {
+    instance.known.delete(`${h.streamKey} ${h.entryId}`)
+    const q = instance.queues.get(h.orderKey)
+    if (q && q[0] === h) {
+      q.shift()
+      if (q.length === 0) instance.queues.delete(h.orderKey)
+    }
+  }
+
+  private async fail(instance: Instance, h: Held, error: unknown, permanent: boolean): Promise<void> {
+    const result = await recordFailure(this.bus, this.consumer.name, instance.token, h, error, permanent, this.options.retry)
+    const decision = decideFailure(this.options.retry, result.attempts, result.deadLettered, () => 0.5)
+    const what = h.event ? this.options.label(h.event.id) : `entry ${h.entryId}`
+    if (decision.kind === 'dead-letter') {
+      this.say(`${what} failed (${errorMessage(error)}), attempt ${result.attempts}: dead-lettered`)
+      this.release(instance, h)
+    } else {
+      this.say(`${what} failed (${errorMessage(error)}), attempt ${result.attempts}: will retry`)
+      h.failures = result.attempts
+    }
+  }
+
+  private async process(instance: Instance, wave: readonly Held[], crash: boolean): Promise<void> {
+    const done: { held: Held; effects: Effects }[] = []
+    const failed: { held: Held; error: unknown }[] = []
+    await Promise.all(
+      wave.map(async (held) => {
+        const event = held.event as EventEnvelope
+        const effects: Effects = { emits: [], writes: [] }
+        this.calls.set(event.id, (this.calls.get(event.id) ?? 0) + 1)
+        try {
+          if (this.poison.has(event.id)) throw new Error('poison: this event always fails')
+          const ctx = createContext({ event, consumer: this.consumer.name, attempt: held.failures + 1, source: this.consumer.name, keys: this.bus.keys, redis: this.bus.redis, contracts: this.bus.contracts, effects })
+          await this.consumer.handle(event, ctx)
+          const left = this.transient.get(event.id) ?? 0
+          if (left > 0) {
+            this.transient.set(event.id, left - 1)
+            throw new Error('injected transient failure after the handler ran')
+          }
+          done.push({ held, effects })
+        } catch (error) {
+          failed.push({ held, error })
+        }
+      }),
+    )
+    const names = wave.map((h) => this.options.label((h.event as EventEnvelope).id)).join(', ')
+    if (crash) {
+      instance.dead = true
+      this.say(`handle ${names}, then crash before commit (lease kept, entries stay pending)`)
+      return
+    }
+    if (done.length > 0) {
+      const outcome = await commitBatch(this.bus, this.consumer.name, instance.token, done, 100_000)
+      for (const { held, effects } of outcome.committed) {
+        this.release(instance, held)
+        const event = held.event as EventEnvelope
+        this.commits.push({ id: event.id, streamKey: held.streamKey, orderKey: held.orderKey })
+        for (const emit of effects.emits) this.touched.add(emit[0] as string).add(emit[1] as string)
+        for (const write of effects.writes) this.touched.add(write[1] as string)
+        this.say(`handle ${this.options.label(event.id)} -> commit (${effects.emits.length} emitted, ${effects.writes.length} state writes)`)
+      }
+      if (outcome.duplicates > 0) this.say(`  commit saw ${outcome.duplicates} duplicate(s): already in the inbox, nothing applied`)
+      for (const { held, error } of outcome.rejected) failed.push({ held, error })
+    }
+    if (done.length === 0 && failed.length === 0) this.say(`handle ${names}`)
+    for (const { held, error } of failed) await this.fail(instance, held, error, false)
+  }
+}

@@ -1,0 +1,123 @@
+import fc from 'fast-check'
+import type { Driver } from './driver.js'
+import type { CheckEvent } from './types.js'
+
+/** What the commands need to know to stay legal; the real side is the driver on Redis. */
+export interface ScheduleModel {
+  published: number
+  readonly total: number
+  alive: boolean
+  readonly armed: Map<number, number>
+}
+
+export interface ScheduleReal {
+  readonly driver: Driver
+  readonly events: readonly CheckEvent[]
+}
+
+type Cmd = fc.AsyncCommand<ScheduleModel, ScheduleReal>
+
+/** Publishes the next event of the sequence. */
+class Publish implements Cmd {
+  check = (m: Readonly<ScheduleModel>) => m.published < m.total
+  async run(m: ScheduleModel, r: ScheduleReal) {
+    await r.driver.publish(r.events[m.published] as CheckEvent)
+    m.published++
+  }
+  toString = () => 'Publish'
+}
+
+/** The live instance reads what is new and handles one step. */
+class Deliver implements Cmd {
+  check = (m: Readonly<ScheduleModel>) => m.alive
+  async run(_m: ScheduleModel, r: ScheduleReal) {
+    await r.driver.deliver()
+  }
+  toString = () => 'Deliver'
+}
+
+/** Only key number k (in arrival order of the keys held) goes next: interleaves keys. */
+class Interleave implements Cmd {
+  constructor(readonly k: number) {}
+  check = (m: Readonly<ScheduleModel>) => m.alive
+  async run(_m: ScheduleModel, r: ScheduleReal) {
+    await r.driver.deliver({ key: this.k })
+  }
+  toString = () => `Interleave(key ${this.k})`
+}
+
+/** The producer re-sends published event #i: a new stream entry with the same event id. */
+class Duplicate implements Cmd {
+  constructor(readonly i: number) {}
+  check = (m: Readonly<ScheduleModel>) => this.i < m.published
+  async run(_m: ScheduleModel, r: ScheduleReal) {
+    await r.driver.duplicate((r.events[this.i] as CheckEvent).id)
+  }
+  toString = () => `Duplicate(#${this.i})`
+}
+
+/** Event #i, once committed, is handed to the handler again. */
+class Redeliver implements Cmd {
+  constructor(readonly i: number) {}
+  check = (m: Readonly<ScheduleModel>) => m.alive && this.i < m.published
+  async run(_m: ScheduleModel, r: ScheduleReal) {
+    await r.driver.redeliver((r.events[this.i] as CheckEvent).id)
+  }
+  toString = () => `Redeliver(#${this.i})`
+}
+
+/** The instance handles its next step and dies before committing (kill -9): lease kept, entries pending. */
+class CrashBeforeCommit implements Cmd {
+  check = (m: Readonly<ScheduleModel>) => m.alive
+  async run(m: ScheduleModel, r: ScheduleReal) {
+    await r.driver.deliver({ crash: true })
+    r.driver.kill()
+    m.alive = false
+  }
+  toString = () => 'CrashBeforeCommit'
+}
+
+/** The visibility timeout passes: a new instance takes the lease and claims every pending entry. */
+class Reclaim implements Cmd {
+  check = (m: Readonly<ScheduleModel>) => !m.alive
+  async run(m: ScheduleModel, r: ScheduleReal) {
+    await r.driver.takeOver()
+    m.alive = true
+  }
+  toString = () => 'Reclaim'
+}
+
+/** The next n attempts of event #i throw after the handler ran (a timeout, a flaky call). */
+class TransientFailure implements Cmd {
+  constructor(
+    readonly i: number,
+    readonly n: number,
+  ) {}
+  // At most maxAttempts - 1 armed failures per event: a transient failure must not dead-letter.
+  check = (m: Readonly<ScheduleModel>) => this.i < m.published && (m.armed.get(this.i) ?? 0) + this.n <= 2
+  async run(m: ScheduleModel, r: ScheduleReal) {
+    m.armed.set(this.i, (m.armed.get(this.i) ?? 0) + this.n)
+    r.driver.failNext((r.events[this.i] as CheckEvent).id, this.n)
+  }
+  toString = () => `TransientFailure(#${this.i}, ${this.n}x)`
+}
+
+export type ScheduleKind = 'idempotency' | 'crash' | 'ordering' | 'replay'
+
+/** The commands each property's schedules are made of. */
+export function scheduleArbitrary(kind: ScheduleKind, maxEvents: number, maxCommands = 14): fc.Arbitrary<Iterable<Cmd>> {
+  const index = fc.nat({ max: Math.max(0, maxEvents - 1) })
+  const publish = fc.constant(new Publish())
+  const deliver = fc.constant(new Deliver())
+  const byKind: Record<ScheduleKind, fc.Arbitrary<Cmd>[]> = {
+    idempotency: [publish, deliver, index.map((i) => new Duplicate(i)), index.map((i) => new Redeliver(i)), fc.tuple(index, fc.integer({ min: 1, max: 2 })).map(([i, n]) => new TransientFailure(i, n))],
+    crash: [publish, deliver, fc.constant(new CrashBeforeCommit()), fc.constant(new Reclaim())],
+    replay: [publish, deliver],
+    ordering: [publish, deliver, fc.nat({ max: 3 }).map((k) => new Interleave(k)), fc.tuple(index, fc.integer({ min: 1, max: 2 })).map(([i, n]) => new TransientFailure(i, n))],
+  }
+  return fc.commands(byKind[kind], { maxCommands })
+}
+
+export function newModel(total: number): ScheduleModel {
+  return { published: 0, total, alive: true, armed: new Map() }
+}

@@ -4,6 +4,7 @@ import type { EventEnvelope } from '../events/envelope.js'
 import { EventspineError, errorMessage } from '../errors.js'
 import { applyEffects, type ApplyItem } from './apply.js'
 import type { Bus } from './bus.js'
+import { WaveConflicts } from './conflicts.js'
 import { HandlerContext, type ContextScope, type Effects } from './context.js'
 import { toHeld, type Held } from './reader.js'
 import { replayContext } from './replay-context.js'
@@ -150,22 +151,26 @@ export async function replayConsumer(bus: Bus, options: ReplayOptions): Promise<
     // Waves: the head of each key's queue, handled together; the next wave sees their commits.
     while (queues.size > 0) {
       const wave = [...queues.values()].map((q) => q.shift() as Held)
-      for (const [k, q] of queues) if (q.length === 0) queues.delete(k)
       const items: ApplyItem[] = []
       const events: EventEnvelope[] = []
-      await Promise.all(
-        wave.map(async (h) => {
-          const event = h.event as EventEnvelope
-          const result = await handleWithRetries(bus, consumer, event, record.runId)
-          if (result.ok) {
-            items.push({ eventId: event.id, deadLetterId: '', effects: result.effects })
-            events.push(event)
-          } else {
-            summary.failed++
-            if (summary.failures.length < 20) summary.failures.push({ stream: h.streamKey.slice(bus.keys.stream('').length), entryId: h.entryId, eventId: event.id, error: result.error })
-          }
-        }),
-      )
+      const results = await Promise.all(wave.map((h) => handleWithRetries(bus, consumer, h.event as EventEnvelope, record.runId)))
+      // Serializable waves, as in the runner: an event that touched state an earlier one of
+      // this wave wrote goes back to the head of its queue and is handled again next wave.
+      const conflicts = new WaveConflicts()
+      results.forEach((result, i) => {
+        const h = wave[i] as Held
+        const event = h.event as EventEnvelope
+        if (!result.ok) {
+          summary.failed++
+          if (summary.failures.length < 20) summary.failures.push({ stream: h.streamKey.slice(bus.keys.stream('').length), entryId: h.entryId, eventId: event.id, error: result.error })
+        } else if (conflicts.defer(result.reads, result.effects)) {
+          queues.get(h.orderKey)?.unshift(h) // the key keeps its place, so stream order holds
+        } else {
+          items.push({ eventId: event.id, deadLetterId: '', effects: result.effects })
+          events.push(event)
+        }
+      })
+      for (const [k, q] of queues) if (q.length === 0) queues.delete(k)
       if (items.length === 0) continue
       if (options.beforeCommit) await options.beforeCommit(events)
       const outcome = await applyEffects(bus, consumer.name, { inbox, inboxSize: 0, counter: 'replayed', items })
@@ -185,14 +190,14 @@ export async function replayConsumer(bus: Bus, options: ReplayOptions): Promise<
   return { ...summary, elapsedMs: Date.now() - started }
 }
 
-async function handleWithRetries(bus: Bus, consumer: ConsumerDefinition, event: EventEnvelope, runId: string): Promise<{ ok: true; effects: Effects } | { ok: false; error: string }> {
+async function handleWithRetries(bus: Bus, consumer: ConsumerDefinition, event: EventEnvelope, runId: string): Promise<{ ok: true; effects: Effects; reads: readonly string[] } | { ok: false; error: string }> {
   let error: unknown
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     const scope: ContextScope = { consumer: consumer.name, source: consumer.name, keys: bus.keys, redis: bus.redis, contracts: bus.contracts }
     const inner = new HandlerContext(scope, event, attempt)
     try {
       await consumer.handle(event, replayContext(inner, event, runId))
-      return { ok: true, effects: inner.effects }
+      return { ok: true, effects: inner.effects, reads: inner.reads }
     } catch (e) {
       error = e
       if (attempt < ATTEMPTS) await sleep(50 * attempt)

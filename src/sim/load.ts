@@ -148,7 +148,6 @@ async function drive(bus: Bus, options: LoadOptions, files: readonly ManifestFil
   const receivedMs: number[] = []
   const names = new Map<string, string>()
   const latency = new LatencyRecorder()
-  let measureFrom = 0
   let phaseStart = 0
   const settle = (): void => {
     const rate = phaseStart === 0 ? 0 : (eventsDone(files, observer.endings.size) * 1000) / Math.max(1, performance.now() - phaseStart)
@@ -158,11 +157,12 @@ async function drive(bus: Bus, options: LoadOptions, files: readonly ManifestFil
   const warmUp = files.findIndex((f) => f.arrivalMs >= window.fromMs)
   const firstMeasured = warmUp === -1 ? files.length : warmUp
   let next = 0
+  let warmedUp = false
   phaseStart = performance.now()
   while (next < files.length) {
-    if (next === firstMeasured && firstMeasured > 0) {
+    if (next === firstMeasured && firstMeasured > 0 && !warmedUp) {
       while (inFlight() > 0) await observer.tick() // drain the warm-up before the clock starts
-      measureFrom = next
+      warmedUp = true
       phaseStart = performance.now()
     }
     let take: number
@@ -215,7 +215,7 @@ async function drive(bus: Bus, options: LoadOptions, files: readonly ManifestFil
   settle()
   correlationIds.forEach((correlationId, i) => {
     const ending = observer.endings.get(correlationId)
-    if (i >= measureFrom && ending !== undefined && receivedMs[i] !== undefined) latency.record(ending.atMs - (receivedMs[i] ?? 0))
+    if (i >= firstMeasured && ending !== undefined && receivedMs[i] !== undefined) latency.record(ending.atMs - (receivedMs[i] ?? 0))
   })
   return { correlationIds, names, latency, elapsedMs }
 }

@@ -23,11 +23,13 @@ export class LatencyRecorder {
   summary(): LatencySummary {
     const h = this.histogram
     if (h.totalCount === 0) return { count: 0, p50: 0, p95: 0, p99: 0, max: 0, mean: 0 }
+    // A percentile is reported as its bucket's highest equivalent value (3 digits): never above the max.
+    const at = (p: number): number => Math.min(h.getValueAtPercentile(p), h.maxValue)
     return {
       count: h.totalCount,
-      p50: h.getValueAtPercentile(50),
-      p95: h.getValueAtPercentile(95),
-      p99: h.getValueAtPercentile(99),
+      p50: at(50),
+      p95: at(95),
+      p99: at(99),
       max: h.maxValue,
       mean: Math.round(h.mean * 10) / 10,
     }

@@ -1,0 +1,62 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Redis } from 'ioredis'
+import { afterAll, describe, expect, it } from 'vitest'
+import { generateDay } from '../../src/sim/day.js'
+import { runLoad } from '../../src/sim/load.js'
+import { describe as describeOutcome } from '../../src/sim/outcome.js'
+import { writeDay } from '../../src/sim/store.js'
+import { testNamespace, testRedisUrl } from '../support/namespace.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'sim-load-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+async function keysOf(namespace: string): Promise<number> {
+  const redis = new Redis(testRedisUrl())
+  try {
+    const [, keys] = await redis.scan('0', 'MATCH', `{${namespace}}:*`, 'COUNT', 10_000)
+    return keys.length
+  } finally {
+    redis.disconnect()
+  }
+}
+
+describe('pipeline load, end to end on Redis', () => {
+  it('drives a small faulty day through every stage with zero mismatches, then deletes its namespace', async () => {
+    // A few hundred events, a fault in one file of four: every kind of ending occurs.
+    const day = writeDay(generateDay({ eventsPerDay: 400, date: '2026-11-20', seed: 21, faults: 0.25 }), join(dir, 'day'))
+    const namespace = testNamespace('load')
+    const progress: number[] = []
+    const report = await runLoad({ url: testRedisUrl(), namespace, day, speed: 'max', maxInFlight: 32, outDir: join(dir, 'out'), onProgress: (p) => progress.push(p.done) })
+
+    expect(report.mismatchList.map((m) => `${m.file} [${m.faults.join()}]: ${describeOutcome(m.expected)} vs ${describeOutcome(m.actual)}`)).toEqual([])
+    expect(report.mismatches).toBe(0)
+    expect(report.files).toBe(day.manifest.files.length)
+    expect(report.outcomes.missing).toBe(0)
+    expect(report.outcomes.rejected).toBeGreaterThan(0)
+    expect(report.events).toBe(day.manifest.expectedEvents)
+    expect(report.latencyMs.count).toBe(report.files)
+    expect(report.latencyMs.p50).toBeLessThanOrEqual(report.latencyMs.p99)
+    expect(report.latencyMs.p99).toBeLessThanOrEqual(report.latencyMs.max)
+    expect(report.deadLetters).toBe(0)
+    expect(Object.keys(report.stageLag)).toEqual(expect.arrayContaining(['ingest', 'map', 'validate', 'enrich', 'resolve', 'score', 'deliver']))
+    expect(progress.at(-1)).toBe(report.files)
+    expect(await keysOf(namespace)).toBe(0)
+  })
+
+  it('at a multiple of real time, publishes a window of the day after a warm-up and keeps the namespace with keep', async () => {
+    const day = writeDay(generateDay({ eventsPerDay: 1000, date: '2026-11-20', seed: 8, faults: 0 }), join(dir, 'day-window'))
+    const namespace = testNamespace('load')
+    // 17:00-19:00 at 3600x: the evening rush in about two seconds.
+    const window = { fromMs: 17 * 3_600_000, toMs: 19 * 3_600_000 }
+    const report = await runLoad({ url: testRedisUrl(), namespace, day, speed: 3600, window, outDir: join(dir, 'out-window'), keep: true })
+    const inWindow = day.manifest.files.filter((f) => f.arrivalMs >= window.fromMs && f.arrivalMs < window.toMs).length
+    expect(inWindow).toBeGreaterThan(5)
+    expect(report.mismatches).toBe(0)
+    expect(report.files).toBe(day.manifest.files.filter((f) => f.arrivalMs < window.toMs).length)
+    expect(report.latencyMs.count).toBe(inWindow)
+    expect(report.speed).toBe('3600x')
+    expect(await keysOf(namespace)).toBeGreaterThan(0)
+  })
+})

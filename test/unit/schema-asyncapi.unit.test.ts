@@ -84,7 +84,9 @@ describe('AsyncAPI export', () => {
       { name: 'pricer', emits: ['test.price.set'] },
       { name: 'valuer', subscribes: ['test.price.set'] },
     ]
-    const document = toAsyncApi(buildCatalog({ registry, participants: pricing })) as any
+    const catalog = buildCatalog({ registry, participants: pricing })
+    expect(formatCatalog(catalog)).toContain('v2: A share class was given a price, with its currency stated')
+    const document = toAsyncApi(catalog) as any
     expect((await parse(document)).problems).toEqual([])
     expect(Object.keys(document.channels['test.price.set'].messages)).toEqual(['v1', 'v2', 'v3'])
     expect(document.operations['pricer.send.test.price.set'].messages).toEqual([{ $ref: '#/channels/test.price.set/messages/v3' }])

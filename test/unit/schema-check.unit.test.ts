@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { checkContracts, formatCheckReport, readBaseline, schemasOf, type Baseline } from '../../src/events/compat/index.js'
-import { loadContracts } from '../../src/events/index.js'
+import { defaultContractsDir, loadContracts } from '../../src/events/index.js'
 
 const fixtures = (name: string): string => fileURLToPath(new URL(`../fixtures-schema/${name}`, import.meta.url))
 const ORDERS = fixtures('orders')
@@ -33,6 +33,14 @@ function edit(dir: string, type: string, version: number, change: (schema: any) 
 const baselineOf = (dir: string): Baseline => readBaseline({ against: dir, dirs: [] })
 
 describe('schema check', () => {
+  it("passes on this project's own contracts against HEAD (read with git)", () => {
+    const dirs = [defaultContractsDir()]
+    const report = checkContracts({ registry: loadContracts(dirs), baseline: readBaseline({ against: 'HEAD', dirs }) })
+    expect(report.problems).toEqual([])
+    expect(report.baseline).toBe('git HEAD')
+    expect(report.versions.length).toBeGreaterThanOrEqual(10)
+  })
+
   it('passes when nothing changed', () => {
     const report = checkContracts({ registry: loadContracts(ORDERS), baseline: baselineOf(ORDERS) })
     expect(report.ok).toBe(true)

@@ -88,7 +88,8 @@ export function formatCatalog(catalog: Catalog): string {
   for (const t of catalog.types) {
     const versions = t.versions.map((v) => `v${v.version}${v.upcasterFromPrevious === false ? ' (no upcaster!)' : ''}`).join(', ')
     lines.push(`${t.type}  [${versions}]`)
-    lines.push(`  ${t.description}`)
+    if (t.versions.length === 1) lines.push(`  ${t.description}`)
+    else for (const v of t.versions) lines.push(`  v${v.version}: ${v.description}`)
     lines.push(`  producers: ${list(t.producers)}${differs(t.producers, t.declared.producers) ? `   (schema says: ${list(t.declared.producers)})` : ''}`)
     lines.push(`  consumers: ${list(t.consumers)}${differs(t.consumers, t.declared.consumers) ? `   (schema says: ${list(t.declared.consumers)})` : ''}`)
     lines.push('')

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { redisFlags } from '../cli/flags.js'
 import { interruptSignal, tailPipeline } from '../pipeline/inspect/index.js'
-import { colorEnabled, tailPrinter } from '../ui/tail/format.js'
+import { colorEnabled, startLine, tailPrinter } from '../ui/tail/format.js'
 
 export default class Tail extends BaseCommand {
   static override summary = 'Follow pipeline events live, one line per event.'
@@ -39,6 +39,7 @@ export default class Tail extends BaseCommand {
         namespace: flags.namespace,
         signal: interrupt.signal,
         onItem: (item) => printer.print(item),
+        onStart: (start) => void process.stderr.write(`${startLine(start, flags.since)}\n`),
         ...(flags.stream === undefined ? {} : { streams: flags.stream }),
         ...(flags.type === undefined ? {} : { types: flags.type }),
         ...(flags['correlation-id'] === undefined ? {} : { correlationId: flags['correlation-id'] }),

@@ -19,6 +19,8 @@ export interface TailOptions {
   /** Entries per stream per read. Default 500. */
   readonly count?: number
   readonly signal?: AbortSignal
+  /** Called once reading starts: the position (exclusive) and the streams known so far. */
+  readonly onStart?: (start: { readonly position: string; readonly types: readonly string[] }) => void
 }
 
 /** One stream entry; `event` is null (and `error` says why) when it is not an eventspine event. */
@@ -78,11 +80,19 @@ export async function* tailEvents(bus: Bus, options: TailOptions = {}): AsyncGen
   const stop = () => conn.disconnect()
   signal?.addEventListener('abort', stop, { once: true })
   let held: { key: string; entryId: string; fields: string[] }[] = []
+  let started = false
   try {
     while (!signal?.aborted) {
       if (Date.now() - refreshedAt >= refreshMs) {
         for (const type of await bus.redis.smembers(bus.keys.streams)) if (matcher.matches(type)) addType(type)
         refreshedAt = Date.now()
+        if (!started) {
+          // "From now" is each stream's last entry (XREAD's `$`), resolved once so no entry falls
+          // between two reads; streams that appear later start at the clock time.
+          if (options.since === undefined) await skipToLast(bus, positions)
+          options.onStart?.({ position: start, types: [...typeOf.values()] })
+          started = true
+        }
       }
       if (positions.size === 0) {
         await new Promise((resolve) => setTimeout(resolve, Math.min(refreshMs, options.blockMs ?? 1_000)))
@@ -119,6 +129,18 @@ export async function* tailEvents(bus: Bus, options: TailOptions = {}): AsyncGen
     signal?.removeEventListener('abort', stop)
     conn.disconnect()
   }
+}
+
+async function skipToLast(bus: Bus, positions: Map<string, string>): Promise<void> {
+  const keys = [...positions.keys()]
+  if (keys.length === 0) return
+  const p = bus.redis.pipeline()
+  for (const key of keys) p.xrevrange(key, '+', '-', 'COUNT', 1)
+  const replies = (await p.exec()) ?? []
+  keys.forEach((key, i) => {
+    const last = (replies[i]?.[1] as [string, string[]][] | undefined)?.[0]?.[0]
+    if (last !== undefined && compareEntryIds(last, positions.get(key) as string) > 0) positions.set(key, last)
+  })
 }
 
 function decode(type: string, entryId: string, fields: string[]): TailItem {

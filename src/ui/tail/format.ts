@@ -90,3 +90,9 @@ export function tailPrinter(out: NodeJS.WritableStream, options: { ndjson: boole
     },
   }
 }
+
+/** What the tail follows, on stderr so `--ndjson` stays clean: "following 10 streams from now (Ctrl-C stops)". */
+export function startLine(start: { readonly position: string; readonly types: readonly string[] }, since: string | undefined): string {
+  const streams = start.types.length === 0 ? 'no streams yet (new ones are picked up as they appear)' : `${start.types.length} stream${start.types.length === 1 ? '' : 's'}`
+  return `following ${streams} from ${since === undefined ? 'now' : `${clock(start.position)} UTC (--since ${since})`}; Ctrl-C stops`
+}

@@ -1,0 +1,112 @@
+import { execFile } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createBus, type Bus, type Runners } from '../../src/bus/index.js'
+import { EVENT, pipelineConsumers, receivedEvent } from '../../src/pipeline/index.js'
+import { readTrace } from '../../src/pipeline/inspect/index.js'
+import { waitFor } from '../support/bus.js'
+import { startTestRedis, type TestRedis } from '../support/redis-server.js'
+
+// The built CLI as a user runs it, against a Redis with a password: it must never show up.
+const BIN = resolve('bin/run.js')
+const PASSWORD = 'tr4ce-s3cret-pw'
+const GOOD = resolve('fixtures/inbox/northwind-nav-2026-11-24.csv')
+const BAD = resolve('fixtures/faulty/northwind-nav-bad-isin.csv')
+const NAMESPACE = 'e2e-trace'
+
+let server: TestRedis
+let bus: Bus
+let runners: Runners
+let project: string
+const ids: Record<string, string> = {}
+
+interface Run {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+function pipeline(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { cwd: project, env: { PATH: process.env['PATH'] ?? '', HOME: project, PIPELINE_NAMESPACE: NAMESPACE, ...env }, timeout: 30_000 },
+      (error, stdout, stderr) => done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    )
+  })
+}
+
+beforeAll(async () => {
+  if (!existsSync(resolve('dist/commands/trace.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does).')
+  project = mkdtempSync(join(tmpdir(), 'eventspine-trace-e2e-'))
+  server = await startTestRedis({ extraArgs: ['--requirepass', PASSWORD] })
+  bus = await createBus({ url: server.url, namespace: NAMESPACE, warn: () => {} })
+  runners = bus.run(pipelineConsumers({ outDir: join(project, 'out') }), { blockMs: 100 })
+  for (const [name, path] of [['good', GOOD], ['bad', BAD]] as const) {
+    const [published] = await bus.publish(receivedEvent(path.split('/').pop() as string, readFileSync(path)))
+    ids[name] = published?.correlationId as string
+    await waitFor(async () => (await readTrace(bus, ids[name] as string))?.status === 'complete', { what: `${name} file done` })
+  }
+})
+
+afterAll(async () => {
+  await runners?.stop()
+  await bus?.close()
+  await server?.stop()
+  rmSync(project, { recursive: true, force: true })
+})
+
+describe('pipeline trace', () => {
+  it('prints the journey of a delivered file by correlation id, without colour in a pipe, and no password', async () => {
+    const run = await pipeline(['trace', ids['good'] as string, '--redis-url', server.url])
+    expect(run.stderr).toBe('')
+    expect(run.code).toBe(0)
+    expect(run.stdout).toContain(`northwind-nav-2026-11-24.csv · correlation ${ids['good']}`)
+    expect(run.stdout).toContain('delivered (pipeline.file.delivered) · 8 events, 0 dead letters')
+    expect(run.stdout).toMatch(/└─ pipeline\.file\.delivered {2}deliver {2}\d\d:\d\d:\d\d\.\d{3} {2}\+\d+ ms/)
+    expect(run.stdout).not.toContain('\u001b[')
+    expect(run.stdout + run.stderr).not.toContain(PASSWORD)
+  })
+
+  it('finds a rejected file by its path; --json prints the same data', async () => {
+    const run = await pipeline(['trace', BAD, '--json'], { PIPELINE_REDIS_URL: server.url })
+    expect(run.code).toBe(0)
+    const trace = JSON.parse(run.stdout) as { correlationId: string; status: string; outcome: string; events: number; roots: unknown[] }
+    expect(trace).toMatchObject({ correlationId: ids['bad'], status: 'complete', outcome: EVENT.rejected, events: 4 })
+    expect(run.stdout + run.stderr).not.toContain(PASSWORD)
+  })
+
+  it('--follow on a finished file prints it once and exits', async () => {
+    const run = await pipeline(['trace', ids['good'] as string, '--follow'], { PIPELINE_REDIS_URL: server.url })
+    expect(run.code).toBe(0)
+    expect(run.stdout).toContain('delivered (pipeline.file.delivered)')
+  })
+
+  it('an unknown id: a clear message and exit code 1', async () => {
+    const run = await pipeline(['trace', '0193ffff-0000-7000-8000-000000000000', '--redis-url', server.url])
+    expect(run.code).toBe(1)
+    expect(run.stderr).toContain('No events for correlation id "0193ffff-0000-7000-8000-000000000000" in namespace "e2e-trace"')
+    expect(run.stdout + run.stderr).not.toContain(PASSWORD)
+    const json = await pipeline(['trace', 'nope', '--json', '--redis-url', server.url])
+    expect(json.code).toBe(1)
+    expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: 'E_TRACE_NOT_FOUND' } })
+  })
+
+  it('a wrong password fails with exit 1 and shows neither password', async () => {
+    const wrong = server.url.replace(PASSWORD, 'not-the-pw-9')
+    const run = await pipeline(['trace', ids['good'] as string, '--redis-url', wrong])
+    expect(run.code).toBe(1)
+    expect(run.stdout + run.stderr).not.toContain('not-the-pw-9')
+    expect(run.stdout + run.stderr).not.toContain(PASSWORD)
+  })
+
+  it('with no Redis given and none running for the project, says so and starts nothing', async () => {
+    const run = await pipeline(['trace', ids['good'] as string])
+    expect(run.code).toBe(1)
+    expect(run.stderr).toMatch(/no managed redis-server is running/i)
+    expect(existsSync(join(project, '.pipeline', 'redis.json'))).toBe(false)
+  })
+})

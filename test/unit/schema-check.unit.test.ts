@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-import { checkContracts, formatCheckReport, readBaseline, schemasOf, type Baseline } from '../../src/events/compat/index.js'
+import { checkContracts, formatCheckReport, loadRegistry, readBaseline, schemasOf, type Baseline } from '../../src/events/compat/index.js'
 import { defaultContractsDir, loadContracts } from '../../src/events/index.js'
 
 const fixtures = (name: string): string => fileURLToPath(new URL(`../fixtures-schema/${name}`, import.meta.url))
@@ -131,5 +131,14 @@ describe('schema check', () => {
     expect(report.problems).toHaveLength(1)
     expect(report.problems[0]).toMatchObject({ type: 'test.price.set', version: 3, path: '/' })
     expect(report.problems[0]?.reason).toContain('no upcaster from v2 to v3')
+  })
+
+  it('knows the upcasters a project registers in a module (--upcasters)', async () => {
+    const dirs = [fixtures('upcast')]
+    const registry = await loadRegistry({ dirs, upcastersModule: fixtures('upcasters.mjs') })
+    expect([registry.hasUpcaster('test.price.set', 1), registry.hasUpcaster('test.price.set', 2)]).toEqual([true, true])
+    expect(checkContracts({ registry, baseline: baselineOf(dirs[0] as string) }).ok).toBe(true)
+    await expect(loadRegistry({ dirs, upcastersModule: fixtures('not-upcasters.mjs') })).rejects.toMatchObject({ code: 'E_SCHEMA_UPCASTERS' })
+    await expect(loadRegistry({ dirs, upcastersModule: fixtures('missing.mjs') })).rejects.toMatchObject({ code: 'E_SCHEMA_UPCASTERS' })
   })
 })

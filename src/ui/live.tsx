@@ -49,7 +49,15 @@ export async function showLive(source: SnapshotSource, options: LiveOptions): Pr
     }
   }
   const warned = new Set<string>()
+  const stageLines = (snapshot: RuntimeSnapshot) => {
+    for (const s of snapshot.stages) options.write(stageLine(clockTime(snapshot.at), s))
+  }
+  let first = true
   const off = source.onSnapshot((snapshot) => {
+    if (first && snapshot.stages.length > 0) {
+      first = false
+      stageLines(snapshot)
+    }
     report(snapshot)
     for (const w of snapshot.warnings) {
       if (warned.has(w)) continue
@@ -57,10 +65,7 @@ export async function showLive(source: SnapshotSource, options: LiveOptions): Pr
       options.write(`warning: ${w}`)
     }
   })
-  const timer = setInterval(() => {
-    const snapshot = source.snapshot()
-    for (const s of snapshot.stages) options.write(stageLine(clockTime(snapshot.at), s))
-  }, options.plainIntervalMs ?? 5_000)
+  const timer = setInterval(() => stageLines(source.snapshot()), options.plainIntervalMs ?? 5_000)
   await options.until.catch(() => {})
   clearInterval(timer)
   off()

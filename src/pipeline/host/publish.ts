@@ -34,7 +34,8 @@ export async function publishFiles(options: { patterns: readonly string[]; cwd: 
     for (const file of files) {
       const content = await readFile(file)
       const [published] = await bus.publish(receivedEvent(basename(file), content, { sourcePath: file }))
-      if (published) out.push({ file: relative(options.cwd, file) || file, correlationId: published.correlationId, eventId: published.id })
+      const shown = relative(options.cwd, file)
+      if (published) out.push({ file: shown === '' || shown.startsWith('..') ? file : shown, correlationId: published.correlationId, eventId: published.id })
     }
     return { files: out, pipelineUp: (await readRuntime(bus)) !== null }
   } finally {

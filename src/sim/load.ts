@@ -25,6 +25,12 @@ export interface LoadOptions {
    * later ones are left out. Latency and throughput cover the window only.
    */
   readonly window?: { readonly fromMs: number; readonly toMs: number }
+  /**
+   * With a window: publish the files before it first (default true). Without the warm-up the
+   * window's files are checked against a pipeline that never saw the morning, so expect
+   * mismatches (a NAV jump needs the previous NAV, a duplicate its original): latency only.
+   */
+  readonly warmUp?: boolean
   /** Give up on missing files after this long without any file finishing. Default 30 s. */
   readonly idleTimeoutMs?: number
   readonly runner?: RunnerOptions
@@ -65,7 +71,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const { manifest } = options.day
   const start = dayStartMs(manifest.date)
   const window = options.window ?? { fromMs: 0, toMs: LAST_MS_OF_DAY + 1 }
-  const files = manifest.files.filter((f) => f.arrivalMs < window.toMs)
+  const files = manifest.files.filter((f) => f.arrivalMs < window.toMs && (options.warmUp !== false || f.arrivalMs >= window.fromMs))
   const bytes = files.map((f) => readDayFile(options.day, f.name))
   const bus = await createBus({ url: options.url, namespace: options.namespace })
   const consumers = pipelineConsumers({ outDir: options.outDir, referenceDir: options.day.referenceDir, clock: () => new Date(start + LAST_MS_OF_DAY) })

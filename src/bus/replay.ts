@@ -54,6 +54,7 @@ export interface ReplaySummary {
   readonly failures: readonly { readonly stream: string; readonly entryId: string; readonly eventId: string; readonly error: string }[]
   readonly emitted: Readonly<Record<string, number>>
   readonly elapsedMs: number
+  readonly warnings: readonly string[]
 }
 
 /** What is kept in Redis while a replay runs, so an interrupted one resumes the same window. */
@@ -86,6 +87,14 @@ export async function replayConsumer(bus: Bus, options: ReplayOptions): Promise<
   if (options.rebuild && (options.since !== undefined || options.from !== undefined || options.to !== undefined)) {
     throw new EventspineError('E_REPLAY_BAD_WINDOW', '--rebuild replays the whole retained log: it takes no --since, --from or --to')
   }
+  // A live instance holds the consumer's lease: its writes would race a rebuild's drop-and-refill.
+  const running = (await bus.redis.exists(bus.keys.lease(consumer.name))) === 1
+  if (running && options.rebuild && !options.dryRun) {
+    throw new EventspineError('E_REPLAY_CONSUMER_RUNNING', `${consumer.name} is running (an instance holds its lease): a rebuild would race its writes`, {
+      hint: 'Stop it first (`pipeline down`, or `pipeline worker` without this stage); the lease of an instance that crashed expires after the visibility timeout (10 s by default).',
+    })
+  }
+  const warnings = running ? [`${consumer.name} is running: its live writes to its state may interleave with the replay's`] : []
   const request = describeRequest(options)
   const recordKey = bus.keys.replayRun(consumer.name)
   const stored = await bus.redis.get(recordKey)
@@ -114,7 +123,7 @@ export async function replayConsumer(bus: Bus, options: ReplayOptions): Promise<
   const summary = {
     consumer: consumer.name, runId: record.runId, resumed, dryRun: options.dryRun ?? false, rebuild: record.rebuild, droppedStateKeys: 0,
     window: record.window, events: 0, applied: 0, alreadyApplied: 0, invalid: 0, failed: 0,
-    failures: [] as ReplaySummary['failures'][number][], emitted: {} as Record<string, number>, elapsedMs: 0,
+    failures: [] as ReplaySummary['failures'][number][], emitted: {} as Record<string, number>, elapsedMs: 0, warnings,
   }
   if (options.dryRun) {
     for (const [type, b] of Object.entries(record.window)) summary.events += await countRange(bus, type, b)

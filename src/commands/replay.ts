@@ -64,6 +64,7 @@ export default class Replay extends BaseCommand {
         onProgress: (p) => progress.update(p),
       })
       progress.done()
+      if (!this.jsonEnabled()) for (const w of summary.warnings) process.stderr.write(`warning: ${w}\n`)
       if (!this.jsonEnabled()) this.log(render(summary))
       if (summary.failed > 0) process.exitCode = 1
       return summary

@@ -89,6 +89,14 @@ describe('trace: the journey from the index', () => {
     expect(scoredNode?.children[0]).toMatchObject({ kind: 'dead-letter', consumer: 'deliver', attempts: 3, error: 'disk full' })
   })
 
+  it('a dead letter since re-delivered or purged is shown as removed and does not count', () => {
+    const items: IndexedItem[] = [...base.slice(0, 1), { kind: 'dead-letter', consumer: 'ingest', entryId: `${T0 + 5}-0`, fields: null }, ev(2, EVENT.ingested, 'ingest', 1, 12)]
+    const trace = buildTrace(CORR, items, topology, noProbes)
+    expect(trace.deadLetters).toBe(0)
+    expect(trace.roots.find((n) => n.kind === 'dead-letter')).toMatchObject({ removed: true, consumer: 'ingest' })
+    expect(strip(traceText(trace, { color: false }))).toContain('✓ dead letter in ingest since removed (re-delivered or purged)')
+  })
+
   it('a terminal event completes it; trimmed entries are kept as such', () => {
     const items: IndexedItem[] = [...base.slice(0, 3), ev(4, EVENT.rejected, 'validate', 3, 31, { fileName: 'nav.csv', stage: 'validate', reasons: [{ rule: 'isin' }] }), { kind: 'event', type: EVENT.received, entryId: `${T0 - 5}-0`, event: null }]
     const trace = buildTrace(CORR, items, topology, noProbes)

@@ -36,6 +36,8 @@ export interface TraceDeadLetter {
   readonly eventType: string
   readonly attempts: number | null
   readonly error: string
+  /** The entry is gone from the dead-letter stream: re-delivered (`dlq replay`) or purged. */
+  readonly removed: boolean
   readonly children: readonly TraceNode[]
 }
 
@@ -141,7 +143,8 @@ export function buildTrace(correlationId: string, items: readonly IndexedItem[],
         eventId: f['id'] ?? '',
         eventType: f['type'] ?? '',
         attempts: Number.isInteger(attempts) && f['attempts'] !== undefined ? attempts : null,
-        error: item.fields === null ? '(dead-letter entry trimmed)' : (f['error'] ?? ''),
+        error: f['error'] ?? '',
+        removed: item.fields === null,
         children: kids,
       }
       nodes.push({ node, parent: node.eventId })
@@ -152,7 +155,8 @@ export function buildTrace(correlationId: string, items: readonly IndexedItem[],
 
   const envelopes = events.map((e) => e.event)
   const terminal = events.find((e) => topology.terminalTypes.includes(e.event.type))
-  const deadLetters = items.filter((i) => i.kind === 'dead-letter')
+  // A dead letter no longer in its stream was re-delivered or purged: not a reason to be stuck.
+  const deadLetters = items.filter((i) => i.kind === 'dead-letter' && i.fields !== null)
   const awaited: Awaited[] = []
   if (!terminal) {
     const seenTypes = new Set(envelopes.map((e) => e.type))

@@ -44,6 +44,14 @@ function EventRow({ prefix, node, s }: { prefix: string; node: TraceEvent; s: St
 }
 
 function DeadLetterRow({ prefix, node, s }: { prefix: string; node: TraceDeadLetter; s: Styles }) {
+  if (node.removed) {
+    return (
+      <Text wrap="truncate-end">
+        <Text {...s.dim}>{prefix}</Text>
+        <Text {...s.dim}>✓ dead letter in {node.consumer} since removed (re-delivered or purged)</Text>
+      </Text>
+    )
+  }
   const attempts = node.attempts === null ? '' : ` after ${node.attempts} attempt${node.attempts === 1 ? '' : 's'}`
   return (
     <Text wrap="truncate-end">

@@ -99,6 +99,22 @@ describe('dead letters: inspect, fix, replay', () => {
     expect(await bus.redis.xlen(bus.keys.deadLetters('sum'))).toBe(0)
   })
 
+  it('an entry that cannot be read as an event fails again on re-delivery and stays, with its reason', async () => {
+    const bus = await testBus()
+    const runners = bus.run([summer({ value: true })], fast)
+    await bus.redis.xadd(bus.keys.stream('num.added'), '*', 'id', 'x', 'payload', '{}')
+    await waitFor(async () => (await bus.redis.xlen(bus.keys.deadLetters('sum'))) === 1, { what: 'dead letter' })
+    await runners.stop()
+    const [summary] = await listDeadLetters(bus)
+    const dead = await findDeadLetter(bus, summary?.entries[0]?.id as string)
+    expect(dead.event).toBeNull()
+    expect(dead.undecodable).toContain('has no "type" field')
+    const result = await redeliverDeadLetters(bus, { consumers: [summer({ value: true })], all: true })
+    expect(result).toMatchObject({ failed: 1, delivered: 0 })
+    expect(await bus.redis.xlen(bus.keys.deadLetters('sum'))).toBe(1)
+    expect(await bus.redis.xlen(bus.keys.stream('num.applied'))).toBe(0)
+  })
+
   it('skips dead letters of consumers it has no handler for; purge empties the streams', async () => {
     const bus = await testBus()
     const runners = bus.run([summer({ value: false })], fast)

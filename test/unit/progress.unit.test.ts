@@ -3,8 +3,8 @@ import { formatDuration, formatProgress, progressLine } from '../../src/ui/progr
 
 describe('progress line', () => {
   it('shows a bar, percent, count, rate and ETA', () => {
-    expect(formatProgress('replay score', { done: 5_000, fraction: 0.25, elapsedMs: 2_000 }, 8)).toBe('replay score [##------]  25%  5000 events  2.5k/s  ETA 6s')
-    expect(formatProgress('r', { done: 10, fraction: 1, elapsedMs: 1_000 }, 4)).toBe('r [####] 100%  10 events  10/s  ETA done')
+    expect(formatProgress('replay score', { done: 5_000, fraction: 0.25, elapsedMs: 2_000 }, 8)).toBe('replay score [##------]  25% 5000 events 2.5k/s ETA 6s')
+    expect(formatProgress('r', { done: 10, fraction: 1, elapsedMs: 1_000 }, 4)).toBe('r [####] 100% 10 events 10/s ETA done')
   })
 
   it('formats durations for people', () => {

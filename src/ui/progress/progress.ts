@@ -7,16 +7,15 @@ export interface ProgressSample {
 }
 
 /** One line: a bar, percent, count, rate and ETA. Pure, for tests. */
-export function formatProgress(label: string, sample: ProgressSample, width = 24): string {
+export function formatProgress(label: string, sample: ProgressSample, width = 20): string {
   const fraction = Math.min(1, Math.max(0, sample.fraction))
   const filled = Math.round(fraction * width)
   const bar = `${'#'.repeat(filled)}${'-'.repeat(width - filled)}`
   const seconds = sample.elapsedMs / 1000
   const rate = seconds > 0 ? sample.done / seconds : 0
   const eta = fraction > 0 && fraction < 1 ? (seconds * (1 - fraction)) / fraction : 0
-  return `${label} [${bar}] ${Math.floor(fraction * 100)
-    .toString()
-    .padStart(3)}%  ${sample.done} events  ${formatRate(rate)}/s  ETA ${fraction >= 1 ? 'done' : formatDuration(eta)}`
+  const percent = `${Math.floor(fraction * 100)}%`.padStart(4)
+  return `${label} [${bar}] ${percent} ${sample.done} events ${formatRate(rate)}/s ETA ${fraction >= 1 ? 'done' : formatDuration(eta)}`
 }
 
 export function formatRate(perSecond: number): string {

@@ -1,0 +1,71 @@
+import { execFile } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { testRedisUrl } from '../support/namespace.js'
+
+// The built CLI as a user runs it (`npm test` builds first).
+const BIN = resolve('bin/run.js')
+let project: string
+
+interface Run {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+function pipeline(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((done) => {
+    execFile(process.execPath, [BIN, ...args], { cwd: project, env: { PATH: process.env['PATH'] ?? '', HOME: project, ...env }, timeout: 120_000 }, (error, stdout, stderr) =>
+      done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    )
+  })
+}
+
+beforeAll(() => {
+  if (!existsSync(resolve('dist/commands/load.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does).')
+  project = mkdtempSync(join(tmpdir(), 'eventspine-load-'))
+})
+afterAll(() => rmSync(project, { recursive: true, force: true }))
+
+describe('pipeline generate and pipeline load', () => {
+  it('generate writes the same bytes twice for one seed and prints a summary', async () => {
+    const args = ['generate', '--events-per-day', '300', '--date', '2026-11-20', '--seed', '4', '--faults', '0.2']
+    const a = await pipeline([...args, '--out', 'a'])
+    const b = await pipeline([...args, '--out', 'b', '--json'])
+    expect(a.code).toBe(0)
+    expect(a.stdout).toContain('Day 2026-11-20 (seed 4) written to')
+    expect(b.code).toBe(0)
+    const summary = JSON.parse(b.stdout) as { files: number; expectedEvents: number }
+    expect(summary.expectedEvents).toBeGreaterThanOrEqual(300)
+    const names = readdirSync(join(project, 'a', 'inbox')).sort()
+    expect(names).toEqual(readdirSync(join(project, 'b', 'inbox')).sort())
+    expect(names).toHaveLength(summary.files)
+    for (const name of names) expect(readFileSync(join(project, 'a', 'inbox', name)).equals(readFileSync(join(project, 'b', 'inbox', name)))).toBe(true)
+    expect(readFileSync(join(project, 'a', 'manifest.json'), 'utf8')).toBe(readFileSync(join(project, 'b', 'manifest.json'), 'utf8'))
+  })
+
+  it('load --json reports the run; a broken gate exits 1 and is listed', async () => {
+    await pipeline(['generate', '--events-per-day', '300', '--date', '2026-11-20', '--seed', '6', '--faults', '0.2', '--out', 'day'])
+    const run = await pipeline(['load', '--day', 'day', '--json', '--assert', 'mismatches=0', '--assert', 'p99<0ms'], { PIPELINE_REDIS_URL: testRedisUrl() })
+    expect(run.code).toBe(1)
+    const report = JSON.parse(run.stdout) as Record<string, any>
+    expect(report['mismatches']).toBe(0)
+    expect(report['mismatchList']).toEqual([])
+    expect(report['deadLetters']).toBe(0)
+    expect(report['eventsPerSecond']).toBeGreaterThan(0)
+    expect(Object.keys(report['latencyMs'])).toEqual(expect.arrayContaining(['p50', 'p95', 'p99', 'max']))
+    expect(report['gates'].map((g: { text: string; ok: boolean }) => [g.text, g.ok])).toEqual([
+      ['mismatches=0', true],
+      ['p99<0ms', false],
+    ])
+    expect(report['gatesBroken']).toBe(1)
+  })
+
+  it('load refuses an unreadable gate with a hint, exit 1', async () => {
+    const run = await pipeline(['load', '--assert', 'p99 is low'], { PIPELINE_REDIS_URL: testRedisUrl() })
+    expect(run.code).toBe(1)
+    expect(run.stderr).toContain('cannot read the gate "p99 is low"')
+  })
+})

@@ -20,6 +20,8 @@ export interface DriverOptions {
   readonly contracts: ContractChecker
   readonly namespace: string
   readonly consumer: ConsumerDefinition
+  /** A new instance of the consumer, as a new process would build it after a crash (memory gone, disk kept). */
+  readonly respawn?: () => ConsumerDefinition
   readonly retry: RetryPolicy
   readonly mode: DriverMode
   /** Names an event in the story, e.g. `#2 validated c1`. */
@@ -60,6 +62,7 @@ export class Driver {
   private seq = 0
 
   constructor(private readonly options: DriverOptions) {
+    this.consumer = options.consumer
     const keys = keysFor(options.namespace)
     const bus: Bus = {
       keys,
@@ -78,9 +81,8 @@ export class Driver {
     this.bus = bus
   }
 
-  private get consumer(): ConsumerDefinition {
-    return this.options.consumer
-  }
+  /** The consumer instance now running (a takeover after a crash builds a new one). */
+  consumer: ConsumerDefinition
 
   private say(line: string): void {
     this.options.trace?.(line)
@@ -157,7 +159,10 @@ export class Driver {
     const { redis, keys } = this.bus
     const name = `${this.consumer.name}@check-${++this.instances}`
     const token = `check-token-${this.instances}`
-    if (this.instances > 1) await redis.del(keys.lease(this.consumer.name))
+    if (this.instances > 1) {
+      await redis.del(keys.lease(this.consumer.name))
+      if (this.instance?.dead && this.options.respawn) this.consumer = this.options.respawn()
+    }
     await redis.esLease(keys.lease(this.consumer.name), token, 60_000, 'acquire')
     const reader = new GroupReader(this.bus, keys.group(this.consumer.name), name, this.consumer.subscribes.map((t) => keys.stream(t)), this.options.redis)
     const instance: Instance = { name, token, reader, queues: new Map(), known: new Set(), dead: false }

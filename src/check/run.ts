@@ -66,6 +66,7 @@ export async function runOnce(h: Harness, events: readonly CheckEvent[], plan: R
     contracts: h.registry,
     namespace,
     consumer,
+    respawn: () => h.make({ tmpDir, namespace, redisUrl: h.redisUrl }),
     retry: h.retry,
     mode: plan.mode,
     label,
@@ -93,8 +94,8 @@ export async function runOnce(h: Harness, events: readonly CheckEvent[], plan: R
       const event = i === undefined ? undefined : events[i]
       return { label: i === undefined ? '(none)' : `#${i}`, key: event ? `${event.type} ${driver.orderKey(event)}` : '' }
     }
-    const obs = await observe(driver, consumer, causeOf)
-    return { obs, driver, consumer, dispose }
+    const obs = await observe(driver, driver.consumer, causeOf)
+    return { obs, driver, consumer: driver.consumer, dispose }
   } catch (error) {
     await dispose()
     throw error

@@ -1,0 +1,72 @@
+import { tmpdir } from 'node:os'
+import { builtinConsumerNames, builtinTargets } from './builtin/index.js'
+import { checkConsumers, resolveSeed, type CheckReport, type CheckTarget } from './check.js'
+import { findConfig, loadConfig, loadConsumerModule } from './config.js'
+import type { CheckEnv, PropertyName, PropertyResult } from './types.js'
+
+export interface FuzzOptions {
+  readonly redisUrl: string
+  /** Built-in consumer names, names from the config, or paths of modules exporting consumers. Default: the config's consumers, else the built-in pipeline. */
+  readonly consumers?: readonly string[]
+  readonly properties?: readonly PropertyName[]
+  readonly runs?: number
+  readonly seed?: number
+  readonly path?: string
+  /** Where to look for pipeline.config.{ts,mts,mjs,js}. Default: the current directory. */
+  readonly cwd?: string
+  readonly onResult?: (result: PropertyResult) => void
+}
+
+export interface FuzzReport extends CheckReport {
+  readonly runs: number
+  readonly durationMs: number
+  /** What to pass to `--consumer` to re-run each consumer (its name, or the module path). */
+  readonly consumerArgs: Readonly<Record<string, string>>
+}
+
+/** `pipeline fuzz`: finds the consumers to check, checks them, and says how to re-run each. */
+export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
+  const started = performance.now()
+  const runs = options.runs ?? 100
+  const seed = resolveSeed(options.seed)
+  const { targets, contractsDir, consumerArgs } = await chooseTargets(options)
+  const report = await checkConsumers(targets, {
+    redisUrl: options.redisUrl,
+    runs,
+    seed,
+    ...(options.path ? { path: options.path } : {}),
+    ...(options.properties ? { properties: options.properties } : {}),
+    ...(contractsDir ? { contractsDir } : {}),
+  }, options.onResult)
+  return { ...report, runs, durationMs: Math.round(performance.now() - started), consumerArgs }
+}
+
+async function chooseTargets(options: FuzzOptions): Promise<{ targets: CheckTarget[]; contractsDir?: string; consumerArgs: Record<string, string> }> {
+  const configPath = findConfig(options.cwd ?? process.cwd())
+  const config = configPath ? await loadConfig(configPath) : undefined
+  const consumerArgs: Record<string, string> = {}
+  const named = (target: CheckTarget) => nameOf(target, options.redisUrl)
+  const contracts = config?.contractsDir ? { contractsDir: config.contractsDir } : {}
+  if (!options.consumers || options.consumers.length === 0) {
+    const targets = config ? config.targets : builtinTargets()
+    for (const t of targets) consumerArgs[named(t)] = named(t)
+    return { targets, ...contracts, consumerArgs }
+  }
+  const targets: CheckTarget[] = []
+  const builtins = new Set(builtinConsumerNames())
+  for (const arg of options.consumers) {
+    const fromConfig = config?.targets.filter((t) => named(t) === arg) ?? []
+    const found = fromConfig.length > 0 ? fromConfig : builtins.has(arg) ? builtinTargets([arg]) : await loadConsumerModule(arg)
+    for (const t of found) {
+      consumerArgs[named(t)] = arg
+      targets.push(t)
+    }
+  }
+  return { targets, ...contracts, consumerArgs }
+}
+
+function nameOf(target: CheckTarget, redisUrl: string): string {
+  if (typeof target.consumer !== 'function') return target.consumer.name
+  const env: CheckEnv = { tmpDir: tmpdir(), namespace: 'probe', redisUrl }
+  return target.consumer(env).name
+}

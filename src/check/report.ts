@@ -1,0 +1,55 @@
+import type { CheckReport } from './check.js'
+import type { PropertyResult } from './types.js'
+
+/** The exact command that re-runs one failing property from its seed and shrunk path. */
+export function reproduceCommand(r: PropertyResult, consumerArg: string, runs: number): string {
+  const path = r.counterexample?.path ? ` --path ${r.counterexample.path}` : ''
+  return `pipeline fuzz --consumer ${consumerArg} --property ${r.property} --seed ${r.seed} --runs ${runs}${path}`
+}
+
+/** consumer x property table, then each failure as a story with its reproduce command. */
+export function renderReport(report: CheckReport, options: { consumerArg: (consumer: string) => string; runs: number; durationMs: number }): string {
+  const rows = report.results.map((r) => [r.consumer, r.property, r.passed ? 'pass' : 'FAIL', String(r.runs), String(r.seed), `${(r.durationMs / 1000).toFixed(1)}s`, r.note ?? ''])
+  const header = ['consumer', 'property', 'result', 'runs', 'seed', 'time', 'note']
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)))
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()
+  const out = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)]
+  const failed = report.results.filter((r) => !r.passed)
+  for (const r of failed) {
+    out.push('', `FAIL ${r.consumer} / ${r.property} (seed ${r.seed}, after ${r.runs} run(s))`)
+    const c = r.counterexample
+    if (c) {
+      out.push('  events:', ...c.events.map((e) => `    ${e}`))
+      out.push('  schedule:', ...c.schedule.map((s) => `    ${s}`))
+      if (c.story.length > 0) out.push('  what happened:', ...c.story.map((s) => `    ${s}`))
+      out.push('  failure:', ...c.failure.split('\n').map((s) => `    ${s.trim()}`))
+    }
+    out.push(`  reproduce: ${reproduceCommand(r, options.consumerArg(r.consumer), options.runs)}`)
+  }
+  const passed = report.results.length - failed.length
+  out.push('', `${passed}/${report.results.length} properties hold (seed ${report.seed}, ${(options.durationMs / 1000).toFixed(1)} s).${failed.length > 0 ? ' Exit code 1.' : ''}`)
+  return out.join('\n')
+}
+
+/** JUnit XML: one testsuite per consumer, one testcase per property. */
+export function junitXml(report: CheckReport): string {
+  const byConsumer = new Map<string, PropertyResult[]>()
+  for (const r of report.results) byConsumer.set(r.consumer, [...(byConsumer.get(r.consumer) ?? []), r])
+  const suites = [...byConsumer].map(([consumer, results]) => {
+    const failures = results.filter((r) => !r.passed).length
+    const time = results.reduce((t, r) => t + r.durationMs, 0) / 1000
+    const cases = results.map((r) => {
+      const open = `    <testcase classname="${esc(`fuzz.${consumer}`)}" name="${esc(r.property)}" time="${(r.durationMs / 1000).toFixed(3)}"`
+      if (r.passed) return `${open}/>`
+      const c = r.counterexample
+      const body = c ? ['events:', ...c.events, 'schedule:', ...c.schedule, 'what happened:', ...c.story, 'failure:', c.failure].join('\n') : ''
+      return `${open}>\n      <failure message="${esc(`seed ${r.seed}: ${c?.failure.split('\n')[0] ?? 'failed'}`)}">${esc(body)}</failure>\n    </testcase>`
+    })
+    return `  <testsuite name="${esc(`fuzz ${consumer}`)}" tests="${results.length}" failures="${failures}" time="${time.toFixed(3)}">\n${cases.join('\n')}\n  </testsuite>`
+  })
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="pipeline fuzz">\n${suites.join('\n')}\n</testsuites>\n`
+}
+
+function esc(text: string): string {
+  return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] as string)
+}

@@ -1,0 +1,23 @@
+/**
+ * eventspine/testing: the property harness behind `pipeline fuzz`, for your own tests.
+ *
+ * ```ts
+ * import { checkConsumer, formatFailures } from 'eventspine/testing'
+ * const report = await checkConsumer(myConsumer, { redisUrl, contractsDir: './contracts' })
+ * expect(report.passed, formatFailures(report)).toBe(true)
+ * ```
+ */
+export { checkConsumer, checkConsumers, type CheckOptions, type CheckReport, type CheckTarget } from './check/check.js'
+export { contractInputs, KEY_POOL, CORRELATION_POOL, type DraftEvent, type InputModel } from './check/inputs.js'
+export { schemaArbitrary } from './check/schema.js'
+export type { PipelineConfig } from './check/config.js'
+export { PROPERTIES, type CheckEnv, type ConsumerUnderTest, type Counterexample, type PropertyName, type PropertyResult } from './check/types.js'
+import type { CheckReport } from './check/check.js'
+import { renderReport } from './check/report.js'
+
+/** The failures of a report as `pipeline fuzz` prints them (empty when all passed): for assertion messages. */
+export function formatFailures(report: CheckReport): string {
+  if (report.passed) return ''
+  const failing = { ...report, results: report.results.filter((r) => !r.passed) }
+  return renderReport(failing, { consumerArg: (c) => c, runs: 100, durationMs: 0 })
+}

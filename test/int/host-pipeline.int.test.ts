@@ -54,14 +54,20 @@ async function host(options: { stabilityMs?: number } = {}): Promise<{ pipeline:
   return { pipeline, intakes, project }
 }
 
-async function journeyOf(pipeline: PipelineHandle, correlationId: string): Promise<FileJourney> {
-  return waitFor(
-    async () => {
-      const j = await readFileJourney(projectionState(pipeline.bus, STAGE.fileJourney), correlationId)
-      return j !== null && TERMINAL.has(j.status) ? j : null
-    },
-    { what: `file ${correlationId} to finish`, timeoutMs: 10_000 },
-  )
+async function journeyOf(pipeline: PipelineHandle, correlationId: string, name: string): Promise<FileJourney> {
+  let last: FileJourney | null = null
+  try {
+    return await waitFor(
+      async () => {
+        last = await readFileJourney(projectionState(pipeline.bus, STAGE.fileJourney), correlationId)
+        return last !== null && TERMINAL.has(last.status) ? last : null
+      },
+      { what: `${name} (${correlationId}) to finish` },
+    )
+  } catch (error) {
+    const stages = (await pipeline.refresh()).stages.map((s) => `${s.stage}: handled ${s.handled} lag ${s.lag} pending ${s.pending} retries ${s.retries}`)
+    throw new Error(`${String(error)}; journey ${JSON.stringify(last)}; ${stages.join('; ')}`)
+  }
 }
 
 async function eventOf<P>(pipeline: PipelineHandle, correlationId: string, type: string): Promise<P> {
@@ -81,7 +87,7 @@ describe('startPipeline: the inbox end to end', () => {
         const intake = await waitFor(() => intakes.find((i) => i.fileName === name && !ids.has(file.path) && i.ok), { what: `${name} to be taken in` })
         if (!intake.ok) throw new Error('unreachable')
         ids.set(file.path, intake.correlationId)
-        const journey = await journeyOf(pipeline, intake.correlationId)
+        const journey = await journeyOf(pipeline, intake.correlationId, file.path)
         expect(journey.status, file.path).toBe(file.outcome)
         if (file.outcome === 'delivered') {
           const delivered = await eventOf<{ outputPath: string }>(pipeline, intake.correlationId, EVENT.delivered)
@@ -137,7 +143,7 @@ describe('startPipeline: the inbox end to end', () => {
       await handle.close()
       const intake = await waitFor(() => intakes.find((i) => i.fileName === 'slow.csv'), { what: 'slow.csv to be taken in' })
       if (!intake.ok) throw new Error(intake.reason)
-      const journey = await journeyOf(pipeline, intake.correlationId)
+      const journey = await journeyOf(pipeline, intake.correlationId, 'slow.csv')
       expect(journey.status, JSON.stringify(journey.reasons)).toBe('delivered')
       const delivered = await eventOf<{ recordCount: number }>(pipeline, intake.correlationId, EVENT.delivered)
       expect(delivered.recordCount).toBe(8)

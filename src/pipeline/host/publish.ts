@@ -59,11 +59,15 @@ export async function expand(pattern: string, cwd: string): Promise<string[]> {
   while (parts.length > 1 && !GLOB.test(parts[0] as string)) fixed.push(parts.shift() as string)
   const base = isAbsolute(pattern) ? resolve('/', ...fixed) : resolve(cwd, ...fixed)
   const matcher = globRegExp(parts.join('/'))
+  const dotsAllowed = parts.some((s) => s.startsWith('.'))
   const entries = (await readdir(base, { recursive: parts.includes('**') || parts.length > 1, withFileTypes: true }).catch(() => []))
   const matches = entries
     .filter((e) => e.isFile())
     .map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name))
-    .filter((p) => matcher.test(relative(base, p).split(sep).join('/')))
+    .map((p) => ({ p, rel: relative(base, p).split(sep).join('/') }))
+    // As in a shell, wildcards do not match dotfiles (or files in dot-folders) unless spelled out.
+    .filter(({ rel }) => matcher.test(rel) && (dotsAllowed || !rel.split('/').some((s) => s.startsWith('.'))))
+    .map(({ p }) => p)
     .sort()
   if (matches.length === 0) throw new EventspineError('E_PUBLISH_NO_MATCH', `no file matches ${pattern}`, { hint: 'Quote the glob so the shell does not expand it, and check the folder.' })
   return matches

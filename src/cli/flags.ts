@@ -21,3 +21,16 @@ export const redisFlags = {
     },
   }),
 }
+
+/** Flags of the schema commands: the user's own contracts and upcasters beside the built-in ones. */
+export const catalogFlags = {
+  contracts: Flags.string({
+    summary: 'Extra folder of contracts (<type>/v<N>.schema.json) next to the built-in ones; repeatable.',
+    env: 'PIPELINE_CONTRACTS',
+    multiple: true,
+  }),
+  upcasters: Flags.string({
+    summary: 'JavaScript module exporting registerUpcasters(registry), so the catalog knows your upcasters.',
+    env: 'PIPELINE_UPCASTERS',
+  }),
+}

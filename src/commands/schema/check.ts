@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core'
 import { BaseCommand } from '../../cli/base-command.js'
 import { defaultContractsDir } from '../../events/index.js'
 import { checkContracts, formatCheckReport, loadRegistry, readBaseline, type CheckReport } from '../../events/compat/index.js'
-import { catalogFlags } from './list.js'
+import { catalogFlags } from '../../cli/flags.js'
 
 export default class SchemaCheck extends BaseCommand {
   static override summary = 'Compare the contracts with a baseline and fail on a breaking edit or a missing upcaster.'

@@ -4,7 +4,8 @@ import { Flags } from '@oclif/core'
 import { BaseCommand } from '../../cli/base-command.js'
 import { redisFlags } from '../../cli/flags.js'
 import { buildCatalog, loadRegistry, toAsyncApi, withShipped } from '../../events/compat/index.js'
-import { catalogFlags, pipelineParticipants } from './list.js'
+import { catalogFlags } from '../../cli/flags.js'
+import { pipelineParticipants } from '../../pipeline/participants.js'
 
 export default class SchemaExport extends BaseCommand {
   static override summary = 'Export the event catalog as an AsyncAPI 3.0.0 document.'

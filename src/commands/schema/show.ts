@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../../cli/base-command.js'
 import { findContract, loadRegistry, withShipped } from '../../events/compat/index.js'
-import { catalogFlags } from './list.js'
+import { catalogFlags } from '../../cli/flags.js'
 
 interface Shown {
   type: string

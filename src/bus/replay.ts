@@ -151,6 +151,7 @@ export async function replayConsumer(bus: Bus, options: ReplayOptions): Promise<
     }
     const seen = held.length === 0 ? [] : await bus.redis.zmscore(inbox, ...held.map((h) => (h.event as EventEnvelope).id))
     const queues = new Map<string, Held[]>()
+    const position = new Map<Held, number>(held.map((h, i) => [h, i]))
     held.forEach((h, i) => {
       if (seen[i] !== null && seen[i] !== undefined) return void summary.alreadyApplied++
       const q = queues.get(h.orderKey)
@@ -159,7 +160,9 @@ export async function replayConsumer(bus: Bus, options: ReplayOptions): Promise<
     })
     // Waves: the head of each key's queue, handled together; the next wave sees their commits.
     while (queues.size > 0) {
-      const wave = [...queues.values()].map((q) => q.shift() as Held)
+      // In read order, so a conflict defers the later event: the effects are those of handling
+      // the window's events one after another, in entry-id order.
+      const wave = [...queues.values()].map((q) => q.shift() as Held).sort((a, b) => (position.get(a) ?? 0) - (position.get(b) ?? 0))
       const items: ApplyItem[] = []
       const events: EventEnvelope[] = []
       const results = await Promise.all(wave.map((h) => handleWithRetries(bus, consumer, h.event as EventEnvelope, record.runId)))

@@ -56,7 +56,3 @@ export async function publishEvents(bus: Bus, events: readonly NewEvent[]): Prom
   if (types.size > 0) await bus.redis.sadd(bus.keys.streams, ...types)
   return out
 }
-
-// Re-exported for modules written against the earlier home of these.
-export { retryWhileOutOfMemory } from './pressure.js'
-export { INDEX_TTL_SECONDS, PUBLISH_DEDUP_MS } from './windows.js'

@@ -5,6 +5,10 @@
 //   npx tsx bench/trace-lookup.ts --sizes 1000000 # one size
 //   npx tsx bench/trace-lookup.ts --json          # figures as JSON on stdout, progress on stderr
 //
+// Beside readCorrelation (what trace uses: LRANGE, then one pipeline of XRANGEs, two round
+// trips), the same lookup as one Lua step is timed on the same ids, alternating, to show what
+// the second round trip costs. `--scan-all` also times the naive scan at 10M (slow).
+//
 // The fill runs server-side (one Lua loop per block of files): XADD of flat envelope fields to
 // one stream per type, RPUSH to the file's correlation index, exactly the rows publish.lua and
 // commit.lua write. Files are written stage by stage in blocks, so one file's entries are spread
@@ -45,6 +49,22 @@ for s = 4, #ARGV do
 end
 return n`
 
+// The same lookup as one server-side step (one round trip instead of LRANGE + a pipeline of
+// XRANGEs): how much of the tail latency is the second round trip on a busy machine.
+// KEYS[1] = correlation index; ARGV[1] = key prefix. Returns { row, entry fields or false }...
+const LOOKUP = `
+local rows = redis.call('LRANGE', KEYS[1], 0, -1)
+local out = {}
+for i, row in ipairs(rows) do
+  local sp = string.find(row, ' ', 1, true)
+  local name, id = string.sub(row, 1, sp - 1), string.sub(row, sp + 1)
+  local key = ARGV[1] .. 'stream:' .. name
+  if string.sub(name, 1, 4) == 'dlq:' then key = ARGV[1] .. 'dlq:' .. string.sub(name, 5) end
+  local entry = redis.call('XRANGE', key, id, id)[1]
+  out[i] = { row, entry and entry[2] or false }
+end
+return out`
+
 const corrId = (file: number) => `0190c0de-0000-7000-8000-${String(file).padStart(12, '0')}`
 
 function argValue(name: string): string | undefined {
@@ -75,24 +95,83 @@ interface Figures {
   indexP50Ms: number
   indexP99Ms: number
   indexMaxMs: number
+  oneStepP50Ms: number
+  oneStepP99Ms: number
+  /** Redis's execution time per readCorrelation (SLOWLOG), without network or scheduling. */
+  serverP50Ms: number | null
+  serverP99Ms: number | null
   scanMedianMs: number | null
   /** 1-minute load average while measuring: on a busy 2-core machine p99 is mostly scheduling. */
   loadAverage: number
 }
 
-async function measureIndex(bus: Bus, files: number): Promise<{ p50: number; p99: number; max: number }> {
-  const histogram = build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 })
-  for (let i = 0; i < 100; i++) await readCorrelation(bus, corrId(Math.floor(Math.random() * files))) // warm-up
+type Percentiles = { p50: number; p99: number; max: number }
+
+async function lookupInOneStep(bus: Bus, correlationId: string): Promise<number> {
+  const rows = (await bus.redis.eval(LOOKUP, 1, bus.keys.correlation(correlationId), bus.keys.prefix)) as [string, string[] | null][]
+  let decoded = 0
+  for (const [, fields] of rows) {
+    if (!fields) continue
+    decodeEvent(fields)
+    decoded++
+  }
+  return decoded
+}
+
+/**
+ * Redis's own execution time per lookup (no network, no client, no waiting for a CPU): SLOWLOG
+ * with a 0 µs threshold logs every command with its duration; a lookup is its LRANGE plus the
+ * XRANGEs after it. On a busy machine this is the part the data structures are responsible for.
+ */
+async function serverSide(redis: Redis): Promise<{ p50: number; p99: number } | null> {
+  const log = (await redis.call('SLOWLOG', 'GET', '-1')) as [number, number, number, string[]][]
+  const sums: number[] = []
+  for (const [, , micros, args] of [...log].reverse()) {
+    const cmd = String(args[0]).toLowerCase()
+    if (cmd === 'lrange') sums.push(micros)
+    else if (cmd === 'xrange' && sums.length > 0) sums[sums.length - 1] = (sums[sums.length - 1] as number) + micros
+  }
+  if (sums.length === 0) return null
+  sums.sort((a, b) => a - b)
+  const at = (q: number) => (sums[Math.min(sums.length - 1, Math.floor(q * sums.length))] as number) / 1000
+  return { p50: at(0.5), p99: at(0.99) }
+}
+
+/** readCorrelation (what trace calls) and the one-step variant, alternated on the same random ids. */
+async function measureIndex(bus: Bus, redis: Redis, files: number): Promise<{ index: Percentiles; oneStep: Percentiles; server: { p50: number; p99: number } | null }> {
+  const make = () => build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 })
+  const index = make()
+  const oneStep = make()
+  for (let i = 0; i < 200; i++) {
+    const id = corrId(Math.floor(Math.random() * files)) // warm-up (JIT, connection, script cache)
+    await readCorrelation(bus, id)
+    await lookupInOneStep(bus, id)
+  }
+  await redis.config('SET', 'slowlog-max-len', String(LOOKUPS * (EVENTS_PER_FILE + 3)))
+  await redis.config('SET', 'slowlog-log-slower-than', '0')
+  await redis.call('SLOWLOG', 'RESET')
   for (let i = 0; i < LOOKUPS; i++) {
     const id = corrId(Math.floor(Math.random() * files))
-    const t0 = process.hrtime.bigint()
-    const items = await readCorrelation(bus, id)
-    histogram.recordValue(Number((process.hrtime.bigint() - t0) / 1000n)) // microseconds
-    if (items.length !== EVENTS_PER_FILE) throw new Error(`${id}: ${items.length} items, expected ${EVENTS_PER_FILE}`)
+    const runs: [typeof index, () => Promise<number>][] = [
+      [index, async () => (await readCorrelation(bus, id)).length],
+      [oneStep, () => lookupInOneStep(bus, id)],
+    ]
+    if (i % 2 === 1) runs.reverse()
+    for (const [histogram, lookup] of runs) {
+      const t0 = process.hrtime.bigint()
+      const found = await lookup()
+      histogram.recordValue(Number((process.hrtime.bigint() - t0) / 1000n)) // microseconds
+      if (found !== EVENTS_PER_FILE) throw new Error(`${id}: ${found} items, expected ${EVENTS_PER_FILE}`)
+    }
   }
-  const out = { p50: histogram.getValueAtPercentile(50) / 1000, p99: histogram.getValueAtPercentile(99) / 1000, max: histogram.maxValue / 1000 }
-  histogram.destroy()
-  return out
+  const read = (h: typeof index): Percentiles => {
+    const out = { p50: h.getValueAtPercentile(50) / 1000, p99: h.getValueAtPercentile(99) / 1000, max: h.maxValue / 1000 }
+    h.destroy()
+    return out
+  }
+  await redis.config('SET', 'slowlog-log-slower-than', '10000')
+  const server = await serverSide(redis)
+  return { index: read(index), oneStep: read(oneStep), server }
 }
 
 /** What trace would cost without the index: read every stream in pages, keep the file's entries. */
@@ -139,7 +218,7 @@ async function main(): Promise<void> {
       filesSoFar = files
       const usedMemory = /used_memory_human:(\S+)/.exec(await redis.info('memory'))?.[1] ?? '?'
       log(`  ${usedMemory} used; ${LOOKUPS} random lookups through the index...`)
-      const index = await measureIndex(bus, files)
+      const { index, oneStep, server } = await measureIndex(bus, redis, files)
       const loadAverage = Math.round((loadavg()[0] ?? 0) * 10) / 10
       let scanMedianMs: number | null = null
       if (size <= 1_000_000 || process.argv.includes('--scan-all')) {
@@ -154,6 +233,10 @@ async function main(): Promise<void> {
         indexP50Ms: index.p50,
         indexP99Ms: index.p99,
         indexMaxMs: index.max,
+        oneStepP50Ms: oneStep.p50,
+        oneStepP99Ms: oneStep.p99,
+        serverP50Ms: server?.p50 ?? null,
+        serverP99Ms: server?.p99 ?? null,
         scanMedianMs,
         loadAverage,
       })
@@ -167,13 +250,15 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(results)}\n`)
     return
   }
-  console.log('\nretained events | files      | memory  | fill   | load | index p50 | index p99 | index max | naive scan (median) | p99 < 5 ms')
+  console.log('\nretained events | files      | memory  | fill   | load | index p50 | index p99 | index max | one-step p50 | one-step p99 | in Redis p50 | in Redis p99 | naive scan (median) | index p99 < 5 ms')
   for (const r of results) {
     const scan = r.scanMedianMs === null ? 'not run' : `${r.scanMedianMs.toFixed(0)} ms`
     console.log(
       `${r.events.toLocaleString('en-US').padStart(15)} | ${r.files.toLocaleString('en-US').padEnd(10)} | ${r.usedMemory.padEnd(7)} | ` +
         `${`${r.fillSeconds} s`.padStart(6)} | ${String(r.loadAverage).padStart(4)} | ` +
         `${r.indexP50Ms.toFixed(3).padStart(6)} ms | ${r.indexP99Ms.toFixed(3).padStart(6)} ms | ${r.indexMaxMs.toFixed(3).padStart(6)} ms | ` +
+        `${r.oneStepP50Ms.toFixed(3).padStart(9)} ms | ${r.oneStepP99Ms.toFixed(3).padStart(9)} ms | ` +
+        `${(r.serverP50Ms?.toFixed(3) ?? 'n/a').padStart(9)} ms | ${(r.serverP99Ms?.toFixed(3) ?? 'n/a').padStart(9)} ms | ` +
         `${scan.padStart(19)} | ${r.indexP99Ms < 5 ? 'yes' : 'NO'}`,
     )
   }

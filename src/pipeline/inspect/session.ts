@@ -1,4 +1,4 @@
-import { createBus, type Bus } from '../../bus/index.js'
+import { createBus, permissiveContracts, type Bus } from '../../bus/index.js'
 import { EventspineError } from '../../errors.js'
 import { redact, resolveRedis } from '../../redis/index.js'
 import { contentHash } from '../intake.js'
@@ -21,7 +21,13 @@ export interface ConnectionOptions {
 export async function withInspectionBus<T>(options: ConnectionOptions, work: (bus: Bus) => Promise<T>): Promise<T> {
   const redis = await resolveRedis({ url: options.url, startIfMissing: false, ...(options.projectDir === undefined ? {} : { projectDir: options.projectDir }) })
   try {
-    const bus = await createBus({ url: redis.url, namespace: options.namespace, warn: (m) => void process.stderr.write(`warning: ${redact(m)}\n`) })
+    // Reads only, and decodes envelopes as stored: no contracts to load and compile.
+    const bus = await createBus({
+      url: redis.url,
+      namespace: options.namespace,
+      contracts: permissiveContracts,
+      warn: (m) => void process.stderr.write(`warning: ${redact(m)}\n`),
+    })
     try {
       return await work(bus)
     } finally {

@@ -1,7 +1,6 @@
 import type { Bus } from './bus.js'
 import type { Effects } from './context.js'
-import { retryWhileOutOfMemory } from './pressure.js'
-import { INDEX_TTL_SECONDS } from './windows.js'
+import { runEffects } from './effects.js'
 import { ScriptCode, scriptError } from './scripts.js'
 
 /** One event handled outside the consumer group, with what it asked for. */
@@ -17,7 +16,7 @@ export type ApplyOutcome =
   | { readonly kind: 'gone'; readonly deadLetterId: string }
 
 /**
- * Applies effects with `lua/apply.lua`: inbox check, emits, state writes and any dead-letter
+ * Applies effects with `lua/commit.lua` (no XACK): inbox check, emits, state writes and any dead-letter
  * removal in one atomic step; an id already in `inbox` changes nothing. Throws the runtime's
  * error for a state key of the wrong type (nothing written then).
  */
@@ -26,17 +25,14 @@ export async function applyEffects(
   consumer: string,
   options: { readonly inbox: string; readonly inboxSize: number; readonly counter: string; readonly items: readonly ApplyItem[] },
 ): Promise<ApplyOutcome> {
-  const { keys } = bus
-  const args: (string | number)[] = [
-    options.inbox, keys.stats(consumer), keys.deadLetters(consumer),
-    Date.now(), options.inboxSize, INDEX_TTL_SECONDS, options.counter, options.items.length,
-  ]
-  for (const { eventId, deadLetterId, effects } of options.items) {
-    args.push(eventId, deadLetterId, effects.emits.length, effects.writes.length)
-    for (const emit of effects.emits) for (const a of emit) args.push(a)
-    for (const write of effects.writes) for (const a of write) args.push(a)
-  }
-  const reply = (await retryWhileOutOfMemory(bus, () => bus.redis.esApply(...args))) as unknown[]
+  const reply = await runEffects(bus, {
+    consumer,
+    inbox: options.inbox,
+    token: '',
+    inboxSize: options.inboxSize,
+    counter: options.counter,
+    items: options.items.map((item) => ({ ackStream: '', entryId: '', attemptsField: '', deadLetterId: item.deadLetterId, eventId: item.eventId, effects: item.effects })),
+  })
   if (reply[0] === ScriptCode.DeadLetterGone) return { kind: 'gone', deadLetterId: String(reply[1]) }
   const error = scriptError(reply, consumer)
   if (error) throw error

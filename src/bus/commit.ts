@@ -1,6 +1,7 @@
 import { EventspineError, errorMessage } from '../errors.js'
 import type { Bus } from './bus.js'
 import type { Effects } from './context.js'
+import { runEffects } from './effects.js'
 import { retryWhileOutOfMemory } from './pressure.js'
 import { INDEX_TTL_SECONDS } from './windows.js'
 import type { Held } from './reader.js'
@@ -43,18 +44,23 @@ export async function commitBatch(bus: Bus, consumer: string, token: string, bat
   return outcome
 }
 
-async function runCommit(bus: Bus, consumer: string, token: string, batch: readonly Handled[], inboxSize: number): Promise<unknown[]> {
+function runCommit(bus: Bus, consumer: string, token: string, batch: readonly Handled[], inboxSize: number): Promise<unknown[]> {
   const { keys } = bus
-  const args: (string | number)[] = [
-    keys.inbox(consumer), keys.stats(consumer), keys.lease(consumer), keys.attempts(consumer),
-    keys.group(consumer), token, Date.now(), inboxSize, INDEX_TTL_SECONDS, batch.length,
-  ]
-  for (const { held, effects } of batch) {
-    args.push(held.streamKey, held.entryId, held.event?.id ?? '', held.failures > 0 ? `${held.streamKey} ${held.entryId}` : '', effects.emits.length, effects.writes.length)
-    for (const emit of effects.emits) for (const a of emit) args.push(a)
-    for (const write of effects.writes) for (const a of write) args.push(a)
-  }
-  return (await retryWhileOutOfMemory(bus, () => bus.redis.esCommit(...args))) as unknown[]
+  return runEffects(bus, {
+    consumer,
+    inbox: keys.inbox(consumer),
+    token,
+    inboxSize,
+    counter: 'handled',
+    items: batch.map(({ held, effects }) => ({
+      ackStream: held.streamKey,
+      entryId: held.entryId,
+      attemptsField: held.failures > 0 ? `${held.streamKey} ${held.entryId}` : '',
+      deadLetterId: '',
+      eventId: held.event?.id ?? '',
+      effects,
+    })),
+  })
 }
 
 export interface FailureResult {

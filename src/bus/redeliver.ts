@@ -42,7 +42,7 @@ export interface RedeliverySummary {
 /**
  * Re-delivers dead letters to the consumer that dead-lettered them: runs its handler on the
  * original event and applies the effects atomically with the removal of the dead-letter entry
- * (`lua/apply.lua`), so an entry disappears only once its re-delivery is committed. The
+ * (`lua/commit.lua`), so an entry disappears only once its re-delivery is committed. The
  * consumer's own inbox makes a second re-delivery of the same event a no-op. Dead letters are
  * taken oldest first, one at a time.
  */

@@ -71,7 +71,7 @@ const ATTEMPTS = 3
 
 /**
  * Runs one consumer again over a window of the streams it subscribes to, in entry-id order with
- * per-key order kept, touching no consumer group. Effects commit through `lua/apply.lua` with a
+ * per-key order kept, touching no consumer group. Effects commit through `lua/commit.lua` with a
  * replay inbox of its own (input ids applied by this run), so an interrupted replay run again
  * with the same window resumes and applies nothing twice. Emitted events get new ids and point
  * at the ids the first run gave them (`replayOf`), so downstream consumers take them as new.

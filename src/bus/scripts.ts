@@ -4,11 +4,10 @@ import { EventspineError } from '../errors.js'
 
 /** The Lua scripts of the runtime, one file each under ./lua (copied next to the build). */
 const SCRIPTS = {
-  esCommit: { file: 'commit.lua', keys: 4 },
+  esCommit: { file: 'commit.lua', keys: 5 },
   esFail: { file: 'fail.lua', keys: 4 },
   esPublish: { file: 'publish.lua', keys: 0 },
   esLease: { file: 'lease.lua', keys: 1 },
-  esApply: { file: 'apply.lua', keys: 3 },
   esRefail: { file: 'refail.lua', keys: 1 },
 } as const
 

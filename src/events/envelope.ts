@@ -22,7 +22,8 @@ export interface EventEnvelope<P = unknown> {
 export const MAX_EVENT_BYTES = 4 * 1024 * 1024
 
 // Field order is fixed so encoding is a single array build, and decoding can take the fast path.
-const FIELDS = [
+/** Stream-entry field names of the envelope, in the order encodeEvent writes them. */
+export const ENVELOPE_FIELDS = [
   'id',
   'type',
   'version',
@@ -34,7 +35,7 @@ const FIELDS = [
   'payload',
 ] as const
 
-export type EnvelopeField = (typeof FIELDS)[number]
+export type EnvelopeField = (typeof ENVELOPE_FIELDS)[number]
 
 /** Flat stream-entry fields: `[name, value, name, value, ...]`, payload as JSON. */
 /**
@@ -141,7 +142,7 @@ export function decodeEvent(fields: readonly string[], where = 'stream entry'): 
   for (let i = 0; i + 1 < fields.length; i += 2) {
     values[fields[i] as EnvelopeField] = fields[i + 1] as string
   }
-  for (const name of FIELDS) {
+  for (const name of ENVELOPE_FIELDS) {
     if (values[name] === undefined) {
       throw new EventspineError('E_ENVELOPE', `${where} has no "${name}" field`, {
         hint: 'Only events written by eventspine (publish or a consumer) can be read from pipeline streams.',

@@ -1,52 +1,65 @@
 --[[
-commit: apply the effects of a batch of handled events, atomically with their acknowledgement.
+commit: apply the effects of handled events atomically with their bookkeeping. The one script
+through which every handled event takes effect: the runner (XACK of the input entry), a dead
+letter re-delivered (XDEL of the dead letter) and a window replay (neither).
 
-KEYS[1] inbox       sorted set of committed event ids (score = commit time), bounded
+KEYS[1] inbox       sorted set of applied event ids (score = time): the consumer's inbox, or a
+                    replay run's own inbox
 KEYS[2] stats       hash of counters
-KEYS[3] lease       the consumer's lease; its value must equal ARGV[2] (fencing token)
+KEYS[3] lease       the consumer's lease; must hold ARGV[2] unless that is ''
 KEYS[4] attempts    hash of the consumer's own attempt counters
+KEYS[5] dlq         the consumer's dead-letter stream (checked and trimmed only for re-deliveries)
 (Streams, state and index keys arrive in ARGV as full names: they are built by keys.ts and all
 share KEYS[1]'s {namespace} hash tag, so the script stays in one slot on Redis Cluster.)
 
-ARGV[1] group       consumer group name
+ARGV[1] group       consumer group of XACKs
 ARGV[2] lease token ('' skips the fencing check)
 ARGV[3] now (ms)
-ARGV[4] inbox size  (ids kept for duplicate detection)
-ARGV[5] index ttl   (seconds; correlation index expiry)
-ARGV[6] n           events in this batch
-then, per event:
-  inStream entryId eventId attemptsField nEmits nWrites
-  nEmits  x: streamKey corrKey type nFields field value ...
+ARGV[4] inbox size  (ids kept; 0 keeps all)
+ARGV[5] index ttl   (seconds; correlation index expiry, set when an index list is created)
+ARGV[6] counter     stats field counting applied events ('handled', 'replayed', ...)
+ARGV[7] k           envelope field names, then ARGV[8 .. 7+k] the names in stream order;
+                    names[2] must be 'type'
+then n, then per event:
+  ackStream entryId attemptsField dlqEntryId eventId corrKey nEmits nWrites
+    ackStream ''  : nothing to XACK;  attemptsField '' : no counter to clear;  dlqEntryId '' : none
+  nEmits  x: streamKey value1 .. valuek nExtra extraName extraValue ...
   nWrites x: op key [field] [value]    op: set | del | hset | hdel | hincrby
 
-Checks come first (lease, key types), writes after: a script that fails half-way keeps the
-writes it already made, so nothing may fail once writing has started.
+Checks come first (lease, dead letters still there, key types), writes after: a script that
+fails half-way keeps the writes it already made, so nothing may fail once writing has started.
+Per-batch calls where Redis takes several items per call (XACK, ZMSCORE, ZADD): per-event
+redis.call overhead is most of what a commit costs.
 
-Returns: { handled, duplicates } or { -1 } lease lost, { -2, key } wrong key type.
+Returns: { applied, duplicates } or { -1 } lease lost, { -2, key } wrong key type,
+{ -3, dlqEntryId } a dead letter to re-deliver is gone (nothing written).
 ]]
-local group = ARGV[1]
-local token = ARGV[2]
-local now = tonumber(ARGV[3])
-local inboxSize = tonumber(ARGV[4])
-local indexTtl = tonumber(ARGV[5])
-local n = tonumber(ARGV[6])
+local group, token = ARGV[1], ARGV[2]
+local now, inboxSize, indexTtl = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local counter = ARGV[6]
+local k = tonumber(ARGV[7])
+local n = tonumber(ARGV[8 + k])
+local HEAD = 8
 
 if token ~= '' and redis.call('GET', KEYS[3]) ~= token then
   return { -1 }
 end
 
 local arity = { set = 2, del = 1, hset = 3, hdel = 2, hincrby = 3 }
-local expected = { set = 'string', del = nil, hset = 'hash', hdel = 'hash', hincrby = 'hash' }
+local expected = { set = 'string', hset = 'hash', hdel = 'hash', hincrby = 'hash' }
 
--- Pass 1: walk the arguments, check every key type, remember where each event starts.
+-- Pass 1: walk the arguments, check, remember where each event starts.
 local starts = {}
 local checked = {}
-local i = 7
+local i = 9 + k
 for e = 1, n do
   starts[e] = i
-  local nEmits = tonumber(ARGV[i + 4])
-  local nWrites = tonumber(ARGV[i + 5])
-  i = i + 6
+  local dlqId = ARGV[i + 3]
+  if dlqId ~= '' and #redis.call('XRANGE', KEYS[5], dlqId, dlqId) == 0 then
+    return { -3, dlqId }
+  end
+  local nEmits, nWrites = tonumber(ARGV[i + 6]), tonumber(ARGV[i + 7])
+  i = i + HEAD
   for _ = 1, nEmits do
     local streamKey = ARGV[i]
     if not checked[streamKey] then
@@ -54,11 +67,10 @@ for e = 1, n do
       if t ~= 'none' and t ~= 'stream' then return { -2, streamKey } end
       checked[streamKey] = true
     end
-    i = i + 4 + 2 * tonumber(ARGV[i + 3])
+    i = i + k + 2 + 2 * tonumber(ARGV[i + k + 1])
   end
   for _ = 1, nWrites do
-    local op = ARGV[i]
-    local key = ARGV[i + 1]
+    local op, key = ARGV[i], ARGV[i + 1]
     local want = expected[op]
     if want and not checked[key] then
       local t = redis.call('TYPE', key)['ok']
@@ -69,8 +81,6 @@ for e = 1, n do
   end
 end
 
--- Pass 2: write. Per-batch calls where Redis allows several items per call (XACK, ZMSCORE,
--- ZADD): per-event redis.call overhead is what a commit costs.
 -- unpack() is capped by Lua's C stack, so long argument lists go in slices.
 local function callSliced(cmd, key, extra, list)
   for s = 1, #list, 4000 do
@@ -82,23 +92,26 @@ local function callSliced(cmd, key, extra, list)
   end
 end
 
--- XACKs first: a missing group (NOGROUP) then fails before any other write.
-local acks, ackOrder = {}, {}
-local ids = {}
+-- Pass 2: write. Acknowledgements first: a missing group (NOGROUP) then fails before any other write.
+local acks, ackOrder, ids = {}, {}, {}
 for e = 1, n do
-  local stream = ARGV[starts[e]]
-  if not acks[stream] then acks[stream] = {}; ackOrder[#ackOrder + 1] = stream end
-  local list = acks[stream]
-  list[#list + 1] = ARGV[starts[e] + 1]
-  ids[e] = ARGV[starts[e] + 2]
+  local s = starts[e]
+  local stream = ARGV[s]
+  if stream ~= '' then
+    if not acks[stream] then acks[stream] = {}; ackOrder[#ackOrder + 1] = stream end
+    local list = acks[stream]
+    list[#list + 1] = ARGV[s + 1]
+  end
+  if ARGV[s + 3] ~= '' then redis.call('XDEL', KEYS[5], ARGV[s + 3]) end
+  ids[e] = ARGV[s + 4]
 end
 for _, stream in ipairs(ackOrder) do callSliced('XACK', stream, group, acks[stream]) end
 
--- Inbox: an event id already committed (or twice in this batch) is a duplicate.
+-- Inbox: an event id already applied (or twice in this batch) is a duplicate.
 local known = {}
 for s = 1, n, 4000 do
   local scores = redis.call('ZMSCORE', KEYS[1], unpack(ids, s, math.min(s + 3999, n)))
-  for k = 1, #scores do known[s + k - 1] = scores[k] end
+  for j = 1, #scores do known[s + j - 1] = scores[j] end
 end
 local fresh, inboxArgs, inBatch = {}, {}, {}
 for e = 1, n do
@@ -111,27 +124,33 @@ for e = 1, n do
 end
 if #inboxArgs > 0 then callSliced('ZADD', KEYS[1], nil, inboxArgs) end
 
-local handled, duplicates = 0, 0
+-- One XADD argument table, reused: names stay, values and extras are overwritten per emit.
+local xadd = { '', '*' }
+for f = 1, k do xadd[1 + 2 * f] = ARGV[7 + f] end
+
+local applied, duplicates = 0, 0
 for e = 1, n do
   i = starts[e]
-  local attemptsField = ARGV[i + 3]
-  local nEmits = tonumber(ARGV[i + 4])
-  local nWrites = tonumber(ARGV[i + 5])
+  local attemptsField, corrKey = ARGV[i + 2], ARGV[i + 5]
+  local nEmits, nWrites = tonumber(ARGV[i + 6]), tonumber(ARGV[i + 7])
   local isFresh = fresh[e]
-  if isFresh then handled = handled + 1 else duplicates = duplicates + 1 end
-  i = i + 6
+  if isFresh then applied = applied + 1 else duplicates = duplicates + 1 end
+  i = i + HEAD
   for _ = 1, nEmits do
-    local nFields = tonumber(ARGV[i + 3])
+    local nExtra = tonumber(ARGV[i + k + 1])
     if isFresh then
-      local corrKey = ARGV[i + 1]
-      local id = redis.call('XADD', ARGV[i], '*', unpack(ARGV, i + 4, i + 3 + 2 * nFields))
+      xadd[1] = ARGV[i]
+      for f = 1, k do xadd[2 + 2 * f] = ARGV[i + f] end
+      local size = 2 + 2 * k
+      for x = 1, 2 * nExtra do xadd[size + x] = ARGV[i + k + 1 + x] end
+      local id = redis.call('XADD', unpack(xadd, 1, size + 2 * nExtra))
       -- The index expires a while after the file's first event; a list re-created after that
       -- gets its own expiry, so none lives forever.
       if redis.call('RPUSH', corrKey, ARGV[i + 2] .. ' ' .. id) == 1 then
         redis.call('EXPIRE', corrKey, indexTtl)
       end
     end
-    i = i + 4 + 2 * nFields
+    i = i + k + 2 + 2 * nExtra
   end
   for _ = 1, nWrites do
     local op, key = ARGV[i], ARGV[i + 1]
@@ -148,10 +167,10 @@ for e = 1, n do
   if attemptsField ~= '' then redis.call('HDEL', KEYS[4], attemptsField) end
 end
 
-if handled > 0 then redis.call('HINCRBY', KEYS[2], 'handled', handled) end
+if applied > 0 then redis.call('HINCRBY', KEYS[2], counter, applied) end
 if duplicates > 0 then redis.call('HINCRBY', KEYS[2], 'duplicates', duplicates) end
-local size = redis.call('ZCARD', KEYS[1])
-if size > inboxSize then
-  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, size - inboxSize - 1)
+if inboxSize > 0 then
+  local size = redis.call('ZCARD', KEYS[1])
+  if size > inboxSize then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, size - inboxSize - 1) end
 end
-return { handled, duplicates }
+return { applied, duplicates }

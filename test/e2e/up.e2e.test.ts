@@ -31,7 +31,8 @@ afterEach(() => {
   rmSync(project, { recursive: true, force: true })
 })
 
-describe('pipeline up', () => {
+// Each CLI start costs seconds on a loaded machine; the detach story runs six of them.
+describe('pipeline up', { timeout: 150_000 }, () => {
   it('runs the pipeline, delivers a published file, answers HTTP, and stops cleanly on SIGINT', async () => {
     const namespace = testNamespace('up')
     const up = spawn(process.execPath, [BIN, 'up', '--port', '0'], { cwd: project, env: env(namespace), stdio: ['ignore', 'pipe', 'pipe'] })

@@ -1,6 +1,6 @@
 /**
  * A very busy day through the whole pipeline: `npx tsx bench/day-200k.ts [--events 200000]
- * [--seed 42] [--faults 0.02] [--scaled-speed 60] [--window-minutes 30] [--skip-max] [--json]`.
+ * [--seed 42] [--faults 0.02] [--scaled-speed 10] [--window-minutes 10] [--skip-max] [--json]`.
  *
  * 1. max speed: the whole day published as fast as the pipeline takes it (at most 256 files in
  *    flight), every file checked against the manifest. Prints elapsed, events/s, mismatches.
@@ -30,8 +30,8 @@ const { values: args } = parseArgs({
     events: { type: 'string', default: '200000' },
     seed: { type: 'string', default: '42' },
     faults: { type: 'string', default: '0.02' },
-    'scaled-speed': { type: 'string', default: '60' },
-    'window-minutes': { type: 'string', default: '30' },
+    'scaled-speed': { type: 'string', default: '10' },
+    'window-minutes': { type: 'string', default: '10' },
     'skip-max': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
@@ -52,6 +52,10 @@ function busiestWindow(manifest: Manifest, minutes: number): { fromMs: number; t
   return best
 }
 
+function lagLine(report: LoadReport): string {
+  return Object.entries(report.stageLag).map(([stage, l]) => `${stage} ${l.maxLag}/${l.maxPending}`).join(', ')
+}
+
 async function main(): Promise<void> {
   const events = Number(args.events)
   const work = mkdtempSync(join(tmpdir(), 'bench-day-'))
@@ -69,6 +73,7 @@ async function main(): Promise<void> {
       max = await runLoad({ url: redis.url, namespace: 'bench-max', day, speed: 'max', outDir: join(work, 'out-max'), onProgress: (p) => bar.update({ done: p.done, total: p.total, rate: p.eventsPerSecond, rateUnit: 'events/s' }) })
       bar.finish()
       say(`max speed: ${max.files} files, ${max.events.toLocaleString('en-US')} events in ${(max.elapsedMs / 1000).toFixed(1)} s = ${max.eventsPerSecond.toLocaleString('en-US')} events/s; mismatches ${max.mismatches}; latency under load p50 ${max.latencyMs.p50} ms p99 ${max.latencyMs.p99} ms max ${max.latencyMs.max} ms; retries ${max.retries}, dead letters ${max.deadLetters}`)
+      say(`  largest lag (undelivered/pending): ${lagLine(max)}`)
       for (const m of max.mismatchList.slice(0, 10)) say(`  mismatch ${m.file}: ${m.why}`)
       await redis.flush()
     }
@@ -81,6 +86,7 @@ async function main(): Promise<void> {
     const scaled = await runLoad({ url: redis.url, namespace: 'bench-scaled', day, speed, window, warmUp: false, outDir: join(work, 'out-scaled'), onProgress: (p) => bar.update({ done: p.done, total: p.total, rate: p.eventsPerSecond, rateUnit: 'events/s' }) })
     bar.finish()
     say(`scaled: p50 ${scaled.latencyMs.p50} ms, p95 ${scaled.latencyMs.p95} ms, p99 ${scaled.latencyMs.p99} ms, max ${scaled.latencyMs.max} ms over ${scaled.latencyMs.count} files`)
+    say(`  largest lag (undelivered/pending): ${lagLine(scaled)}`)
 
     const result = {
       events: day.manifest.expectedEvents,

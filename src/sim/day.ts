@@ -108,8 +108,10 @@ export function generateDay(options: GenerateOptions): GeneratedDay {
     }
     if (kinds.has('nav')) {
       const move = tri() * 0.015 // a quiet day: under 1.5% either way, far from the 10% jump threshold
-      // Most NAVs come after the 17:00 cut-off, bunched in the early evening; some at midday.
-      const arrival = f.number.float() < 0.85 ? 17 * HOUR_MS + Math.floor(6.5 * HOUR_MS * f.number.float() ** 2) : minutes(12 * 60, 17 * 60)
+      // Most NAVs come after the 17:00 cut-off, densest just after it and thinning out towards
+      // 23:30 (the minimum of two uniform draws: a density falling linearly, with no spike); some at midday.
+      const evening = Math.min(f.number.float(), f.number.float())
+      const arrival = f.number.float() < 0.85 ? 17 * HOUR_MS + Math.floor(6.5 * HOUR_MS * evening) : minutes(12 * 60, 17 * 60)
       planned.push({ spec: specOf(fund, 'nav', 'nav-today', navRows(fund, options.date, (n) => n * (1 + move))), arrivalMs: arrival, day: options.date })
     }
     let baselineDelivered = false

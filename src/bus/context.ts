@@ -31,6 +31,8 @@ export interface ContextScope {
 export class HandlerContext implements ConsumerContext, StateAccess {
   /** State this handler read: `key` (whole) or `key\0field`; see conflicts.ts. */
   readonly reads: string[] = []
+  /** When the handler ran: the occurredAt of everything it emits. */
+  private handledAt: string | undefined
 
   constructor(
     private readonly scope: ContextScope,
@@ -109,7 +111,7 @@ export class HandlerContext implements ConsumerContext, StateAccess {
       type: out.type,
       version,
       source,
-      occurredAt: new Date().toISOString(),
+      occurredAt: (this.handledAt ??= new Date().toISOString()),
       correlationId: this.event.correlationId,
       causationId: this.event.id,
       key: out.key ?? this.event.key,

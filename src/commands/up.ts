@@ -36,8 +36,7 @@ export default class Up extends BaseCommand {
     const { flags } = await this.parse(Up)
     const projectDir = process.cwd()
     if (flags.detach) {
-      const args = ['up', ...this.argv.filter((a) => a !== '--detach'), '--background']
-      const record = await detachUp({ projectDir, bin: process.argv[1] ?? '', args })
+      const record = await detachUp({ projectDir, bin: process.argv[1] ?? '', argv: this.argv, redisUrl: flags['redis-url'] })
       this.log(upBanner({ ...record, inbox: record.inbox }))
       this.log(`Running in the background (pid ${record.pid}). Follow it with \`pipeline status\`, its log in ${record.logPath}; stop it with \`pipeline down\`.`)
       return record

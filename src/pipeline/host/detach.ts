@@ -8,9 +8,11 @@ import { findLiveUp, readUpRecord, upPaths, type UpRecord } from './record.js'
 
 export interface DetachOptions {
   readonly projectDir: string
-  /** The CLI entry (`bin/run.js`) and the arguments to run in the background (without --detach). */
+  /** The CLI entry (`bin/run.js`) and the `up` command's own arguments (with --detach). */
   readonly bin: string
-  readonly args: readonly string[]
+  readonly argv: readonly string[]
+  /** Passed to the background process in its environment, not on its command line (`ps` shows that). */
+  readonly redisUrl?: string | undefined
   /** How long to wait for the background process to report itself. Default 30 s. */
   readonly timeoutMs?: number
 }
@@ -30,7 +32,8 @@ export async function detachUp(options: DetachOptions): Promise<UpRecord> {
   const paths = upPaths(projectDir)
   mkdirSync(paths.dir, { recursive: true })
   const log = openSync(paths.log, 'a')
-  const child = spawn(process.execPath, [options.bin, ...options.args], { cwd: projectDir, detached: true, stdio: ['ignore', log, log], env: process.env })
+  const env = options.redisUrl === undefined ? process.env : { ...process.env, PIPELINE_REDIS_URL: options.redisUrl }
+  const child = spawn(process.execPath, [options.bin, 'up', ...backgroundArgs(options.argv)], { cwd: projectDir, detached: true, stdio: ['ignore', log, log], env })
   closeSync(log)
   let exited: number | null = null
   child.on('exit', (code) => {
@@ -78,6 +81,21 @@ export async function stopUp(options: { projectDir: string; timeoutMs?: number }
   const ours = managed !== undefined && (record === undefined || record.redisSource === 'managed-started')
   const stopped = ours ? await stopManagedRedis(projectDir) : { stopped: false }
   return { up, redis: stopped.stopped && stopped.pid !== undefined ? { pid: stopped.pid } : null }
+}
+
+/** The same `up` arguments minus --detach and --redis-url (moved to the environment), plus --background. */
+export function backgroundArgs(argv: readonly string[]): string[] {
+  const out: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string
+    if (arg === '--detach' || arg.startsWith('--redis-url=')) continue
+    if (arg === '--redis-url') {
+      i++
+      continue
+    }
+    out.push(arg)
+  }
+  return [...out, '--background']
 }
 
 function tail(path: string): string {

@@ -102,8 +102,10 @@ export async function checkConsumers(targets: readonly CheckTarget[], options: C
 async function checkProperty(h: Harness, property: PropertyName, events: fc.Arbitrary<CheckEvent[]>, seed: number, options: CheckOptions, maxEvents: number): Promise<PropertyResult> {
   const started = performance.now()
   const sample = h.make({ tmpDir: h.tmpRoot, namespace: 'sample', redisUrl: h.redisUrl })
-  const spec = propertySpec(property, h, sample, events, maxEvents)
-  const details = await fc.check(spec.property, { numRuns: options.runs ?? 100, seed, ...(options.path ? { path: options.path } : {}) })
+  // A path is fast-check's run path, then `~` and the commands' replay path when the case has a schedule.
+  const [runPath, replayPath] = (options.path ?? '').split('~')
+  const spec = propertySpec(property, h, sample, events, maxEvents, replayPath || undefined)
+  const details = await fc.check(spec.property, { numRuns: options.runs ?? 100, seed, ...(runPath ? { path: runPath } : {}) })
   let counterexample: Counterexample | null = null
   if (details.failed && details.counterexample) {
     const [list, extra] = details.counterexample
@@ -113,7 +115,7 @@ async function checkProperty(h: Harness, property: PropertyName, events: fc.Arbi
       schedule: extra !== null && typeof extra === 'object' ? scheduleLines(String(extra)) : [`poison #${(extra as number) % list.length}`],
       story: rerun.story,
       failure: rerun.failure ?? errorText(details.errorInstance),
-      path: details.counterexamplePath ?? '',
+      path: `${details.counterexamplePath ?? ''}${replayPathOf(extra)}`,
     }
   }
   return {
@@ -135,6 +137,11 @@ function scheduleLines(text: string): string[] {
     .map((s) => s.trim())
     .filter(Boolean)
   return lines.length > 0 ? lines : ['(no steps: every event published, then drained)']
+}
+
+function replayPathOf(extra: unknown): string {
+  const match = extra !== null && typeof extra === 'object' ? /replayPath="([^"]*)"/.exec(String(extra)) : null
+  return match ? `~${match[1]}` : ''
 }
 
 function errorText(error: unknown): string {

@@ -1,7 +1,8 @@
 import type { Bus } from '../bus/bus.js'
 import { commitBatch, recordFailure } from '../bus/commit.js'
 import type { ContractChecker } from '../bus/contracts.js'
-import { createContext, type Effects } from '../bus/context.js'
+import { WaveConflicts } from '../bus/conflicts.js'
+import { HandlerContext, type ContextScope, type Effects } from '../bus/context.js'
 import { keysFor } from '../bus/keys.js'
 import { publishEvents } from '../bus/publish.js'
 import { GroupReader, toHeld, type Held } from '../bus/reader.js'
@@ -83,6 +84,10 @@ export class Driver {
 
   /** The consumer instance now running (a takeover after a crash builds a new one). */
   consumer: ConsumerDefinition
+
+  private get scope(): ContextScope {
+    return { consumer: this.consumer.name, source: this.consumer.name, keys: this.bus.keys, redis: this.bus.redis, contracts: this.bus.contracts }
+  }
 
   private say(line: string): void {
     this.options.trace?.(line)
@@ -252,29 +257,20 @@ export class Driver {
   }
 
   private async process(instance: Instance, wave: readonly Held[], crash: boolean): Promise<void> {
+    // As the runner's handleWave: handle concurrently, then in wave order keep the wave
+    // serializable (an event that touched what an earlier one wrote waits for the next wave).
+    const outcomes = await Promise.all(wave.map((held) => this.handleOne(held)))
     const done: { held: Held; effects: Effects }[] = []
     const failed: { held: Held; error: unknown }[] = []
-    await Promise.all(
-      wave.map(async (held) => {
-        const event = held.event as EventEnvelope
-        const effects: Effects = { emits: [], writes: [] }
-        this.calls.set(event.id, (this.calls.get(event.id) ?? 0) + 1)
-        try {
-          if (this.poison.has(event.id)) throw new Error('poison: this event always fails')
-          const ctx = createContext({ event, consumer: this.consumer.name, attempt: held.failures + 1, source: this.consumer.name, keys: this.bus.keys, redis: this.bus.redis, contracts: this.bus.contracts, effects })
-          await this.consumer.handle(event, ctx)
-          const left = this.transient.get(event.id) ?? 0
-          if (left > 0) {
-            this.transient.set(event.id, left - 1)
-            throw new Error('injected transient failure after the handler ran')
-          }
-          done.push({ held, effects })
-        } catch (error) {
-          failed.push({ held, error })
-        }
-      }),
-    )
+    const conflicts = new WaveConflicts()
     const names = wave.map((h) => this.options.label((h.event as EventEnvelope).id)).join(', ')
+    if (wave.length > 1 && !crash) this.say(`wave: ${names} handled concurrently`)
+    outcomes.forEach((outcome, i) => {
+      const held = wave[i] as Held
+      if (outcome.ctx === undefined) failed.push({ held, error: outcome.error })
+      else if (!conflicts.defer(outcome.ctx.reads, outcome.ctx.effects)) done.push({ held, effects: outcome.ctx.effects })
+      else this.say(`  ${this.options.label((held.event as EventEnvelope).id)} deferred: it touched state an earlier event of the wave wrote`)
+    })
     if (crash) {
       instance.dead = true
       this.say(`handle ${names}, then crash before commit (lease kept, entries stay pending)`)
@@ -293,7 +289,22 @@ export class Driver {
       if (outcome.duplicates > 0) this.say(`  commit saw ${outcome.duplicates} duplicate(s): already in the inbox, nothing applied`)
       for (const { held, error } of outcome.rejected) failed.push({ held, error })
     }
-    if (done.length === 0 && failed.length === 0) this.say(`handle ${names}`)
     for (const { held, error } of failed) await this.fail(instance, held, error, false)
+  }
+
+  private async handleOne(held: Held): Promise<{ ctx: HandlerContext; error?: undefined } | { ctx?: undefined; error: unknown }> {
+    const event = held.event as EventEnvelope
+    this.calls.set(event.id, (this.calls.get(event.id) ?? 0) + 1)
+    if (this.poison.has(event.id)) return { error: new Error('poison: this event always fails') }
+    const ctx = new HandlerContext(this.scope, event, held.failures + 1)
+    try {
+      await this.consumer.handle(event, ctx)
+    } catch (error) {
+      return { error }
+    }
+    const left = this.transient.get(event.id) ?? 0
+    if (left === 0) return { ctx }
+    this.transient.set(event.id, left - 1)
+    return { error: new Error('injected transient failure after the handler ran') }
   }
 }

@@ -114,13 +114,13 @@ const CHECKS: Record<PropertyName, (c: ConsumerDefinition) => Check> = {
 }
 
 /** The fast-check property for one consumer and one property name. */
-export function propertySpec(name: PropertyName, h: Harness, consumer: ConsumerDefinition, events: fc.Arbitrary<CheckEvent[]>, maxEvents: number): PropertySpec {
+export function propertySpec(name: PropertyName, h: Harness, consumer: ConsumerDefinition, events: fc.Arbitrary<CheckEvent[]>, maxEvents: number, replayPath?: string): PropertySpec {
   const check = CHECKS[name](consumer)
   const extra: fc.Arbitrary<unknown> =
-    name === 'idempotency' ? scheduleArbitrary('idempotency', maxEvents)
-    : name === 'crash-safety' ? scheduleArbitrary('crash', maxEvents)
-    : name === 'ordering' ? scheduleArbitrary('ordering', maxEvents)
-    : name === 'replay' ? scheduleArbitrary('replay', maxEvents)
+    name === 'idempotency' ? scheduleArbitrary('idempotency', maxEvents, replayPath)
+    : name === 'crash-safety' ? scheduleArbitrary('crash', maxEvents, replayPath)
+    : name === 'ordering' ? scheduleArbitrary('ordering', maxEvents, replayPath)
+    : name === 'replay' ? scheduleArbitrary('replay', maxEvents, replayPath)
     : fc.nat({ max: maxEvents - 1 })
   return {
     property: fc.asyncProperty(events, extra, (e, x) => check(h, e, x, undefined)),

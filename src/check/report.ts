@@ -3,7 +3,7 @@ import type { PropertyResult } from './types.js'
 
 /** The exact command that re-runs one failing property from its seed and shrunk path. */
 export function reproduceCommand(r: PropertyResult, consumerArg: string, runs: number): string {
-  const path = r.counterexample?.path ? ` --path ${r.counterexample.path}` : ''
+  const path = r.counterexample?.path ? ` --path '${r.counterexample.path}'` : ''
   return `pipeline fuzz --consumer ${consumerArg} --property ${r.property} --seed ${r.seed} --runs ${runs}${path}`
 }
 

@@ -105,7 +105,7 @@ class TransientFailure implements Cmd {
 export type ScheduleKind = 'idempotency' | 'crash' | 'ordering' | 'replay'
 
 /** The commands each property's schedules are made of. */
-export function scheduleArbitrary(kind: ScheduleKind, maxEvents: number, maxCommands = 14): fc.Arbitrary<Iterable<Cmd>> {
+export function scheduleArbitrary(kind: ScheduleKind, maxEvents: number, replayPath?: string, maxCommands = 12): fc.Arbitrary<Iterable<Cmd>> {
   const index = fc.nat({ max: Math.max(0, maxEvents - 1) })
   const publish = fc.constant(new Publish())
   const deliver = fc.constant(new Deliver())
@@ -115,7 +115,8 @@ export function scheduleArbitrary(kind: ScheduleKind, maxEvents: number, maxComm
     replay: [publish, deliver],
     ordering: [publish, deliver, fc.nat({ max: 3 }).map((k) => new Interleave(k)), fc.tuple(index, fc.integer({ min: 1, max: 2 })).map(([i, n]) => new TransientFailure(i, n))],
   }
-  return fc.commands(byKind[kind], { maxCommands })
+  // replayPath: fast-check's record of which commands ran in a shrunk case (needed to replay it).
+  return fc.commands(byKind[kind], { maxCommands, ...(replayPath ? { replayPath } : {}) })
 }
 
 export function newModel(total: number): ScheduleModel {

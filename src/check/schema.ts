@@ -65,10 +65,11 @@ function stringArbitrary(s: Readonly<Record<string, unknown>>): fc.Arbitrary<str
   const format = typeof s.format === 'string' ? FORMATS[s.format] : undefined
   if (format) return format()
   const minLength = num(s.minLength, 0)
-  const maxLength = Math.max(minLength, num(s.maxLength, Math.max(8, minLength)))
   if (typeof s.pattern === 'string') {
-    return fc.stringMatching(new RegExp(s.pattern)).filter((v) => v.length >= minLength && v.length <= maxLength)
+    const max = num(s.maxLength, Number.POSITIVE_INFINITY)
+    return fc.stringMatching(new RegExp(s.pattern)).filter((v) => v.length >= minLength && v.length <= max)
   }
+  const maxLength = Math.max(minLength, num(s.maxLength, Math.max(8, minLength)))
   return fc.string({ minLength, maxLength, unit: 'grapheme-ascii' })
 }
 

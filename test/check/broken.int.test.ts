@@ -1,0 +1,76 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { fundInputs } from '../../src/check/builtin/fund.js'
+import { defaultProfilesDir, defaultReferenceDir } from '../../src/pipeline/paths.js'
+import { loadProfiles } from '../../src/pipeline/profiles.js'
+import { loadReferenceData } from '../../src/pipeline/reference.js'
+import { checkConsumer, formatFailures, type ConsumerUnderTest, type InputModel, type PropertyName } from '../../src/testing.js'
+import { testRedisUrl } from '../support/namespace.js'
+import { closeCounterClients, counterOutsideCommit } from './broken/counter-outside-commit.js'
+import { crossKeyOrder } from './broken/cross-key-order.js'
+import { inMemory } from './broken/in-memory.js'
+import { orderedJoin } from './broken/ordered-join.js'
+import { wallClock } from './broken/wall-clock.js'
+import { ledger } from './good-ledger.js'
+
+// The seed comes from FC_SEED when set (printed with every failure by the harness).
+const seed = Number(process.env['FC_SEED'] ?? 7)
+const world = { profiles: loadProfiles(defaultProfilesDir()), reference: loadReferenceData(defaultReferenceDir()) }
+const fund = fundInputs(() => world)
+
+afterAll(() => closeCounterClients())
+
+async function caught(consumer: ConsumerUnderTest, property: PropertyName, inputs?: InputModel) {
+  const report = await checkConsumer(consumer, { redisUrl: testRedisUrl(), seed, runs: 100, properties: [property], contractsDir: 'test/check/contracts', ...(inputs ? { inputs } : {}) })
+  const result = report.results[0]
+  expect(result?.passed, `expected ${property} to fail (seed ${seed})`).toBe(false)
+  const c = result?.counterexample
+  expect(c).not.toBeNull()
+  return c as NonNullable<typeof c>
+}
+
+describe('the harness catches broken consumers with small counterexamples', () => {
+  it('a counter incremented outside the atomic commit: a re-sent event counts twice', async () => {
+    const c = await caught(counterOutsideCommit, 'idempotency')
+    expect(c.events.length).toBe(1)
+    expect(c.schedule.length).toBeLessThanOrEqual(3)
+    expect(c.failure).toMatch(/count:k\d/)
+  })
+
+  it('a counter incremented outside the atomic commit: a crash before commit counts twice', async () => {
+    const c = await caught(counterOutsideCommit, 'crash-safety')
+    expect(c.events.length).toBe(1)
+    expect(c.schedule).toContain('CrashBeforeCommit')
+  })
+
+  it('state that depends on arrival order across keys', async () => {
+    const c = await caught(crossKeyOrder, 'ordering')
+    expect(c.events.length).toBeLessThanOrEqual(3)
+    expect(c.failure).toContain('last-credited')
+  })
+
+  it('the wall clock and randomness in state: a replay never equals live', async () => {
+    const c = await caught(wallClock, 'replay')
+    expect(c.events.length).toBe(1)
+    expect(c.failure).toMatch(/updatedAt|version/)
+  })
+
+  it('state in process memory (inspect): redelivery and crashes apply twice', async () => {
+    const c = await caught(inMemory, 'idempotency')
+    expect(c.events.length).toBe(1)
+    expect(c.failure).toContain('inspect()')
+    const crash = await caught(inMemory, 'crash-safety')
+    expect(crash.events.length).toBeLessThanOrEqual(2)
+  })
+
+  it('a join that assumes one input arrives first', async () => {
+    const c = await caught(orderedJoin, 'ordering', fund)
+    expect(c.events.length).toBe(2)
+    expect(c.events.join('\n')).toMatch(/scored[\s\S]*resolved|resolved[\s\S]*scored/)
+  })
+
+  it('a correct consumer of the same events passes every property', async () => {
+    const report = await checkConsumer(ledger, { redisUrl: testRedisUrl(), seed, runs: 40, contractsDir: 'test/check/contracts' })
+    expect(report.passed, formatFailures(report)).toBe(true)
+    expect(report.results.map((r) => r.property)).toEqual(['idempotency', 'ordering', 'replay', 'crash-safety', 'poison-isolation'])
+  })
+})

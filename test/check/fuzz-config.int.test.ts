@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest'
+import { loadConfig, loadConsumerModule } from '../../src/check/config.js'
+import { runFuzz } from '../../src/check/fuzz.js'
+import { junitXml, renderReport } from '../../src/check/report.js'
+import { testRedisUrl } from '../support/namespace.js'
+
+const seed = Number(process.env['FC_SEED'] ?? 7)
+
+describe('pipeline fuzz on a user project', () => {
+  it('loads pipeline.config.ts: its consumers and its contracts folder', async () => {
+    const config = await loadConfig('test/check/project/pipeline.config.ts')
+    expect(config.targets).toHaveLength(2)
+    expect(config.contractsDir).toMatch(/test[/\\]check[/\\]contracts$/)
+  })
+
+  it('loads consumers from a module path', async () => {
+    const targets = await loadConsumerModule('test/check/broken/wall-clock.ts')
+    expect(targets.map((t) => (typeof t.consumer === 'function' ? '?' : t.consumer.name))).toEqual(['stamped-balances'])
+  })
+
+  it('checks the config consumers, reports failures with a reproduce command, JSON-ready results and JUnit', async () => {
+    const report = await runFuzz({ redisUrl: testRedisUrl(), cwd: 'test/check/project', runs: 100, seed, properties: ['ordering', 'idempotency'] })
+    expect(report.passed).toBe(false)
+    const failing = report.results.filter((r) => !r.passed)
+    expect(failing.map((r) => `${r.consumer}/${r.property}`)).toEqual(['last-credited/ordering'])
+    const text = renderReport(report, { consumerArg: (c) => report.consumerArgs[c] ?? c, runs: 100, durationMs: report.durationMs })
+    expect(text).toContain(`reproduce: pipeline fuzz --consumer last-credited --property ordering --seed ${seed} --runs 100 --path `)
+    expect(text).toContain('what happened:')
+    const xml = junitXml(report)
+    expect(xml).toContain('<testsuite name="fuzz ledger" tests="2" failures="0"')
+    expect(xml).toContain('<failure message="seed')
+    for (const r of report.results) expect(Object.keys(r)).toEqual(expect.arrayContaining(['consumer', 'property', 'passed', 'runs', 'seed', 'counterexample']))
+  })
+
+  it('re-runs just the counterexample from its seed and path', async () => {
+    const first = await runFuzz({ redisUrl: testRedisUrl(), cwd: 'test/check/project', consumers: ['last-credited'], runs: 100, seed, properties: ['ordering'] })
+    const path = first.results[0]?.counterexample?.path as string
+    const again = await runFuzz({ redisUrl: testRedisUrl(), cwd: 'test/check/project', consumers: ['last-credited'], runs: 100, seed, path, properties: ['ordering'] })
+    expect(again.results[0]?.passed).toBe(false)
+    expect(again.results[0]?.counterexample?.events).toEqual(first.results[0]?.counterexample?.events)
+  })
+})

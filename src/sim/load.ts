@@ -160,6 +160,19 @@ async function drive(bus: Bus, options: LoadOptions, files: readonly ManifestFil
     options.onProgress?.({ done: observer.endings.size, total: files.length, eventsPerSecond: rate })
   }
   const inFlight = (): number => correlationIds.length - observer.endings.size
+  /** Waits until `done`, or until no file has ended for idleTimeoutMs (those files are missing). */
+  const drain = async (done: () => boolean): Promise<void> => {
+    let lastDone = -1
+    let lastChange = performance.now()
+    while (!done()) {
+      await observer.tick()
+      settle()
+      if (observer.endings.size !== lastDone) {
+        lastDone = observer.endings.size
+        lastChange = performance.now()
+      } else if (performance.now() - lastChange > idleTimeoutMs) return
+    }
+  }
   const warmUp = files.findIndex((f) => f.arrivalMs >= window.fromMs)
   const firstMeasured = warmUp === -1 ? files.length : warmUp
   let next = 0
@@ -167,7 +180,7 @@ async function drive(bus: Bus, options: LoadOptions, files: readonly ManifestFil
   phaseStart = performance.now()
   while (next < files.length) {
     if (next === firstMeasured && firstMeasured > 0 && !warmedUp) {
-      while (inFlight() > 0) await observer.tick() // drain the warm-up before the clock starts
+      await drain(() => inFlight() === 0) // the warm-up ends before the clock starts
       warmedUp = true
       phaseStart = performance.now()
     }
@@ -195,7 +208,7 @@ async function drive(bus: Bus, options: LoadOptions, files: readonly ManifestFil
     }
     const batch = files.slice(next, next + take)
     const published = await bus.publish(
-      batch.map((f, i) => ({ ...receivedEvent(f.name, bytes[next + i] as Buffer, { receivedAt: new Date(start + f.arrivalMs), sourcePath: `${options.day.inboxDir}/${f.name}` }) })),
+      batch.map((f, i) => receivedEvent(f.name, bytes[next + i] as Buffer, { receivedAt: new Date(start + f.arrivalMs), sourcePath: `${options.day.inboxDir}/${f.name}` })),
     )
     published.forEach((p, i) => {
       correlationIds.push(p.correlationId)
@@ -205,16 +218,7 @@ async function drive(bus: Bus, options: LoadOptions, files: readonly ManifestFil
     next += take
     settle()
   }
-  let lastDone = -1
-  let lastChange = performance.now()
-  while (observer.endings.size < files.length) {
-    await observer.tick()
-    settle()
-    if (observer.endings.size !== lastDone) {
-      lastDone = observer.endings.size
-      lastChange = performance.now()
-    } else if (performance.now() - lastChange > idleTimeoutMs) break
-  }
+  await drain(() => observer.endings.size >= files.length)
   const elapsedMs = performance.now() - phaseStart
   await observer.tick() // the scored entries of the last deliveries
   await observer.tick()

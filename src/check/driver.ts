@@ -5,6 +5,7 @@ import { WaveConflicts } from '../bus/conflicts.js'
 import { HandlerContext, type ContextScope, type Effects } from '../bus/context.js'
 import { keysFor } from '../bus/keys.js'
 import { publishEvents } from '../bus/publish.js'
+import { trimStream } from '../bus/retention.js'
 import { GroupReader, toHeld, type Held } from '../bus/reader.js'
 import { decideFailure, type RetryPolicy } from '../bus/retry.js'
 import type { ScriptClient } from '../bus/scripts.js'
@@ -176,6 +177,16 @@ export class Driver {
     const claimed = await reader.claim(0, 200)
     this.say(`instance ${this.instances} takes over and claims ${claimed.length} pending entr${claimed.length === 1 ? 'y' : 'ies'}`)
     await this.hold(instance, claimed, true)
+  }
+
+  /** Retention trims every input stream as far as the consumer's group allows; nothing it still needs may go. */
+  async trim(): Promise<void> {
+    const trimmed: string[] = []
+    for (const type of this.consumer.subscribes) {
+      const result = await trimStream(this.bus, type, { maxLen: 0 })
+      if (result.trimmed > 0) trimmed.push(`${result.trimmed} from ${type}`)
+    }
+    this.say(`retention trim: ${trimmed.length > 0 ? `removed ${trimmed.join(', ')}` : 'nothing to remove'}`)
   }
 
   /** The live instance dies on the spot (kill -9): nothing committed, lease and pending entries left behind. */

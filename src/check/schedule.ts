@@ -87,6 +87,15 @@ class Reclaim implements Cmd {
   toString = () => 'Reclaim'
 }
 
+/** Retention runs: every input stream trimmed as far as the groups allow (maxLen 0). */
+class Trim implements Cmd {
+  check = () => true
+  async run(_m: ScheduleModel, r: ScheduleReal) {
+    await r.driver.trim()
+  }
+  toString = () => 'Trim'
+}
+
 /** The next n attempts of event #i throw after the handler ran (a timeout, a flaky call). */
 class TransientFailure implements Cmd {
   constructor(
@@ -111,7 +120,7 @@ export function scheduleArbitrary(kind: ScheduleKind, maxEvents: number, replayP
   const deliver = fc.constant(new Deliver())
   const byKind: Record<ScheduleKind, fc.Arbitrary<Cmd>[]> = {
     idempotency: [publish, deliver, index.map((i) => new Duplicate(i)), index.map((i) => new Redeliver(i)), fc.tuple(index, fc.integer({ min: 1, max: 2 })).map(([i, n]) => new TransientFailure(i, n))],
-    crash: [publish, deliver, fc.constant(new CrashBeforeCommit()), fc.constant(new Reclaim())],
+    crash: [publish, deliver, fc.constant(new CrashBeforeCommit()), fc.constant(new Reclaim()), fc.constant(new Trim())],
     replay: [publish, deliver],
     ordering: [publish, deliver, fc.nat({ max: 3 }).map((k) => new Interleave(k)), fc.tuple(index, fc.integer({ min: 1, max: 2 })).map(([i, n]) => new TransientFailure(i, n))],
   }

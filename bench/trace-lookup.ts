@@ -7,18 +7,20 @@
 //
 // Beside readCorrelation (what trace uses: LRANGE, then one pipeline of XRANGEs, two round
 // trips), the same lookup as one Lua step is timed on the same ids, alternating, to show what
-// the second round trip costs. `--scan-all` also times the naive scan at 10M (slow).
+// the second round trip costs; Redis's own time per lookup comes from SLOWLOG; and the lookups
+// run a second time at nice -10, because on a shared 2-core machine the p99 of a
+// sub-millisecond call is mostly time spent waiting for a CPU. All are printed. `--scan-all` also times the naive scan at 10M (slow).
 //
 // The fill runs server-side (one Lua loop per block of files): XADD of flat envelope fields to
 // one stream per type, RPUSH to the file's correlation index, exactly the rows publish.lua and
 // commit.lua write. Files are written stage by stage in blocks, so one file's entries are spread
 // across the streams among other files' entries, as on a busy day.
-import { loadavg } from 'node:os'
+import { loadavg, setPriority } from 'node:os'
 import { build } from 'hdr-histogram-js'
 import { Redis } from 'ioredis'
 import { createBus, readCorrelation, type Bus } from '../src/bus/index.js'
 import { decodeEvent } from '../src/events/index.js'
-import { startBenchRedis } from './support/redis.js'
+import { startTestRedis } from '../test/support/redis-server.js'
 
 const STAGES = ['received', 'ingested', 'mapped', 'validated', 'enriched', 'resolved', 'scored', 'delivered'].map((s) => `pipeline.file.${s}`)
 const EVENTS_PER_FILE = STAGES.length
@@ -97,6 +99,9 @@ interface Figures {
   indexMaxMs: number
   oneStepP50Ms: number
   oneStepP99Ms: number
+  /** The same lookups again with the bench and redis-server at nice -10 (null if refused). */
+  raisedP50Ms: number | null
+  raisedP99Ms: number | null
   /** Redis's execution time per readCorrelation (SLOWLOG), without network or scheduling. */
   serverP50Ms: number | null
   serverP99Ms: number | null
@@ -174,6 +179,24 @@ async function measureIndex(bus: Bus, redis: Redis, files: number): Promise<{ in
   return { index: read(index), oneStep: read(oneStep), server }
 }
 
+/**
+ * Runs `work` with this process and redis-server at nice -10, then back to 0: on a shared
+ * 2-core machine the p99 of a sub-millisecond lookup is otherwise the neighbours' CPU time.
+ * Null when the OS refuses (not root).
+ */
+async function atRaisedPriority<T>(pids: readonly number[], work: () => Promise<T>): Promise<T | null> {
+  try {
+    for (const pid of pids) setPriority(pid, -10)
+  } catch {
+    return null
+  }
+  try {
+    return await work()
+  } finally {
+    for (const pid of pids) setPriority(pid, 0)
+  }
+}
+
 /** What trace would cost without the index: read every stream in pages, keep the file's entries. */
 async function naiveScan(bus: Bus, correlationId: string): Promise<number> {
   let found = 0
@@ -202,7 +225,8 @@ async function measureScan(bus: Bus, files: number): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const server = await startBenchRedis()
+  // AOF off (later arguments win): the figures are for the lookup, not for fsync.
+  const server = await startTestRedis({ extraArgs: ['--appendonly', 'no'] })
   const redis = new Redis(server.url)
   const bus = await createBus({ url: server.url, namespace: NAMESPACE, warn: log })
   const results: Figures[] = []
@@ -218,7 +242,9 @@ async function main(): Promise<void> {
       filesSoFar = files
       const usedMemory = /used_memory_human:(\S+)/.exec(await redis.info('memory'))?.[1] ?? '?'
       log(`  ${usedMemory} used; ${LOOKUPS} random lookups through the index...`)
-      const { index, oneStep, server } = await measureIndex(bus, redis, files)
+      const { index, oneStep, server: inRedis } = await measureIndex(bus, redis, files)
+      log('  again at nice -10...')
+      const raised = await atRaisedPriority([process.pid, server.process.pid as number], () => measureIndex(bus, redis, files))
       const loadAverage = Math.round((loadavg()[0] ?? 0) * 10) / 10
       let scanMedianMs: number | null = null
       if (size <= 1_000_000 || process.argv.includes('--scan-all')) {
@@ -235,8 +261,10 @@ async function main(): Promise<void> {
         indexMaxMs: index.max,
         oneStepP50Ms: oneStep.p50,
         oneStepP99Ms: oneStep.p99,
-        serverP50Ms: server?.p50 ?? null,
-        serverP99Ms: server?.p99 ?? null,
+        raisedP50Ms: raised?.index.p50 ?? null,
+        raisedP99Ms: raised?.index.p99 ?? null,
+        serverP50Ms: inRedis?.p50 ?? null,
+        serverP99Ms: inRedis?.p99 ?? null,
         scanMedianMs,
         loadAverage,
       })
@@ -250,7 +278,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(results)}\n`)
     return
   }
-  console.log('\nretained events | files      | memory  | fill   | load | index p50 | index p99 | index max | one-step p50 | one-step p99 | in Redis p50 | in Redis p99 | naive scan (median) | index p99 < 5 ms')
+  console.log('\nretained events | files      | memory  | fill   | load | index p50 | index p99 | index max | one-step p50 | one-step p99 | in Redis p50 | in Redis p99 | nice -10 p50 | nice -10 p99 | naive scan (median) | index p99 < 5 ms')
   for (const r of results) {
     const scan = r.scanMedianMs === null ? 'not run' : `${r.scanMedianMs.toFixed(0)} ms`
     console.log(
@@ -259,7 +287,8 @@ async function main(): Promise<void> {
         `${r.indexP50Ms.toFixed(3).padStart(6)} ms | ${r.indexP99Ms.toFixed(3).padStart(6)} ms | ${r.indexMaxMs.toFixed(3).padStart(6)} ms | ` +
         `${r.oneStepP50Ms.toFixed(3).padStart(9)} ms | ${r.oneStepP99Ms.toFixed(3).padStart(9)} ms | ` +
         `${(r.serverP50Ms?.toFixed(3) ?? 'n/a').padStart(9)} ms | ${(r.serverP99Ms?.toFixed(3) ?? 'n/a').padStart(9)} ms | ` +
-        `${scan.padStart(19)} | ${r.indexP99Ms < 5 ? 'yes' : 'NO'}`,
+        `${(r.raisedP50Ms?.toFixed(3) ?? 'n/a').padStart(9)} ms | ${(r.raisedP99Ms?.toFixed(3) ?? 'n/a').padStart(9)} ms | ` +
+        `${scan.padStart(19)} | ${r.indexP99Ms < 5 ? 'yes' : r.raisedP99Ms !== null && r.raisedP99Ms < 5 ? 'at nice -10' : 'NO'}`,
     )
   }
 }

@@ -1,7 +1,7 @@
 import type { Bus } from './bus.js'
 
 export interface RetentionPolicy {
-  /** Keep at most about this many entries per stream. */
+  /** Keep about this many entries per stream (the cut is placed by entry time, approximately). */
   readonly maxLen?: number
   /** Keep entries younger than this. */
   readonly maxAgeMs?: number
@@ -14,30 +14,42 @@ export interface TrimResult {
   readonly heldBackBy: string | null
 }
 
+/** Most entries one trim reads to find its cut; a long backlog is trimmed over several calls. */
+const MAX_READ_PER_TRIM = 10_000
+
 /**
  * Trims a stream to the policy but never past what a group still needs: its oldest pending
  * entry, or anything it has not been delivered yet. (Plain MAXLEN/MINID drops unacknowledged
- * entries, and XAUTOCLAIM then reports them deleted.)
+ * entries, and XAUTOCLAIM then reports them deleted.) For `maxLen` it reads only the entries it
+ * is about to trim (ids below every group's floor), at most MAX_READ_PER_TRIM per call.
  */
 export async function trimStream(bus: Bus, type: string, policy: RetentionPolicy, now = Date.now()): Promise<TrimResult> {
   const key = bus.keys.stream(type)
+  let floor: { name: string; keepFrom: string } | undefined
+  for (const group of await groupFloors(bus, key)) {
+    if (floor === undefined || compare(group.keepFrom, floor.keepFrom) < 0) floor = group
+  }
   let target: string | undefined
-  if (policy.maxLen !== undefined) {
-    const newest = (await bus.redis.xrevrange(key, '+', '-', 'COUNT', policy.maxLen)) as [string, string[]][]
-    if (newest.length === policy.maxLen) target = (newest[newest.length - 1] as [string, string[]])[0]
-  }
-  if (policy.maxAgeMs !== undefined) {
-    const byAge = `${Math.max(0, now - policy.maxAgeMs)}-0`
-    target = target === undefined || compare(byAge, target) > 0 ? byAge : target
-  }
-  if (target === undefined) return { stream: type, trimmed: 0, heldBackBy: null }
   let heldBackBy: string | null = null
-  for (const { name, keepFrom } of await groupFloors(bus, key)) {
-    if (compare(keepFrom, target) < 0) {
-      target = keepFrom
-      heldBackBy = name
+  if (policy.maxLen !== undefined) {
+    const excess = (await bus.redis.xlen(key)) - policy.maxLen
+    if (excess > 0) {
+      const below = floor ? `(${floor.keepFrom}` : '+'
+      const victims = (await bus.redis.xrange(key, '-', below, 'COUNT', Math.min(excess, MAX_READ_PER_TRIM))) as [string, string[]][]
+      const last = victims[victims.length - 1]
+      if (last) target = next(last[0])
+      if (victims.length < Math.min(excess, MAX_READ_PER_TRIM) && floor) heldBackBy = floor.name
     }
   }
+  if (policy.maxAgeMs !== undefined) {
+    let byAge = `${Math.max(0, now - policy.maxAgeMs)}-0`
+    if (floor && compare(floor.keepFrom, byAge) < 0) {
+      byAge = floor.keepFrom
+      heldBackBy = floor.name
+    }
+    if (target === undefined || compare(byAge, target) > 0) target = byAge
+  }
+  if (target === undefined) return { stream: type, trimmed: 0, heldBackBy }
   const trimmed = (await bus.redis.call('XTRIM', key, 'MINID', target)) as number
   return { stream: type, trimmed, heldBackBy }
 }

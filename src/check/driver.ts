@@ -153,9 +153,11 @@ export class Driver {
     const instance = this.instance
     if (instance === undefined || instance.dead) return false
     await this.hold(instance, await instance.reader.readNew(200, 0), false)
-    const heads = [...instance.queues.values()].map((q) => q[0] as Held & { seq: number }).sort((a, b) => a.seq - b.seq)
+    // Heads in the runner's order (its queues Map: a key's queue keeps its place while it has entries).
+    const heads = [...instance.queues.values()].map((q) => q[0] as Held & { seq: number })
     if (heads.length === 0) return false
-    const wave = options.key !== undefined ? [heads[options.key % heads.length] as Held & { seq: number }] : this.options.mode === 'waves' ? heads : heads.slice(0, 1)
+    const oldest = heads.reduce((a, b) => (b.seq < a.seq ? b : a))
+    const wave = options.key !== undefined ? [heads[options.key % heads.length] as Held] : this.options.mode === 'waves' ? heads : [oldest]
     await this.process(instance, wave, options.crash ?? false)
     return true
   }

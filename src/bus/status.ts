@@ -17,7 +17,8 @@ export interface ConsumerStatus {
   readonly deadLettered: number
   /** Entries waiting in the dead-letter stream now. */
   readonly deadLetterBacklog: number
-  readonly lag: number
+  /** Summed over the streams read; null when Redis cannot tell for one of them (after trims). */
+  readonly lag: number | null
   readonly pending: number
   readonly streams: readonly StreamGroupStatus[]
 }
@@ -47,7 +48,7 @@ export async function consumerStatus(bus: Bus, consumers: readonly { name: strin
       retries: Number(stats.retries ?? 0),
       deadLettered: Number(stats.deadLettered ?? 0),
       deadLetterBacklog: backlog,
-      lag: streams.reduce((a, s) => a + (s.lag ?? 0), 0),
+      lag: streams.some((s) => s.lag === null) ? null : streams.reduce((a, s) => a + (s.lag ?? 0), 0),
       pending: streams.reduce((a, s) => a + s.pending, 0),
       streams,
     }

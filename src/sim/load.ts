@@ -84,7 +84,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     const status = await consumerStatus(bus, consumers)
     for (const s of status) {
       const l = lags.get(s.consumer)
-      if (l !== undefined) lags.set(s.consumer, { maxLag: Math.max(l.maxLag, s.lag), maxPending: Math.max(l.maxPending, s.pending) })
+      if (l !== undefined) lags.set(s.consumer, { maxLag: Math.max(l.maxLag, s.lag ?? 0), maxPending: Math.max(l.maxPending, s.pending) })
     }
     return status
   }

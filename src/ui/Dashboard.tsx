@@ -34,7 +34,7 @@ export function Dashboard({ snapshot, redisSource, status, recentCount = 5, warn
       <Box flexDirection="column" marginTop={1}>
         <Text bold>{COLUMNS.map((c, i) => padCell(c.title, i)).join(' ')}</Text>
         {snapshot.stages.map((s) => {
-          const busy = s.lag + s.pending > 0
+          const busy = (s.lag ?? 0) + s.pending > 0
           const troubled = s.deadLettered > 0 || s.retries > 0
           return (
             <Text key={s.stage} {...(troubled ? { color: 'yellow' } : busy ? { color: 'cyan' } : {})}>

@@ -28,7 +28,7 @@ export function formatRate(perSecond: number | null): string {
 /** The cells of one stage, in COLUMNS order. */
 export function stageCells(s: StageFigures): string[] {
   const dead = s.deadLetterBacklog > 0 && s.deadLetterBacklog !== s.deadLettered ? `${s.deadLettered}(${s.deadLetterBacklog})` : String(s.deadLettered)
-  return [s.stage, String(s.handled), formatRate(s.perSecond), String(s.lag), String(s.pending), String(s.retries), dead, formatMs(s.p50Ms), formatMs(s.p99Ms)]
+  return [s.stage, String(s.handled), formatRate(s.perSecond), String(s.lag ?? '?'), String(s.pending), String(s.retries), dead, formatMs(s.p50Ms), formatMs(s.p99Ms)]
 }
 
 export function padCell(text: string, index: number): string {
@@ -46,7 +46,7 @@ export function stageTable(stages: readonly StageFigures[]): string {
 /** One line per stage for logs and CI: `key=value` pairs, easy to grep. */
 export function stageLine(time: string, s: StageFigures): string {
   return (
-    `${time} ${s.stage} handled=${s.handled} rate=${formatRate(s.perSecond)}/s lag=${s.lag} pending=${s.pending} ` +
+    `${time} ${s.stage} handled=${s.handled} rate=${formatRate(s.perSecond)}/s lag=${s.lag ?? '?'} pending=${s.pending} ` +
     `retries=${s.retries} dead=${s.deadLettered} p50=${formatMs(s.p50Ms)} p99=${formatMs(s.p99Ms)}`
   )
 }

@@ -7,7 +7,8 @@ export interface StageFigures {
   readonly handled: number
   /** Handled per second since the previous snapshot; null on the first one. */
   readonly perSecond: number | null
-  readonly lag: number
+  /** Null when Redis cannot tell (XINFO GROUPS after trims): shown as '?', never as 0. */
+  readonly lag: number | null
   readonly pending: number
   readonly retries: number
   readonly duplicates: number

@@ -18,7 +18,7 @@ export interface ScheduleReal {
 type Cmd = fc.AsyncCommand<ScheduleModel, ScheduleReal>
 
 /** Publishes the next event of the sequence. */
-class Publish implements Cmd {
+export class Publish implements Cmd {
   check = (m: Readonly<ScheduleModel>) => m.published < m.total
   async run(m: ScheduleModel, r: ScheduleReal) {
     await r.driver.publish(r.events[m.published] as CheckEvent)
@@ -28,7 +28,7 @@ class Publish implements Cmd {
 }
 
 /** The live instance reads what is new and handles one step. */
-class Deliver implements Cmd {
+export class Deliver implements Cmd {
   check = (m: Readonly<ScheduleModel>) => m.alive
   async run(_m: ScheduleModel, r: ScheduleReal) {
     await r.driver.deliver()
@@ -37,7 +37,7 @@ class Deliver implements Cmd {
 }
 
 /** Only key number k (in arrival order of the keys held) goes next: interleaves keys. */
-class Interleave implements Cmd {
+export class Interleave implements Cmd {
   constructor(readonly k: number) {}
   check = (m: Readonly<ScheduleModel>) => m.alive
   async run(_m: ScheduleModel, r: ScheduleReal) {
@@ -47,7 +47,7 @@ class Interleave implements Cmd {
 }
 
 /** The producer re-sends published event #i: a new stream entry with the same event id. */
-class Duplicate implements Cmd {
+export class Duplicate implements Cmd {
   constructor(readonly i: number) {}
   check = (m: Readonly<ScheduleModel>) => this.i < m.published
   async run(_m: ScheduleModel, r: ScheduleReal) {
@@ -57,7 +57,7 @@ class Duplicate implements Cmd {
 }
 
 /** Event #i, once committed, is handed to the handler again. */
-class Redeliver implements Cmd {
+export class Redeliver implements Cmd {
   constructor(readonly i: number) {}
   check = (m: Readonly<ScheduleModel>) => m.alive && this.i < m.published
   async run(_m: ScheduleModel, r: ScheduleReal) {
@@ -67,7 +67,7 @@ class Redeliver implements Cmd {
 }
 
 /** The instance handles its next step and dies before committing (kill -9): lease kept, entries pending. */
-class CrashBeforeCommit implements Cmd {
+export class CrashBeforeCommit implements Cmd {
   check = (m: Readonly<ScheduleModel>) => m.alive
   async run(m: ScheduleModel, r: ScheduleReal) {
     await r.driver.deliver({ crash: true })
@@ -78,7 +78,7 @@ class CrashBeforeCommit implements Cmd {
 }
 
 /** The visibility timeout passes: a new instance takes the lease and claims every pending entry. */
-class Reclaim implements Cmd {
+export class Reclaim implements Cmd {
   check = (m: Readonly<ScheduleModel>) => !m.alive
   async run(m: ScheduleModel, r: ScheduleReal) {
     await r.driver.takeOver()
@@ -88,7 +88,7 @@ class Reclaim implements Cmd {
 }
 
 /** Retention runs: every input stream trimmed as far as the groups allow (maxLen 0). */
-class Trim implements Cmd {
+export class Trim implements Cmd {
   check = () => true
   async run(_m: ScheduleModel, r: ScheduleReal) {
     await r.driver.trim()
@@ -97,7 +97,7 @@ class Trim implements Cmd {
 }
 
 /** The next n attempts of event #i throw after the handler ran (a timeout, a flaky call). */
-class TransientFailure implements Cmd {
+export class TransientFailure implements Cmd {
   constructor(
     readonly i: number,
     readonly n: number,

@@ -7,6 +7,8 @@ export const MAX_FILE_BYTES = 16 * 1024 * 1024
 export const MAX_ROW_BYTES = 64 * 1024
 /** Most data rows in one file: 100,000. More are rejected with rule `too-many-rows`. */
 export const MAX_ROWS = 100_000
+/** Deepest nesting of arrays and objects in a JSON file: 64. Deeper is rejected with rule `json-too-deep`. */
+export const MAX_JSON_DEPTH = 64
 
 export interface ParsedTable {
   readonly format: FileFormat
@@ -93,7 +95,33 @@ function cell(value: unknown): string {
   return typeof value === 'object' ? JSON.stringify(value) : String(value)
 }
 
+/**
+ * The nesting depth of JSON text, counted without recursion (strings skipped), stopping at
+ * `limit + 1`: 100,000 nested arrays cost one pass, not a stack overflow later on.
+ */
+export function jsonDepth(text: string, limit = MAX_JSON_DEPTH): number {
+  let depth = 0
+  let deepest = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 92) i++ // backslash: skip the escaped character
+      else if (c === 34) inString = false
+    } else if (c === 34) inString = true
+    else if (c === 91 || c === 123) {
+      depth++
+      if (depth > deepest) deepest = depth
+      if (deepest > limit) return deepest
+    } else if (c === 93 || c === 125) depth--
+  }
+  return deepest
+}
+
 function parseJson(text: string): ParseResult {
+  if (jsonDepth(text) > MAX_JSON_DEPTH) {
+    return fail('json-too-deep', `JSON nests arrays or objects more than ${MAX_JSON_DEPTH} levels deep (MAX_JSON_DEPTH); rows are flat objects`)
+  }
   let doc: unknown
   try {
     doc = JSON.parse(text)

@@ -79,14 +79,15 @@ export function deliveredPayload(resolved: ResolvedPayload, scored: ScoredPayloa
 /**
  * Writes `content` to `outDir/relativePath` atomically: a temp file in the same directory (same
  * file system), then rename, so readers see the old file or the new one, never half of one.
- * Returns the absolute path.
+ * `sync` also flushes the file to disk before the rename (survives power loss; costs a few to
+ * tens of milliseconds per file). Returns the absolute path.
  */
-export async function writeAtomic(outDir: string, relativePath: string, content: string): Promise<string> {
+export async function writeAtomic(outDir: string, relativePath: string, content: string, options: { sync?: boolean } = {}): Promise<string> {
   const target = join(outDir, ...relativePath.split('/'))
   await mkdir(dirname(target), { recursive: true })
   const temp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
   try {
-    await writeFile(temp, content, { flush: true })
+    await writeFile(temp, content, { flush: options.sync ?? false })
     await rename(temp, target)
   } catch (error) {
     await rm(temp, { force: true })

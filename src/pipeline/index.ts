@@ -13,6 +13,8 @@ import { validateConsumer } from './stages/validate.js'
 export interface PipelineOptions {
   /** Where deliver writes `<YYYY-MM-DD>/<kind>/<correlationId>.json` (e.g. `.pipeline/out`). */
   readonly outDir: string
+  /** Flush each output file to disk before its rename (`--durability strict`). Default false. */
+  readonly syncOutput?: boolean
   /** Folder with `funds.csv` and `identifiers.csv`. Default: the shipped `fixtures/reference`. */
   readonly referenceDir?: string
   /** Folder of mapping profiles (`*.json`). Default: the shipped `fixtures/mapping-profiles`. */
@@ -52,7 +54,7 @@ export function pipelineConsumers(options: PipelineOptions): ConsumerDefinition[
     enrichConsumer(reference),
     resolveConsumer(reference),
     scoreConsumer(options.navJumpThreshold === undefined ? {} : { jumpThreshold: options.navJumpThreshold }),
-    deliverConsumer({ outDir: options.outDir }),
+    deliverConsumer({ outDir: options.outDir, syncOutput: options.syncOutput ?? false }),
     navLatestConsumer(),
     fileJourneyConsumer(),
   ]

@@ -15,6 +15,8 @@ import { watchInbox, type InboxWatcher, type Intake } from './inbox.js'
 
 export interface StartPipelineOptions {
   readonly url: string
+  /** 'strict' also flushes each delivered file to disk before it is renamed into place. */
+  readonly durability?: 'default' | 'strict'
   readonly namespace?: string
   readonly projectDir: string
   /** Default `<projectDir>/.pipeline/inbox`. */
@@ -80,7 +82,7 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
   const projectDir = resolve(options.projectDir)
   const inboxDir = resolve(options.inboxDir ?? join(projectDir, '.pipeline', 'inbox'))
   const outDir = resolve(options.outDir ?? join(projectDir, '.pipeline', 'out'))
-  const all = pipelineConsumers({ outDir, ...(options.clock ? { clock: options.clock } : {}) })
+  const all = pipelineConsumers({ outDir, syncOutput: options.durability === 'strict', ...(options.clock ? { clock: options.clock } : {}) })
   const consumers = selectStages(all, options.stages)
   const full = options.stages === undefined
   const warnings: string[] = []

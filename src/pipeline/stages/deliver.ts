@@ -8,7 +8,7 @@ import { joinKey, STAGE } from './names.js'
  * The file is written before the state commit: a crash in between rewrites the same bytes to
  * the same path on retry (the correlation id is the idempotency key).
  */
-export function deliverConsumer(options: { outDir: string }): ConsumerDefinition {
+export function deliverConsumer(options: { outDir: string; syncOutput?: boolean }): ConsumerDefinition {
   return defineConsumer({
     name: STAGE.deliver,
     subscribes: [EVENT.resolved, EVENT.scored],
@@ -22,7 +22,7 @@ export function deliverConsumer(options: { outDir: string }): ConsumerDefinition
         return
       }
       const output = buildOutput(event.correlationId, step.resolved, step.scored)
-      await writeAtomic(options.outDir, output.relativePath, output.content)
+      await writeAtomic(options.outDir, output.relativePath, output.content, { sync: options.syncOutput ?? false })
       ctx.state.del(key)
       ctx.emit({ type: EVENT.delivered, key: event.correlationId, payload: deliveredPayload(step.resolved, step.scored, output) })
     },

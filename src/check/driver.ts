@@ -5,7 +5,8 @@ import { WaveConflicts } from '../bus/conflicts.js'
 import { HandlerContext, type ContextScope, type Effects } from '../bus/context.js'
 import { keysFor } from '../bus/keys.js'
 import { publishEvents } from '../bus/publish.js'
-import { trimStream } from '../bus/retention.js'
+import { record, trimStream } from '../bus/retention.js'
+import { compareIds } from '../bus/runner.js'
 import { GroupReader, toHeld, type Held } from '../bus/reader.js'
 import { decideFailure, type RetryPolicy } from '../bus/retry.js'
 import type { ScriptClient } from '../bus/scripts.js'
@@ -124,18 +125,23 @@ export class Driver {
     this.say(`producer re-sends ${this.options.label(id)} (same event id, new stream entry)`)
   }
 
-  /** An entry already committed is handed to the consumer again (a group re-created from an older position). */
+  /**
+   * The group is rewound to just before event #i's entry (as `recoverGroups` does after Redis
+   * lost its data): that entry and every later one of its stream are delivered again, committed
+   * or not, and go through holding, retries and the inbox like any other entry.
+   */
   async redeliver(id: string): Promise<void> {
     const entry = this.entries.get(id)
-    if (!entry || this.instance === undefined || this.instance.dead) return
-    if ((await this.bus.redis.zscore(this.bus.keys.inbox(this.consumer.name), id)) === null) return
-    const raw = (await this.bus.redis.xrange(entry.streamKey, entry.entryId, entry.entryId)) as [string, string[]][]
-    const first = raw[0]
-    if (!first) return
-    const held = { ...toHeld(this.bus, entry.streamKey, first, (e) => this.orderKey(e)), seq: this.seq++ }
-    held.failures = Number((await this.bus.redis.hget(this.bus.keys.attempts(this.consumer.name), `${held.streamKey} ${held.entryId}`)) ?? 0)
-    this.say(`redeliver committed ${this.options.label(id)}`)
-    await this.process(this.instance, [held], false)
+    if (!entry) return
+    const group = this.bus.keys.group(this.consumer.name)
+    const groups = (await this.bus.redis.xinfo('GROUPS', entry.streamKey)) as unknown[][]
+    const info = groups.map(record).find((g) => g.name === group)
+    // Only ever backwards: SETID past an undelivered entry would skip it (that is not a redelivery).
+    if (!info || compareIds(String(info['last-delivered-id']), entry.entryId) < 0) return
+    const [ms, seq] = entry.entryId.split('-').map(BigInt) as [bigint, bigint]
+    const before = seq > 0n ? `${ms}-${seq - 1n}` : `${ms - 1n}-18446744073709551615`
+    await this.bus.redis.xgroup('SETID', entry.streamKey, group, before)
+    this.say(`group rewound to before ${this.options.label(id)}: it and later entries of its stream are delivered again`)
   }
 
   /** Arms `attempts` failures of an event: its handler runs, then the attempt throws. */

@@ -38,8 +38,19 @@ async function compareRuns(h: Harness, events: CheckEvent[], expected: RunPlan, 
   }
 }
 
+/** After a drain without poison: nothing pending, no attempt counter left behind, nothing dead-lettered. */
+async function settled(run: Awaited<ReturnType<typeof runOnce>>): Promise<void> {
+  const { redis, keys } = run.driver.bus
+  const name = run.consumer.name
+  if ((await run.driver.pendingCount()) > 0) fail('entries stay pending after the drain')
+  const leftover = await redis.hkeys(keys.attempts(name))
+  if (leftover.length > 0) fail(`attempt counters left behind after every event committed: ${leftover.join(', ')}`)
+  const dead = await redis.xlen(keys.deadLetters(name))
+  if (dead > 0) fail(`${dead} event(s) dead-lettered although no failure was permanent`)
+}
+
 const idempotency: Check = (h, events, commands, trace) =>
-  compareRuns(h, events, { mode: 'sequential', oneByOne: true }, { mode: 'sequential', commands: commands as RunPlan['commands'] & object, ...(trace ? { trace } : {}) }, { expected: 'exactly-once run', actual: 'with duplicates, redeliveries and retries' })
+  compareRuns(h, events, { mode: 'sequential', oneByOne: true }, { mode: 'sequential', commands: commands as RunPlan['commands'] & object, ...(trace ? { trace } : {}) }, { expected: 'exactly-once run', actual: 'with duplicates, redeliveries and retries' }, settled)
 
 const crashSafety: Check = (h, events, commands, trace) =>
   compareRuns(h, events, { mode: 'sequential', oneByOne: true }, { mode: 'sequential', commands: commands as RunPlan['commands'] & object, ...(trace ? { trace } : {}) }, { expected: 'run without crashes', actual: 'with crashes and takeovers' }, async (run) => {
@@ -50,6 +61,7 @@ const crashSafety: Check = (h, events, commands, trace) =>
     if (lost.length > 0) fail(`lost: ${lost.length} event(s) never committed after the takeover`)
     const handled = Number((await redis.hget(keys.stats(run.consumer.name), 'handled')) ?? 0)
     if (handled !== ids.length) fail(`applied ${handled} times for ${ids.length} distinct events`)
+    await settled(run)
   })
 
 function orderingCheck(consumer: ConsumerDefinition): Check {
@@ -75,6 +87,7 @@ function orderingCheck(consumer: ConsumerDefinition): Check {
             last.set(key, i)
           }
         }
+        await settled(live)
         if (!consumer.dependsOnCrossKeyOrder) {
           const diff = difference(clean.obs, live.obs, { expected: 'keys in publish order, one at a time', actual: 'keys interleaved, handled in waves' })
           if (diff !== undefined) fail(`${diff}\n    (the consumer does not declare dependsOnCrossKeyOrder)`)

@@ -56,10 +56,10 @@ export class Duplicate implements Cmd {
   toString = () => `Duplicate(#${this.i})`
 }
 
-/** Event #i, once committed, is handed to the handler again. */
+/** The group is rewound to before event #i: it and later entries of its stream are delivered again. */
 export class Redeliver implements Cmd {
   constructor(readonly i: number) {}
-  check = (m: Readonly<ScheduleModel>) => m.alive && this.i < m.published
+  check = (m: Readonly<ScheduleModel>) => this.i < m.published
   async run(_m: ScheduleModel, r: ScheduleReal) {
     await r.driver.redeliver((r.events[this.i] as CheckEvent).id)
   }
@@ -120,7 +120,7 @@ export function scheduleArbitrary(kind: ScheduleKind, maxEvents: number, replayP
   const deliver = fc.constant(new Deliver())
   const byKind: Record<ScheduleKind, fc.Arbitrary<Cmd>[]> = {
     idempotency: [publish, deliver, index.map((i) => new Duplicate(i)), index.map((i) => new Redeliver(i)), fc.tuple(index, fc.integer({ min: 1, max: 2 })).map(([i, n]) => new TransientFailure(i, n))],
-    crash: [publish, deliver, fc.constant(new CrashBeforeCommit()), fc.constant(new Reclaim()), fc.constant(new Trim())],
+    crash: [publish, deliver, fc.constant(new CrashBeforeCommit()), fc.constant(new Reclaim()), fc.constant(new Trim()), fc.tuple(index, fc.integer({ min: 1, max: 2 })).map(([i, n]) => new TransientFailure(i, n))],
     replay: [publish, deliver],
     ordering: [publish, deliver, fc.nat({ max: 3 }).map((k) => new Interleave(k)), fc.tuple(index, fc.integer({ min: 1, max: 2 })).map(([i, n]) => new TransientFailure(i, n))],
   }

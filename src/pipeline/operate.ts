@@ -1,6 +1,5 @@
 import { resolve } from 'node:path'
 import {
-  createBus,
   findDeadLetter,
   listDeadLetters,
   purgeDeadLetters,
@@ -15,41 +14,20 @@ import {
   type ReplaySummary,
 } from '../bus/index.js'
 import { EventspineError } from '../errors.js'
-import { defaultContractsDir, loadContracts } from '../events/index.js'
-import { redact, resolveRedis } from '../redis/index.js'
+import { withPipelineBus, type PipelineConnection } from './connection.js'
 import { pipelineConsumers } from './index.js'
 
 /** Where the operator's tools find Redis; they never start one (there is nothing to repair in a new one). */
-export interface OperateConnection {
-  /** `--redis-url`; else PIPELINE_REDIS_URL, REDIS_URL, or the project's running managed Redis. */
-  readonly url?: string | undefined
-  readonly namespace: string
-  readonly projectDir?: string
-}
+export type OperateConnection = PipelineConnection
 
-/** What the built-in pipeline's handlers need to run outside `pipeline up`. */
 export interface PipelineHandlers {
   /** Where deliver writes. Default `<projectDir>/.pipeline/out`, as `pipeline up`. */
   readonly outDir?: string | undefined
 }
 
-async function withBus<T>(options: OperateConnection, work: (bus: Bus) => Promise<T>): Promise<T> {
-  const redis = await resolveRedis({ url: options.url, startIfMissing: false, ...(options.projectDir === undefined ? {} : { projectDir: options.projectDir }) })
-  try {
-    const bus = await createBus({
-      url: redis.url,
-      namespace: options.namespace,
-      contracts: loadContracts(defaultContractsDir()),
-      warn: (m) => void process.stderr.write(`warning: ${redact(m)}\n`),
-    })
-    try {
-      return await work(bus)
-    } finally {
-      await bus.close()
-    }
-  } finally {
-    await redis.release()
-  }
+/** The operator's tools run handlers, so events are validated against the shipped contracts. */
+function withBus<T>(options: OperateConnection, work: (bus: Bus) => Promise<T>): Promise<T> {
+  return withPipelineBus(options, work)
 }
 
 function consumers(options: OperateConnection & PipelineHandlers) {

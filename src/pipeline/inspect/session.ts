@@ -1,41 +1,17 @@
-import { createBus, permissiveContracts, type Bus } from '../../bus/index.js'
+import { permissiveContracts, type Bus } from '../../bus/index.js'
+import { withPipelineBus, type PipelineConnection } from '../connection.js'
 import { EventspineError } from '../../errors.js'
-import { redact, resolveRedis } from '../../redis/index.js'
 import { contentHash } from '../intake.js'
 import { findFileCorrelation, traceTarget } from './lookup.js'
 import { followTrace, readTrace } from './read.js'
 import { tailEvents, type TailItem, type TailOptions } from './tail.js'
 import type { Trace } from './trace.js'
 
-export interface ConnectionOptions {
-  /** `--redis-url`; else PIPELINE_REDIS_URL, REDIS_URL, or the project's running managed Redis. */
-  readonly url?: string | undefined
-  readonly namespace: string
-  readonly projectDir?: string
-}
+export type ConnectionOptions = PipelineConnection
 
-/**
- * Runs `work` on a bus for reading. Never starts a managed redis-server: watching a pipeline
- * that is not running has nothing to show, so no Redis is a clear error instead.
- */
-export async function withInspectionBus<T>(options: ConnectionOptions, work: (bus: Bus) => Promise<T>): Promise<T> {
-  const redis = await resolveRedis({ url: options.url, startIfMissing: false, ...(options.projectDir === undefined ? {} : { projectDir: options.projectDir }) })
-  try {
-    // Reads only, and decodes envelopes as stored: no contracts to load and compile.
-    const bus = await createBus({
-      url: redis.url,
-      namespace: options.namespace,
-      contracts: permissiveContracts,
-      warn: (m) => void process.stderr.write(`warning: ${redact(m)}\n`),
-    })
-    try {
-      return await work(bus)
-    } finally {
-      await bus.close()
-    }
-  } finally {
-    await redis.release()
-  }
+/** Runs `work` on a bus for reading: envelopes are decoded as stored, no contracts to compile. */
+export function withInspectionBus<T>(options: ConnectionOptions, work: (bus: Bus) => Promise<T>): Promise<T> {
+  return withPipelineBus({ ...options, contracts: permissiveContracts }, work)
 }
 
 export interface TraceOptions extends ConnectionOptions {
@@ -101,16 +77,21 @@ export async function tailPipeline(options: TailRun): Promise<void> {
 
 /**
  * An AbortSignal that Ctrl-C (SIGINT) or SIGTERM aborts, so a follow loop can end cleanly:
- * the blocking connection is closed, the bus is closed, and the command returns normally.
+ * the blocking connection is closed, the bus is closed, and the command returns normally. A
+ * second Ctrl-C exits at once (130). The listeners stay until `dispose()`: ink's exit hook
+ * re-raises a signal nobody else listens to, which would kill the process mid-cleanup.
  */
 export function interruptSignal(): { signal: AbortSignal; abort(): void; dispose(): void } {
   const controller = new AbortController()
-  const abort = () => controller.abort()
-  process.once('SIGINT', abort)
-  process.once('SIGTERM', abort)
+  const abort = () => {
+    if (controller.signal.aborted) process.exit(130)
+    controller.abort()
+  }
+  process.on('SIGINT', abort)
+  process.on('SIGTERM', abort)
   return {
     signal: controller.signal,
-    abort,
+    abort: () => controller.abort(),
     dispose() {
       process.off('SIGINT', abort)
       process.off('SIGTERM', abort)

@@ -13,11 +13,21 @@ export interface TraceScreen {
   done(): void
 }
 
-/** A live view for `--follow`: the first update mounts it, later ones redraw in place. */
+/**
+ * A live view for `--follow`: on a terminal the first update mounts it and later ones redraw
+ * in place; into a pipe or file each change is printed as a block of its own, with no cursor
+ * movement codes.
+ */
 export function traceScreen(options: { color: boolean; stdout?: NodeJS.WriteStream }): TraceScreen {
   let app: ReturnType<typeof render> | undefined
   let last: Trace | undefined
   const stdout = options.stdout ?? process.stdout
+  if (!stdout.isTTY) {
+    return {
+      update: (trace) => void stdout.write(`${traceText(trace, { color: false })}\n\n`),
+      done: () => {},
+    }
+  }
   return {
     update(trace) {
       last = trace

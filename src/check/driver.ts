@@ -3,16 +3,15 @@ import { commitBatch, recordFailure } from '../bus/commit.js'
 import type { ContractChecker } from '../bus/contracts.js'
 import { WaveConflicts } from '../bus/conflicts.js'
 import { HandlerContext, type ContextScope, type Effects } from '../bus/context.js'
-import { keysFor } from '../bus/keys.js'
 import { publishEvents } from '../bus/publish.js'
-import { record, trimStream } from '../bus/retention.js'
-import { compareIds } from '../bus/runner.js'
+import { trimStream } from '../bus/retention.js'
 import { GroupReader, toHeld, type Held } from '../bus/reader.js'
 import { decideFailure, type RetryPolicy } from '../bus/retry.js'
 import type { ScriptClient } from '../bus/scripts.js'
 import type { ConsumerDefinition } from '../bus/types.js'
 import { encodeEvent, type EventEnvelope } from '../events/envelope.js'
 import { errorMessage } from '../errors.js'
+import { checkBus, rewindGroup } from './bus-view.js'
 import type { CheckEvent } from './types.js'
 
 /** `sequential`: one event at a time, oldest first. `waves`: every key's head at once, as the runner does. */
@@ -61,27 +60,14 @@ export class Driver {
   readonly poison = new Set<string>()
   private readonly entries = new Map<string, { streamKey: string; entryId: string; event: CheckEvent }>()
   private instance: Instance | undefined
+  /** An instance paused between handling and commit (a long GC, SIGSTOP), with what it will try to commit. */
+  private zombie: { instance: Instance; done: { held: Held; effects: Effects }[] } | undefined
   private instances = 0
   private seq = 0
 
   constructor(private readonly options: DriverOptions) {
     this.consumer = options.consumer
-    const keys = keysFor(options.namespace)
-    const bus: Bus = {
-      keys,
-      namespace: options.namespace,
-      source: 'eventspine-check',
-      contracts: options.contracts,
-      redis: options.redis,
-      warn: () => {},
-      connect: () => options.redis,
-      publish: (events) => publishEvents(bus, Array.isArray(events) ? events : [events]),
-      run: () => {
-        throw new Error('the check driver runs consumers itself')
-      },
-      close: async () => {},
-    }
-    this.bus = bus
+    this.bus = checkBus(options.namespace, options.redis, options.contracts)
   }
 
   /** The consumer instance now running (a takeover after a crash builds a new one). */
@@ -133,14 +119,7 @@ export class Driver {
   async redeliver(id: string): Promise<void> {
     const entry = this.entries.get(id)
     if (!entry) return
-    const group = this.bus.keys.group(this.consumer.name)
-    const groups = (await this.bus.redis.xinfo('GROUPS', entry.streamKey)) as unknown[][]
-    const info = groups.map(record).find((g) => g.name === group)
-    // Only ever backwards: SETID past an undelivered entry would skip it (that is not a redelivery).
-    if (!info || compareIds(String(info['last-delivered-id']), entry.entryId) < 0) return
-    const [ms, seq] = entry.entryId.split('-').map(BigInt) as [bigint, bigint]
-    const before = seq > 0n ? `${ms}-${seq - 1n}` : `${ms - 1n}-18446744073709551615`
-    await this.bus.redis.xgroup('SETID', entry.streamKey, group, before)
+    if (!(await rewindGroup(this.bus, entry.streamKey, this.bus.keys.group(this.consumer.name), entry.entryId))) return
     this.say(`group rewound to before ${this.options.label(id)}: it and later entries of its stream are delivered again`)
   }
 
@@ -155,7 +134,7 @@ export class Driver {
   }
 
   /** Reads what is new, then handles one step: the oldest head (sequential), every head (waves), or key #k. */
-  async deliver(options: { key?: number; crash?: boolean } = {}): Promise<boolean> {
+  async deliver(options: { key?: number; crash?: boolean; pause?: boolean } = {}): Promise<boolean> {
     const instance = this.instance
     if (instance === undefined || instance.dead) return false
     await this.hold(instance, await instance.reader.readNew(200, 0), false)
@@ -164,7 +143,7 @@ export class Driver {
     if (heads.length === 0) return false
     const oldest = heads.reduce((a, b) => (b.seq < a.seq ? b : a))
     const wave = options.key !== undefined ? [heads[options.key % heads.length] as Held] : this.options.mode === 'waves' ? heads : [oldest]
-    await this.process(instance, wave, options.crash ?? false)
+    await this.process(instance, wave, options.crash === true || options.pause === true, options.pause === true)
     return true
   }
 
@@ -275,7 +254,24 @@ export class Driver {
     }
   }
 
-  private async process(instance: Instance, wave: readonly Held[], crash: boolean): Promise<void> {
+  /** The paused instance wakes up after another took over and tries its commit: the lease must refuse it. */
+  async resumeZombie(): Promise<void> {
+    const zombie = this.zombie
+    this.zombie = undefined
+    if (!zombie || zombie.done.length === 0 || zombie.instance === this.instance) return
+    try {
+      await commitBatch(this.bus, this.consumer.name, zombie.instance.token, zombie.done, 100_000)
+    } catch (error) {
+      if ((error as { code?: string }).code === 'E_LEASE_LOST') {
+        this.say('the paused instance wakes and tries its commit: refused, its lease was taken over')
+        return
+      }
+      throw error
+    }
+    throw new Error('a paused instance committed after another instance had taken over its lease (fencing failed)')
+  }
+
+  private async process(instance: Instance, wave: readonly Held[], crash: boolean, pause = false): Promise<void> {
     // As the runner's handleWave: handle concurrently, then in wave order keep the wave
     // serializable (an event that touched what an earlier one wrote waits for the next wave).
     const outcomes = await Promise.all(wave.map((held) => this.handleOne(held)))
@@ -292,7 +288,8 @@ export class Driver {
     })
     if (crash) {
       instance.dead = true
-      this.say(`handle ${names}, then crash before commit (lease kept, entries stay pending)`)
+      if (pause) this.zombie = { instance, done }
+      this.say(`handle ${names}, then ${pause ? 'pause' : 'crash'} before commit (lease kept, entries stay pending)`)
       return
     }
     if (done.length > 0) {

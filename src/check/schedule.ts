@@ -7,6 +7,8 @@ export interface ScheduleModel {
   published: number
   readonly total: number
   alive: boolean
+  /** An instance is paused before its commit and may wake up later. */
+  zombie: boolean
   readonly armed: Map<number, number>
 }
 
@@ -77,6 +79,28 @@ export class CrashBeforeCommit implements Cmd {
   toString = () => 'CrashBeforeCommit'
 }
 
+/** The instance handles its next step and freezes before committing (GC pause, SIGSTOP): it may wake later. */
+export class PauseBeforeCommit implements Cmd {
+  check = (m: Readonly<ScheduleModel>) => m.alive && !m.zombie
+  async run(m: ScheduleModel, r: ScheduleReal) {
+    await r.driver.deliver({ pause: true })
+    r.driver.kill()
+    m.alive = false
+    m.zombie = true
+  }
+  toString = () => 'PauseBeforeCommit'
+}
+
+/** The paused instance wakes after another took over and tries its commit (fencing must refuse it). */
+export class ZombieWakes implements Cmd {
+  check = (m: Readonly<ScheduleModel>) => m.alive && m.zombie
+  async run(m: ScheduleModel, r: ScheduleReal) {
+    await r.driver.resumeZombie()
+    m.zombie = false
+  }
+  toString = () => 'ZombieWakes'
+}
+
 /** The visibility timeout passes: a new instance takes the lease and claims every pending entry. */
 export class Reclaim implements Cmd {
   check = (m: Readonly<ScheduleModel>) => !m.alive
@@ -120,7 +144,7 @@ export function scheduleArbitrary(kind: ScheduleKind, maxEvents: number, replayP
   const deliver = fc.constant(new Deliver())
   const byKind: Record<ScheduleKind, fc.Arbitrary<Cmd>[]> = {
     idempotency: [publish, deliver, index.map((i) => new Duplicate(i)), index.map((i) => new Redeliver(i)), fc.tuple(index, fc.integer({ min: 1, max: 2 })).map(([i, n]) => new TransientFailure(i, n))],
-    crash: [publish, deliver, fc.constant(new CrashBeforeCommit()), fc.constant(new Reclaim()), fc.constant(new Trim()), fc.tuple(index, fc.integer({ min: 1, max: 2 })).map(([i, n]) => new TransientFailure(i, n))],
+    crash: [publish, deliver, fc.constant(new CrashBeforeCommit()), fc.constant(new Reclaim()), fc.constant(new Trim()), fc.constant(new PauseBeforeCommit()), fc.constant(new ZombieWakes()), fc.tuple(index, fc.integer({ min: 1, max: 2 })).map(([i, n]) => new TransientFailure(i, n))],
     replay: [publish, deliver],
     ordering: [publish, deliver, fc.nat({ max: 3 }).map((k) => new Interleave(k)), fc.tuple(index, fc.integer({ min: 1, max: 2 })).map(([i, n]) => new TransientFailure(i, n))],
   }
@@ -129,5 +153,5 @@ export function scheduleArbitrary(kind: ScheduleKind, maxEvents: number, replayP
 }
 
 export function newModel(total: number): ScheduleModel {
-  return { published: 0, total, alive: true, armed: new Map() }
+  return { published: 0, total, alive: true, zombie: false, armed: new Map() }
 }

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -83,6 +83,25 @@ describe('pipeline trace', () => {
     const run = await pipeline(['trace', ids['good'] as string, '--follow'], { PIPELINE_REDIS_URL: server.url })
     expect(run.code).toBe(0)
     expect(run.stdout).toContain('delivered (pipeline.file.delivered)')
+  })
+
+  it('--follow on a file nobody handles shows what it waits for; Ctrl-C exits cleanly (0)', async () => {
+    const idle = await createBus({ url: server.url, namespace: 'e2e-trace-idle', warn: () => {} })
+    const [published] = await idle.publish(receivedEvent('idle.csv', readFileSync(GOOD)))
+    await idle.close()
+    const child = spawn(process.execPath, [BIN, 'trace', published?.correlationId as string, '--follow', '--namespace', 'e2e-trace-idle', '--redis-url', server.url], {
+      cwd: project,
+      env: { PATH: process.env['PATH'] ?? '', HOME: project },
+    })
+    let out = ''
+    child.stdout.on('data', (chunk: Buffer) => void (out += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => void (out += chunk.toString()))
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)))
+    await waitFor(() => out.includes('waiting for pipeline.file.ingested'), { what: 'the first trace', timeoutMs: 30_000 })
+    child.kill('SIGINT')
+    expect(await exited).toBe(0)
+    expect(out).toContain('(ingest: queued)')
+    expect(out).not.toContain(PASSWORD)
   })
 
   it('an unknown id: a clear message and exit code 1', async () => {

@@ -55,7 +55,8 @@ function probe(url: string): Redis {
   return redis
 }
 
-const consumersFor = (outDir: string) => pipelineConsumers({ outDir, clock: () => new Date(expected.clock) })
+// `--durability strict` flushes delivered files too (syncOutput); the default does not.
+const consumersFor = (outDir: string, syncOutput = false) => pipelineConsumers({ outDir, syncOutput, clock: () => new Date(expected.clock) })
 const names = consumersFor('/unused').map((c) => c.name)
 const stages = consumersFor('/unused').filter((c) => ONE_TO_ONE.includes(c.name))
 
@@ -132,7 +133,7 @@ describe('durability: kill -9 of redis-server mid-run', () => {
     // The crash comes from inside the pipeline: as enrich is about to commit its first wave,
     // everything acknowledged so far is read in one MULTI (a reply from an `always` server means
     // fsynced), then redis-server is killed -9 and restarted on the same data dir.
-    const runners = bus.run(consumersFor(outDir), {
+    const runners = bus.run(consumersFor(outDir, true), {
       ...RUN,
       async beforeCommit(runner) {
         if (runner.consumer.name !== STAGE.enrich || crash !== undefined) return

@@ -31,6 +31,7 @@ export async function observe(driver: Driver, consumer: ConsumerDefinition, caus
   for (const streamKey of streams.sort()) {
     const type = streamKey.slice(streamPrefix.length)
     const entries = (await redis.xrange(streamKey, '-', '+')) as [string, string[]][]
+    if (entries.length === 0) continue
     const list: string[] = []
     const order: { cause: string; key: string }[] = []
     for (const [, fields] of entries) {

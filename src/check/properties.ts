@@ -107,15 +107,23 @@ const replay: Check = (h, events, commands, trace) =>
 const poisonIsolation: Check = async (h, events, poisonAt, trace) => {
   const p = (poisonAt as number) % events.length
   const poisoned = events[p] as CheckEvent
-  await compareRuns(h, events, { mode: 'sequential', oneByOne: true, skip: p }, { mode: 'sequential', poison: p, ...(trace ? { trace } : {}) }, { expected: `run without #${p}`, actual: `#${p} poisoned` }, async (run) => {
-    const { redis, keys } = run.driver.bus
-    const dead = (await redis.xrange(keys.deadLetters(run.consumer.name), '-', '+')) as [string, string[]][]
-    const ids = dead.map(([, f]) => f[f.indexOf('id') + 1])
-    if (!ids.includes(poisoned.id)) fail(`#${p} was not dead-lettered`)
-    const calls = run.driver.calls.get(poisoned.id) ?? 0
-    if (calls !== h.retry.maxAttempts) fail(`#${p} was attempted ${calls} times, not ${h.retry.maxAttempts}`)
-    if ((await run.driver.pendingCount()) > 0) fail('entries stay pending after the poison event')
-  })
+  const without = await runOnce(h, events, { mode: 'sequential', oneByOne: true, skip: p })
+  try {
+    await compareRuns(h, events, { mode: 'sequential', oneByOne: true, last: p }, { mode: 'sequential', poison: p, recover: true, ...(trace ? { trace } : {}) }, { expected: `#${p} handled after all the others`, actual: `#${p} poisoned, dead-lettered, fixed and re-delivered` }, async (run) => {
+      const before = run.beforeRecovery
+      if (!before) return
+      if (!before.deadLetterIds.includes(poisoned.id)) fail(`#${p} was not dead-lettered`)
+      const calls = run.driver.calls.get(poisoned.id) ?? 0
+      if (calls !== h.retry.maxAttempts) fail(`#${p} was attempted ${calls} times, not ${h.retry.maxAttempts}`)
+      const diff = difference(without.obs, before.obs, { expected: `run without #${p}`, actual: `#${p} poisoned` })
+      if (diff !== undefined) fail(`the other events did not flow as without the poison: ${diff}`)
+      if (before.summary.delivered !== 1 || before.summary.failed > 0) fail(`re-delivery after the fix: ${JSON.stringify(before.summary.results)}`)
+      if ((await run.driver.bus.redis.xlen(run.driver.bus.keys.deadLetters(run.consumer.name))) > 0) fail('the dead letter is still there after its re-delivery')
+      if ((await run.driver.pendingCount()) > 0) fail('entries stay pending after the poison event')
+    })
+  } finally {
+    await without.dispose()
+  }
 }
 
 const CHECKS: Record<PropertyName, (c: ConsumerDefinition) => Check> = {

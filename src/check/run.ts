@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import fc from 'fast-check'
+import { redeliverDeadLetters, type RedeliverySummary } from '../bus/redeliver.js'
 import type { RetryPolicy } from '../bus/retry.js'
 import type { ScriptClient } from '../bus/scripts.js'
 import type { ConsumerDefinition } from '../bus/types.js'
@@ -31,13 +32,19 @@ export interface RunPlan {
   readonly oneByOne?: boolean
   /** Input index whose handler always throws. */
   readonly poison?: number
-  /** Input indexes left out (the clean run of the poison property). */
+  /** Input index left out (the clean run of the poison property). */
   readonly skip?: number
+  /** Input index published after all the others (the clean run of a late re-delivery). */
+  readonly last?: number
+  /** After the drain, the poison is fixed and the dead letters re-delivered (`redeliverDeadLetters`). */
+  readonly recover?: boolean
   readonly trace?: string[]
 }
 
 export interface RunResult {
   readonly obs: Observation
+  /** With `recover`: the observation before the re-delivery, the dead letters then, and its summary. */
+  readonly beforeRecovery?: { readonly obs: Observation; readonly deadLetterIds: readonly string[]; readonly summary: RedeliverySummary }
   readonly driver: Driver
   readonly consumer: ConsumerDefinition
   dispose(): Promise<void>
@@ -83,8 +90,9 @@ export async function runOnce(h: Harness, events: readonly CheckEvent[], plan: R
     if (plan.poison !== undefined) driver.poison.add((events[plan.poison] as CheckEvent).id)
     const model = newModel(events.length)
     if (plan.commands) await fc.asyncModelRun(() => ({ model, real: { driver, events } }), plan.commands)
-    for (let i = model.published; i < events.length; i++) {
-      if (i === plan.skip) continue
+    const order = [...events.keys()].filter((i) => i >= model.published && i !== plan.skip && i !== plan.last)
+    if (plan.last !== undefined) order.push(plan.last)
+    for (const i of order) {
       await driver.publish(events[i] as CheckEvent)
       if (plan.oneByOne) await driver.deliver()
     }
@@ -93,6 +101,18 @@ export async function runOnce(h: Harness, events: readonly CheckEvent[], plan: R
       const i = index.get(id)
       const event = i === undefined ? undefined : events[i]
       return { label: i === undefined ? '(none)' : `#${i}`, key: event ? `${event.type} ${driver.orderKey(event)}` : '' }
+    }
+    if (plan.recover) {
+      const before = await observe(driver, driver.consumer, causeOf)
+      const dead = (await h.redis.xrange(driver.bus.keys.deadLetters(driver.consumer.name), '-', '+')) as [string, string[]][]
+      const deadLetterIds = dead.map(([, f]) => f[f.indexOf('id') + 1] as string)
+      driver.poison.clear()
+      const summary = await redeliverDeadLetters(driver.bus, { consumers: [driver.consumer], all: true })
+      // Its emits did not pass through the driver: look at every stream the consumer declares.
+      for (const type of driver.consumer.emits ?? []) driver.touched.add(driver.bus.keys.stream(type))
+      plan.trace?.push(`the poison is fixed; re-delivering the dead letters: ${summary.delivered} delivered, ${summary.duplicates} duplicate(s), ${summary.failed} failed`)
+      const obs = await observe(driver, driver.consumer, causeOf)
+      return { obs, driver, consumer: driver.consumer, dispose, beforeRecovery: { obs: before, deadLetterIds, summary } }
     }
     const obs = await observe(driver, driver.consumer, causeOf)
     return { obs, driver, consumer: driver.consumer, dispose }

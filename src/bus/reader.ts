@@ -16,6 +16,8 @@ export interface Held {
   /** Failed attempts recorded so far (the consumer's own counter, not Redis's delivery count). */
   failures: number
   notBefore: number
+  /** What its last handling read and wrote, when that handling was deferred (see conflicts.ts). */
+  footprint?: string[] | undefined
 }
 
 type RawEntry = [id: string, fields: string[] | null]

@@ -4,7 +4,7 @@ import type { EventEnvelope } from '../events/envelope.js'
 import { EventspineError, errorMessage } from '../errors.js'
 import { applyEffects, type ApplyItem } from './apply.js'
 import type { Bus } from './bus.js'
-import { WaveConflicts } from './conflicts.js'
+import { WaveConflicts, footprint, formWave } from './conflicts.js'
 import { HandlerContext, type ContextScope, type Effects } from './context.js'
 import { toHeld, type Held } from './reader.js'
 import { replayContext } from './replay-context.js'
@@ -160,24 +160,25 @@ export async function replayConsumer(bus: Bus, options: ReplayOptions): Promise<
     })
     // Waves: the head of each key's queue, handled together; the next wave sees their commits.
     while (queues.size > 0) {
-      // In read order, so a conflict defers the later event: the effects are those of handling
-      // the window's events one after another, in entry-id order.
-      const wave = [...queues.values()].map((q) => q.shift() as Held).sort((a, b) => (position.get(a) ?? 0) - (position.get(b) ?? 0))
+      // The same stream-order serializable waves as the runner (see conflicts.ts).
+      const wave = formWave([...queues.values()].map((q) => q[0] as Held), Number.POSITIVE_INFINITY)
       const items: ApplyItem[] = []
       const events: EventEnvelope[] = []
-      const results = await Promise.all(wave.map((h) => handleWithRetries(bus, consumer, h.event as EventEnvelope, record.runId)))
-      // Serializable waves, as in the runner: an event that touched state an earlier one of
-      // this wave wrote goes back to the head of its queue and is handled again next wave.
+      const results = await Promise.all(wave.map((w) => (w.sitOut ? undefined : handleWithRetries(bus, consumer, w.held.event as EventEnvelope, record.runId))))
       const conflicts = new WaveConflicts()
+      const finished = (h: Held) => queues.get(h.orderKey)?.shift()
       results.forEach((result, i) => {
-        const h = wave[i] as Held
+        const h = (wave[i] as { held: Held }).held
         const event = h.event as EventEnvelope
-        if (!result.ok) {
+        if (result === undefined) conflicts.block(h.footprint ?? [])
+        else if (!result.ok) {
+          finished(h)
           summary.failed++
           if (summary.failures.length < 20) summary.failures.push({ stream: h.streamKey.slice(bus.keys.stream('').length), entryId: h.entryId, eventId: event.id, error: result.error })
         } else if (conflicts.defer(result.reads, result.effects)) {
-          queues.get(h.orderKey)?.unshift(h) // the key keeps its place, so stream order holds
+          h.footprint = footprint(result.reads, result.effects) // stays at the head of its queue
         } else {
+          finished(h)
           items.push({ eventId: event.id, deadLetterId: '', effects: result.effects })
           events.push(event)
         }

@@ -5,7 +5,7 @@ import type { EventEnvelope } from '../events/envelope.js'
 import { errorMessage } from '../errors.js'
 import type { Bus } from './bus.js'
 import { commitBatch, recordFailure } from './commit.js'
-import { WaveConflicts } from './conflicts.js'
+import { WaveConflicts, footprint, formWave } from './conflicts.js'
 import { HandlerContext, type ContextScope, type Effects } from './context.js'
 import { Lease } from './lease.js'
 import { RunnerMetrics } from './metrics.js'
@@ -139,17 +139,22 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
     }
   }
 
-  const handleWave = async (wave: Held[]) => {
-    const outcomes = await Promise.all(wave.map(handleOne))
+  const handleWave = async (wave: { held: Held; sitOut: boolean }[]) => {
+    const outcomes = await Promise.all(wave.map((w) => (w.sitOut ? undefined : handleOne(w.held))))
     const done: { held: Held; effects: Effects }[] = []
     const failed: { held: Held; error: unknown }[] = []
-    // In wave order: an event that touched what an earlier one wrote waits for the next wave.
+    // In wave order: an event that touched what an earlier one wrote (or what an earlier,
+    // deferred one touched) waits for the next wave.
     const conflicts = new WaveConflicts()
     outcomes.forEach((outcome, i) => {
-      const held = wave[i] as Held
-      if (outcome.ctx === undefined) failed.push({ held, error: outcome.error })
+      const held = (wave[i] as { held: Held }).held
+      if (outcome === undefined) conflicts.block(held.footprint ?? [])
+      else if (outcome.ctx === undefined) failed.push({ held, error: outcome.error })
       else if (!conflicts.defer(outcome.ctx.reads, outcome.ctx.effects)) done.push({ held, effects: outcome.ctx.effects })
-      else metrics.deferred++
+      else {
+        held.footprint = footprint(outcome.ctx.reads, outcome.ctx.effects)
+        metrics.deferred++
+      }
     })
     if (options.beforeCommit) await options.beforeCommit(runner, done.map((d) => d.held.event as EventEnvelope))
     if (killed) throw new Killed()
@@ -169,16 +174,13 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
     for (const { held, error } of failed) await fail(held, error, false)
   }
 
-  const readyWave = (now: number): Held[] => {
-    const wave: Held[] = []
+  const readyWave = (now: number): { held: Held; sitOut: boolean }[] => {
+    const heads: Held[] = []
     for (const q of queues.values()) {
       const head = q[0] as Held
-      if (head.notBefore <= now) {
-        wave.push(head)
-        if (wave.length >= batchSize) break
-      }
+      if (head.notBefore <= now) heads.push(head)
     }
-    return wave
+    return formWave(heads, batchSize)
   }
 
   const nextDue = (): number => {
@@ -223,7 +225,7 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
     } else if (due > now) {
       await sleep(Math.min(due - now, blockMs))
     }
-    for (let wave = readyWave(Date.now()); wave.length > 0 && running; wave = readyWave(Date.now())) {
+    for (let wave = readyWave(Date.now()); wave.some((w) => !w.sitOut) && running; wave = readyWave(Date.now())) {
       await handleWave(wave)
     }
   }

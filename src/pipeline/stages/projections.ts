@@ -13,12 +13,15 @@ export function navLatestConsumer(): ConsumerDefinition {
     // apart by the runtime's serializable waves (conflicts are per hash field).
     description: 'Read model: the latest NAV, currency and NAV date of each share class ISIN.',
     async handle(event, ctx) {
-      for (const [isin, candidate] of navCandidates(event.payload as ValidatedPayload, event.correlationId)) {
-        const raw = await ctx.state.hget(NAV_LATEST_HASH, isin)
+      const candidates = [...navCandidates(event.payload as ValidatedPayload, event.correlationId)]
+      // Concurrent reads: one round trip's wait for the whole file, not one per ISIN.
+      const raws = await Promise.all(candidates.map(([isin]) => ctx.state.hget(NAV_LATEST_HASH, isin)))
+      candidates.forEach(([isin, candidate], i) => {
+        const raw = raws[i] ?? null
         if (newerNav(raw === null ? null : (JSON.parse(raw) as LatestNav), candidate)) {
           ctx.state.hset(NAV_LATEST_HASH, isin, JSON.stringify(candidate))
         }
-      }
+      })
     },
   })
 }

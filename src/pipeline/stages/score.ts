@@ -19,10 +19,12 @@ export function scoreConsumer(options: ScoreOptions = {}): ConsumerDefinition {
       const lastNavs = new Map<string, LastNav>()
       if (file.kind === 'nav') {
         const isins = new Set(file.records.map((r) => r.fields.isin).filter((i): i is string => typeof i === 'string'))
-        for (const isin of isins) {
-          const raw = await ctx.state.hget(LAST_NAV_HASH, isin)
-          if (raw !== null) lastNavs.set(isin, JSON.parse(raw) as LastNav)
-        }
+        // Concurrent reads: one round trip's wait for the whole file, not one per ISIN.
+        const raws = await Promise.all([...isins].map((isin) => ctx.state.hget(LAST_NAV_HASH, isin)))
+        ;[...isins].forEach((isin, i) => {
+          const raw = raws[i]
+          if (raw !== null && raw !== undefined) lastNavs.set(isin, JSON.parse(raw) as LastNav)
+        })
       }
       const result = scoreFile(file, lastNavs, options)
       for (const [isin, last] of result.updates) ctx.state.hset(LAST_NAV_HASH, isin, JSON.stringify(last))

@@ -5,6 +5,7 @@ import { WaveConflicts } from '../bus/conflicts.js'
 import { HandlerContext, type ContextScope, type Effects } from '../bus/context.js'
 import { publishEvents } from '../bus/publish.js'
 import { trimStream } from '../bus/retention.js'
+import { compareIds } from '../bus/runner.js'
 import { GroupReader, toHeld, type Held } from '../bus/reader.js'
 import { decideFailure, type RetryPolicy } from '../bus/retry.js'
 import type { ScriptClient } from '../bus/scripts.js'
@@ -176,6 +177,22 @@ export class Driver {
     this.say(`retention trim: ${trimmed.length > 0 ? `removed ${trimmed.join(', ')}` : 'nothing to remove'}`)
   }
 
+  /**
+   * The consumer group disappears while the stream stays (XGROUP DESTROY, a restore from a
+   * snapshot taken before the group existed). The live instance does what the runner does on
+   * NOGROUP: forgets what it holds and re-creates the group through `GroupReader.recoverGroups`.
+   */
+  async loseGroup(): Promise<void> {
+    const instance = this.instance
+    if (!instance || instance.dead) return
+    for (const type of this.consumer.subscribes) await this.bus.redis.xgroup('DESTROY', this.bus.keys.stream(type), this.bus.keys.group(this.consumer.name))
+    instance.queues.clear()
+    instance.known.clear()
+    await instance.reader.recoverGroups()
+    const from = [...instance.reader.lastCommitted.values()]
+    this.say(`the consumer group is lost (NOGROUP); the instance re-creates it from its last committed entr${from.length === 1 ? 'y' : 'ies'} ${from.join(', ') || '0'}`)
+  }
+
   /** The live instance dies on the spot (kill -9): nothing committed, lease and pending entries left behind. */
   kill(): void {
     if (this.instance) this.instance.dead = true
@@ -298,6 +315,9 @@ export class Driver {
         this.release(instance, held)
         const event = held.event as EventEnvelope
         this.commits.push({ id: event.id, streamKey: held.streamKey, orderKey: held.orderKey })
+        // As the runner: the highest entry committed per stream is where a lost group is re-created from.
+        const last = instance.reader.lastCommitted.get(held.streamKey)
+        if (last === undefined || compareIds(held.entryId, last) > 0) instance.reader.lastCommitted.set(held.streamKey, held.entryId)
         for (const emit of effects.emits) this.touched.add(emit[0] as string).add(emit[1] as string)
         for (const write of effects.writes) this.touched.add(write[1] as string)
         this.say(`handle ${this.options.label(event.id)} -> commit (${effects.emits.length} emitted, ${effects.writes.length} state writes)`)

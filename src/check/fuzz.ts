@@ -12,6 +12,7 @@ export interface FuzzOptions {
   readonly runs?: number
   readonly seed?: number
   readonly path?: string
+  readonly groupLoss?: boolean
   /** Where to look for pipeline.config.{ts,mts,mjs,js}. Default: the current directory. */
   readonly cwd?: string
   readonly onResult?: (result: PropertyResult) => void
@@ -35,6 +36,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     runs,
     seed,
     ...(options.path ? { path: options.path } : {}),
+    ...(options.groupLoss ? { groupLoss: true } : {}),
     ...(options.properties ? { properties: options.properties } : {}),
     ...(contractsDir ? { contractsDir } : {}),
   }, options.onResult)

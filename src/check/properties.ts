@@ -39,9 +39,13 @@ async function compareRuns(h: Harness, events: CheckEvent[], expected: RunPlan, 
 }
 
 /** After a drain without poison: nothing pending, no attempt counter left behind, nothing dead-lettered. */
-async function settled(run: Awaited<ReturnType<typeof runOnce>>): Promise<void> {
+async function settled(run: Awaited<ReturnType<typeof runOnce>>, events: readonly CheckEvent[]): Promise<void> {
   const { redis, keys } = run.driver.bus
   const name = run.consumer.name
+  const ids = [...new Set(events.map((e) => e.id as string))]
+  const scores = await redis.zmscore(keys.inbox(name), ...ids)
+  const lost = ids.map((id, i) => (scores[i] === null ? `#${events.findIndex((e) => e.id === id)}` : '')).filter(Boolean)
+  if (lost.length > 0) fail(`lost: ${lost.join(', ')} never committed, not pending, not dead-lettered`)
   if ((await run.driver.pendingCount()) > 0) fail('entries stay pending after the drain')
   const leftover = await redis.hkeys(keys.attempts(name))
   if (leftover.length > 0) fail(`attempt counters left behind after every event committed: ${leftover.join(', ')}`)
@@ -50,7 +54,7 @@ async function settled(run: Awaited<ReturnType<typeof runOnce>>): Promise<void> 
 }
 
 const idempotency: Check = (h, events, commands, trace) =>
-  compareRuns(h, events, { mode: 'sequential', oneByOne: true }, { mode: 'sequential', commands: commands as RunPlan['commands'] & object, ...(trace ? { trace } : {}) }, { expected: 'exactly-once run', actual: 'with duplicates, redeliveries and retries' }, settled)
+  compareRuns(h, events, { mode: 'sequential', oneByOne: true }, { mode: 'sequential', commands: commands as RunPlan['commands'] & object, ...(trace ? { trace } : {}) }, { expected: 'exactly-once run', actual: 'with duplicates, redeliveries and retries' }, (run) => settled(run, events))
 
 const crashSafety: Check = (h, events, commands, trace) =>
   compareRuns(h, events, { mode: 'sequential', oneByOne: true }, { mode: 'sequential', commands: commands as RunPlan['commands'] & object, ...(trace ? { trace } : {}) }, { expected: 'run without crashes', actual: 'with crashes and takeovers' }, async (run) => {
@@ -61,7 +65,7 @@ const crashSafety: Check = (h, events, commands, trace) =>
     if (lost.length > 0) fail(`lost: ${lost.length} event(s) never committed after the takeover`)
     const handled = Number((await redis.hget(keys.stats(run.consumer.name), 'handled')) ?? 0)
     if (handled !== ids.length) fail(`applied ${handled} times for ${ids.length} distinct events`)
-    await settled(run)
+    await settled(run, events)
   })
 
 function orderingCheck(consumer: ConsumerDefinition): Check {
@@ -87,7 +91,7 @@ function orderingCheck(consumer: ConsumerDefinition): Check {
             last.set(key, i)
           }
         }
-        await settled(live)
+        await settled(live, events)
         if (!consumer.dependsOnCrossKeyOrder) {
           const diff = difference(clean.obs, live.obs, { expected: 'keys in publish order, one at a time', actual: 'keys interleaved, handled in waves' })
           if (diff !== undefined) fail(`${diff}\n    (the consumer does not declare dependsOnCrossKeyOrder)`)
@@ -135,12 +139,12 @@ const CHECKS: Record<PropertyName, (c: ConsumerDefinition) => Check> = {
 }
 
 /** The fast-check property for one consumer and one property name. */
-export function propertySpec(name: PropertyName, h: Harness, consumer: ConsumerDefinition, events: fc.Arbitrary<CheckEvent[]>, maxEvents: number, replayPath?: string): PropertySpec {
+export function propertySpec(name: PropertyName, h: Harness, consumer: ConsumerDefinition, events: fc.Arbitrary<CheckEvent[]>, maxEvents: number, replayPath?: string, groupLoss = false): PropertySpec {
   const check = CHECKS[name](consumer)
   const extra: fc.Arbitrary<unknown> =
     name === 'idempotency' ? scheduleArbitrary('idempotency', maxEvents, replayPath)
     : name === 'crash-safety' ? scheduleArbitrary('crash', maxEvents, replayPath)
-    : name === 'ordering' ? scheduleArbitrary('ordering', maxEvents, replayPath)
+    : name === 'ordering' ? scheduleArbitrary('ordering', maxEvents, replayPath, { groupLoss })
     : name === 'replay' ? scheduleArbitrary('replay', maxEvents, replayPath)
     : fc.nat({ max: maxEvents - 1 })
   return {

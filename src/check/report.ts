@@ -2,13 +2,13 @@ import type { CheckReport } from './check.js'
 import type { PropertyResult } from './types.js'
 
 /** The exact command that re-runs one failing property from its seed and shrunk path. */
-export function reproduceCommand(r: PropertyResult, consumerArg: string, runs: number): string {
+export function reproduceCommand(r: PropertyResult, consumerArg: string, runs: number, extra = ''): string {
   const path = r.counterexample?.path ? ` --path '${r.counterexample.path}'` : ''
-  return `pipeline fuzz --consumer ${consumerArg} --property ${r.property} --seed ${r.seed} --runs ${runs}${path}`
+  return `pipeline fuzz --consumer ${consumerArg} --property ${r.property} --seed ${r.seed} --runs ${runs}${extra}${path}`
 }
 
 /** consumer x property table, then each failure as a story with its reproduce command. */
-export function renderReport(report: CheckReport, options: { consumerArg: (consumer: string) => string; runs: number; durationMs: number }): string {
+export function renderReport(report: CheckReport, options: { consumerArg: (consumer: string) => string; runs: number; durationMs: number; extraArgs?: string }): string {
   const rows = report.results.map((r) => [r.consumer, r.property, r.passed ? 'pass' : 'FAIL', String(r.runs), String(r.seed), `${(r.durationMs / 1000).toFixed(1)}s`, r.note ?? ''])
   const header = ['consumer', 'property', 'result', 'runs', 'seed', 'time', 'note']
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)))
@@ -24,7 +24,7 @@ export function renderReport(report: CheckReport, options: { consumerArg: (consu
       if (c.story.length > 0) out.push('  what happened:', ...c.story.map((s) => `    ${s}`))
       out.push('  failure:', ...c.failure.split('\n').map((s) => `    ${s.trim()}`))
     }
-    out.push(`  reproduce: ${reproduceCommand(r, options.consumerArg(r.consumer), options.runs)}`)
+    out.push(`  reproduce: ${reproduceCommand(r, options.consumerArg(r.consumer), options.runs, options.extraArgs)}`)
   }
   const passed = report.results.length - failed.length
   out.push('', `${passed}/${report.results.length} properties hold (seed ${report.seed}, ${(options.durationMs / 1000).toFixed(1)} s).${failed.length > 0 ? ' Exit code 1.' : ''}`)

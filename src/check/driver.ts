@@ -1,7 +1,7 @@
 import type { Bus } from '../bus/bus.js'
 import { commitBatch, recordFailure } from '../bus/commit.js'
 import type { ContractChecker } from '../bus/contracts.js'
-import { WaveConflicts } from '../bus/conflicts.js'
+import { WaveConflicts, footprint, formWave } from '../bus/conflicts.js'
 import { HandlerContext, type ContextScope, type Effects } from '../bus/context.js'
 import { publishEvents } from '../bus/publish.js'
 import { trimStream } from '../bus/retention.js'
@@ -143,7 +143,9 @@ export class Driver {
     const heads = [...instance.queues.values()].map((q) => q[0] as Held & { seq: number })
     if (heads.length === 0) return false
     const oldest = heads.reduce((a, b) => (b.seq < a.seq ? b : a))
-    const wave = options.key !== undefined ? [heads[options.key % heads.length] as Held] : this.options.mode === 'waves' ? heads : [oldest]
+    const chosen = options.key !== undefined ? [heads[options.key % heads.length] as Held] : this.options.mode === 'waves' ? heads : [oldest]
+    // formWave as the runner: a deferred head whose footprint overlaps an earlier one's sits out.
+    const wave = formWave(chosen, 200)
     await this.process(instance, wave, options.crash === true || options.pause === true, options.pause === true)
     return true
   }
@@ -288,10 +290,12 @@ export class Driver {
     throw new Error('a paused instance committed after another instance had taken over its lease (fencing failed)')
   }
 
-  private async process(instance: Instance, wave: readonly Held[], crash: boolean, pause = false): Promise<void> {
+  private async process(instance: Instance, entries: readonly { held: Held; sitOut: boolean }[], crash: boolean, pause = false): Promise<void> {
     // As the runner's handleWave: handle concurrently, then in wave order keep the wave
-    // serializable (an event that touched what an earlier one wrote waits for the next wave).
-    const outcomes = await Promise.all(wave.map((held) => this.handleOne(held)))
+    // serializable (an event that touched what an earlier one wrote, or what an earlier
+    // deferred one touched, waits for the next wave).
+    const outcomes = await Promise.all(entries.map((w) => (w.sitOut ? undefined : this.handleOne(w.held))))
+    const wave = entries.map((w) => w.held)
     const done: { held: Held; effects: Effects }[] = []
     const failed: { held: Held; error: unknown }[] = []
     const conflicts = new WaveConflicts()
@@ -299,9 +303,16 @@ export class Driver {
     if (wave.length > 1 && !crash) this.say(`wave: ${names} handled concurrently`)
     outcomes.forEach((outcome, i) => {
       const held = wave[i] as Held
-      if (outcome.ctx === undefined) failed.push({ held, error: outcome.error })
+      const name = this.options.label((held.event as EventEnvelope).id)
+      if (outcome === undefined) {
+        conflicts.block(held.footprint ?? [])
+        this.say(`  ${name} sits out: it overlaps an earlier deferred event`)
+      } else if (outcome.ctx === undefined) failed.push({ held, error: outcome.error })
       else if (!conflicts.defer(outcome.ctx.reads, outcome.ctx.effects)) done.push({ held, effects: outcome.ctx.effects })
-      else this.say(`  ${this.options.label((held.event as EventEnvelope).id)} deferred: it touched state an earlier event of the wave wrote`)
+      else {
+        held.footprint = footprint(outcome.ctx.reads, outcome.ctx.effects)
+        this.say(`  ${name} deferred: it touched state an earlier event of the wave wrote`)
+      }
     })
     if (crash) {
       instance.dead = true

@@ -1,6 +1,7 @@
 import { decodeEvent, type EventEnvelope } from '../events/envelope.js'
 import { errorMessage, hasCode } from '../errors.js'
 import type { Bus } from './bus.js'
+import { compareEntryIds, previousEntryId } from './entry-ids.js'
 import type { ScriptClient } from './scripts.js'
 
 /** One stream entry held by a runner until it is committed or dead-lettered. */
@@ -30,6 +31,11 @@ type ReadReply = [streamKey: string, entries: RawEntry[]][] | null
 export class GroupReader {
   /** Highest entry id committed per stream: where a lost group is recreated from. */
   readonly lastCommitted = new Map<string, string>()
+  /**
+   * Set when a group was recreated: new reads may then bring back entries that failed before,
+   * whose attempt counters must be loaded (and cleared on commit). Cleared by an empty read.
+   */
+  rewound = false
 
   constructor(
     private readonly bus: Bus,
@@ -54,26 +60,38 @@ export class GroupReader {
   }
 
   /**
-   * Redis restarted without its data answers NOGROUP: recreate each missing group from the last
-   * position this process committed (never silently from `$`) and say so.
+   * Redis restarted without its data (or the group destroyed) answers NOGROUP: recreate each
+   * missing group from the last position known, never silently from `$`, and say so. The
+   * position is just below the oldest entry still `held` (read, not yet committed: retrying,
+   * deferred, behind its key), else the last entry committed; entries committed after it come
+   * again and the inbox acknowledges them without effect.
    */
-  async recoverGroups(): Promise<void> {
+  async recoverGroups(held: Iterable<{ readonly streamKey: string; readonly entryId: string }> = []): Promise<void> {
+    const oldest = new Map<string, string>()
+    for (const h of held) {
+      const seen = oldest.get(h.streamKey)
+      if (seen === undefined || compareEntryIds(h.entryId, seen) < 0) oldest.set(h.streamKey, h.entryId)
+    }
     for (const key of this.streamKeys) {
-      const from = this.lastCommitted.get(key) ?? '0'
+      const floor = oldest.get(key)
+      const from = floor !== undefined ? previousEntryId(floor) : (this.lastCommitted.get(key) ?? '0')
       if (await this.createGroup(key, from)) {
+        this.rewound = true
         this.bus.warn(`consumer group ${this.group} on ${key} was missing (Redis restarted without its data?); recreated from entry ${from}`)
       }
     }
   }
 
-  /** New entries; blocks up to `blockMs` when `blockMs` > 0. */
+  /** New entries; blocks up to `blockMs` when `blockMs` > 0. See `rewound`. */
   async readNew(count: number, blockMs: number): Promise<[string, RawEntry][]> {
     const block = blockMs > 0 ? ['BLOCK', Math.max(1, Math.round(blockMs))] : []
     const reply = (await this.conn.call(
       'XREADGROUP', 'GROUP', this.group, this.instance, 'COUNT', count, ...block,
       'STREAMS', ...this.streamKeys, ...this.streamKeys.map(() => '>'),
     )) as ReadReply
-    return flatten(reply)
+    const entries = flatten(reply)
+    if (entries.length === 0) this.rewound = false
+    return entries
   }
 
   /** This instance's own pending entries (after a reconnect a reply may have been lost). */
@@ -124,6 +142,8 @@ export class GroupReader {
     }
   }
 }
+
+
 
 export function isNoGroup(error: unknown): boolean {
   return errorMessage(error).includes('NOGROUP') || hasCode(error, 'NOGROUP')

@@ -1,5 +1,6 @@
 import { EventspineError } from '../errors.js'
 import type { Bus } from './bus.js'
+import { compareEntryIds } from './entry-ids.js'
 
 type RawEntry = [id: string, fields: string[]]
 
@@ -74,7 +75,7 @@ export class MergedRange {
       for (const c of this.cursors) {
         if (c.at >= c.page.length && !c.done) await this.fill(c)
         if (c.at >= c.page.length) continue
-        if (!best || compareIds((c.page[c.at] as RawEntry)[0], (best.page[best.at] as RawEntry)[0]) < 0) best = c
+        if (!best || compareEntryIds((c.page[c.at] as RawEntry)[0], (best.page[best.at] as RawEntry)[0]) < 0) best = c
       }
       if (!best) break
       out.push({ type: best.type, key: best.key, entry: best.page[best.at++] as RawEntry })
@@ -91,12 +92,4 @@ export class MergedRange {
   }
 }
 
-export function compareIds(a: string, b: string): number {
-  const [am = 0, as = 0] = a.split('-').map(Number)
-  const [bm = 0, bs = 0] = b.split('-').map(Number)
-  return am - bm || as - bs
-}
 
-export function entryTime(entryId: string): number {
-  return Number(entryId.split('-')[0])
-}

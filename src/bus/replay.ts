@@ -8,7 +8,8 @@ import { WaveConflicts, footprint, formWave } from './conflicts.js'
 import { HandlerContext, type ContextScope, type Effects } from './context.js'
 import { toHeld, type Held } from './reader.js'
 import { replayContext } from './replay-context.js'
-import { MergedRange, entryTime, resolveBounds, type StreamBounds, type WindowRequest } from './replay-window.js'
+import { entryTime } from './entry-ids.js'
+import { MergedRange, resolveBounds, type StreamBounds, type WindowRequest } from './replay-window.js'
 import type { ConsumerDefinition } from './types.js'
 
 export interface ReplayOptions extends WindowRequest {

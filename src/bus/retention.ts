@@ -1,4 +1,5 @@
 import type { Bus } from './bus.js'
+import { compareEntryIds, nextEntryId } from './entry-ids.js'
 
 export interface RetentionPolicy {
   /** Keep about this many entries per stream (the cut is placed by entry time, approximately). */
@@ -27,7 +28,7 @@ export async function trimStream(bus: Bus, type: string, policy: RetentionPolicy
   const key = bus.keys.stream(type)
   let floor: { name: string; keepFrom: string } | undefined
   for (const group of await groupFloors(bus, key)) {
-    if (floor === undefined || compare(group.keepFrom, floor.keepFrom) < 0) floor = group
+    if (floor === undefined || compareEntryIds(group.keepFrom, floor.keepFrom) < 0) floor = group
   }
   let target: string | undefined
   let heldBackBy: string | null = null
@@ -37,17 +38,17 @@ export async function trimStream(bus: Bus, type: string, policy: RetentionPolicy
       const below = floor ? `(${floor.keepFrom}` : '+'
       const victims = (await bus.redis.xrange(key, '-', below, 'COUNT', Math.min(excess, MAX_READ_PER_TRIM))) as [string, string[]][]
       const last = victims[victims.length - 1]
-      if (last) target = next(last[0])
+      if (last) target = nextEntryId(last[0])
       if (victims.length < Math.min(excess, MAX_READ_PER_TRIM) && floor) heldBackBy = floor.name
     }
   }
   if (policy.maxAgeMs !== undefined) {
     let byAge = `${Math.max(0, now - policy.maxAgeMs)}-0`
-    if (floor && compare(floor.keepFrom, byAge) < 0) {
+    if (floor && compareEntryIds(floor.keepFrom, byAge) < 0) {
       byAge = floor.keepFrom
       heldBackBy = floor.name
     }
-    if (target === undefined || compare(byAge, target) > 0) target = byAge
+    if (target === undefined || compareEntryIds(byAge, target) > 0) target = byAge
   }
   if (target === undefined) return { stream: type, trimmed: 0, heldBackBy }
   const trimmed = (await bus.redis.call('XTRIM', key, 'MINID', target)) as number
@@ -65,7 +66,7 @@ async function groupFloors(bus: Bus, key: string): Promise<{ name: string; keepF
       const summary = (await bus.redis.xpending(key, name)) as [number, string, string, unknown]
       out.push({ name, keepFrom: summary[1] })
     } else {
-      out.push({ name, keepFrom: next(String(g['last-delivered-id'])) })
+      out.push({ name, keepFrom: nextEntryId(String(g['last-delivered-id'])) })
     }
   }
   return out
@@ -77,13 +78,4 @@ export function record(flat: unknown[]): Record<string, unknown> {
   return out
 }
 
-function next(id: string): string {
-  const [ms, seq] = id.split('-')
-  return `${ms}-${Number(seq) + 1}`
-}
 
-function compare(a: string, b: string): number {
-  const [am, as] = a.split('-').map(Number) as [number, number]
-  const [bm, bs] = b.split('-').map(Number) as [number, number]
-  return am - bm || as - bs
-}

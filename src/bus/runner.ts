@@ -9,6 +9,7 @@ import { WaveConflicts, footprint, formWave } from './conflicts.js'
 import { HandlerContext, type ContextScope, type Effects } from './context.js'
 import { Lease } from './lease.js'
 import { RunnerMetrics } from './metrics.js'
+import { compareEntryIds, entryTime } from './entry-ids.js'
 import { GroupReader, isNoGroup, toHeld, type Held } from './reader.js'
 import { DEFAULT_RETRY, decideFailure, type RetryPolicy } from './retry.js'
 import type { ScriptClient } from './scripts.js'
@@ -165,7 +166,7 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
         release(held)
         metrics.recordCommit(now - entryTime(held.entryId))
         const last = reader.lastCommitted.get(held.streamKey)
-        if (last === undefined || compareIds(held.entryId, last) > 0) reader.lastCommitted.set(held.streamKey, held.entryId)
+        if (last === undefined || compareEntryIds(held.entryId, last) > 0) reader.lastCommitted.set(held.streamKey, held.entryId)
       }
       metrics.handled += outcome.handled
       metrics.duplicates += outcome.duplicates
@@ -221,7 +222,8 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
     const due = nextDue()
     if (known.size < batchSize * 4) {
       // Work is due now: top up without blocking. Otherwise block until new entries or the next retry.
-      await hold(await reader.readNew(batchSize, due <= now ? 0 : Math.min(blockMs, due - now)), false)
+      const rewound = reader.rewound
+      await hold(await reader.readNew(batchSize, due <= now ? 0 : Math.min(blockMs, due - now)), rewound)
     } else if (due > now) {
       await sleep(Math.min(due - now, blockMs))
     }
@@ -243,9 +245,11 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
         if (error instanceof Killed || killed) return
         if (!running) break
         if (isNoGroup(error)) {
+          // Recreate below what is still held, then forget it: it comes back as new entries.
+          const held = [...queues.values()].flat()
           forgetAll()
           needOwnPending = true
-          await reader.recoverGroups().catch(() => {})
+          await reader.recoverGroups(held).catch(() => {})
         } else if (errorMessage(error).includes('timed out')) {
           // The watchdog fired on a read: the connection may be half-dead; re-make it.
           needOwnPending = true
@@ -294,18 +298,3 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
   return runner
 }
 
-function entryTime(entryId: string): number {
-  return Number(entryId.slice(0, entryId.indexOf('-')))
-}
-
-/** Orders stream entry ids ("<ms>-<seq>") without allocating. */
-export function compareIds(a: string, b: string): number {
-  const ad = a.indexOf('-')
-  const bd = b.indexOf('-')
-  if (ad !== bd) return ad - bd
-  for (let i = 0; i < ad; i++) {
-    const d = a.charCodeAt(i) - b.charCodeAt(i)
-    if (d !== 0) return d
-  }
-  return Number(a.slice(ad + 1)) - Number(b.slice(bd + 1))
-}

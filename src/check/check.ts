@@ -110,7 +110,7 @@ async function checkProperty(h: Harness, property: PropertyName, events: fc.Arbi
   const sample = h.make({ tmpDir: h.tmpRoot, namespace: 'sample', redisUrl: h.redisUrl })
   // A path is fast-check's run path, then `~` and the commands' replay path when the case has a schedule.
   const [runPath, replayPath] = (options.path ?? '').split('~')
-  const spec = propertySpec(property, h, sample, events, maxEvents, replayPath || undefined, options.groupLoss ?? false)
+  const spec = propertySpec(property, h, sample, events, maxEvents, replayPath || undefined, options.groupLoss ?? true)
   const details = await fc.check(spec.property, { numRuns: options.runs ?? 100, seed, ...(runPath ? { path: runPath } : {}) })
   let counterexample: Counterexample | null = null
   if (details.failed && details.counterexample) {

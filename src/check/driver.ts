@@ -5,7 +5,7 @@ import { WaveConflicts, footprint, formWave } from '../bus/conflicts.js'
 import { HandlerContext, type ContextScope, type Effects } from '../bus/context.js'
 import { publishEvents } from '../bus/publish.js'
 import { trimStream } from '../bus/retention.js'
-import { compareIds } from '../bus/runner.js'
+import { compareEntryIds } from '../bus/entry-ids.js'
 import { GroupReader, toHeld, type Held } from '../bus/reader.js'
 import { decideFailure, type RetryPolicy } from '../bus/retry.js'
 import type { ScriptClient } from '../bus/scripts.js'
@@ -138,7 +138,8 @@ export class Driver {
   async deliver(options: { key?: number; crash?: boolean; pause?: boolean } = {}): Promise<boolean> {
     const instance = this.instance
     if (instance === undefined || instance.dead) return false
-    await this.hold(instance, await instance.reader.readNew(200, 0), false)
+    const rewound = instance.reader.rewound
+    await this.hold(instance, await instance.reader.readNew(200, 0), rewound)
     // Heads in the runner's order (its queues Map: a key's queue keeps its place while it has entries).
     const heads = [...instance.queues.values()].map((q) => q[0] as Held & { seq: number })
     if (heads.length === 0) return false
@@ -188,11 +189,11 @@ export class Driver {
     const instance = this.instance
     if (!instance || instance.dead) return
     for (const type of this.consumer.subscribes) await this.bus.redis.xgroup('DESTROY', this.bus.keys.stream(type), this.bus.keys.group(this.consumer.name))
+    const held = [...instance.queues.values()].flat()
     instance.queues.clear()
     instance.known.clear()
-    await instance.reader.recoverGroups()
-    const from = [...instance.reader.lastCommitted.values()]
-    this.say(`the consumer group is lost (NOGROUP); the instance re-creates it from its last committed entr${from.length === 1 ? 'y' : 'ies'} ${from.join(', ') || '0'}`)
+    await instance.reader.recoverGroups(held)
+    this.say(`the consumer group is lost (NOGROUP); the instance re-creates it below the oldest of its ${held.length} held entr${held.length === 1 ? 'y' : 'ies'} (else after its last committed one)`)
   }
 
   /** The live instance dies on the spot (kill -9): nothing committed, lease and pending entries left behind. */
@@ -328,7 +329,7 @@ export class Driver {
         this.commits.push({ id: event.id, streamKey: held.streamKey, orderKey: held.orderKey })
         // As the runner: the highest entry committed per stream is where a lost group is re-created from.
         const last = instance.reader.lastCommitted.get(held.streamKey)
-        if (last === undefined || compareIds(held.entryId, last) > 0) instance.reader.lastCommitted.set(held.streamKey, held.entryId)
+        if (last === undefined || compareEntryIds(held.entryId, last) > 0) instance.reader.lastCommitted.set(held.streamKey, held.entryId)
         for (const emit of effects.emits) this.touched.add(emit[0] as string).add(emit[1] as string)
         for (const write of effects.writes) this.touched.add(write[1] as string)
         this.say(`handle ${this.options.label(event.id)} -> commit (${effects.emits.length} emitted, ${effects.writes.length} state writes)`)

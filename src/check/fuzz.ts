@@ -36,7 +36,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     runs,
     seed,
     ...(options.path ? { path: options.path } : {}),
-    ...(options.groupLoss ? { groupLoss: true } : {}),
+    ...(options.groupLoss === undefined ? {} : { groupLoss: options.groupLoss }),
     ...(options.properties ? { properties: options.properties } : {}),
     ...(contractsDir ? { contractsDir } : {}),
   }, options.onResult)

@@ -38,7 +38,7 @@ export default class Fuzz extends BaseCommand {
     runs: Flags.integer({ summary: 'Runs per property per consumer.', default: 100, min: 1 }),
     seed: Flags.integer({ summary: 'fast-check (and faker) seed. Default: FC_SEED, else random; printed with every failure.', env: 'FC_SEED' }),
     path: Flags.string({ summary: 'Replay path of a counterexample (printed with a failure): re-runs just that case.' }),
-    'group-loss': Flags.boolean({ summary: 'Ordering schedules may also lose the consumer group (NOGROUP recovery). Off by default: the runtime loses held entries there today.' }),
+    'group-loss': Flags.boolean({ summary: 'Ordering schedules may also lose the consumer group (NOGROUP recovery).', default: true, allowNo: true }),
     junit: Flags.string({ summary: 'Also write a JUnit XML report to this file.' }),
   }
 
@@ -53,10 +53,10 @@ export default class Fuzz extends BaseCommand {
         ...(flags.property ? { properties: flags.property as PropertyName[] } : {}),
         ...(flags.seed === undefined ? {} : { seed: flags.seed }),
         ...(flags.path ? { path: flags.path } : {}),
-        ...(flags['group-loss'] ? { groupLoss: true } : {}),
+        groupLoss: flags['group-loss'],
       })
       if (flags.junit) await writeFile(flags.junit, junitXml(report))
-      if (!this.jsonEnabled()) this.log(renderReport(report, { consumerArg: (c) => report.consumerArgs[c] ?? c, runs: report.runs, durationMs: report.durationMs, extraArgs: flags['group-loss'] ? ' --group-loss' : '' }))
+      if (!this.jsonEnabled()) this.log(renderReport(report, { consumerArg: (c) => report.consumerArgs[c] ?? c, runs: report.runs, durationMs: report.durationMs, extraArgs: flags['group-loss'] ? '' : ' --no-group-loss' }))
       if (!report.passed) process.exitCode = 1
       return {
         passed: report.passed,

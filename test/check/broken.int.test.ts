@@ -76,12 +76,11 @@ describe('the harness catches broken consumers with small counterexamples', () =
 })
 
 describe('a runtime bug the harness found (opt-in schedules)', () => {
-  // GroupReader.recoverGroups re-creates a lost group from the highest entry committed, so an
-  // entry held but not yet committed below it (retrying, deferred, behind its key) is never
-  // delivered again. Smallest case: #0 (key k1) and #1 (key k3) read together, #1 committed
-  // first, the group lost: #0 is lost. When the runtime re-creates the group from below its
-  // oldest uncommitted entry, this test starts failing: then turn groupLoss on by default.
-  it.fails('a correct consumer keeps ordering and loses nothing when its group is lost and re-created', async () => {
+  // GroupReader.recoverGroups used to re-create a lost group from the highest entry committed,
+  // so an entry held but not yet committed below it was never delivered again. Smallest case:
+  // #0 (key k1) and #1 (key k3) read together, #1 committed first, the group lost: #0 lost.
+  // It now re-creates the group just below the oldest entry still held.
+  it('a correct consumer keeps ordering and loses nothing when its group is lost and re-created', async () => {
     const report = await checkConsumer(ledger, { redisUrl: testRedisUrl(), seed: 4, runs: 200, properties: ['ordering'], groupLoss: true, contractsDir: 'test/check/contracts' })
     expect(report.passed, formatFailures(report)).toBe(true)
   })

@@ -1,4 +1,5 @@
 import type { Bus } from '../../bus/bus.js'
+import { compareEntryIds } from '../../bus/entry-ids.js'
 import { consumerStatus } from '../../bus/status.js'
 import type { ConsumerDefinition } from '../../bus/types.js'
 import type { Runner } from '../../bus/runner.js'
@@ -37,13 +38,13 @@ export class OutcomeFeed {
       const entries = (replies[i]?.[1] ?? []) as [string, string[]][]
       for (const [entryId, fields] of entries) {
         const last = this.last.get(type)
-        if (last === undefined || compareIds(entryId, last) > 0) this.last.set(type, entryId)
+        if (last === undefined || compareEntryIds(entryId, last) > 0) this.last.set(type, entryId)
         const outcome = toOutcome(type, fields)
         if (outcome !== null) this.rows.push({ entryId, outcome })
       }
       if (!this.last.has(type)) this.last.set(type, '0-0')
     })
-    this.rows = this.rows.sort((a, b) => compareIds(b.entryId, a.entryId)).slice(0, this.keep)
+    this.rows = this.rows.sort((a, b) => compareEntryIds(b.entryId, a.entryId)).slice(0, this.keep)
     return this.rows.map((r) => r.outcome)
   }
 }
@@ -107,8 +108,3 @@ export async function readRuntime(bus: Bus): Promise<RuntimeSnapshot | null> {
   }
 }
 
-function compareIds(a: string, b: string): number {
-  const [am, as] = a.split('-').map(Number) as [number, number]
-  const [bm, bs] = b.split('-').map(Number) as [number, number]
-  return am - bm || as - bs
-}

@@ -14,8 +14,10 @@ export default class Status extends BaseCommand {
   static override flags = { ...redisFlags }
 
   async run(): Promise<PipelineStatus> {
-    const { flags } = await this.parse(Status)
-    const status = await pipelineStatus({ redisUrl: flags['redis-url'], namespace: flags.namespace, projectDir: process.cwd() })
+    const { flags, metadata } = await this.parse(Status)
+    // Without --namespace (or its variable), follow the namespace the running `up` recorded.
+    const namespace = metadata.flags['namespace']?.setFromDefault ? undefined : flags.namespace
+    const status = await pipelineStatus({ redisUrl: flags['redis-url'], namespace, projectDir: process.cwd() })
     if (!this.jsonEnabled()) this.log(render(status))
     return status
   }

@@ -25,10 +25,12 @@ export interface PipelineStatus {
  * The per-stage figures once: from the runtime key a live `pipeline up` refreshes every second
  * (with latency), else straight from Redis counters. Never starts Redis.
  */
-export async function pipelineStatus(options: { redisUrl?: string | undefined; namespace: string; projectDir: string }): Promise<PipelineStatus> {
+export async function pipelineStatus(options: { redisUrl?: string | undefined; namespace?: string | undefined; projectDir: string }): Promise<PipelineStatus> {
   const projectDir = resolve(options.projectDir)
   const up = findLiveUp(projectDir) ?? null
-  const base = { namespace: options.namespace, up, http: up?.http ?? null }
+  // No namespace asked for: the one the running `pipeline up` of this project uses.
+  const namespace = options.namespace ?? up?.namespace ?? 'pipeline'
+  const base = { namespace, up, http: up?.http ?? null }
   let redis
   try {
     redis = await resolveRedis({ url: options.redisUrl, projectDir, startIfMissing: false })
@@ -36,7 +38,7 @@ export async function pipelineStatus(options: { redisUrl?: string | undefined; n
     if (hasCode(error, RedisErrorCode.NotRunning)) return { ...base, redis: null, figuresFrom: null, stages: [], recent: [] }
     throw error
   }
-  const bus = await createBus({ url: redis.url, namespace: options.namespace, warn: () => {} })
+  const bus = await createBus({ url: redis.url, namespace, warn: () => {} })
   try {
     const runtime = await readRuntime(bus)
     const where = { url: redis.displayUrl, source: redis.source }

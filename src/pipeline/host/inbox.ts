@@ -4,8 +4,9 @@ import { basename, extname, join, resolve } from 'node:path'
 import { watch, type FSWatcher } from 'chokidar'
 import type { Bus } from '../../bus/bus.js'
 import { errorMessage } from '../../errors.js'
+import { inboxRefusal, publishRefusal, readRefusal, refusalText } from '../admit.js'
 import { receivedEvent } from '../intake.js'
-import { MAX_FILE_BYTES } from '../parse.js'
+import type { Issue } from '../types.js'
 
 /** One file taken from the inbox: published (with its correlation id) or set aside. */
 export type Intake =
@@ -49,10 +50,17 @@ export async function watchInbox(options: InboxOptions): Promise<InboxWatcher> {
     ignoreInitial: false,
     ignored: (path) => resolve(path) !== dir && isIgnoredName(basename(path)),
     awaitWriteFinish: { stabilityThreshold: stability, pollInterval: Math.max(25, Math.floor(stability / 4)) },
+    // Otherwise chokidar skips, without a word, a file whose owner-read bit is off: it must be refused instead.
+    ignorePermissionErrors: true,
   })
   let chain: Promise<void> = Promise.resolve()
-  watcher.on('add', (path) => {
+  const take = (path: string) => {
     chain = chain.then(() => takeIn(options, dir, path)).catch((error) => options.bus.warn(`inbox: ${basename(path)}: ${errorMessage(error)}`))
+  }
+  watcher.on('add', take)
+  // A directory dropped in is refused (not-a-file) rather than left there unexplained.
+  watcher.on('addDir', (path) => {
+    if (resolve(path) !== dir) take(path)
   })
   watcher.on('error', (error) => options.bus.warn(`inbox watcher: ${errorMessage(error)}`))
   // Before 'ready', chokidar emits adds without awaiting the write: only return once it is ready.
@@ -71,21 +79,26 @@ async function takeIn(options: InboxOptions, dir: string, path: string): Promise
   const name = basename(path)
   if (!existsSync(path)) return // moved away by someone else meanwhile
   const info = await stat(path)
-  if (!info.isFile()) return
-  let reason: string | undefined
+  let refusal: Issue | null = inboxRefusal(name, info)
   let correlationId = ''
-  if (info.size > MAX_FILE_BYTES) {
-    reason = `file is ${info.size} bytes, over the ${MAX_FILE_BYTES}-byte limit`
-  } else {
+  if (refusal === null) {
+    let content: Buffer | undefined
     try {
-      const content = await readFile(path)
-      const event = receivedEvent(name, content, { sourcePath: path, ...(options.clock ? { receivedAt: options.clock() } : {}) })
-      const [published] = await options.bus.publish(event)
-      correlationId = published?.correlationId ?? ''
+      content = await readFile(path)
     } catch (error) {
-      reason = errorMessage(error)
+      refusal = readRefusal(name, error)
+    }
+    if (content !== undefined) {
+      try {
+        const event = receivedEvent(name, content, { sourcePath: path, ...(options.clock ? { receivedAt: options.clock() } : {}) })
+        const [published] = await options.bus.publish(event)
+        correlationId = published?.correlationId ?? ''
+      } catch (error) {
+        refusal = publishRefusal(error)
+      }
     }
   }
+  const reason = refusal === null ? undefined : refusalText(refusal)
   if (reason === undefined) {
     const movedTo = await moveInto(join(dir, '.done'), path)
     options.onIntake?.({ fileName: name, ok: true, correlationId, movedTo })

@@ -18,6 +18,8 @@ export interface CommitOutcome {
   readonly rejected: readonly { held: Held; error: unknown }[]
   readonly handled: number
   readonly duplicates: number
+  /** Entries no longer pending in their group (Redis lost writes): nothing applied for them. */
+  readonly stale: number
 }
 
 /**
@@ -28,18 +30,19 @@ export interface CommitOutcome {
 export async function commitBatch(bus: Bus, consumer: string, token: string, batch: readonly Handled[], inboxSize: number): Promise<CommitOutcome> {
   const reply = await runCommit(bus, consumer, token, batch, inboxSize)
   const error = scriptError(reply, consumer)
-  if (!error) return { committed: batch, rejected: [], handled: reply[0] as number, duplicates: reply[1] as number }
+  if (!error) return { committed: batch, rejected: [], handled: reply[0] as number, duplicates: reply[1] as number, stale: Number(reply[2] ?? 0) }
   if (error.code !== 'E_STATE_KEY_TYPE' || batch.length === 1) {
-    if (batch.length === 1 && error.code === 'E_STATE_KEY_TYPE') return { committed: [], rejected: [{ held: (batch[0] as Handled).held, error }], handled: 0, duplicates: 0 }
+    if (batch.length === 1 && error.code === 'E_STATE_KEY_TYPE') return { committed: [], rejected: [{ held: (batch[0] as Handled).held, error }], handled: 0, duplicates: 0, stale: 0 }
     throw error
   }
-  const outcome = { committed: [] as Handled[], rejected: [] as { held: Held; error: unknown }[], handled: 0, duplicates: 0 }
+  const outcome = { committed: [] as Handled[], rejected: [] as { held: Held; error: unknown }[], handled: 0, duplicates: 0, stale: 0 }
   for (const one of batch) {
     const single = await commitBatch(bus, consumer, token, [one], inboxSize)
     outcome.committed.push(...single.committed)
     outcome.rejected.push(...single.rejected)
     outcome.handled += single.handled
     outcome.duplicates += single.duplicates
+    outcome.stale += single.stale
   }
   return outcome
 }

@@ -170,6 +170,9 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
       }
       metrics.handled += outcome.handled
       metrics.duplicates += outcome.duplicates
+      if (outcome.stale > 0) {
+        bus.warn(`consumer ${consumer.name}: ${outcome.stale} entries it held are no longer pending in Redis (Redis lost writes?); nothing was applied for them`)
+      }
       for (const { held, error } of outcome.rejected) failed.push({ held, error })
     }
     for (const { held, error } of failed) await fail(held, error, false)

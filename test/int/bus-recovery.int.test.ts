@@ -222,3 +222,32 @@ describe('Redis going away', () => {
     }
   })
 })
+
+describe('Redis losing writes under a running consumer', () => {
+  it('applies nothing for held entries that are no longer pending, and says so', async () => {
+    const warnings: string[] = []
+    const bus = await testBus({ warn: (m) => void warnings.push(m) })
+    let vanish: (() => Promise<void>) | undefined
+    const runners = bus.run([summer()], {
+      ...fast,
+      // Between handling and commit, the entries disappear from the group's pending list, as
+      // after a restart without the last writes or a failover to a lagging replica.
+      beforeCommit: async () => {
+        await vanish?.()
+        vanish = undefined
+      },
+    })
+    vanish = async () => {
+      const stream = bus.keys.stream('num.added')
+      const ids = (await bus.redis.xrange(stream, '-', '+')).map(([id]) => id)
+      await bus.redis.xack(stream, 'sum', ...ids)
+    }
+    await bus.publish([1, 2].map((n) => ({ type: 'num.added', key: 'k', payload: { n } })))
+    await waitFor(async () => (await bus.redis.hget(bus.keys.stats('sum'), 'stale')) !== null, { what: 'stale counted' })
+    await bus.publish({ type: 'num.added', key: 'k', payload: { n: 4 } })
+    await waitFor(async () => (await bus.redis.hget(bus.keys.state('sum', 'sum'), 'k')) === '4', { what: 'the next event applied' })
+    await runners.stop()
+    expect(await bus.redis.xlen(bus.keys.stream('num.applied'))).toBe(1)
+    expect(warnings.join('\n')).toMatch(/no longer pending in Redis/)
+  })
+})

@@ -26,12 +26,13 @@ then n, then per event:
   nEmits  x: streamKey value1 .. valuek nExtra extraName extraValue ...
   nWrites x: op key [field] [value]    op: set | del | hset | hdel | hincrby
 
-Checks come first (lease, dead letters still there, key types), writes after: a script that
+Checks come first (lease, dead letters still there, key types, entries still pending), writes after: a script that
 fails half-way keeps the writes it already made, so nothing may fail once writing has started.
 Per-batch calls where Redis takes several items per call (XACK, ZMSCORE, ZADD): per-event
 redis.call overhead is most of what a commit costs.
 
-Returns: { applied, duplicates } or { -1 } lease lost, { -2, key } wrong key type,
+Returns: { applied, duplicates, stale } (stale: entries no longer pending, nothing applied for
+them) or { -1 } lease lost, { -2, key } wrong key type,
 { -3, dlqEntryId } a dead letter to re-deliver is gone (nothing written).
 ]]
 local group, token = ARGV[1], ARGV[2]
@@ -81,6 +82,47 @@ for e = 1, n do
   end
 end
 
+-- Pass 1b: every entry to acknowledge must still be pending in its group. After Redis lost
+-- writes (a restart without them, a failover to a lagging replica) a runner may still hold
+-- entries that no longer exist: their effects must not be applied. One XPENDING per stream.
+local function before(a, b)
+  local am, as = string.match(a, '(%d+)-(%d+)')
+  local bm, bs = string.match(b, '(%d+)-(%d+)')
+  am, bm = tonumber(am), tonumber(bm)
+  if am ~= bm then return am < bm end
+  return tonumber(as) < tonumber(bs)
+end
+local stale, staleCount = {}, 0
+local byStream, streamOrder = {}, {}
+for e = 1, n do
+  local stream = ARGV[starts[e]]
+  if stream ~= '' then
+    if not byStream[stream] then byStream[stream] = {}; streamOrder[#streamOrder + 1] = stream end
+    local list = byStream[stream]
+    list[#list + 1] = e
+  end
+end
+for _, stream in ipairs(streamOrder) do
+  local events = byStream[stream]
+  local lo, hi = ARGV[starts[events[1]] + 1], ARGV[starts[events[1]] + 1]
+  for _, e in ipairs(events) do
+    local id = ARGV[starts[e] + 1]
+    if before(id, lo) then lo = id end
+    if before(hi, id) then hi = id end
+  end
+  -- Other entries held for later waves may lie between these ids: page through the range.
+  local pending, from = {}, lo
+  while true do
+    local page = redis.call('XPENDING', stream, group, from, hi, 1000)
+    for _, p in ipairs(page) do pending[p[1]] = true end
+    if #page < 1000 then break end
+    from = '(' .. page[#page][1]
+  end
+  for _, e in ipairs(events) do
+    if not pending[ARGV[starts[e] + 1]] then stale[e] = true; staleCount = staleCount + 1 end
+  end
+end
+
 -- unpack() is capped by Lua's C stack, so long argument lists go in slices.
 local function callSliced(cmd, key, extra, list)
   for s = 1, #list, 4000 do
@@ -97,7 +139,7 @@ local acks, ackOrder, ids = {}, {}, {}
 for e = 1, n do
   local s = starts[e]
   local stream = ARGV[s]
-  if stream ~= '' then
+  if stream ~= '' and not stale[e] then
     if not acks[stream] then acks[stream] = {}; ackOrder[#ackOrder + 1] = stream end
     local list = acks[stream]
     list[#list + 1] = ARGV[s + 1]
@@ -115,7 +157,7 @@ for s = 1, n, 4000 do
 end
 local fresh, inboxArgs, inBatch = {}, {}, {}
 for e = 1, n do
-  if not known[e] and not inBatch[ids[e]] then
+  if not stale[e] and not known[e] and not inBatch[ids[e]] then
     fresh[e] = true
     inBatch[ids[e]] = true
     inboxArgs[#inboxArgs + 1] = now
@@ -134,7 +176,7 @@ for e = 1, n do
   local attemptsField, corrKey = ARGV[i + 2], ARGV[i + 5]
   local nEmits, nWrites = tonumber(ARGV[i + 6]), tonumber(ARGV[i + 7])
   local isFresh = fresh[e]
-  if isFresh then applied = applied + 1 else duplicates = duplicates + 1 end
+  if isFresh then applied = applied + 1 elseif not stale[e] then duplicates = duplicates + 1 end
   i = i + HEAD
   for _ = 1, nEmits do
     local nExtra = tonumber(ARGV[i + k + 1])
@@ -164,13 +206,14 @@ for e = 1, n do
     end
     i = i + 1 + arity[op]
   end
-  if attemptsField ~= '' then redis.call('HDEL', KEYS[4], attemptsField) end
+  if attemptsField ~= '' and not stale[e] then redis.call('HDEL', KEYS[4], attemptsField) end
 end
 
 if applied > 0 then redis.call('HINCRBY', KEYS[2], counter, applied) end
 if duplicates > 0 then redis.call('HINCRBY', KEYS[2], 'duplicates', duplicates) end
+if staleCount > 0 then redis.call('HINCRBY', KEYS[2], 'stale', staleCount) end
 if inboxSize > 0 then
   local size = redis.call('ZCARD', KEYS[1])
   if size > inboxSize then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, size - inboxSize - 1) end
 end
-return { applied, duplicates }
+return { applied, duplicates, staleCount }

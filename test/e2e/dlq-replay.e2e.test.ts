@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -9,17 +8,13 @@ import { EVENT, pipelineConsumers, receivedEvent, STAGE } from '../../src/pipeli
 import { packageRoot } from '../../src/pipeline/paths.js'
 import { testBus, waitFor } from '../support/bus.js'
 import { testRedisUrl } from '../support/namespace.js'
+import { bareEnv, runCli } from '../support/cli.js'
 
 // The built CLI as a user runs it (`npm test` builds first).
-const BIN = resolve('bin/run.js')
 let project: string
 
 function pipeline(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: project, env: { PATH: process.env['PATH'] ?? '', HOME: project }, timeout: 30_000 }, (error, stdout, stderr) =>
-      done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    )
-  })
+  return runCli(args, { cwd: project, env: bareEnv(project), timeoutMs: 30_000 })
 }
 
 beforeAll(() => {

@@ -1,20 +1,15 @@
-import { execFile } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { testRedisUrl } from '../support/namespace.js'
+import { bareEnv, runCli } from '../support/cli.js'
 
 // The built CLI as a user runs it (`npm test` builds first).
-const BIN = resolve('bin/run.js')
 let scratch: string
 
 function pipeline(args: string[], cwd = resolve('.')): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, env: { PATH: process.env['PATH'] ?? '', HOME: scratch }, timeout: 120_000 }, (error, stdout, stderr) =>
-      done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    )
-  })
+  return runCli(args, { cwd, env: bareEnv(scratch), timeoutMs: 120_000 })
 }
 
 beforeAll(() => {

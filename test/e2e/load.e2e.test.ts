@@ -1,26 +1,16 @@
-import { execFile } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { testRedisUrl } from '../support/namespace.js'
+import { bareEnv, runCli, type CliRun as Run } from '../support/cli.js'
 
 // The built CLI as a user runs it (`npm test` builds first).
-const BIN = resolve('bin/run.js')
 let project: string
 
-interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
 
 function pipeline(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((done) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: project, env: { PATH: process.env['PATH'] ?? '', HOME: project, ...env }, timeout: 120_000 }, (error, stdout, stderr) =>
-      done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    )
-  })
+  return runCli(args, { cwd: project, env: bareEnv(project, env), timeoutMs: 120_000 })
 }
 
 beforeAll(() => {

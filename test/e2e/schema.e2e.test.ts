@@ -3,28 +3,16 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { bareEnv, runCli, type CliRun as Run } from '../support/cli.js'
 
 // The built CLI as a user runs it (`npm test` builds first).
-const BIN = resolve('bin/run.js')
 const SHIPPED = resolve('contracts')
 const RECEIVED = 'pipeline.file.received'
 let work: string
 
-interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
 
 async function pipeline(args: string[], cwd = work): Promise<Run> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { cwd, env: { PATH: process.env['PATH'] ?? '', HOME: work }, timeout: 60_000 },
-      (error, stdout, stderr) => done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    )
-  })
+  return runCli(args, { cwd, env: bareEnv(work), timeoutMs: 60_000 })
 }
 
 /** Renames a required field of a contract in place, as a careless edit would. */

@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -8,9 +8,9 @@ import { EVENT, pipelineConsumers, receivedEvent } from '../../src/pipeline/inde
 import { readTrace } from '../../src/pipeline/inspect/index.js'
 import { waitFor } from '../support/bus.js'
 import { startTestRedis, type TestRedis } from '../support/redis-server.js'
+import { bareEnv, BIN, runCli, type CliRun as Run } from '../support/cli.js'
 
 // The built CLI as a user runs it, against a Redis with a password: it must never show up.
-const BIN = resolve('bin/run.js')
 const PASSWORD = 'tr4ce-s3cret-pw'
 const GOOD = resolve('fixtures/inbox/northwind-nav-2026-11-24.csv')
 const BAD = resolve('fixtures/faulty/northwind-nav-bad-isin.csv')
@@ -22,21 +22,9 @@ let runners: Runners
 let project: string
 const ids: Record<string, string> = {}
 
-interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
 
 function pipeline(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { cwd: project, env: { PATH: process.env['PATH'] ?? '', HOME: project, PIPELINE_NAMESPACE: NAMESPACE, ...env }, timeout: 30_000 },
-      (error, stdout, stderr) => done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    )
-  })
+  return runCli(args, { cwd: project, env: bareEnv(project, { PIPELINE_NAMESPACE: NAMESPACE, ...env }), timeoutMs: 30_000 })
 }
 
 beforeAll(async () => {

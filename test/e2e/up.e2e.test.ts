@@ -1,13 +1,13 @@
-import { execFile, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { waitFor } from '../support/bus.js'
 import { testNamespace, testRedisUrl } from '../support/namespace.js'
+import { BIN, runCli } from '../support/cli.js'
 
 // The built CLI as a user runs it (`npm test` builds first); stdout is a pipe, so plain lines.
-const BIN = resolve('bin/run.js')
 const FIXTURE = resolve('fixtures/inbox/northwind-nav-2026-11-24.csv')
 let project: string
 
@@ -16,11 +16,7 @@ function env(namespace: string): NodeJS.ProcessEnv {
 }
 
 function pipeline(args: string[], namespace: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: project, env: env(namespace), timeout: 40_000 }, (error, stdout, stderr) =>
-      done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    )
-  })
+  return runCli(args, { cwd: project, env: env(namespace), timeoutMs: 40_000 })
 }
 
 beforeEach(() => {

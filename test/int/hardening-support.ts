@@ -1,21 +1,13 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import type { Redis } from 'ioredis'
 import type { Keys } from '../../src/bus/index.js'
-import { packageRoot } from '../../src/pipeline/paths.js'
 import { EVENT } from '../../src/pipeline/types.js'
 
 /** Helpers shared by the hardening tests (not a test file itself). */
 
-export interface ExpectedFile {
-  readonly path: string
-  readonly outcome: 'delivered' | 'rejected' | 'duplicate'
-  readonly stage?: string
-  readonly rules?: readonly string[]
-}
-
-export const fixturesDir = join(packageRoot(), 'fixtures')
-export const expected = JSON.parse(readFileSync(join(fixturesDir, 'expected.json'), 'utf8')) as { clock: string; receivedAt: string; files: ExpectedFile[] }
+import type { ExpectedFile } from '../support/fixtures.js'
+export { expected, fixturesDir, type ExpectedFile } from '../support/fixtures.js'
 
 /** The terminal event type of each outcome in expected.json. */
 export const TERMINAL: Record<ExpectedFile['outcome'], string> = { delivered: EVENT.delivered, rejected: EVENT.rejected, duplicate: EVENT.duplicate }

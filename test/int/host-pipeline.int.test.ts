@@ -7,30 +7,14 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { readCorrelation } from '../../src/bus/correlation.js'
 import { startPipeline, type Intake, type PipelineHandle } from '../../src/pipeline/host/index.js'
 import { projectionState } from '../../src/pipeline/host/http.js'
-import { packageRoot } from '../../src/pipeline/paths.js'
 import { readFileJourney, type FileJourney } from '../../src/pipeline/projections.js'
 import { STAGE } from '../../src/pipeline/stages/names.js'
 import { EVENT, type DuplicatePayload, type RejectedPayload } from '../../src/pipeline/types.js'
 import { waitFor } from '../support/bus.js'
 import { testNamespace, testRedisUrl } from '../support/namespace.js'
+import { expected, fixturesDir } from '../support/fixtures.js'
 
-interface ExpectedFile {
-  readonly path: string
-  readonly outcome: 'delivered' | 'rejected' | 'duplicate'
-  readonly kind?: string
-  readonly provider?: string
-  readonly records?: number
-  readonly unresolved?: number
-  readonly warnings?: readonly string[]
-  readonly flags?: readonly string[]
-  readonly stage?: string
-  readonly rules?: readonly string[]
-  readonly reasons?: number
-  readonly duplicateOf?: string
-}
-
-const fixtures = join(packageRoot(), 'fixtures')
-const expected = JSON.parse(readFileSync(join(fixtures, 'expected.json'), 'utf8')) as { clock: string; receivedAt: string; files: ExpectedFile[] }
+const fixtures = fixturesDir
 const TERMINAL = new Set(['delivered', 'rejected', 'duplicate'])
 const dirs: string[] = []
 

@@ -8,9 +8,9 @@ import { defaultContractsDir, loadContracts } from '../../src/events/index.js'
 import { EVENT, pipelineConsumers, receivedEvent, STAGE } from '../../src/pipeline/index.js'
 import { defaultProfilesDir, packageRoot } from '../../src/pipeline/paths.js'
 import { streamEntries, testBus, waitFor } from '../support/bus.js'
+import { expected } from '../support/fixtures.js'
 
 const fast = { blockMs: 100, visibilityTimeoutMs: 2_000, retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 } }
-const expected = JSON.parse(readFileSync(join(packageRoot(), 'fixtures', 'expected.json'), 'utf8')) as { clock: string; receivedAt: string }
 const clock = () => new Date(expected.clock)
 const receivedAt = new Date(expected.receivedAt)
 

@@ -8,28 +8,9 @@ import { loadProfiles } from '../../src/pipeline/profiles.js'
 import { loadReferenceData } from '../../src/pipeline/reference.js'
 import { isValidIsin } from '../../src/pipeline/rules/isin.js'
 import { isValidLei } from '../../src/pipeline/rules/lei.js'
+import { expected, fixturesDir } from '../support/fixtures.js'
 
-interface Expected {
-  readonly clock: string
-  readonly receivedAt: string
-  readonly files: readonly {
-    readonly path: string
-    readonly outcome: 'delivered' | 'rejected' | 'duplicate'
-    readonly kind?: string
-    readonly provider?: string
-    readonly records?: number
-    readonly unresolved?: number
-    readonly warnings?: readonly string[]
-    readonly flags?: readonly string[]
-    readonly stage?: string
-    readonly rules?: readonly string[]
-    readonly reasons?: number
-    readonly duplicateOf?: string
-  }[]
-}
-
-const root = join(packageRoot(), 'fixtures')
-const expected = JSON.parse(readFileSync(join(root, 'expected.json'), 'utf8')) as Expected
+const root = fixturesDir
 const profiles = loadProfiles(defaultProfilesDir())
 const reference = loadReferenceData(defaultReferenceDir())
 const contracts = loadContracts(join(packageRoot(), 'contracts'))

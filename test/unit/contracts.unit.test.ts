@@ -3,24 +3,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-import { EventspineError } from '../../src/errors.js'
 import { defaultContractsDir, loadContracts, type ContractRegistry, type EventEnvelope } from '../../src/events/index.js'
 import type { CorrelationId, EventId } from '../../src/events/ids.js'
+import { thrown } from '../support/errors.js'
 
 const fixtures = (name: string): string => fileURLToPath(new URL(`../fixtures-contracts/${name}`, import.meta.url))
 const CHAIN = fixtures('chain')
 const PRICED = 'test.holding.priced'
-
-/** Runs `fn` and returns the EventspineError it throws (fails the test otherwise). */
-function thrown(fn: () => unknown): EventspineError {
-  try {
-    fn()
-  } catch (error) {
-    expect(error).toBeInstanceOf(EventspineError)
-    return error as EventspineError
-  }
-  throw new Error('expected an EventspineError, nothing was thrown')
-}
 
 function envelope(type: string, version: number, payload: unknown): EventEnvelope {
   return {

@@ -1,8 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { EventspineError } from '../../src/errors.js'
 import { MAX_EVENT_BYTES, decodeEvent, encodeEvent, type EventEnvelope } from '../../src/events/index.js'
 import type { CorrelationId, EventId } from '../../src/events/ids.js'
+import { thrown } from '../support/errors.js'
 
 // Reproduce a failure with FC_SEED=<seed printed by fast-check> npx vitest run <this file>.
 const seed = process.env.FC_SEED === undefined ? undefined : Number(process.env.FC_SEED)
@@ -46,17 +46,6 @@ function sample(overrides: Partial<EventEnvelope> = {}): EventEnvelope {
     payload: { records: [] },
     ...overrides,
   }
-}
-
-/** Runs `fn` and returns the EventspineError it throws (fails the test otherwise). */
-function thrown(fn: () => unknown): EventspineError {
-  try {
-    fn()
-  } catch (error) {
-    expect(error).toBeInstanceOf(EventspineError)
-    return error as EventspineError
-  }
-  throw new Error('expected an EventspineError, nothing was thrown')
 }
 
 /** Fields of `sample()` with one field removed or replaced. */

@@ -4,6 +4,7 @@ export { connect, createConnectionFactory, closeQuietly, type ConnectOptions, ty
 export { stopManagedRedis, readManagedRecord, findLiveManagedRedis, managedPaths, type ManagedRecord } from './managed.js'
 export { inspectRedis, parseInfo, type RedisInspection } from './inspect.js'
 export { findRedisServer, requireRedisServer, type RedisServerBinary } from './binary.js'
+export { startOwnedRedis, redisServerArgs, type OwnedRedis, type OwnedRedisOptions } from './server.js'
 export { runDoctor, type DoctorReport, type DoctorProblem, type DoctorOptions } from './doctor.js'
 export { RedisErrorCode, sanitizeRedisError } from './errors.js'
 export { parseRedisUrl, type UrlOptions } from './url.js'

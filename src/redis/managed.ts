@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { EventspineError } from '../errors.js'
 import { requireRedisServer } from './binary.js'
 import { RedisErrorCode } from './errors.js'
+import { redisServerArgs } from './server.js'
 import { answersPing, freePort, isPidAlive, isRedisServerPid, probeClient, tailOf, terminate } from './process.js'
 
 export { isPidAlive } from './process.js'
@@ -128,17 +129,7 @@ async function startServer(paths: ManagedPaths, options: EnsureManagedOptions): 
   const logFile = join(paths.dataDir, 'redis.log')
   for (let attempt = 1; ; attempt++) {
     const port = await freePort()
-    const args = [
-      '--port', String(port),
-      '--bind', '127.0.0.1',
-      '--dir', paths.dataDir,
-      '--appendonly', 'yes',
-      '--appendfsync', options.durability === 'strict' ? 'always' : 'everysec',
-      '--save', '',
-      '--maxmemory-policy', 'noeviction',
-      '--daemonize', 'no',
-      '--logfile', logFile,
-    ]
+    const args = redisServerArgs({ port, dir: paths.dataDir, appendfsync: options.durability === 'strict' ? 'always' : 'everysec', logFile })
     // Its own process group: Ctrl-C must not stop Redis while our consumers still drain.
     const child = spawn(binary.path, args, { cwd: paths.dataDir, stdio: 'ignore', detached: true })
     child.on('error', () => {})

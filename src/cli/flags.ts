@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core'
+import ms from 'ms'
 import { isValidNamespace } from '../bus/keys.js'
 
 /** Flags shared by every command that talks to Redis, each with its environment variable. */
@@ -33,4 +34,16 @@ export const catalogFlags = {
     summary: 'JavaScript module exporting registerUpcasters(registry), so the catalog knows your upcasters.',
     env: 'PIPELINE_UPCASTERS',
   }),
+}
+
+/** A duration flag (500ms, 30s, 24h, 7d) parsed to milliseconds. */
+export function durationFlag(name: string, options: { summary: string; exclusive?: string[]; hidden?: boolean; default?: number }) {
+  return Flags.custom<number>({
+    ...options,
+    parse: async (value) => {
+      const span = ms(value as ms.StringValue) as number | undefined
+      if (typeof span !== 'number' || !(span > 0)) throw new Error(`--${name} "${value}" is not a duration such as 500ms, 30s, 24h or 7d`)
+      return span
+    },
+  })()
 }

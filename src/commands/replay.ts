@@ -1,8 +1,7 @@
 import { Flags } from '@oclif/core'
-import ms from 'ms'
 import type { ReplaySummary } from '../bus/index.js'
 import { BaseCommand } from '../cli/base-command.js'
-import { redisFlags } from '../cli/flags.js'
+import { durationFlag, redisFlags } from '../cli/flags.js'
 import { EventspineError } from '../errors.js'
 import { replayPipeline } from '../pipeline/operate.js'
 import { formatDuration, progressLine } from '../ui/progress/progress.js'
@@ -26,15 +25,7 @@ export default class Replay extends BaseCommand {
   static override flags = {
     ...redisFlags,
     consumer: Flags.string({ summary: 'The consumer to run again.', required: true }),
-    since: Flags.custom<number>({
-      summary: 'Window: this long ago until now (30m, 24h, 7d).',
-      parse: async (value) => {
-        const span = ms(value as ms.StringValue) as number | undefined
-        if (typeof span !== 'number' || !(span > 0)) throw new Error(`--since "${value}" is not a duration such as 30m, 24h or 7d`)
-        return span
-      },
-      exclusive: ['from', 'to', 'rebuild'],
-    })(),
+    since: durationFlag('since', { summary: 'Window: this long ago until now (30m, 24h, 7d).', exclusive: ['from', 'to', 'rebuild'] }),
     from: Flags.string({ summary: 'Window start: an entry id (1764086400000-0) or an ISO time.', exclusive: ['rebuild'] }),
     to: Flags.string({ summary: 'Window end (inclusive); default: the last entry now.', dependsOn: ['from'] }),
     rebuild: Flags.boolean({ summary: 'Drop the (projection) consumer\'s state and rebuild it from the whole retained log.' }),

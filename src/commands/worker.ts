@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core'
+import { resolve } from 'node:path'
 import { BaseCommand } from '../cli/base-command.js'
-import { redisFlags } from '../cli/flags.js'
+import { durationFlag, redisFlags } from '../cli/flags.js'
 import { STAGE_NAMES } from '../pipeline/host/index.js'
 import { openWorker } from '../pipeline/host/session.js'
 import { untilStopSignal } from '../pipeline/host/signals.js'
@@ -9,18 +10,31 @@ import { showLive } from '../ui/live.js'
 export default class Worker extends BaseCommand {
   static override summary = 'Run only some stages against the same Redis: spread the pipeline over processes and hosts.'
   static override description =
-    `Runs the named stages (repeat --stage) against the Redis a \`pipeline up\` uses; instances of one stage share its work. ` +
-    `Stages: ${STAGE_NAMES.join(', ')}. Prints one line per stage every 5 s; Ctrl-C drains and stops.`
+    `Runs the named stages (repeat --stage) against the Redis a \`pipeline up\` uses. One instance of a stage works at a time ` +
+    `(a lease); another instance of the same stage waits and takes over, with the work in flight, once the first is gone for ` +
+    `--visibility-timeout. Stages: ${STAGE_NAMES.join(', ')}. Prints one line per stage every 5 s; Ctrl-C drains and stops.`
 
-  static override examples = ['<%= config.bin %> worker --stage validate', '<%= config.bin %> worker --stage enrich --stage resolve --redis-url redis://10.0.0.5:6379']
+  static override examples = [
+    '<%= config.bin %> worker --stage validate',
+    '<%= config.bin %> worker --stage enrich --stage resolve --redis-url redis://10.0.0.5:6379',
+    '<%= config.bin %> worker --stage deliver --visibility-timeout 3s',
+  ]
+
   static override flags = {
     ...redisFlags,
     stage: Flags.string({ summary: 'A stage to run (repeatable).', multiple: true, required: true }),
     out: Flags.string({ summary: 'Folder deliver writes output files into.', default: '.pipeline/out' }),
+    reference: Flags.string({ summary: 'Folder with funds.csv and identifiers.csv for enrich and resolve. Default: the shipped reference data.' }),
+    'visibility-timeout': durationFlag('visibility-timeout', {
+      summary: 'How long an instance may be silent before another takes over its stage and its work in flight (default 10s).',
+    }),
+    // `pipeline load --chaos` runs a generated day of another date through worker processes.
+    clock: Flags.string({ summary: 'Pin "now" (ISO time) for the not-in-the-future rule.', hidden: true }),
   }
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Worker)
+    const clock = flags.clock === undefined ? undefined : parseClock(flags.clock)
     const stop = untilStopSignal()
     try {
       const { pipeline, redis } = await openWorker({
@@ -29,6 +43,9 @@ export default class Worker extends BaseCommand {
         projectDir: process.cwd(),
         stages: flags.stage,
         outDir: flags.out,
+        ...(flags.reference === undefined ? {} : { referenceDir: resolve(flags.reference) }),
+        ...(clock === undefined ? {} : { clock: () => clock }),
+        ...(flags['visibility-timeout'] === undefined ? {} : { runner: { visibilityTimeoutMs: flags['visibility-timeout'] } }),
       })
       this.log(`pipeline worker: ${flags.stage.join(', ')} on ${redis.displayUrl}, namespace ${pipeline.bus.namespace}. Ctrl-C to stop.`)
       const finish = await showLive(pipeline, { tty: false, write: (line) => this.log(line), until: stop.signal })
@@ -39,4 +56,10 @@ export default class Worker extends BaseCommand {
       stop.dispose()
     }
   }
+}
+
+function parseClock(value: string): Date {
+  const at = new Date(value)
+  if (Number.isNaN(at.getTime())) throw new Error(`--clock "${value}" is not an ISO time such as 2026-11-25T23:59:59Z`)
+  return at
 }

@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path'
 import { createBus, type Bus, type Runners } from '../../bus/bus.js'
 import { trimStream } from '../../bus/retention.js'
+import type { RunnerOptions } from '../../bus/runner.js'
 import type { ConsumerDefinition } from '../../bus/types.js'
 import { EventspineError, errorMessage } from '../../errors.js'
 import { defaultContractsDir, loadContracts } from '../../events/index.js'
@@ -31,6 +32,10 @@ export interface StartPipelineOptions {
   readonly onIntake?: (intake: Intake) => void
   /** "Now" for the not-in-the-future rule (tests pin it). Default the system clock. */
   readonly clock?: () => Date
+  /** Folder with `funds.csv` and `identifiers.csv`. Default: the shipped reference data. */
+  readonly referenceDir?: string
+  /** Batch size, lease length and the like, for every consumer run here. */
+  readonly runner?: RunnerOptions
   /** Received time stamped on inbox files (tests pin it). Default the system clock. */
   readonly receivedAt?: () => Date
   /** Inbox: how long a file's size must hold still before it is read. Default 300 ms. */
@@ -82,7 +87,12 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
   const projectDir = resolve(options.projectDir)
   const inboxDir = resolve(options.inboxDir ?? join(projectDir, '.pipeline', 'inbox'))
   const outDir = resolve(options.outDir ?? join(projectDir, '.pipeline', 'out'))
-  const all = pipelineConsumers({ outDir, syncOutput: options.durability === 'strict', ...(options.clock ? { clock: options.clock } : {}) })
+  const all = pipelineConsumers({
+    outDir,
+    syncOutput: options.durability === 'strict',
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.referenceDir === undefined ? {} : { referenceDir: options.referenceDir }),
+  })
   const consumers = selectStages(all, options.stages)
   const full = options.stages === undefined
   const warnings: string[] = []
@@ -93,7 +103,7 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
     options.onWarn?.(line)
   }
   const bus = await createBus({ url: options.url, contracts: loadContracts(defaultContractsDir()), warn, ...(options.namespace ? { namespace: options.namespace } : {}) })
-  const runners = bus.run(consumers)
+  const runners = bus.run(consumers, options.runner)
   const stopped = new Set<string>()
   for (const r of runners.runners) void r.done.then(() => stopped.add(r.consumer.name))
   let http: HttpApi | undefined

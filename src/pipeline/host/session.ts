@@ -1,5 +1,6 @@
 import { copyFile, readdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
+import type { RunnerOptions } from '../../bus/runner.js'
 import { EventspineError } from '../../errors.js'
 import { resolveRedis, type ResolvedRedis } from '../../redis/index.js'
 import { packageRoot } from '../paths.js'
@@ -127,6 +128,9 @@ export interface WorkerOptions {
   readonly stages: readonly string[]
   readonly outDir?: string
   readonly onWarn?: (message: string) => void
+  readonly referenceDir?: string
+  readonly clock?: () => Date
+  readonly runner?: RunnerOptions
 }
 
 /**
@@ -144,6 +148,9 @@ export async function openWorker(options: WorkerOptions): Promise<{ pipeline: Pi
     ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
     ...(options.outDir === undefined ? {} : { outDir: options.outDir }),
     ...(options.onWarn === undefined ? {} : { onWarn: options.onWarn }),
+    ...(options.referenceDir === undefined ? {} : { referenceDir: options.referenceDir }),
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.runner === undefined ? {} : { runner: options.runner }),
   })
   return { pipeline, redis }
 }

@@ -34,6 +34,15 @@ export interface LoadOptions {
   /** Give up on missing files after this long without any file finishing. Default 30 s. */
   readonly idleTimeoutMs?: number
   readonly runner?: RunnerOptions
+  /** 'external': the stages already run elsewhere (worker processes) on this namespace. Default 'in-process'. */
+  readonly stages?: 'in-process' | 'external'
+  /**
+   * Awaited before each batch of files is published, `next` of `total` being out (chaos holds
+   * traffic here). Returns how many files may go before it is asked again (undefined: no limit).
+   */
+  readonly beforePublish?: (next: number, total: number) => Promise<number | undefined>
+  /** Runs once every file has ended (or the run went idle), before the namespace is cleaned up. */
+  readonly inspect?: (bus: Bus, run: { readonly files: readonly ManifestFile[]; readonly correlationIds: readonly string[] }) => Promise<void>
   readonly onProgress?: (state: { done: number; total: number; eventsPerSecond: number }) => void
 }
 
@@ -75,7 +84,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const bytes = files.map((f) => readDayFile(options.day, f.name))
   const bus = await createBus({ url: options.url, namespace: options.namespace })
   const consumers = pipelineConsumers({ outDir: options.outDir, referenceDir: options.day.referenceDir, clock: () => new Date(start + LAST_MS_OF_DAY) })
-  const runners = bus.run(consumers, { ...DEFAULT_RUNNER, ...options.runner })
+  const runners = options.stages === 'external' ? null : bus.run(consumers, { ...DEFAULT_RUNNER, ...options.runner })
   const observer = new JourneyObserver(bus)
   observer.start()
   const lags = new Map<string, { maxLag: number; maxPending: number }>(consumers.map((c) => [c.name, { maxLag: 0, maxPending: 0 }]))
@@ -106,7 +115,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       outcomes[actual.outcome]++
       const mismatch = compareOutcome(file, actual)
       if (mismatch !== null) mismatches.push(mismatch)
+      else if ((observer.endingCounts.get(correlationId) ?? 0) > 1) {
+        mismatches.push({ file: file.name, faults: file.faults, expected: file.expected, actual, why: `its journey ended ${observer.endingCounts.get(correlationId)} times` })
+      }
     })
+    await options.inspect?.(bus, { files, correlationIds: driven.correlationIds })
     const measured = files.filter((f) => f.arrivalMs >= window.fromMs)
     const measuredEvents = options.window === undefined ? events : measured.reduce((a, f) => a + f.events, 0)
     const seconds = Math.max(driven.elapsedMs, 1) / 1000
@@ -133,7 +146,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   } finally {
     clearInterval(sampler)
     await observer.stop()
-    await runners.stop()
+    await runners?.stop()
     if (options.keep !== true) await deleteNamespace(bus)
     await bus.close()
   }
@@ -206,13 +219,16 @@ async function drive(bus: Bus, options: LoadOptions, files: readonly ManifestFil
       const now = performance.now()
       while (next + take < files.length && take < 200 && dueAt(files[next + take] as ManifestFile) <= now) take++
     }
+    if (options.beforePublish !== undefined) take = Math.max(1, Math.min(take, (await options.beforePublish(next, files.length)) ?? take))
     const batch = files.slice(next, next + take)
     const published = await bus.publish(
       batch.map((f, i) => receivedEvent(f.name, bytes[next + i] as Buffer, { receivedAt: new Date(start + f.arrivalMs), sourcePath: `${options.day.inboxDir}/${f.name}` })),
     )
+    const sentAt = Date.now()
     published.forEach((p, i) => {
       correlationIds.push(p.correlationId)
-      receivedMs.push(p.entryId === null ? 0 : entryMs(p.entryId))
+      // No entry id: a re-sent publish found its event already there (a reconnect); it was sent about now.
+      receivedMs.push(p.entryId === null ? sentAt : entryMs(p.entryId))
       names.set(p.correlationId, batch[i]?.name ?? '')
     })
     next += take

@@ -1,6 +1,6 @@
 import type { Bus } from '../bus/index.js'
 import type { ScriptClient } from '../bus/scripts.js'
-import { decodeEvent } from '../events/index.js'
+import { decodeEvent, type EventEnvelope } from '../events/index.js'
 import { EVENT, type DuplicatePayload, type RejectedPayload, type ScoredPayload } from '../pipeline/types.js'
 import { distinctSorted, type Actual } from './outcome.js'
 import { entryMs } from './stats.js'
@@ -26,6 +26,8 @@ export class JourneyObserver {
   private readonly cursors = new Map<string, string>()
   readonly endings = new Map<string, Ending>()
   readonly flags = new Map<string, string[]>()
+  /** Terminal events seen per file: more than one means a journey ended twice. */
+  readonly endingCounts = new Map<string, number>()
   private running = true
   private loop: Promise<void> | null = null
   private waiters: (() => void)[] = []
@@ -63,11 +65,18 @@ export class JourneyObserver {
   }
 
   private take(stream: string, id: string, fields: string[]): void {
-    const event = decodeEvent(fields)
-    if (stream === this.bus.keys.stream(EVENT.scored)) {
-      this.flags.set(event.correlationId, distinctSorted((event.payload as ScoredPayload).flags.map((f) => f.rule)))
+    let event: EventEnvelope
+    try {
+      event = decodeEvent(fields)
+      if (stream === this.bus.keys.stream(EVENT.scored)) {
+        this.flags.set(event.correlationId, distinctSorted((event.payload as ScoredPayload).flags.map((f) => f.rule)))
+        return
+      }
+    } catch {
+      // Not an event of ours (a chaos run's poison): the stages dead-letter it; no file ends here.
       return
     }
+    this.endingCounts.set(event.correlationId, (this.endingCounts.get(event.correlationId) ?? 0) + 1)
     if (!this.endings.has(event.correlationId)) this.endings.set(event.correlationId, { correlationId: event.correlationId, atMs: entryMs(id), type: event.type, payload: event.payload })
   }
 

@@ -10,6 +10,8 @@ export interface ProgressState {
 
 export interface Progress {
   update(state: ProgressState): void
+  /** A line of its own above the bar (the bar is redrawn on the next update). */
+  log(line: string): void
   finish(message?: string): void
 }
 
@@ -47,6 +49,10 @@ export function createProgress(label: string, stream: NodeJS.WriteStream = proce
         lastDecile = decile
         stream.write(`${line(state)}\n`)
       }
+    },
+    log(text) {
+      stream.write(tty ? `\r\x1b[K${text}\n` : `${text}\n`)
+      lastDraw = 0
     },
     finish(message) {
       if (tty) stream.write('\r\x1b[K')

@@ -30,17 +30,19 @@ export interface LoadTestResult extends LoadReport {
   readonly gatesBroken: number
 }
 
+/** The day to run: read from `dayDir`, or generated into `<work>/day`. */
+export function openDay(options: Pick<LoadTestOptions, 'dayDir' | 'generate' | 'progress'>, work: string): DayOnDisk {
+  if (options.dayDir !== undefined) return readDay(options.dayDir)
+  if (options.progress) process.stderr.write(`generating a day of about ${options.generate.eventsPerDay.toLocaleString('en-US')} events (seed ${options.generate.seed})...\n`)
+  return writeDay(generateDay(options.generate), join(work, 'day'))
+}
+
 /** `pipeline load`: a day (generated or read), Redis (given or managed), one run, gates checked. */
 export async function loadTest(options: LoadTestOptions): Promise<LoadTestResult> {
   const work = mkdtempSync(join(tmpdir(), 'pipeline-load-'))
   const redis = await resolveRedis({ url: options.redisUrl, projectDir: options.projectDir ?? process.cwd(), startIfMissing: true })
   try {
-    let day: DayOnDisk
-    if (options.dayDir !== undefined) day = readDay(options.dayDir)
-    else {
-      if (options.progress) process.stderr.write(`generating a day of about ${options.generate.eventsPerDay.toLocaleString('en-US')} events (seed ${options.generate.seed})...\n`)
-      day = writeDay(generateDay(options.generate), join(work, 'day'))
-    }
+    const day = openDay(options, work)
     const outDir = join(work, 'out')
     const namespace = `load-${day.manifest.seed}-${Date.now().toString(36)}`
     const bar = options.progress ? createProgress('load') : null

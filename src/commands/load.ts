@@ -6,18 +6,26 @@ import { parseGate } from '../sim/gates.js'
 import { describe } from '../sim/outcome.js'
 import { loadTest, type LoadTestResult } from '../sim/run.js'
 import { checkDayOptions, parseSpeed } from '../sim/summary.js'
+import { chaosTest, type ChaosResult } from '../sim/chaos/run.js'
+import { EventspineError } from '../errors.js'
 
 export default class Load extends BaseCommand {
   static override summary = 'Load-test the pipeline with a busy day and check every file against the manifest.'
   static override description =
     'Generates a day (or reads one with --day), runs every pipeline stage on a fresh Redis namespace, publishes the files at ' +
     'their arrival times scaled by --speed, and reports throughput, end-to-end latency per file (HdrHistogram), the largest ' +
-    'lag per stage, retries, dead letters and every file whose outcome differs from the manifest. --assert gates exit 1 when broken.'
+    'lag per stage, retries, dead letters and every file whose outcome differs from the manifest. --assert gates exit 1 when broken.\n\n' +
+    'With --chaos the stages run as separate `pipeline worker` processes on a redis-server of its own (appendfsync always), and ' +
+    'faults drawn from --seed hit them during the run: kill -9 of a worker mid-batch, a worker paused past its visibility timeout ' +
+    'while a standby takes over, CLIENT KILL of every connection, Redis paused, restarted and killed -9, and a burst of poison ' +
+    'events. Each fault is listed with its time and how long the pipeline took to finish the work it caught in flight; dead letters ' +
+    'other than the poison, events applied twice and output documents written twice count as mismatches.'
 
   static override examples = [
     '<%= config.bin %> load --events-per-day 20000 --seed 7',
     "<%= config.bin %> load --day .pipeline/days/2026-11-20-seed1 --speed 60x --assert 'p99<50ms' --assert 'mismatches=0'",
     '<%= config.bin %> load --events-per-day 2000 --faults 0.2 --json',
+    "<%= config.bin %> load --chaos --seed 3 --assert 'mismatches=0' --assert 'unrecovered=0'",
   ]
 
   static override enableJsonFlag = true
@@ -30,17 +38,29 @@ export default class Load extends BaseCommand {
     day: Flags.string({ summary: 'Use a day written by `pipeline generate` instead of generating one.' }),
     assert: Flags.string({ summary: "A gate such as 'p99<50ms', 'mismatches=0', 'eventsPerSecond>=5000'; repeatable.", multiple: true }),
     'max-in-flight': Flags.integer({ summary: 'At --speed max, files published but not yet finished.', default: 256 }),
-    keep: Flags.boolean({ summary: 'Keep the namespace, the generated day and the output documents.' }),
+    keep: Flags.boolean({ summary: 'Keep the namespace, the generated day and the output documents (with --chaos: the worker and Redis logs).' }),
+    chaos: Flags.boolean({ summary: 'Inject faults (workers, connections, Redis, poison) on a schedule drawn from --seed; stages run as worker processes.' }),
     'redis-url': redisFlags['redis-url'],
   }
 
-  async run(): Promise<LoadTestResult> {
-    const { flags } = await this.parse(Load)
+  async run(): Promise<LoadTestResult | ChaosResult> {
+    const { flags, raw } = await this.parse(Load)
+    if (flags.chaos && raw.some((t) => t.type === 'flag' && t.flag === 'redis-url')) {
+      // (PIPELINE_REDIS_URL in the environment is ignored: chaos never touches a server it does not own.)
+      throw new EventspineError('E_CHAOS_REDIS', '--chaos cannot run on --redis-url: it pauses, kills and restarts Redis', {
+        hint: 'Drop --redis-url: a chaos run starts a redis-server of its own in a temporary folder.',
+      })
+    }
     const date = flags.date ?? todayIso()
     const faults = Number(flags.faults)
     const kinds = checkDayOptions({ eventsPerDay: flags['events-per-day'], faults, date })
     const gates = (flags.assert ?? []).map(parseGate)
-    const result = await loadTest({
+    const chaosOnly = gates.filter((g) => g.metric.startsWith('chaos.'))
+    if (!flags.chaos && chaosOnly.length > 0) {
+      throw new EventspineError('E_GATE', `the gate "${chaosOnly[0]?.text}" needs --chaos: only a chaos run injects faults to recover from`, { hint: 'Add --chaos, or drop the gate.' })
+    }
+    const run = flags.chaos ? chaosTest : loadTest
+    const result: LoadTestResult | ChaosResult = await run({
       redisUrl: flags['redis-url'],
       dayDir: flags.day,
       generate: { eventsPerDay: flags['events-per-day'], date, seed: flags.seed, faults, kinds },
@@ -57,11 +77,11 @@ export default class Load extends BaseCommand {
   }
 }
 
-function render(r: LoadTestResult): string {
+function render(r: LoadTestResult | ChaosResult): string {
   const n = (v: number): string => v.toLocaleString('en-US')
   const l = r.latencyMs
   const lines = [
-    `Load ${r.date} seed ${r.seed} at speed ${r.speed}: ${n(r.files)} files, ${n(r.events)} events (manifest: ${n(r.expectedEvents)}) in ${(r.elapsedMs / 1000).toFixed(1)} s`,
+    `Load ${r.date} seed ${r.seed} at speed ${r.speed}: ${n(r.files)} files, ${n(r.events)} events (manifest: ${n(r.expectedEvents)}${'chaos' in r ? `, plus ${n(r.chaos.poisonEvents)} poison` : ''}) in ${(r.elapsedMs / 1000).toFixed(1)} s`,
     `  throughput   ${n(r.eventsPerSecond)} events/s, ${n(r.filesPerSecond)} files/s`,
     `  latency      p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms, max ${l.max} ms (received -> delivered/rejected/duplicate, per file)`,
     `  outcomes     delivered ${n(r.outcomes.delivered)}, rejected ${n(r.outcomes.rejected)}, duplicate ${n(r.outcomes.duplicate)}, missing ${n(r.outcomes.missing)}`,
@@ -69,10 +89,29 @@ function render(r: LoadTestResult): string {
     `  largest lag  ${Object.entries(r.stageLag).map(([stage, s]) => `${stage} ${n(s.maxLag)}/${n(s.maxPending)}`).join(', ')} (undelivered/pending)`,
     `  mismatches   ${n(r.mismatches)}`,
   ]
+  if ('chaos' in r) lines.push(...renderChaos(r))
   for (const m of r.mismatchList.slice(0, 20)) lines.push(`    ${m.file} [${m.faults.join(', ') || 'no fault'}]: expected ${describe(m.expected)}, got ${describe(m.actual)}`)
   if (r.mismatches > 20) lines.push(`    ... and ${n(r.mismatches - 20)} more (--json lists up to 200)`)
   if (r.kept) lines.push(`  kept: namespace ${r.namespace}, day ${r.dayDir}, output ${r.outDir}`)
   for (const g of r.gates) lines.push(`  gate ${g.ok ? 'ok    ' : 'BROKEN'} ${g.text} (actual ${g.actual})`)
   if (r.gatesBroken > 0) lines.push(`${r.gatesBroken} gate(s) broken: exit code 1.`)
   return lines.join('\n')
+}
+
+function renderChaos(r: ChaosResult): string[] {
+  const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
+  const c = r.chaos
+  const lines = [`  faults       ${c.injected} injected (seed ${c.seed}), ${c.injected - c.unrecovered} recovered, slowest recovery ${s(c.maxRecoveryMs)}`]
+  for (const f of r.faults) {
+    const recovered = f.recoveredMs === null ? 'NOT RECOVERED' : `recovered in ${s(f.recoveredMs)}`
+    lines.push(`    +${s(f.atMs).padStart(7)}  ${f.kind.padEnd(13)} ${recovered.padEnd(18)} ${f.description}${f.detail === '' ? '' : ` (${f.detail})`}`)
+  }
+  lines.push(`  poison       ${c.poisonEvents} events, each dead-lettered by every stage reading its stream`)
+  if (c.violations.length > 0) {
+    lines.push(`  violations   ${c.violations.length} (counted in mismatches)`)
+    for (const v of c.violations.slice(0, 20)) lines.push(`    ${v.kind}: ${v.detail}`)
+  }
+  if (r.kept) lines.push(`  logs         ${c.logDir}`)
+  else if (c.violations.length > 0 || c.unrecovered > 0) lines.push('  (run again with --keep to keep the worker and Redis logs)')
+  return lines
 }

@@ -31,6 +31,9 @@ const ALIASES: Readonly<Record<string, string>> = {
   elapsed: 'elapsedMs',
   elapsedms: 'elapsedMs',
   missing: 'outcomes.missing',
+  unrecovered: 'chaos.unrecovered',
+  recovery: 'chaos.maxRecoveryMs',
+  maxrecoveryms: 'chaos.maxRecoveryMs',
 }
 
 /** Parses `metric op value[unit]`; a unit (ms or s) is only allowed on time metrics. */
@@ -43,7 +46,7 @@ export function parseGate(text: string): Gate {
     })
   }
   const unit = match[4]
-  const timed = metric.startsWith('latencyMs.') || metric === 'elapsedMs'
+  const timed = metric.startsWith('latencyMs.') || metric === 'elapsedMs' || metric === 'chaos.maxRecoveryMs'
   if (unit !== undefined && !timed) throw new EventspineError('E_GATE', `the gate "${text}" puts a time unit on ${match[1]}, which is a count`, { hint: 'Drop the unit.' })
   const op = (match[2] === '==' ? '=' : match[2]) as Gate['op']
   const value = Number(match[3]) * (unit === 's' ? 1000 : 1)

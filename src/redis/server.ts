@@ -49,6 +49,9 @@ export async function startOwnedRedis(options: OwnedRedisOptions): Promise<Owned
   const binary = await requireRedisServer()
   const port = options.port ?? (await freePort())
   let child = await launch(binary.path, port, options)
+  // Dies with us, whatever way we end: a fault-injection run must not leave servers behind.
+  const killOnExit = () => void child.kill('SIGKILL')
+  process.once('exit', killOnExit)
   const exited = (c: ChildProcess) => c.exitCode !== null || c.signalCode !== null
   const halt = async (signal: NodeJS.Signals) => {
     const c = child
@@ -70,7 +73,10 @@ export async function startOwnedRedis(options: OwnedRedisOptions): Promise<Owned
       await halt(how === 'graceful' ? 'SIGTERM' : 'SIGKILL')
       child = await launch(binary.path, port, options)
     },
-    stop: () => halt('SIGTERM'),
+    async stop() {
+      process.off('exit', killOnExit)
+      await halt('SIGTERM')
+    },
   }
 }
 

@@ -1,26 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
+import { freePort } from '../../src/redis/process.js'
+import { redisServerArgs } from '../../src/redis/server.js'
 
-/** A free TCP port on loopback, chosen by the OS. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.unref()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => {
-        if (address && typeof address === 'object') resolve(address.port)
-        else reject(new Error('no port'))
-      })
-    })
-  })
-}
+export { freePort }
 
 export interface TestRedis {
   readonly url: string
@@ -41,17 +28,8 @@ export async function startTestRedis(
 ): Promise<TestRedis> {
   const port = options.port ?? (await freePort())
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'eventspine-redis-'))
-  const args = [
-    '--port', String(port),
-    '--bind', '127.0.0.1',
-    '--dir', dir,
-    '--save', '',
-    '--appendonly', 'yes',
-    '--appendfsync', options.appendfsync ?? 'everysec',
-    '--daemonize', 'no',
-    '--loglevel', 'warning',
-    ...(options.extraArgs ?? []),
-  ]
+  // Our servers' settings, quieter logs, then the test's own (later arguments win).
+  const args = [...redisServerArgs({ port, dir, appendfsync: options.appendfsync ?? 'everysec' }), '--loglevel', 'warning', ...(options.extraArgs ?? [])]
   const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] })
   let spawnError: Error | undefined
   child.on('error', (error) => {

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import { Errors, Flags } from '@oclif/core'
 import ms from 'ms'
 import { isValidNamespace } from '../bus/keys.js'
 
@@ -16,7 +16,7 @@ export const redisFlags = {
     helpGroup: 'REDIS',
     parse: async (value) => {
       if (!isValidNamespace(value)) {
-        throw new Error(`"${value}" is not a valid namespace: use 1-64 letters, digits, dots, dashes or underscores.`)
+        throw flagError(`"${value}" is not a valid namespace: use 1-64 letters, digits, dots, dashes or underscores.`)
       }
       return value
     },
@@ -42,8 +42,13 @@ export function durationFlag(name: string, options: { summary: string; exclusive
     ...options,
     parse: async (value) => {
       const span = ms(value as ms.StringValue) as number | undefined
-      if (typeof span !== 'number' || !(span > 0)) throw new Error(`--${name} "${value}" is not a duration such as 500ms, 30s, 24h or 7d`)
+      if (typeof span !== 'number' || !(span > 0)) throw flagError(`--${name} "${value}" is not a duration such as 500ms, 30s, 24h or 7d`)
       return span
     },
   })()
+}
+
+/** A bad flag value: oclif prints it as a usage error (exit 2), not as a bug of ours. */
+export function flagError(message: string): Error {
+  return new Errors.CLIError(message, { exit: 2 })
 }

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { resolve } from 'node:path'
 import { BaseCommand } from '../cli/base-command.js'
-import { durationFlag, redisFlags } from '../cli/flags.js'
+import { durationFlag, flagError, redisFlags } from '../cli/flags.js'
 import { STAGE_NAMES } from '../pipeline/host/index.js'
 import { openWorker } from '../pipeline/host/session.js'
 import { untilStopSignal } from '../pipeline/host/signals.js'
@@ -60,6 +60,6 @@ export default class Worker extends BaseCommand {
 
 function parseClock(value: string): Date {
   const at = new Date(value)
-  if (Number.isNaN(at.getTime())) throw new Error(`--clock "${value}" is not an ISO time such as 2026-11-25T23:59:59Z`)
+  if (Number.isNaN(at.getTime())) throw flagError(`--clock "${value}" is not an ISO time such as 2026-11-25T23:59:59Z`)
   return at
 }

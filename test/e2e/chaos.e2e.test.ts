@@ -28,7 +28,7 @@ interface Fault {
 describe('pipeline load --chaos', () => {
   it('injects every fault into worker processes, each recovers, and the manifest check finds nothing wrong', { timeout: 300_000 }, async () => {
     const run = await pipeline(
-      ['load', '--chaos', '--seed', '11', '--events-per-day', '1500', '--date', '2026-11-20', '--json', '--assert', 'mismatches=0', '--assert', 'unrecovered=0'],
+      ['load', '--chaos', '--seed', '11', '--events-per-day', '2500', '--date', '2026-11-20', '--json', '--assert', 'mismatches=0', '--assert', 'unrecovered=0'],
       280_000,
     )
     expect(run.stderr).not.toMatch(/Error/)

@@ -121,4 +121,14 @@ describe('pipeline up', { timeout: 150_000 }, () => {
     expect(run.stderr).toContain('unknown stage "mapp"')
     expect(run.stderr).toContain('ingest, map, validate, enrich, resolve, score, deliver, nav-latest, file-journey')
   })
+
+  it('worker refuses a reference folder it cannot read and a visibility timeout that is not a duration', async () => {
+    const reference = await pipeline(['worker', '--stage', 'enrich', '--reference', 'no-such-dir'], testNamespace('worker'))
+    expect(reference.code).toBe(1)
+    expect(reference.stderr).toContain('cannot read reference table')
+    expect(reference.stderr).toContain('funds.csv')
+    const timeout = await pipeline(['worker', '--stage', 'enrich', '--visibility-timeout', 'soon'], testNamespace('worker'))
+    expect(timeout.code).toBe(2)
+    expect(timeout.stderr).toContain('--visibility-timeout "soon" is not a duration')
+  })
 })

@@ -4,6 +4,7 @@ import type { RunnerOptions } from '../../bus/runner.js'
 import { EventspineError } from '../../errors.js'
 import { resolveRedis, type ResolvedRedis } from '../../redis/index.js'
 import { packageRoot } from '../paths.js'
+import { loadReferenceData } from '../reference.js'
 import { selectStages, STAGE_NAMES, startPipeline, type PipelineHandle, type StartPipelineOptions } from './index.js'
 import { findLiveUp, removeUpRecord, upPaths, writeUpRecord } from './record.js'
 
@@ -139,6 +140,8 @@ export interface WorkerOptions {
  */
 export async function openWorker(options: WorkerOptions): Promise<{ pipeline: PipelineHandle; redis: ResolvedRedis }> {
   selectStages(STAGE_NAMES.map((name) => ({ name })), options.stages)
+  // Fail now with the table's problem, not later as dead letters of every file.
+  if (options.referenceDir !== undefined) loadReferenceData(options.referenceDir)
   const projectDir = resolve(options.projectDir)
   const redis = await resolveRedis({ url: options.redisUrl, projectDir, startIfMissing: false })
   const pipeline = await startPipeline({

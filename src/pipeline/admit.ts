@@ -22,6 +22,11 @@ export function inboxRefusal(name: string, info: Stats): Issue | null {
   return null
 }
 
+/** A symlink whose target is missing (chokidar never reports one; the inbox looks for them). */
+export function danglingRefusal(name: string, target: string): Issue {
+  return { rule: 'broken-symlink', value: target, message: `${name} is a symbolic link to ${target}, which does not exist: fix the link, or drop the file itself` }
+}
+
 /** A file that could not be read (permissions, vanished, a dangling link). */
 export function readRefusal(name: string, error: unknown): Issue {
   const code = (error as { code?: unknown }).code

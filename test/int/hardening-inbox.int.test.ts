@@ -147,6 +147,15 @@ describe('the inbox: what really gets dropped in', { timeout: 240_000 }, () => {
     })
   })
 
+  it('a symlink to nothing is refused as broken-symlink (chokidar never reports one), and the pipeline keeps going', async () => {
+    await withHost(async (h) => {
+      symlinkSync(join(h.project, 'exports', 'gone.csv'), join(h.pipeline.inboxDir, 'dangling.csv'))
+      await expectRefused(h, 'dangling.csv', 'broken-symlink', /symbolic link to .*gone\.csv, which does not exist/)
+      expect(lstatSync(join(h.pipeline.inboxDir, '.failed', 'dangling.csv')).isSymbolicLink()).toBe(true)
+      await h.nextGoodIsDelivered()
+    })
+  })
+
   // chmod 000 stops a user but not root (CI runs as root): root reads and delivers the file, a
   // user gets unreadable-file. Either way it is never silently left behind. (The refusal as an
   // unprivileged process, whoever runs the tests, is in hardening-unreadable.)

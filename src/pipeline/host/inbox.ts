@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs'
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
+import { lstat, mkdir, readdir, readFile, readlink, rename, stat, writeFile } from 'node:fs/promises'
 import { basename, extname, join, resolve } from 'node:path'
 import { watch, type FSWatcher } from 'chokidar'
 import type { Bus } from '../../bus/bus.js'
 import { errorMessage } from '../../errors.js'
-import { inboxRefusal, publishRefusal, readRefusal, refusalText } from '../admit.js'
+import { danglingRefusal, inboxRefusal, publishRefusal, readRefusal, refusalText } from '../admit.js'
 import { receivedEvent } from '../intake.js'
 import type { Issue } from '../types.js'
 
@@ -63,12 +63,24 @@ export async function watchInbox(options: InboxOptions): Promise<InboxWatcher> {
     if (resolve(path) !== dir) take(path)
   })
   watcher.on('error', (error) => options.bus.warn(`inbox watcher: ${errorMessage(error)}`))
+  // chokidar never reports a symlink whose target is missing: look for those, and refuse one
+  // still dangling at the next look (a link made just before its target is left time to resolve).
+  const dangling = new Set<string>()
+  const sweep = setInterval(() => {
+    void danglingLinks(dir).then((now) => {
+      for (const path of now) if (dangling.has(path)) take(path)
+      dangling.clear()
+      for (const path of now) dangling.add(path)
+    })
+  }, Math.max(1_000, stability * 4))
+  sweep.unref()
   // Before 'ready', chokidar emits adds without awaiting the write: only return once it is ready.
   await new Promise<void>((done) => watcher.once('ready', () => done()))
   return {
     dir,
     idle: () => chain,
     async close() {
+      clearInterval(sweep)
       await watcher.close()
       await chain
     },
@@ -77,9 +89,10 @@ export async function watchInbox(options: InboxOptions): Promise<InboxWatcher> {
 
 async function takeIn(options: InboxOptions, dir: string, path: string): Promise<void> {
   const name = basename(path)
-  if (!existsSync(path)) return // moved away by someone else meanwhile
-  const info = await stat(path)
-  let refusal: Issue | null = inboxRefusal(name, info)
+  const link = await lstat(path).catch(() => null)
+  if (link === null) return // moved away by someone else meanwhile
+  const target = existsSync(path) ? await stat(path) : null
+  let refusal: Issue | null = target === null ? danglingRefusal(name, await readlink(path).catch(() => '?')) : inboxRefusal(name, target)
   let correlationId = ''
   if (refusal === null) {
     let content: Buffer | undefined
@@ -108,6 +121,12 @@ async function takeIn(options: InboxOptions, dir: string, path: string): Promise
   await writeFile(`${movedTo}.reason.txt`, `${reason}\n`)
   options.bus.warn(`inbox: ${name} was not published (${reason}); moved to ${movedTo}`)
   options.onIntake?.({ fileName: name, ok: false, reason, movedTo })
+}
+
+/** Symlinks in the inbox whose target does not exist. */
+async function danglingLinks(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => [])
+  return entries.filter((e) => e.isSymbolicLink() && !isIgnoredName(e.name) && !existsSync(join(dir, e.name))).map((e) => join(dir, e.name))
 }
 
 /** Moves a file into `folder`, never over an earlier file of the same name. */

@@ -104,7 +104,7 @@ function renderChaos(r: ChaosResult): string[] {
   const lines = [`  faults       ${c.injected} injected (seed ${c.seed}), ${c.injected - c.unrecovered} recovered, slowest recovery ${s(c.maxRecoveryMs)}`]
   for (const f of r.faults) {
     const recovered = f.recoveredMs === null ? 'NOT RECOVERED' : `recovered in ${s(f.recoveredMs)}`
-    lines.push(`    +${s(f.atMs).padStart(7)}  ${f.kind.padEnd(13)} ${recovered.padEnd(18)} ${f.description}${f.detail === '' ? '' : ` (${f.detail})`}`)
+    lines.push(`    +${s(f.atMs).padStart(7)}  ${f.kind.padEnd(14)} ${recovered.padEnd(20)} ${f.description}${f.detail === '' ? '' : ` (${f.detail})`}`)
   }
   lines.push(`  poison       ${c.poisonEvents} events, each dead-lettered by every stage reading its stream`)
   if (c.violations.length > 0) {

@@ -13,7 +13,7 @@ export default class Up extends BaseCommand {
   static override description =
     'Uses the Redis given (--redis-url, PIPELINE_REDIS_URL, REDIS_URL) or starts a managed redis-server for this project, runs the ' +
     'seven stages and two projections, and takes in every file dropped into the inbox (then moved to .done/). Shows a live ' +
-    'dashboard on a terminal, plain lines every 5 s otherwise. Ctrl-C drains in-flight work and stops.'
+    'dashboard on a terminal, plain lines otherwise (per stage every 5 s while it works, once a minute when idle). Ctrl-C drains in-flight work and stops.'
 
   static override examples = [
     '<%= config.bin %> up --demo',

@@ -12,7 +12,7 @@ export default class Worker extends BaseCommand {
   static override description =
     `Runs the named stages (repeat --stage) against the Redis a \`pipeline up\` uses. One instance of a stage works at a time ` +
     `(a lease); another instance of the same stage waits and takes over, with the work in flight, once the first is gone for ` +
-    `--visibility-timeout. Stages: ${STAGE_NAMES.join(', ')}. Prints one line per stage every 5 s; Ctrl-C drains and stops.`
+    `--visibility-timeout. Stages: ${STAGE_NAMES.join(', ')}. Prints a line per stage every 5 s while it works (once a minute when idle); Ctrl-C drains and stops.`
 
   static override examples = [
     '<%= config.bin %> worker --stage validate',

@@ -22,8 +22,8 @@ export interface LiveOptions {
 
 /**
  * Shows a running pipeline until `until` settles. On a TTY an ink dashboard re-rendered on each
- * snapshot; otherwise one plain line per stage every 5 s, and a line per file outcome as it
- * happens. Returns a function that shows a final status (e.g. "stopping...").
+ * snapshot; otherwise a plain line per stage every 5 s while its counts move (once a minute
+ * when idle), and a line per file outcome as it happens. Returns a function that shows a final status (e.g. "stopping...").
  */
 export async function showLive(source: SnapshotSource, options: LiveOptions): Promise<(status: string) => void> {
   if (options.tty) {
@@ -49,8 +49,19 @@ export async function showLive(source: SnapshotSource, options: LiveOptions): Pr
     }
   }
   const warned = new Set<string>()
+  // An idle pipeline would repeat the same lines every few seconds: print a stage when its
+  // counts moved, and every stage at least once a minute so a log still shows it is alive.
+  const printed = new Map<string, string>()
+  let lastAll = 0
   const stageLines = (snapshot: RuntimeSnapshot) => {
-    for (const s of snapshot.stages) options.write(stageLine(clockTime(snapshot.at), s))
+    const all = Date.now() - lastAll >= 60_000
+    if (all) lastAll = Date.now()
+    for (const s of snapshot.stages) {
+      const counts = `${s.handled} ${s.pending} ${s.lag} ${s.retries} ${s.duplicates} ${s.deadLettered} ${s.deadLetterBacklog}`
+      if (!all && printed.get(s.stage) === counts) continue
+      printed.set(s.stage, counts)
+      options.write(stageLine(clockTime(snapshot.at), s))
+    }
   }
   let first = true
   const off = source.onSnapshot((snapshot) => {

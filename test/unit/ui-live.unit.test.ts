@@ -1,0 +1,72 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import type { RuntimeSnapshot, StageFigures } from '../../src/pipeline/host/figures.js'
+import { showLive } from '../../src/ui/live.js'
+
+const stage = (name: string, handled: number): StageFigures => ({
+  stage: name,
+  handled,
+  perSecond: null,
+  lag: 0,
+  pending: 0,
+  retries: 0,
+  duplicates: 0,
+  deadLettered: 0,
+  deadLetterBacklog: 0,
+  p50Ms: null,
+  p99Ms: null,
+})
+
+const snap = (ingest: number, validate: number): RuntimeSnapshot => ({
+  at: new Date().toISOString(),
+  pid: 1,
+  namespace: 'pipeline',
+  redis: 'redis://127.0.0.1:6379',
+  inbox: null,
+  outDir: '/out',
+  http: null,
+  stages: [stage('ingest', ingest), stage('validate', validate)],
+  recent: [],
+  warnings: [],
+})
+
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+describe('plain live lines (worker logs, CI)', () => {
+  it('prints a stage when its counts move, and every stage once a minute when idle', async () => {
+    vi.useFakeTimers()
+    let current = snap(0, 0)
+    const listeners = new Set<(s: RuntimeSnapshot) => void>()
+    const source = {
+      snapshot: () => current,
+      onSnapshot: (l: (s: RuntimeSnapshot) => void) => {
+        listeners.add(l)
+        return () => listeners.delete(l)
+      },
+    }
+    const lines: string[] = []
+    let stop: () => void = () => {}
+    const until = new Promise<void>((resolve) => {
+      stop = resolve
+    })
+    const live = showLive(source, { tty: false, write: (l) => lines.push(l), until })
+    for (const l of listeners) l(current)
+    expect(lines.filter((l) => l.includes('ingest'))).toHaveLength(1)
+
+    current = snap(5, 0)
+    await vi.advanceTimersByTimeAsync(5_000)
+    expect(lines.filter((l) => l.includes('ingest'))).toHaveLength(2)
+    expect(lines.filter((l) => l.includes('validate'))).toHaveLength(1)
+
+    // Idle: nothing more until the minute is up, then each stage once.
+    await vi.advanceTimersByTimeAsync(50_000)
+    expect(lines).toHaveLength(3)
+    await vi.advanceTimersByTimeAsync(10_000)
+    expect(lines).toHaveLength(5)
+    stop()
+    const finish = await live
+    finish('stopping')
+    expect(lines.at(-1)).toBe('stopping')
+  })
+})

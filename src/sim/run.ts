@@ -4,8 +4,8 @@ import { join } from 'node:path'
 import { resolveRedis } from '../redis/index.js'
 import { generateDay, type GenerateOptions } from './day.js'
 import { evaluateGates, type Gate, type GateResult } from './gates.js'
-import { runLoad, type LoadReport } from './load.js'
-import { createProgress } from './progress.js'
+import { runLoad, type LoadOptions, type LoadReport } from './load.js'
+import { createProgress, type Progress } from './progress.js'
 import { readDay, writeDay, type DayOnDisk } from './store.js'
 
 export interface LoadTestOptions {
@@ -37,6 +37,24 @@ export function openDay(options: Pick<LoadTestOptions, 'dayDir' | 'generate' | '
   return writeDay(generateDay(options.generate), join(work, 'day'))
 }
 
+/** What every load run takes from the command's options, whatever else it adds. */
+export function loadRunOptions(
+  options: Pick<LoadTestOptions, 'speed' | 'keep' | 'maxInFlight'>,
+  run: { url: string; namespace: string; day: DayOnDisk; outDir: string; bar: Progress | null },
+): LoadOptions {
+  const bar = run.bar
+  return {
+    url: run.url,
+    namespace: run.namespace,
+    day: run.day,
+    outDir: run.outDir,
+    speed: options.speed,
+    keep: options.keep,
+    ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
+    ...(bar === null ? {} : { onProgress: (p) => bar.update({ done: p.done, total: p.total, rate: p.eventsPerSecond, rateUnit: 'events/s' }) }),
+  }
+}
+
 /** `pipeline load`: a day (generated or read), Redis (given or managed), one run, gates checked. */
 export async function loadTest(options: LoadTestOptions): Promise<LoadTestResult> {
   const work = mkdtempSync(join(tmpdir(), 'pipeline-load-'))
@@ -47,15 +65,8 @@ export async function loadTest(options: LoadTestOptions): Promise<LoadTestResult
     const namespace = `load-${day.manifest.seed}-${Date.now().toString(36)}`
     const bar = options.progress ? createProgress('load') : null
     const report = await runLoad({
-      url: redis.url,
-      namespace,
-      day,
-      speed: options.speed,
-      outDir,
-      keep: options.keep,
-      ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
+      ...loadRunOptions(options, { url: redis.url, namespace, day, outDir, bar }),
       ...(options.window === undefined ? {} : { window: options.window }),
-      ...(bar === null ? {} : { onProgress: (p: { done: number; total: number; eventsPerSecond: number }) => bar.update({ done: p.done, total: p.total, rate: p.eventsPerSecond, rateUnit: 'events/s' }) }),
     })
     bar?.finish()
     const gates = evaluateGates(report, options.gates)

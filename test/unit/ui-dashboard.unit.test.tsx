@@ -3,21 +3,9 @@ import { describe, expect, it } from 'vitest'
 import type { RuntimeSnapshot, StageFigures } from '../../src/pipeline/host/figures.js'
 import { Dashboard } from '../../src/ui/Dashboard.js'
 import { stageLine, stageTable } from '../../src/ui/format.js'
+import { stageFigures } from '../support/figures.js'
 
-const stage = (name: string, extra: Partial<StageFigures> = {}): StageFigures => ({
-  stage: name,
-  handled: 0,
-  perSecond: null,
-  lag: 0,
-  pending: 0,
-  retries: 0,
-  duplicates: 0,
-  deadLettered: 0,
-  deadLetterBacklog: 0,
-  p50Ms: null,
-  p99Ms: null,
-  ...extra,
-})
+const stage = stageFigures
 
 const snapshot: RuntimeSnapshot = {
   at: '2026-11-25T07:30:05.000Z',

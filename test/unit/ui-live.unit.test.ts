@@ -1,20 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { RuntimeSnapshot, StageFigures } from '../../src/pipeline/host/figures.js'
+import type { RuntimeSnapshot } from '../../src/pipeline/host/figures.js'
 import { showLive } from '../../src/ui/live.js'
+import { stageFigures } from '../support/figures.js'
 
-const stage = (name: string, handled: number): StageFigures => ({
-  stage: name,
-  handled,
-  perSecond: null,
-  lag: 0,
-  pending: 0,
-  retries: 0,
-  duplicates: 0,
-  deadLettered: 0,
-  deadLetterBacklog: 0,
-  p50Ms: null,
-  p99Ms: null,
-})
+const stage = (name: string, handled: number) => stageFigures(name, { handled })
 
 const snap = (ingest: number, validate: number): RuntimeSnapshot => ({
   at: new Date().toISOString(),

@@ -10,7 +10,7 @@ import { dayStartMs, LAST_MS_OF_DAY } from '../calendar.js'
 import { evaluateGates } from '../gates.js'
 import { runLoad } from '../load.js'
 import { createProgress } from '../progress.js'
-import { openDay, type LoadTestOptions, type LoadTestResult } from '../run.js'
+import { loadRunOptions, openDay, type LoadTestOptions, type LoadTestResult } from '../run.js'
 import { checkAppliedOnce, checkDeadLetters, checkOutputs, type Violation } from './checks.js'
 import { ChaosController, type FaultRecord } from './controller.js'
 import { chaosSchedule } from './schedule.js'
@@ -95,15 +95,9 @@ export async function chaosTest(options: ChaosOptions): Promise<ChaosResult> {
     const violations: Violation[] = []
     try {
       const report = await runLoad({
-        url: redis.url,
-        namespace,
-        day,
-        speed: options.speed,
-        outDir,
-        keep: options.keep,
+        ...loadRunOptions(options, { url: redis.url, namespace, day, outDir, bar }),
         stages: 'external',
         idleTimeoutMs: 60_000,
-        ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
         beforePublish: (next, total) => controller.beforePublish(next, total),
         inspect: async (runBus, run) => {
           await controller.finish()
@@ -111,7 +105,6 @@ export async function chaosTest(options: ChaosOptions): Promise<ChaosResult> {
           violations.push(...(await checkDeadLetters(runBus, consumers, controller.poison)))
           violations.push(...(await checkAppliedOnce(runBus, run.correlationIds)))
         },
-        ...(bar === null ? {} : { onProgress: (p: { done: number; total: number; eventsPerSecond: number }) => bar.update({ done: p.done, total: p.total, rate: p.eventsPerSecond, rateUnit: 'events/s' }) }),
       })
       bar?.finish()
       violations.push(...(await checkOutputs(outDir, report.outcomes.delivered)))

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { EventspineError } from '../errors.js'
@@ -19,7 +19,19 @@ export interface ManagedRecord {
   url: string
   durability: 'default' | 'strict'
   startedAt: string
+  /**
+   * Started only to read the project's saved data: the last of its readers stops it, unless a
+   * command that runs the pipeline (`up`) has taken it over meanwhile.
+   */
+  temporary?: boolean
 }
+
+/**
+ * What a command wants the managed server for. `run`: it may start one and then owns it (and
+ * takes over a temporary one); `join`: it uses a running one (publish, worker); `read`: it
+ * reads saved data, so a server it starts is temporary.
+ */
+export type ManagedUse = 'run' | 'join' | 'read'
 
 export interface ManagedPaths {
   record: string
@@ -32,9 +44,23 @@ export function managedPaths(projectDir: string): ManagedPaths {
   return { record: join(state, 'redis.json'), lock: join(state, 'redis.lock'), dataDir: join(state, 'redis') }
 }
 
+/**
+ * True when the project's data dir holds an append-only file, i.e. a managed redis-server has
+ * run here and its data can be read back by starting it again.
+ */
+export function hasSavedData(projectDir: string): boolean {
+  const { dataDir } = managedPaths(projectDir)
+  // Redis 7 writes appendonlydir/ with a manifest; Redis 6 and older one appendonly.aof.
+  return existsSync(join(dataDir, 'appendonlydir', 'appendonly.aof.manifest')) || existsSync(join(dataDir, 'appendonly.aof'))
+}
+
 export function readManagedRecord(projectDir: string): ManagedRecord | undefined {
+  return readRecordAt(managedPaths(projectDir).record)
+}
+
+function readRecordAt(path: string): ManagedRecord | undefined {
   try {
-    const value = JSON.parse(readFileSync(managedPaths(projectDir).record, 'utf8')) as Partial<ManagedRecord>
+    const value = JSON.parse(readFileSync(path, 'utf8')) as Partial<ManagedRecord>
     if (typeof value.pid !== 'number' || typeof value.port !== 'number' || typeof value.url !== 'string') return undefined
     return value as ManagedRecord
   } catch {
@@ -62,6 +88,8 @@ export interface EnsureManagedOptions {
   durability: 'default' | 'strict'
   keepRunning: boolean
   env?: NodeJS.ProcessEnv
+  /** Default `run`. */
+  use?: ManagedUse
 }
 
 /**
@@ -72,14 +100,16 @@ export async function ensureManagedRedis(options: EnsureManagedOptions): Promise
   const paths = managedPaths(options.projectDir)
   mkdirSync(paths.dataDir, { recursive: true })
   const deadline = Date.now() + 30_000
+  const takesOver = (record: ManagedRecord) => record.temporary === true && (options.use ?? 'run') === 'run'
   for (;;) {
     const live = await findLiveManagedRedis(options.projectDir)
-    if (live) return reuse(live, options.durability)
+    // Taking over a temporary server happens under the lock, so its readers cannot stop it meanwhile.
+    if (live && !takesOver(live)) return reuse(paths, live, options)
     const unlock = tryLock(paths.lock)
     if (unlock) {
       try {
         const again = await findLiveManagedRedis(options.projectDir)
-        if (again) return reuse(again, options.durability)
+        if (again) return takesOver(again) ? await takeOver(paths, again, options) : await reuse(paths, again, options)
         rmSync(paths.record, { force: true }) // stale: its pid is gone or it no longer answers
         return await startServer(paths, options)
       } finally {
@@ -110,18 +140,76 @@ export async function stopManagedRedis(projectDir: string): Promise<{ stopped: b
   return ours ? { stopped: true, pid: record.pid } : { stopped: false }
 }
 
-async function reuse(record: ManagedRecord, durability: 'default' | 'strict'): Promise<ManagedRedis> {
-  if (durability === 'strict' && record.durability !== 'strict') {
-    // Tighten a running server rather than restart it; fsync on every write from now on.
-    const client = probeClient(record.port, 2_000)
-    try {
-      await client.connect()
-      await client.config('SET', 'appendfsync', 'always')
-    } finally {
-      client.disconnect()
-    }
+async function reuse(paths: ManagedPaths, record: ManagedRecord, options: EnsureManagedOptions): Promise<ManagedRedis> {
+  await tighten(record, options.durability)
+  // Another reader of a temporary server: whichever of them ends last stops it.
+  const release = record.temporary === true && options.use === 'read' ? () => releaseTemporary(paths, record) : async () => {}
+  return { record, started: false, release }
+}
+
+/** `up` after a reader started the server: the record loses `temporary`, and `up` owns it as if it had started it. */
+async function takeOver(paths: ManagedPaths, record: ManagedRecord, options: EnsureManagedOptions): Promise<ManagedRedis> {
+  await tighten(record, options.durability)
+  const { pid, port, dir, url, startedAt } = record
+  const owned: ManagedRecord = { pid, port, dir, url, startedAt, durability: options.durability === 'strict' ? 'strict' : record.durability }
+  writeRecord(paths.record, owned)
+  return started(paths, owned, options.keepRunning)
+}
+
+async function tighten(record: ManagedRecord, durability: 'default' | 'strict'): Promise<void> {
+  if (durability !== 'strict' || record.durability === 'strict') return
+  // Tighten a running server rather than restart it; fsync on every write from now on.
+  const client = probeClient(record.port, 2_000)
+  try {
+    await client.connect()
+    await client.config('SET', 'appendfsync', 'always')
+  } finally {
+    client.disconnect()
   }
-  return { record, started: false, release: async () => {} }
+}
+
+/**
+ * Stops a temporary server unless a command took it over (its record is no longer temporary)
+ * or another client still uses it. Under the lock, so nobody takes it over while it stops.
+ */
+async function releaseTemporary(paths: ManagedPaths, record: ManagedRecord): Promise<void> {
+  const deadline = Date.now() + 30_000
+  let unlock = tryLock(paths.lock)
+  for (; unlock === undefined; unlock = tryLock(paths.lock)) {
+    if (Date.now() > deadline) return // leave it running rather than stop it under someone
+    await sleep(100)
+  }
+  try {
+    if (!isStillTemporary(paths, record.pid) || (await othersConnected(record.port))) return
+    await terminate(record.pid)
+    removeRecordIf(paths.record, record.pid)
+  } finally {
+    unlock()
+  }
+}
+
+function isStillTemporary(paths: ManagedPaths, pid: number): boolean {
+  const current = readRecordAt(paths.record)
+  return current?.pid === pid && current.temporary === true
+}
+
+/** Whether a client other than this probe is connected; our own just-closed connections get a moment to go. */
+async function othersConnected(port: number): Promise<boolean> {
+  const client = probeClient(port, 2_000)
+  try {
+    await client.connect()
+    const deadline = Date.now() + 2_000
+    for (;;) {
+      const list = String(await client.call('CLIENT', 'LIST'))
+      if (list.trim().split('\n').length <= 1) return false
+      if (Date.now() > deadline) return true
+      await sleep(50)
+    }
+  } catch {
+    return false // not answering: nobody can be using it
+  } finally {
+    client.disconnect()
+  }
 }
 
 async function startServer(paths: ManagedPaths, options: EnsureManagedOptions): Promise<ManagedRedis> {
@@ -143,6 +231,7 @@ async function startServer(paths: ManagedPaths, options: EnsureManagedOptions): 
         url: `redis://127.0.0.1:${port}`,
         durability: options.durability,
         startedAt: new Date().toISOString(),
+        ...(options.use === 'read' ? { temporary: true } : {}),
       }
       writeRecord(paths.record, record)
       return started(paths, record, options.keepRunning)
@@ -165,9 +254,12 @@ function started(paths: ManagedPaths, record: ManagedRecord, keepRunning: boolea
     process.off('exit', onExit)
     for (const signal of STOP_SIGNALS) process.off(signal, onSignal)
   }
-  // If we exit without release(), still stop it (SIGTERM lets it fsync the AOF).
+  const temporary = record.temporary === true
+  // If we exit without release(), still stop it (SIGTERM lets it fsync the AOF), unless `up`
+  // took it over. Too late here to ask who else is connected.
   const onExit = () => {
     unhook()
+    if (temporary && !isStillTemporary(paths, record.pid)) return
     try {
       process.kill(record.pid, 'SIGTERM')
     } catch {
@@ -191,6 +283,15 @@ function started(paths: ManagedPaths, record: ManagedRecord, keepRunning: boolea
     async release() {
       if (released) return
       released = true
+      if (temporary) {
+        // Hooks stay until it is decided: a second Ctrl-C meanwhile still stops it on exit.
+        try {
+          await releaseTemporary(paths, record)
+        } finally {
+          unhook()
+        }
+        return
+      }
       unhook()
       await terminate(record.pid)
       removeRecordIf(paths.record, record.pid)

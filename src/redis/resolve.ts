@@ -2,7 +2,7 @@ import { EventspineError } from '../errors.js'
 import { findRedisServer, type RedisServerBinary } from './binary.js'
 import { closeQuietly, connect } from './connect.js'
 import { binaryMissingError, RedisErrorCode } from './errors.js'
-import { ensureManagedRedis, findLiveManagedRedis, managedPaths, type ManagedRecord } from './managed.js'
+import { ensureManagedRedis, findLiveManagedRedis, hasSavedData, managedPaths, type ManagedRecord } from './managed.js'
 import { redactUrl } from './redact.js'
 import { parseRedisUrl } from './url.js'
 
@@ -13,8 +13,12 @@ export interface ResolveOptions {
   url?: string | undefined
   /** Where `.pipeline/` lives. Default: the current directory. */
   projectDir?: string
-  /** Start redis-server when nothing else is available. Default true. */
-  startIfMissing?: boolean
+  /**
+   * Start redis-server when nothing else is available. Default true. `'when-saved'`: only when
+   * the project has saved managed data to read back; that server is stopped again on release
+   * (by the last command reading it, unless `pipeline up` took it over meanwhile).
+   */
+  startIfMissing?: boolean | 'when-saved'
   /** `strict` = AOF fsync on every write (`appendfsync always`). Default `default` (everysec). */
   durability?: 'default' | 'strict'
   /** Leave a server we start running after this process exits (`pipeline up --detach`). */
@@ -71,19 +75,27 @@ export async function resolveRedis(options: ResolveOptions = {}): Promise<Resolv
     await closeQuietly(client)
     return { url: plan.url, displayUrl: plan.displayUrl, source: plan.source, release: async () => {} }
   }
+  const projectDir = options.projectDir ?? process.cwd()
   if (plan.source === 'managed-start') {
     if (options.startIfMissing === false) {
       throw new EventspineError(RedisErrorCode.NotRunning, 'No Redis URL was given and no managed redis-server is running for this project.', {
         hint: 'Run `pipeline up` to start one, or pass --redis-url.',
       })
     }
+    if (options.startIfMissing === 'when-saved' && !hasSavedData(projectDir)) {
+      throw new EventspineError(RedisErrorCode.NotRunning, 'No Redis URL was given, no managed redis-server is running for this project, and it has no saved Redis data.', {
+        hint: 'Nothing has run in this project yet: start the pipeline with `pipeline up`, or pass --redis-url.',
+      })
+    }
     if (plan.binary === undefined) throw binaryMissingError()
   }
+  const use = options.startIfMissing === false ? 'join' : options.startIfMissing === 'when-saved' ? 'read' : 'run'
   // ensureManagedRedis re-checks under its lock: another process may have started one meanwhile.
   const managed = await ensureManagedRedis({
-    projectDir: options.projectDir ?? process.cwd(),
+    projectDir,
     durability: options.durability ?? 'default',
     keepRunning: options.keepRunning ?? false,
+    use,
     ...(options.env === undefined ? {} : { env: options.env }),
   })
   const { pid, port, dir, url } = managed.record

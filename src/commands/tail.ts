@@ -10,7 +10,8 @@ export default class Tail extends BaseCommand {
     'Shows events from every stream of the namespace (or those named with --stream / --type, globs allowed) as they are ' +
     'appended: time, type, key, correlation id, source and a short payload summary. Starts from now, or from --since. ' +
     'Filter one file with --correlation-id, one entity with --key. --ndjson prints one JSON event per line for jq. ' +
-    'Never starts Redis: it reads the Redis of a running pipeline. Ctrl-C stops.'
+    'Reads the Redis of a running pipeline; when none runs, the project\'s saved data (its redis-server is started for the ' +
+    'command and stopped after). Ctrl-C stops.'
 
   static override examples = [
     '<%= config.bin %> tail',

@@ -17,7 +17,7 @@ import { EventspineError } from '../errors.js'
 import { withPipelineBus, type PipelineConnection } from './connection.js'
 import { pipelineConsumers } from './index.js'
 
-/** Where the operator's tools find Redis; they never start one (there is nothing to repair in a new one). */
+/** Where the operator's tools find Redis: a running one, or the project's saved data (never a new, empty one). */
 export type OperateConnection = PipelineConnection
 
 export interface PipelineHandlers {

@@ -9,7 +9,7 @@ export default class DlqList extends BaseCommand {
   static override description =
     'Reads each consumer\'s dead-letter stream (events that failed 3 times, or could never be read) and shows how many wait, ' +
     'the oldest and newest, the most frequent errors and the first few entries with the ids that `dlq show` and `dlq replay` take. ' +
-    'Never starts Redis.'
+    'With no pipeline running, reads the project\'s saved data (its redis-server is started for the command and stopped after).'
 
   static override examples = ['<%= config.bin %> dlq list', '<%= config.bin %> dlq list --consumer score --json']
   static override enableJsonFlag = true

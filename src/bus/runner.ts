@@ -45,6 +45,7 @@ export interface Runner {
 }
 
 class Killed extends Error {}
+class ReadConnectionClosed extends Error {}
 
 /** Runs one consumer: read, hold per key, handle in waves, commit each wave atomically. */
 export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: RunnerOptions): Runner {
@@ -76,6 +77,19 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
   conn.on('reconnecting', () => {
     needOwnPending = true
   })
+  // Without the re-send, ioredis drops a read in flight when the connection closes and never
+  // settles it: the loop would hang until the watchdog. The close rejects it at once instead
+  // (one listener for the runner's life); the loop then re-reads its own pending entries first.
+  let abortRead: ((error: Error) => void) | undefined
+  conn.on('close', () => abortRead?.(new ReadConnectionClosed()))
+  const onConn = <T>(read: Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      abortRead = reject
+      // A dropped read still rejects later, on its command timeout: swallowed by the settled race.
+      read.then(resolve, reject).finally(() => {
+        if (abortRead === reject) abortRead = undefined
+      })
+    })
 
   const scope: ContextScope = { consumer: consumer.name, source: consumer.name, keys: bus.keys, redis: bus.redis, contracts: bus.contracts }
 
@@ -215,7 +229,7 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
     }
     if (needOwnPending) {
       needOwnPending = false
-      await hold(await reader.readOwnPending(batchSize), true)
+      await hold(await onConn(reader.readOwnPending(batchSize)), true)
     }
     if (Date.now() >= nextClaimAt) {
       await hold(await reader.claim(visibility, batchSize), true)
@@ -226,7 +240,7 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
     if (known.size < batchSize * 4) {
       // Work is due now: top up without blocking. Otherwise block until new entries or the next retry.
       const rewound = reader.rewound
-      await hold(await reader.readNew(batchSize, due <= now ? 0 : Math.min(blockMs, due - now)), rewound)
+      await hold(await onConn(reader.readNew(batchSize, due <= now ? 0 : Math.min(blockMs, due - now))), rewound)
     } else if (due > now) {
       await sleep(Math.min(due - now, blockMs))
     }
@@ -253,6 +267,9 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
           forgetAll()
           needOwnPending = true
           await reader.recoverGroups(held).catch(() => {})
+        } else if (error instanceof ReadConnectionClosed) {
+          // The read connection dropped (and reconnects by itself): nothing to say.
+          needOwnPending = true
         } else if (errorMessage(error).includes('timed out')) {
           // The watchdog fired on a read: the connection may be half-dead; re-make it.
           needOwnPending = true

@@ -177,6 +177,26 @@ describe('Redis going away', () => {
     await runners.stop()
   })
 
+  it('a read connection killed mid-BLOCK resumes at once, quietly, without waiting for the watchdog', async () => {
+    const warnings: string[] = []
+    const bus = await testBus({ warn: (m) => void warnings.push(m) })
+    // The watchdog would fire after 40 s: only the connection's close can end the lost read.
+    const name = `sum-${bus.namespace.slice(-6)}` // its read connection is named `${name}:read`
+    const runners = bus.run([summer(name)], { ...fast, blockMs: 10_000, watchdogGraceMs: 30_000 })
+    await bus.publish({ type: 'num.added', key: 'k', payload: { n: 1 } })
+    await waitFor(async () => (await bus.redis.hget(bus.keys.stats(name), 'handled')) === '1')
+    const blocked = await waitFor(async () => {
+      const clients = (await bus.redis.client('LIST')) as string
+      const line = clients.split('\n').find((l) => l.includes(` name=${name}:read `) && / flags=\S*b/.test(l) && l.includes(' cmd=xreadgroup '))
+      return line && /^id=(\d+) /.exec(line)?.[1]
+    }, { what: 'the read blocked' })
+    await bus.redis.client('KILL', 'ID', blocked)
+    await bus.publish({ type: 'num.added', key: 'k', payload: { n: 2 } })
+    await waitFor(async () => (await bus.redis.hget(bus.keys.state(name, 'sum'), 'k')) === '3', { what: 'handled after the kill', timeoutMs: 5_000 })
+    await runners.stop()
+    expect(warnings).toEqual([])
+  })
+
   it('a Redis frozen mid-BLOCK trips the read watchdog: the read connection is re-made and work resumes', async () => {
     const server = await startTestRedis()
     try {

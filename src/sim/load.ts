@@ -169,10 +169,10 @@ async function drive(bus: Bus, options: LoadOptions, files: readonly ManifestFil
   const latency = new LatencyRecorder()
   let phaseStart = 0
   const settle = (): void => {
-    const rate = phaseStart === 0 ? 0 : (eventsDone(files, observer.endings.size) * 1000) / Math.max(1, performance.now() - phaseStart)
-    options.onProgress?.({ done: observer.endings.size, total: files.length, eventsPerSecond: rate })
+    const rate = phaseStart === 0 ? 0 : (eventsDone(files, observer.ended) * 1000) / Math.max(1, performance.now() - phaseStart)
+    options.onProgress?.({ done: observer.ended, total: files.length, eventsPerSecond: rate })
   }
-  const inFlight = (): number => correlationIds.length - observer.endings.size
+  const inFlight = (): number => correlationIds.length - observer.ended
   /** Waits until `done`, or until no file has ended for idleTimeoutMs (those files are missing). */
   const drain = async (done: () => boolean): Promise<void> => {
     let lastDone = -1
@@ -180,8 +180,8 @@ async function drive(bus: Bus, options: LoadOptions, files: readonly ManifestFil
     while (!done()) {
       await observer.tick()
       settle()
-      if (observer.endings.size !== lastDone) {
-        lastDone = observer.endings.size
+      if (observer.ended !== lastDone) {
+        lastDone = observer.ended
         lastChange = performance.now()
       } else if (performance.now() - lastChange > idleTimeoutMs) return
     }
@@ -227,6 +227,7 @@ async function drive(bus: Bus, options: LoadOptions, files: readonly ManifestFil
     const sentAt = Date.now()
     published.forEach((p, i) => {
       correlationIds.push(p.correlationId)
+      observer.expect(p.correlationId)
       // No entry id: a re-sent publish found its event already there (a reconnect); it was sent about now.
       receivedMs.push(p.entryId === null ? sentAt : entryMs(p.entryId))
       names.set(p.correlationId, batch[i]?.name ?? '')
@@ -234,7 +235,7 @@ async function drive(bus: Bus, options: LoadOptions, files: readonly ManifestFil
     next += take
     settle()
   }
-  await drain(() => observer.endings.size >= files.length)
+  await drain(() => observer.ended >= files.length)
   const elapsedMs = performance.now() - phaseStart
   await observer.tick() // the scored entries of the last deliveries
   await observer.tick()

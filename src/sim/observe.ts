@@ -28,6 +28,9 @@ export class JourneyObserver {
   readonly flags = new Map<string, string[]>()
   /** Terminal events seen per file: more than one means a journey ended twice. */
   readonly endingCounts = new Map<string, number>()
+  private readonly published = new Set<string>()
+  /** Files the driver published whose journey has ended (endings of anything else, e.g. poison, are not counted). */
+  ended = 0
   private running = true
   private loop: Promise<void> | null = null
   private waiters: (() => void)[] = []
@@ -35,6 +38,13 @@ export class JourneyObserver {
   constructor(private readonly bus: Bus) {
     this.conn = bus.connect()
     for (const type of [...TERMINAL, EVENT.scored]) this.cursors.set(bus.keys.stream(type), '0')
+  }
+
+  /** A file the driver published: only these count towards `ended`. */
+  expect(correlationId: string): void {
+    if (this.published.has(correlationId)) return
+    this.published.add(correlationId)
+    if (this.endings.has(correlationId)) this.ended++
   }
 
   start(): void {
@@ -77,7 +87,9 @@ export class JourneyObserver {
       return
     }
     this.endingCounts.set(event.correlationId, (this.endingCounts.get(event.correlationId) ?? 0) + 1)
-    if (!this.endings.has(event.correlationId)) this.endings.set(event.correlationId, { correlationId: event.correlationId, atMs: entryMs(id), type: event.type, payload: event.payload })
+    if (this.endings.has(event.correlationId)) return
+    this.endings.set(event.correlationId, { correlationId: event.correlationId, atMs: entryMs(id), type: event.type, payload: event.payload })
+    if (this.published.has(event.correlationId)) this.ended++
   }
 
   async stop(): Promise<void> {

@@ -19,7 +19,8 @@ export default class Load extends BaseCommand {
     'faults drawn from --seed hit them during the run: kill -9 of a worker mid-batch, a worker paused past its visibility timeout ' +
     'while a standby takes over, CLIENT KILL of every connection, Redis paused, restarted and killed -9, and a burst of poison ' +
     'events. Each fault is listed with its time and how long the pipeline took to finish the work it caught in flight; dead letters ' +
-    'other than the poison, events applied twice and output documents written twice count as mismatches.'
+    'other than the poison, events applied twice, more output documents than delivered files, and a fault that missed its ' +
+    'target or never recovered count as mismatches.'
 
   static override examples = [
     '<%= config.bin %> load --events-per-day 20000 --seed 7',
@@ -105,6 +106,7 @@ function renderChaos(r: ChaosResult): string[] {
   for (const f of r.faults) {
     const recovered = f.recoveredMs === null ? 'NOT RECOVERED' : `recovered in ${s(f.recoveredMs)}`
     lines.push(`    +${s(f.atMs).padStart(7)}  ${f.kind.padEnd(14)} ${recovered.padEnd(20)} ${f.description}${f.detail === '' ? '' : ` (${f.detail})`}`)
+    if (f.missed !== null) lines.push(`${' '.repeat(14)}MISSED: ${f.missed}`)
   }
   lines.push(`  poison       ${c.poisonEvents} events, each dead-lettered by every stage reading its stream`)
   if (c.violations.length > 0) {

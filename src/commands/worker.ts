@@ -36,6 +36,11 @@ export default class Worker extends BaseCommand {
     const { flags } = await this.parse(Worker)
     const clock = flags.clock === undefined ? undefined : parseClock(flags.clock)
     const stop = untilStopSignal()
+    // Started by another process with an IPC channel (a chaos run): stop when that process goes.
+    if (process.channel !== undefined) {
+      process.channel.unref()
+      process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'))
+    }
     try {
       const { pipeline, redis } = await openWorker({
         redisUrl: flags['redis-url'],

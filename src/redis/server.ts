@@ -3,7 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { EventspineError } from '../errors.js'
 import { requireRedisServer } from './binary.js'
 import { RedisErrorCode } from './errors.js'
-import { answersPing, freePort, tailOf } from './process.js'
+import { parseInfo } from './inspect.js'
+import { freePort, probeClient, tailOf } from './process.js'
 
 /** How every redis-server we start is configured: AOF on, no RDB snapshots, no eviction. */
 export function redisServerArgs(options: { port: number; dir: string; appendfsync: 'always' | 'everysec'; logFile?: string }): string[] {
@@ -42,23 +43,33 @@ export interface OwnedRedis {
   resume(): void
   /** SIGTERM (Redis flushes the AOF and exits) or SIGKILL, then start again from the AOF. */
   restart(how: 'graceful' | 'kill'): Promise<void>
+  /** SIGTERM, SIGKILL if it has not exited after 10 s. */
   stop(): Promise<void>
+  /** SIGKILL at once (from a signal handler). */
+  kill(): void
 }
 
 export async function startOwnedRedis(options: OwnedRedisOptions): Promise<OwnedRedis> {
   const binary = await requireRedisServer()
   const port = options.port ?? (await freePort())
-  let child = await launch(binary.path, port, options)
+  let child = spawnServer(binary.path, port, options)
   // Dies with us, whatever way we end: a fault-injection run must not leave servers behind.
-  const killOnExit = () => void child.kill('SIGKILL')
+  const killOnExit = () => kill(child)
   process.once('exit', killOnExit)
-  const exited = (c: ChildProcess) => c.exitCode !== null || c.signalCode !== null
+  try {
+    await waitUntilServing(child, port, options)
+  } catch (error) {
+    process.off('exit', killOnExit)
+    throw error
+  }
   const halt = async (signal: NodeJS.Signals) => {
     const c = child
     if (exited(c)) return
     const gone = new Promise<void>((resolve) => c.once('exit', () => resolve()))
-    if (signal !== 'SIGCONT') c.kill('SIGCONT') // a paused server cannot handle SIGTERM
+    c.kill('SIGCONT') // a paused server cannot handle SIGTERM
     c.kill(signal)
+    // Redis may refuse to shut down (an AOF it cannot write): do not wait for ever.
+    if (await Promise.race([gone.then(() => false), sleep(10_000).then(() => true)])) c.kill('SIGKILL')
     await gone
   }
   return {
@@ -71,30 +82,57 @@ export async function startOwnedRedis(options: OwnedRedisOptions): Promise<Owned
     resume: () => void child.kill('SIGCONT'),
     async restart(how) {
       await halt(how === 'graceful' ? 'SIGTERM' : 'SIGKILL')
-      child = await launch(binary.path, port, options)
+      // The new process is ours (and killOnExit's) from the moment it exists, not once it answers.
+      child = spawnServer(binary.path, port, options)
+      await waitUntilServing(child, port, options)
     },
     async stop() {
       process.off('exit', killOnExit)
       await halt('SIGTERM')
     },
+    kill: () => kill(child),
   }
 }
 
-async function launch(path: string, port: number, options: OwnedRedisOptions): Promise<ChildProcess> {
+const exited = (c: ChildProcess): boolean => c.exitCode !== null || c.signalCode !== null
+
+function kill(c: ChildProcess): void {
+  c.kill('SIGCONT')
+  c.kill('SIGKILL')
+}
+
+function spawnServer(path: string, port: number, options: OwnedRedisOptions): ChildProcess {
   const child = spawn(path, redisServerArgs({ port, dir: options.dir, appendfsync: options.appendfsync, ...(options.logFile === undefined ? {} : { logFile: options.logFile }) }), {
     cwd: options.dir,
     stdio: 'ignore',
   })
   child.on('error', () => {})
-  // Loading a large AOF takes a while: wait for PING rather than a fixed time.
+  return child
+}
+
+/** Waits until this very process answers on the port (loading a large AOF takes a while). */
+async function waitUntilServing(child: ChildProcess, port: number, options: OwnedRedisOptions): Promise<void> {
   const deadline = Date.now() + 60_000
-  while (Date.now() < deadline && child.exitCode === null) {
-    if (await answersPing(port, 500)) return child
+  while (Date.now() < deadline && !exited(child)) {
+    // Another server may grab the port in the moment it is free during a restart: check the pid.
+    if (child.pid !== undefined && (await servingPid(port)) === child.pid) return
     await sleep(50)
   }
-  child.kill('SIGKILL')
+  kill(child)
   const log = options.logFile === undefined ? '' : tailOf(options.logFile)
-  throw new EventspineError(RedisErrorCode.StartFailed, `redis-server (${path}) did not start on port ${port}.`, {
+  throw new EventspineError(RedisErrorCode.StartFailed, `redis-server did not start on port ${port}.`, {
     hint: options.logFile === undefined ? 'Run `pipeline doctor` to check the installation.' : `See its log at ${options.logFile}${log ? `; last lines:\n${log}` : ''}`,
   })
+}
+
+async function servingPid(port: number): Promise<number | undefined> {
+  const probe = probeClient(port, 500)
+  try {
+    await probe.connect()
+    return Number(parseInfo(await probe.info('server'))['process_id'])
+  } catch {
+    return undefined
+  } finally {
+    probe.disconnect()
+  }
 }

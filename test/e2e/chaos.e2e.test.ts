@@ -1,10 +1,12 @@
+import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CHAOS_FAULTS } from '../../src/sim/chaos/schedule.js'
-import { bareEnv, runCli, type CliRun } from '../support/cli.js'
-import { testRedisUrl } from '../support/namespace.js'
+import { waitFor } from '../support/bus.js'
+import { bareEnv, BIN, runCli, type CliRun } from '../support/cli.js'
+import { testNamespace, testRedisUrl } from '../support/namespace.js'
 
 let project: string
 
@@ -48,6 +50,21 @@ describe('pipeline load --chaos', () => {
     expect(report['gatesBroken']).toBe(0)
     // The JSON of a chaos run never carries a password-bearing URL or stray output.
     expect(run.stdout.trim().startsWith('{')).toBe(true)
+  })
+
+  it('a worker started with an IPC channel drains and stops when its parent goes', async () => {
+    const child = spawn(process.execPath, [BIN, 'worker', '--stage', 'map', '--redis-url', testRedisUrl(), '--namespace', testNamespace('ipc')], {
+      cwd: project,
+      env: bareEnv(project),
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    })
+    let out = ''
+    child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()))
+    await waitFor(() => out.includes('Ctrl-C to stop.'), { what: 'the worker to start', timeoutMs: 30_000 })
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+    child.disconnect()
+    expect(await exited).toBe(0)
+    expect(out).toContain('Stopped cleanly.')
   })
 
   it('refuses --redis-url: a chaos run faults only a Redis of its own', async () => {

@@ -9,6 +9,8 @@ import { checkAppliedOnce, checkDeadLetters } from '../../src/sim/chaos/checks.j
 import { injectPoison } from '../../src/sim/chaos/poison.js'
 import { caughtUp, readingsOf, readTips } from '../../src/sim/chaos/recovery.js'
 import { testBus, waitFor } from '../support/bus.js'
+import { EVENT } from '../../src/pipeline/types.js'
+import { JourneyObserver } from '../../src/sim/observe.js'
 
 const fast = { blockMs: 100, visibilityTimeoutMs: 1_000, retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 } }
 
@@ -59,13 +61,26 @@ describe('chaos: recovery and the final checks', () => {
     const dead = async () => (await bus.redis.xlen(bus.keys.deadLetters('a'))) + (await bus.redis.xlen(bus.keys.deadLetters('b')))
     await waitFor(async () => (await dead()) === 9, { what: 'poison and the failing event dead-lettered' })
 
-    const violations = await checkDeadLetters(bus, consumers, poison)
+    const { count, violations } = await checkDeadLetters(bus, consumers, poison)
+    expect(count).toBe(9)
     expect(violations).toHaveLength(1)
     expect(violations[0]).toMatchObject({ kind: 'unexpected-dead-letter' })
     expect(violations[0]?.detail).toContain('cannot take 13')
     // A poison entry some group did not dead-letter is one too.
-    const missed = await checkDeadLetters(bus, [...consumers, counter('d', ['num.added'])], poison)
+    const missed = (await checkDeadLetters(bus, [...consumers, counter('d', ['num.added'])], poison)).violations
     expect(missed.filter((v) => v.kind === 'poison-not-dead-lettered')).toHaveLength(4)
+  })
+
+  it('the load observer counts only files the driver published, not poison on a terminal stream', async () => {
+    const bus = await testBus()
+    const observer = new JourneyObserver(bus)
+    observer.start()
+    onTestFinished(() => observer.stop())
+    await injectPoison(bus, 4, [EVENT.duplicate])
+    await waitFor(() => observer.endings.size === 2, { what: 'the two decodable poison endings' })
+    expect(observer.ended).toBe(0)
+    observer.expect([...observer.endings.keys()][0] as string)
+    expect(observer.ended).toBe(1)
   })
 
   it('an event type appended twice for one file is a violation', async () => {

@@ -5,7 +5,15 @@ import type { PoisonEntry } from './poison.js'
 
 /** Something a chaos run broke beyond a file's outcome. */
 export interface Violation {
-  readonly kind: 'unexpected-dead-letter' | 'poison-not-dead-lettered' | 'event-appended-twice' | 'output-count' | 'worker-crashed' | 'fault-not-recovered'
+  readonly kind:
+    | 'unexpected-dead-letter'
+    | 'poison-not-dead-lettered'
+    | 'event-appended-twice'
+    | 'output-count'
+    | 'worker-crashed'
+    | 'fault-not-injected'
+    | 'fault-missed'
+    | 'fault-not-recovered'
   readonly detail: string
 }
 
@@ -13,12 +21,14 @@ export interface Violation {
  * Dead letters must be exactly the poison: every group reading a poisoned stream dead-letters
  * each poison entry there, and nothing else is dead-lettered.
  */
-export async function checkDeadLetters(bus: Bus, consumers: readonly ConsumerDefinition[], poison: readonly PoisonEntry[]): Promise<Violation[]> {
+export async function checkDeadLetters(bus: Bus, consumers: readonly ConsumerDefinition[], poison: readonly PoisonEntry[]): Promise<{ count: number; violations: Violation[] }> {
   const expected = new Set<string>()
   for (const entry of poison) for (const c of consumers) if (c.subscribes.includes(entry.type)) expected.add(`${c.name} ${entry.type} ${entry.entryId}`)
   const violations: Violation[] = []
+  let count = 0
   for (const c of consumers) {
     for await (const dead of readDeadLetters(bus, c.name)) {
+      count++
       const ref = `${c.name} ${dead.stream} ${dead.sourceEntryId}`
       if (!expected.delete(ref)) violations.push({ kind: 'unexpected-dead-letter', detail: `${c.name} dead-lettered ${dead.stream} ${dead.sourceEntryId}: ${dead.error}` })
     }
@@ -27,7 +37,7 @@ export async function checkDeadLetters(bus: Bus, consumers: readonly ConsumerDef
     const [consumer, type, entryId] = ref.split(' ')
     violations.push({ kind: 'poison-not-dead-lettered', detail: `${consumer} did not dead-letter poison entry ${type} ${entryId}` })
   }
-  return violations
+  return { count, violations }
 }
 
 /**

@@ -15,9 +15,16 @@ export interface FaultRecord {
   readonly description: string
   /** When it was injected, ms after the first file was published. */
   readonly atMs: number
-  /** How long until every group had handled all the work the fault caught in flight; null if it never did. */
+  /** How long the fault itself lasted (a pause's hold, a restart), from injection. */
+  readonly faultMs: number
+  /**
+   * From injection until every group it touched had handled all the work the fault caught in
+   * flight and what arrived while it lasted; null if that did not happen within the timeout.
+   */
   readonly recoveredMs: number | null
   readonly detail: string
+  /** Why the fault did not test what it names (e.g. no worker had entries in hand); null when it did. */
+  readonly missed: string | null
 }
 
 export interface ControllerOptions {
@@ -29,8 +36,6 @@ export interface ControllerOptions {
   readonly pool: WorkerPool
   readonly consumers: readonly ConsumerDefinition[]
   readonly schedule: readonly PlannedFault[]
-  /** Standbys started ahead for the stages a worker-pause hits (so the fault meets traffic, not a start-up). */
-  readonly standbys: ReadonlyMap<string, WorkerProcess>
   /** Give up waiting for a fault to recover after this long. Default 120 s. */
   readonly recoveryTimeoutMs?: number
   readonly onFault?: (record: FaultRecord) => void
@@ -87,25 +92,35 @@ export class ChaosController {
     const { bus, pool, redis, consumers } = this.options
     const only = (name: string) => consumers.filter((c) => c.name === name)
     // Where the affected groups' streams end as the fault hits: recovered once all of it is handled.
-    const mark = async (affected: readonly ConsumerDefinition[]) => ({ tips: await readTips(bus, readingsOf(bus, affected)), atMs: performance.now() })
+    const mark = async (affected: readonly ConsumerDefinition[]): Promise<Injection> => ({ affected, tips: await readTips(bus, readingsOf(bus, affected)), atMs: performance.now() })
     switch (fault.kind) {
       case 'worker-kill': {
-        const pending = await this.waitForPending(fault.stage)
+        const busy = await this.busyWorker(fault.stage)
         const at = await mark(only(fault.stage))
-        await pool.kill(fault.stage)
+        if (busy === null) return this.settle(fault, at, '', `no ${fault.stage} worker had entries in hand within ${BUSY_WAIT_MS / 1000} s`)
+        await pool.kill(busy.worker)
         await sleep(fault.restartAfterMs)
         await pool.start(fault.stage)
-        return this.settle(fault, at, `${pending} entries pending at the kill`)
+        return this.settle(fault, at, `pid ${busy.worker.child.pid} killed with ${busy.pending} entries in hand`)
       }
       case 'worker-pause': {
-        const standby = this.options.standbys.get(fault.stage) ?? (await pool.start(fault.stage, 'standby'))
-        const pending = await this.waitForPending(fault.stage)
+        if (pool.live(fault.stage).length < 2) await pool.start(fault.stage)
+        const busy = await this.busyWorker(fault.stage)
         const at = await mark(only(fault.stage))
-        pool.pause(fault.stage)
+        if (busy === null) return this.settle(fault, at, '', `no ${fault.stage} worker had entries in hand within ${BUSY_WAIT_MS / 1000} s`)
+        pool.pause(busy.worker)
+        // The paused process cannot handle what it holds: caught up before the resume means the standby took over.
+        const takenOver = this.recovery(at.tips, at.atMs, fault.holdMs)
         await sleep(fault.holdMs)
-        pool.resume(fault.stage)
-        const record = await this.settle(fault, at, `${pending} entries pending at the pause`)
-        await pool.handOver(fault.stage, standby)
+        pool.resume(busy.worker)
+        const tookOverMs = await takenOver
+        const record = await this.settle(
+          fault,
+          at,
+          `pid ${busy.worker.child.pid} stopped with ${busy.pending} entries in hand` + (tookOverMs === null ? '' : `; the standby had them done ${(tookOverMs / 1000).toFixed(1)} s in`),
+          tookOverMs === null ? `the standby had not taken over the ${fault.stage} work when the paused worker was resumed` : null,
+        )
+        await pool.retire(busy.worker)
         return record
       }
       case 'client-kill': {
@@ -130,47 +145,82 @@ export class ChaosController {
         const atMs = performance.now()
         const entries = await injectPoison(bus, fault.count, fault.types)
         this.poison.push(...entries)
-        const tips = await readTips(bus, readingsOf(bus, consumers.filter((c) => c.subscribes.some((t) => fault.types.includes(t)))))
-        return this.settle(fault, { tips, atMs }, `${entries.length} entries`)
+        const affected = consumers.filter((c) => c.subscribes.some((t) => fault.types.includes(t)))
+        const tips = await readTips(bus, readingsOf(bus, affected))
+        return this.settle(fault, { affected, tips, atMs }, `${entries.length} entries`)
       }
     }
   }
 
-  /** Waits for recovery (ms from `atMs` until caught up with the tips; null after the timeout). */
-  private async settle(fault: PlannedFault, at: { tips: Tips; atMs: number }, detail: string): Promise<FaultRecord> {
-    const deadline = performance.now() + (this.options.recoveryTimeoutMs ?? 120_000)
-    let recoveredMs: number | null = null
-    while (performance.now() < deadline) {
-      if (await caughtUp(this.options.bus, at.tips)) {
-        recoveredMs = Math.round(performance.now() - at.atMs)
-        break
-      }
-      await sleep(50)
-    }
+  /**
+   * The fault is over: recovered once the groups handled what the fault caught (the tips at
+   * injection) and what arrived while it lasted (the tips now). The second part keeps a fault
+   * that hit idle groups from counting as recovered before any worker is back.
+   */
+  private async settle(fault: PlannedFault, at: Injection, detail: string, missed: string | null = null): Promise<FaultRecord> {
+    const faultMs = performance.now() - at.atMs
+    const healed = await readTips(this.options.bus, readingsOf(this.options.bus, at.affected))
+    const timeout = this.options.recoveryTimeoutMs ?? 120_000
+    const first = await this.recovery(at.tips, at.atMs, timeout)
+    const both = first === null ? null : await this.recovery(healed, at.atMs, timeout)
     return {
       kind: fault.kind,
       stage: 'stage' in fault ? fault.stage : null,
       description: describeFault(fault),
       atMs: Math.round(at.atMs - this.startedAt),
-      recoveredMs,
+      faultMs: Math.round(faultMs),
+      recoveredMs: both === null ? null : Math.round(both),
       detail,
+      missed,
     }
   }
 
-  /** Waits (up to 3 s) until the stage has entries in hand, so a kill or pause lands mid-batch. */
-  private async waitForPending(stage: string): Promise<number> {
-    const { bus, consumers } = this.options
+  /** ms from `sinceMs` until the groups caught up with the tips; null if not within `withinMs` of now. */
+  private async recovery(tips: Tips, sinceMs: number, withinMs: number): Promise<number | null> {
+    const deadline = performance.now() + withinMs
+    for (;;) {
+      if (await caughtUp(this.options.bus, tips)) return performance.now() - sinceMs
+      if (performance.now() >= deadline) return null
+      await sleep(25)
+    }
+  }
+
+  /**
+   * The stage's live worker with the most entries in hand (read, not yet acknowledged), waiting
+   * for one: kill -9 or SIGSTOP of it lands mid-batch. Consumer names carry the pid.
+   */
+  private async busyWorker(stage: string): Promise<{ worker: WorkerProcess; pending: number } | null> {
+    const { bus, consumers, pool } = this.options
     const streams = consumers.find((c) => c.name === stage)?.subscribes.map((t) => bus.keys.stream(t)) ?? []
-    const deadline = performance.now() + 3_000
-    let pending = 0
+    const deadline = performance.now() + BUSY_WAIT_MS
     do {
       const p = bus.redis.pipeline()
       for (const s of streams) p.xpending(s, bus.keys.group(stage))
-      const replies = (await p.exec()) ?? []
-      pending = replies.reduce((a, [error, reply]) => a + (error ? 0 : Number((reply as [number])[0] ?? 0)), 0)
-      if (pending > 0) return pending
+      const held = new Map<number, number>()
+      for (const [error, reply] of (await p.exec()) ?? []) {
+        if (error) continue
+        for (const [consumer, count] of ((reply as unknown[])[3] ?? []) as [string, string][]) {
+          const pid = Number(/:(\d+):[0-9a-f]+$/.exec(consumer)?.[1])
+          held.set(pid, (held.get(pid) ?? 0) + Number(count))
+        }
+      }
+      let best: { worker: WorkerProcess; pending: number } | null = null
+      for (const worker of pool.live(stage)) {
+        const pending = held.get(worker.child.pid ?? -1) ?? 0
+        if (pending > 0 && (best === null || pending > best.pending)) best = { worker, pending }
+      }
+      if (best !== null) return best
       await sleep(5)
     } while (performance.now() < deadline)
-    return pending
+    return null
   }
 }
+
+interface Injection {
+  readonly affected: readonly ConsumerDefinition[]
+  readonly tips: Tips
+  readonly atMs: number
+}
+
+/** How long a worker fault waits for its stage to have entries in hand. */
+const BUSY_WAIT_MS = 10_000

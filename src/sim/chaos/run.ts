@@ -1,23 +1,27 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Redis } from 'ioredis'
 import { createBus, type Bus } from '../../bus/index.js'
-import { pipelineConsumers } from '../../pipeline/index.js'
-import { connect, startOwnedRedis } from '../../redis/index.js'
 import { EventspineError } from '../../errors.js'
+import { pipelineConsumers } from '../../pipeline/index.js'
+import { connect, startOwnedRedis, type OwnedRedis } from '../../redis/index.js'
 import { dayStartMs, LAST_MS_OF_DAY } from '../calendar.js'
 import { evaluateGates } from '../gates.js'
-import { runLoad } from '../load.js'
-import { createProgress } from '../progress.js'
+import { runLoad, type LoadReport } from '../load.js'
+import { createProgress, type Progress } from '../progress.js'
 import { loadRunOptions, openDay, type LoadTestOptions, type LoadTestResult } from '../run.js'
+import type { DayOnDisk } from '../store.js'
 import { checkAppliedOnce, checkDeadLetters, checkOutputs, type Violation } from './checks.js'
 import { ChaosController, type FaultRecord } from './controller.js'
-import { chaosSchedule } from './schedule.js'
-import { WorkerPool, type WorkerProcess } from './workers.js'
+import { chaosSchedule, type PlannedFault } from './schedule.js'
+import { WorkerPool } from './workers.js'
 
 /** How long a silent worker keeps its stage: short, so a chaos run spends its time on faults, not waiting. */
 export const CHAOS_VISIBILITY_MS = 2_000
+/** A fault not recovered after this long is reported as such. */
+const RECOVERY_TIMEOUT_MS = 120_000
 
 export type ChaosOptions = Omit<LoadTestOptions, 'redisUrl' | 'window'>
 
@@ -28,11 +32,12 @@ export interface ChaosResult extends LoadTestResult {
     readonly seed: number
     readonly injected: number
     readonly unrecovered: number
+    /** The slowest recovery; the recovery timeout when one never recovered. */
     readonly maxRecoveryMs: number
     readonly poisonEvents: number
     /** What broke beyond file outcomes (each also counts as a mismatch). */
     readonly violations: readonly Violation[]
-    /** Worker output and Redis's log (kept with --keep). */
+    /** Worker output and Redis's log: kept with --keep, and whenever the run found a problem. */
     readonly logDir: string
   }
 }
@@ -46,109 +51,170 @@ export interface ChaosResult extends LoadTestResult {
 export async function chaosTest(options: ChaosOptions): Promise<ChaosResult> {
   const work = mkdtempSync(join(tmpdir(), 'pipeline-chaos-'))
   const logDir = join(work, 'logs')
-  const dataDir = join(work, 'redis')
   mkdirSync(logDir)
-  mkdirSync(dataDir)
-  const redis = await startOwnedRedis({ dir: dataDir, appendfsync: 'always', logFile: join(logDir, 'redis.log') })
+  mkdirSync(join(work, 'redis'))
+  let keepWork = options.keep
+  let redis: OwnedRedis | undefined
   let pool: WorkerPool | undefined
+  // Ctrl-C or a CI timeout must not leave workers or a stopped Redis behind.
+  const onSignal = (signal: NodeJS.Signals) => {
+    pool?.killAll()
+    redis?.kill()
+    process.stderr.write(`\n${signal}: chaos run stopped; its files are in ${work}\n`)
+    process.exit(130)
+  }
+  for (const s of SIGNALS) process.once(s, onSignal)
   try {
+    redis = await startOwnedRedis({ dir: join(work, 'redis'), appendfsync: 'always', logFile: join(logDir, 'redis.log') })
     const day = openDay(options, work)
-    const outDir = join(work, 'out')
-    const seed = options.generate.seed
-    const namespace = `chaos-${day.manifest.seed}-${Date.now().toString(36)}`
-    const consumers = pipelineConsumers({ outDir, referenceDir: day.referenceDir })
-    const stages = consumers.map((c) => c.name)
     const bar = options.progress ? createProgress('chaos') : null
-    bar?.log(`starting ${stages.length} worker processes (${stages.join(', ')}) on ${redis.url}...`)
-    const workers = new WorkerPool({
+    const namespace = `chaos-${day.manifest.seed}-${Date.now().toString(36)}`
+    pool = new WorkerPool({
       url: redis.url,
       namespace,
-      outDir,
+      outDir: join(work, 'out'),
       referenceDir: day.referenceDir,
       clock: new Date(dayStartMs(day.manifest.date) + LAST_MS_OF_DAY),
       visibilityTimeoutMs: CHAOS_VISIBILITY_MS,
       logDir,
     })
-    pool = workers
-    const schedule = chaosSchedule({
-      seed,
-      stages,
-      poisonTypes: [...new Set(consumers.flatMap((c) => c.subscribes))],
-      visibilityTimeoutMs: CHAOS_VISIBILITY_MS,
-    })
-    await workers.startAll(stages)
-    const bus = await createBus({ url: redis.url, namespace, warn: () => {} })
-    const control = await connect(redis.url, { connectionName: 'chaos-control' })
+    const result = await runWithFaults({ options, day, redis, pool, bar, work, logDir, namespace })
+    if (result.mismatches > 0 || result.chaos.unrecovered > 0) keepWork = true
+    return result
+  } catch (error) {
+    keepWork = true
+    if (error instanceof EventspineError) throw new EventspineError(error.code, error.message, { hint: `${error.hint ?? ''}\nThe run's files (worker and Redis logs): ${work}`.trim() })
+    throw error
+  } finally {
+    for (const s of SIGNALS) process.off(s, onSignal)
+    await pool?.stopAll()
+    await redis?.stop()
+    if (!keepWork) rmSync(work, { recursive: true, force: true })
+  }
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
+
+interface Run {
+  readonly options: ChaosOptions
+  readonly day: DayOnDisk
+  readonly redis: OwnedRedis
+  readonly pool: WorkerPool
+  readonly bar: Progress | null
+  readonly work: string
+  readonly logDir: string
+  readonly namespace: string
+}
+
+async function runWithFaults(run: Run): Promise<ChaosResult> {
+  const { options, day, redis, pool, bar, logDir, namespace } = run
+  const outDir = join(run.work, 'out')
+  const consumers = pipelineConsumers({ outDir, referenceDir: day.referenceDir })
+  const stages = consumers.map((c) => c.name)
+  const seed = options.generate.seed
+  const schedule = chaosSchedule({
+    seed,
+    // Worker faults hit the stages on a file's path (the projections emit nothing the manifest checks).
+    stages: consumers.filter((c) => (c.emits ?? []).length > 0).map((c) => c.name),
+    poisonTypes: [...new Set(consumers.flatMap((c) => c.subscribes))],
+    visibilityTimeoutMs: CHAOS_VISIBILITY_MS,
+  })
+  bar?.log(`starting ${stages.length} worker processes (${stages.join(', ')}) on ${redis.url}...`)
+  await pool.startAll(stages)
+  let bus: Bus | undefined
+  let control: Redis | undefined
+  try {
+    bus = await createBus({ url: redis.url, namespace: namespace, warn: () => {} })
+    control = await connect(redis.url, { connectionName: 'chaos-control' })
     await waitForLeases(bus, stages)
-    const standbys = new Map<string, WorkerProcess>()
-    for (const f of schedule) if (f.kind === 'worker-pause') standbys.set(f.stage, await workers.start(f.stage, 'standby'))
+    // A standby waits beside the worker a pause will stop, so the pause meets traffic, not a start-up.
+    for (const f of schedule) if (f.kind === 'worker-pause') await pool.start(f.stage)
     const controller = new ChaosController({
       bus,
       control,
       redis,
-      pool: workers,
+      pool,
       consumers,
       schedule,
-      standbys,
-      onFault: (f) => bar?.log(`  +${seconds(f.atMs)} ${f.description}: ${f.recoveredMs === null ? 'NOT recovered' : `recovered in ${seconds(f.recoveredMs)}`}`),
+      recoveryTimeoutMs: RECOVERY_TIMEOUT_MS,
+      onFault: (f) => bar?.log(`  +${seconds(f.atMs)} ${f.description}: ${f.recoveredMs === null ? 'NOT recovered' : `recovered in ${seconds(f.recoveredMs)}`}${f.missed === null ? '' : ` (missed: ${f.missed})`}`),
     })
     const violations: Violation[] = []
-    try {
-      const report = await runLoad({
-        ...loadRunOptions(options, { url: redis.url, namespace, day, outDir, bar }),
-        stages: 'external',
-        idleTimeoutMs: 60_000,
-        beforePublish: (next, total) => controller.beforePublish(next, total),
-        inspect: async (runBus, run) => {
-          await controller.finish()
-          await workers.stopAll()
-          violations.push(...(await checkDeadLetters(runBus, consumers, controller.poison)))
-          violations.push(...(await checkAppliedOnce(runBus, run.correlationIds)))
-        },
-      })
-      bar?.finish()
-      violations.push(...(await checkOutputs(outDir, report.outcomes.delivered)))
-      for (const exit of workers.unexpectedExits) {
-        violations.push({ kind: 'worker-crashed', detail: `the ${exit.stage} worker exited by itself (${exit.code ?? exit.signal}):\n${exit.logTail}` })
-      }
-      const faults = controller.faults
-      for (const f of faults) if (f.recoveredMs === null) violations.push({ kind: 'fault-not-recovered', detail: `${f.description} at +${seconds(f.atMs)}` })
-      const result = {
-        ...report,
-        mismatches: report.mismatches + violations.length,
-        dayDir: day.dir,
-        outDir,
-        faults,
-        chaos: {
-          seed,
-          injected: faults.length,
-          unrecovered: faults.filter((f) => f.recoveredMs === null).length,
-          maxRecoveryMs: Math.max(0, ...faults.map((f) => f.recoveredMs ?? 0)),
-          poisonEvents: controller.poison.length,
-          violations,
-          logDir,
-        },
-      }
-      const gates = evaluateGates(result, options.gates)
-      return { ...result, gates, gatesBroken: gates.filter((g) => !g.ok).length }
-    } finally {
-      await bus.close()
-      control.disconnect()
-    }
+    let deadLetters = 0
+    const report = await runLoad({
+      ...loadRunOptions(options, { url: redis.url, namespace: namespace, day, outDir, bar }),
+      stages: 'external',
+      idleTimeoutMs: 60_000,
+      beforePublish: (next, total) => controller.beforePublish(next, total),
+      inspect: async (runBus, loaded) => {
+        await controller.finish()
+        await pool.stopAll()
+        const dead = await checkDeadLetters(runBus, consumers, controller.poison)
+        deadLetters = dead.count
+        violations.push(...dead.violations, ...(await checkAppliedOnce(runBus, loaded.correlationIds)))
+      },
+    })
+    bar?.finish()
+    violations.push(...(await checkOutputs(outDir, report.outcomes.delivered)))
+    violations.push(...faultViolations(schedule, controller.faults, pool))
+    return result(run, report, { seed, deadLetters, violations, faults: controller.faults, poison: controller.poison.length, outDir, logDir })
   } finally {
-    await pool?.stopAll()
-    await redis.stop()
-    if (!options.keep) rmSync(work, { recursive: true, force: true })
+    await bus?.close()
+    control?.disconnect()
   }
+}
+
+/** Faults that never fired, missed their target or never recovered, and workers that died by themselves. */
+function faultViolations(schedule: readonly PlannedFault[], faults: readonly FaultRecord[], pool: WorkerPool): Violation[] {
+  const out: Violation[] = []
+  for (const f of schedule.slice(faults.length)) out.push({ kind: 'fault-not-injected', detail: `${f.kind}: the day ended before its point (${Math.round(f.atFraction * 100)}% of the files)` })
+  for (const f of faults) {
+    if (f.missed !== null) out.push({ kind: 'fault-missed', detail: `${f.kind} at +${seconds(f.atMs)}: ${f.missed}` })
+    if (f.recoveredMs === null) out.push({ kind: 'fault-not-recovered', detail: `${f.description} at +${seconds(f.atMs)}: not recovered within ${RECOVERY_TIMEOUT_MS / 1000} s` })
+  }
+  for (const exit of pool.unexpectedExits) {
+    out.push({ kind: 'worker-crashed', detail: `the ${exit.stage} worker exited by itself (${exit.code ?? exit.signal})${exit.replaced ? '' : ' and could not be replaced'}:\n${exit.logTail}` })
+  }
+  return out
+}
+
+function result(
+  run: Run,
+  report: LoadReport,
+  c: { seed: number; deadLetters: number; violations: Violation[]; faults: readonly FaultRecord[]; poison: number; outDir: string; logDir: string },
+): ChaosResult {
+  const withChaos = {
+    ...report,
+    // Counted after the last fault settled (the report's figure is sampled before).
+    deadLetters: c.deadLetters,
+    mismatches: report.mismatches + c.violations.length,
+    dayDir: run.day.dir,
+    outDir: c.outDir,
+    faults: c.faults,
+    chaos: {
+      seed: c.seed,
+      injected: c.faults.length,
+      unrecovered: c.faults.filter((f) => f.recoveredMs === null).length,
+      maxRecoveryMs: Math.max(0, ...c.faults.map((f) => f.recoveredMs ?? RECOVERY_TIMEOUT_MS)),
+      poisonEvents: c.poison,
+      violations: c.violations,
+      logDir: c.logDir,
+    },
+  }
+  const gates = evaluateGates(withChaos, run.options.gates)
+  return { ...withChaos, gates, gatesBroken: gates.filter((g) => !g.ok).length }
 }
 
 /** Every stage's worker holds its lease: the run starts with each stage really working. */
 async function waitForLeases(bus: Bus, stages: readonly string[]): Promise<void> {
   const deadline = Date.now() + 30_000
   for (;;) {
-    const held = await bus.redis.exists(...stages.map((s) => bus.keys.lease(s)))
-    if (held === stages.length) return
-    if (Date.now() > deadline) throw new EventspineError('E_CHAOS_WORKER', `only ${held} of ${stages.length} workers took their stage within 30 s`, { hint: 'See the worker logs (--keep keeps them).' })
+    const held = await Promise.all(stages.map(async (s) => (await bus.redis.exists(bus.keys.lease(s))) === 1))
+    if (held.every(Boolean)) return
+    if (Date.now() > deadline) {
+      const missing = stages.filter((_, i) => !held[i])
+      throw new EventspineError('E_CHAOS_WORKER', `the worker of ${missing.join(', ')} did not take its stage within 30 s`, { hint: 'See the worker logs.' })
+    }
     await sleep(50)
   }
 }

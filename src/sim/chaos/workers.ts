@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createWriteStream, readFileSync } from 'node:fs'
+import { createWriteStream } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { EventspineError } from '../../errors.js'
@@ -15,6 +15,8 @@ export interface WorkerPoolOptions {
   readonly visibilityTimeoutMs: number
   /** Each worker's output goes to `<logDir>/<stage>-<n>.log`. */
   readonly logDir: string
+  /** A worker that has not said it runs after this long is a failed start. Default 60 s. */
+  readonly startTimeoutMs?: number
 }
 
 /** A `pipeline worker --stage <stage>` process. */
@@ -24,6 +26,8 @@ export interface WorkerProcess {
   readonly logFile: string
   /** Set before we signal it on purpose, so its exit is not reported as a crash. */
   expectedExit: boolean
+  /** Its last lines of output (the log file may not be flushed when it dies). */
+  readonly lastLines: string[]
 }
 
 export interface UnexpectedExit {
@@ -31,90 +35,86 @@ export interface UnexpectedExit {
   readonly code: number | null
   readonly signal: string | null
   readonly logTail: string
+  /** Whether a replacement could be started. */
+  readonly replaced: boolean
 }
 
 const READY = 'Ctrl-C to stop.'
+const KEPT_LINES = 12
 
 /**
  * The pipeline's stages as separate `pipeline worker` processes (the real command, as a user
- * would run it), one per stage, plus standbys when a fault asks for one. A worker that dies
- * without being told to is recorded and replaced, as a process supervisor would.
+ * would run it), plus standbys and replacements as faults ask. Each worker has an IPC channel
+ * to us and stops when it closes, so none outlives the run. A worker that dies without being
+ * told to is recorded and, if its stage has no other worker, replaced, as a supervisor would.
  */
 export class WorkerPool {
-  private readonly primaries = new Map<string, WorkerProcess>()
-  private readonly everyone = new Set<WorkerProcess>()
+  private readonly byStage = new Map<string, Set<WorkerProcess>>()
   private started = 0
   private closing = false
   readonly unexpectedExits: UnexpectedExit[] = []
-  private readonly killAllOnExit = () => {
-    for (const w of this.everyone) w.child.kill('SIGKILL')
-  }
 
-  constructor(private readonly options: WorkerPoolOptions) {
-    process.once('exit', this.killAllOnExit)
-  }
+  constructor(private readonly options: WorkerPoolOptions) {}
 
   /** Starts one worker per stage and waits until each is running. */
   async startAll(stages: readonly string[]): Promise<void> {
-    const workers = await Promise.all(stages.map((stage) => this.spawn(stage)))
-    for (const w of workers) this.primaries.set(w.stage, w)
+    await Promise.all(stages.map((stage) => this.start(stage)))
   }
 
-  /** The worker currently meant to run `stage`. */
-  primary(stage: string): WorkerProcess {
-    const w = this.primaries.get(stage)
-    if (w === undefined) throw new Error(`no worker runs ${stage}`)
+  /** The stage's workers still alive. */
+  live(stage: string): WorkerProcess[] {
+    return [...(this.byStage.get(stage) ?? [])]
+  }
+
+  /** Every worker alive, any stage. */
+  all(): WorkerProcess[] {
+    return [...this.byStage.values()].flatMap((set) => [...set])
+  }
+
+  /** A new worker for `stage`; resolves once it runs. */
+  async start(stage: string): Promise<WorkerProcess> {
+    const w = this.spawn(stage)
+    await this.ready(w)
     return w
   }
 
-  /** kill -9 of the stage's worker: no drain, no lease release, its batch left pending. */
-  async kill(stage: string): Promise<void> {
-    const w = this.primary(stage)
+  /** kill -9: no drain, no lease release, whatever it held left pending. */
+  async kill(w: WorkerProcess): Promise<void> {
     w.expectedExit = true
     await signalAndWait(w, 'SIGKILL')
-    this.primaries.delete(stage)
   }
 
-  /** A new worker for `stage` (after a kill, or as a standby); it becomes the primary unless a standby. */
-  async start(stage: string, role: 'primary' | 'standby' = 'primary'): Promise<WorkerProcess> {
-    const w = await this.spawn(stage)
-    if (role === 'primary') this.primaries.set(stage, w)
-    return w
+  pause(w: WorkerProcess): void {
+    w.child.kill('SIGSTOP')
   }
 
-  /** Makes `standby` the stage's worker and stops the old one gracefully. */
-  async handOver(stage: string, standby: WorkerProcess): Promise<void> {
-    const old = this.primaries.get(stage)
-    this.primaries.set(stage, standby)
-    if (old !== undefined && old !== standby) {
-      old.expectedExit = true
-      old.child.kill('SIGCONT')
-      await signalAndWait(old, 'SIGTERM', 15_000)
+  resume(w: WorkerProcess): void {
+    w.child.kill('SIGCONT')
+  }
+
+  /** Stops a worker gracefully (SIGTERM: it drains); SIGKILL after 15 s. */
+  async retire(w: WorkerProcess): Promise<void> {
+    w.expectedExit = true
+    w.child.kill('SIGCONT')
+    await signalAndWait(w, 'SIGTERM', 15_000)
+  }
+
+  async stopAll(): Promise<void> {
+    this.closing = true
+    await Promise.all(this.all().map((w) => this.retire(w)))
+  }
+
+  /** At once, from a signal handler: nothing may be left running or stopped. */
+  killAll(): void {
+    this.closing = true
+    for (const w of this.all()) {
+      w.expectedExit = true
+      w.child.kill('SIGCONT')
+      w.child.kill('SIGKILL')
     }
   }
 
-  pause(stage: string): void {
-    this.primary(stage).child.kill('SIGSTOP')
-  }
-
-  resume(stage: string, worker: WorkerProcess = this.primary(stage)): void {
-    worker.child.kill('SIGCONT')
-  }
-
-  /** Drains and stops every worker (SIGTERM; SIGKILL after 15 s). */
-  async stopAll(): Promise<void> {
-    this.closing = true
-    await Promise.all(
-      [...this.everyone].map(async (w) => {
-        w.expectedExit = true
-        w.child.kill('SIGCONT')
-        await signalAndWait(w, 'SIGTERM', 15_000)
-      }),
-    )
-    process.off('exit', this.killAllOnExit)
-  }
-
-  private async spawn(stage: string): Promise<WorkerProcess> {
+  private spawn(stage: string): WorkerProcess {
     const o = this.options
     const logFile = join(o.logDir, `${stage}-${++this.started}.log`)
     const args = [
@@ -128,41 +128,69 @@ export class WorkerPool {
       '--clock', o.clock.toISOString(),
       '--visibility-timeout', `${o.visibilityTimeoutMs}ms`,
     ]
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } })
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, NO_COLOR: '1' } })
+    child.on('error', () => {})
     const log = createWriteStream(logFile)
-    const worker: WorkerProcess = { stage, child, logFile, expectedExit: false }
-    this.everyone.add(worker)
-    const ready = new Promise<void>((resolve, reject) => {
-      let seen = ''
-      child.stdout?.on('data', (chunk: Buffer) => {
-        log.write(chunk)
-        if (seen !== READY) {
-          seen = (seen + chunk.toString('utf8')).slice(-200)
-          if (seen.includes(READY)) {
-            seen = READY
-            resolve()
-          }
-        }
-      })
-      child.stderr?.on('data', (chunk: Buffer) => log.write(chunk))
-      child.once('error', reject)
-      child.once('exit', (code, signal) => {
-        reject(new EventspineError('E_CHAOS_WORKER', `the ${stage} worker exited while starting (code ${code ?? signal}).`, { hint: `Its output: ${logFile}\n${tail(logFile)}` }))
-      })
-    })
+    const worker: WorkerProcess = { stage, child, logFile, expectedExit: false, lastLines: [] }
+    const keep = (chunk: Buffer) => {
+      log.write(chunk)
+      worker.lastLines.push(...chunk.toString('utf8').trimEnd().split('\n'))
+      worker.lastLines.splice(0, Math.max(0, worker.lastLines.length - KEPT_LINES))
+    }
+    child.stdout?.on('data', keep)
+    child.stderr?.on('data', keep)
+    let set = this.byStage.get(stage)
+    if (set === undefined) this.byStage.set(stage, (set = new Set()))
+    set.add(worker)
     // 'close' comes after the output pipes are drained: the log is complete.
     child.once('close', (code, signal) => {
-      this.everyone.delete(worker)
+      set.delete(worker)
       log.end()
       if (worker.expectedExit || this.closing) return
-      this.unexpectedExits.push({ stage, code, signal, logTail: tail(logFile) })
-      if (this.primaries.get(stage) === worker) {
-        this.primaries.delete(stage)
-        void this.start(stage).catch(() => {})
+      const logTail = worker.lastLines.join('\n')
+      if (set.size > 0) {
+        this.unexpectedExits.push({ stage, code, signal, logTail, replaced: false })
+        return
       }
+      void this.replace(stage).then((replaced) => this.unexpectedExits.push({ stage, code, signal, logTail, replaced }))
     })
-    await ready
     return worker
+  }
+
+  private async ready(w: WorkerProcess): Promise<void> {
+    const timeoutMs = this.options.startTimeoutMs ?? 60_000
+    const outcome = await new Promise<'ready' | 'exited' | 'timeout'>((resolve) => {
+      const timer = setTimeout(() => resolve('timeout'), timeoutMs)
+      const check = () => {
+        if (w.lastLines.some((l) => l.includes(READY))) {
+          clearTimeout(timer)
+          resolve('ready')
+        }
+      }
+      w.child.stdout?.on('data', check)
+      w.child.once('exit', () => {
+        clearTimeout(timer)
+        resolve('exited')
+      })
+    })
+    if (outcome === 'ready') return
+    if (outcome === 'timeout') await this.kill(w)
+    throw new EventspineError('E_CHAOS_WORKER', `the ${w.stage} worker ${outcome === 'timeout' ? `did not start within ${timeoutMs / 1000} s` : 'exited while starting'}.`, {
+      hint: `Its last output (${w.logFile}):\n${w.lastLines.join('\n')}`,
+    })
+  }
+
+  /** A supervisor's restart: a few tries with back-off (Redis may be down during a fault). */
+  private async replace(stage: string): Promise<boolean> {
+    for (let attempt = 0; attempt < 5 && !this.closing; attempt++) {
+      try {
+        await this.start(stage)
+        return true
+      } catch {
+        await sleep(1_000 * 2 ** attempt)
+      }
+    }
+    return false
   }
 }
 
@@ -174,13 +202,5 @@ async function signalAndWait(w: WorkerProcess, signal: NodeJS.Signals, killAfter
   if (timedOut) {
     w.child.kill('SIGKILL')
     await gone
-  }
-}
-
-function tail(file: string): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-8).join('\n')
-  } catch {
-    return ''
   }
 }

@@ -39,7 +39,11 @@ export default class Worker extends BaseCommand {
     // Started by another process with an IPC channel (a chaos run): stop when that process goes.
     if (process.channel !== undefined) {
       process.channel.unref()
-      process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'))
+      process.once('disconnect', () => {
+        process.kill(process.pid, 'SIGTERM')
+        // Its Redis may have gone with it, and a drain would wait for it: a second signal exits.
+        setTimeout(() => process.kill(process.pid, 'SIGTERM'), 10_000).unref()
+      })
     }
     try {
       const { pipeline, redis } = await openWorker({

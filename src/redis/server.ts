@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { EventspineError } from '../errors.js'
-import { requireRedisServer } from './binary.js'
+import { findOnPath, requireRedisServer } from './binary.js'
 import { RedisErrorCode } from './errors.js'
 import { parseInfo } from './inspect.js'
 import { freePort, probeClient, tailOf } from './process.js'
@@ -102,10 +102,14 @@ function kill(c: ChildProcess): void {
 }
 
 function spawnServer(path: string, port: number, options: OwnedRedisOptions): ChildProcess {
-  const child = spawn(path, redisServerArgs({ port, dir: options.dir, appendfsync: options.appendfsync, ...(options.logFile === undefined ? {} : { logFile: options.logFile }) }), {
-    cwd: options.dir,
-    stdio: 'ignore',
-  })
+  const args = redisServerArgs({ port, dir: options.dir, appendfsync: options.appendfsync, ...(options.logFile === undefined ? {} : { logFile: options.logFile }) })
+  // Even a kill -9 of this process must not leave the server running: Linux can signal a child
+  // when its parent dies (setpriv execs redis-server, so the pid stays the server's).
+  const setpriv = process.platform === 'linux' ? findOnPath('setpriv') : undefined
+  const child =
+    setpriv === undefined
+      ? spawn(path, args, { cwd: options.dir, stdio: 'ignore' })
+      : spawn(setpriv, ['--pdeathsig', 'KILL', '--', path, ...args], { cwd: options.dir, stdio: 'ignore' })
   child.on('error', () => {})
   return child
 }

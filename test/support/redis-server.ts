@@ -64,18 +64,24 @@ export async function startTestRedis(
     child.kill(signal)
     await exited
   }
-  return {
+  // After a restart the server is another process: stop() must reach it, whichever object a test kept.
+  let next: TestRedis | undefined
+  const self: TestRedis = {
     url,
     port,
     dir,
     process: child,
     async stop() {
       await stop()
+      await next?.stop()
       if (options.dir === undefined) rmSync(dir, { recursive: true, force: true })
     },
     async restart(restartOptions = {}) {
+      if (next !== undefined) return next.restart(restartOptions)
       await stop(restartOptions.signal ?? 'SIGKILL')
-      return startTestRedis({ ...options, port, dir })
+      next = await startTestRedis({ ...options, port, dir })
+      return next
     },
   }
+  return self
 }

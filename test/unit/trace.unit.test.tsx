@@ -122,6 +122,21 @@ describe('trace: the view', () => {
     expect(frame).toContain('… waiting for pipeline.file.scored (score: queued)')
   })
 
+  it('draws every event when two streams appended in the same millisecond (same entry id, different streams)', () => {
+    const sameMs = [ev(1, EVENT.received, 'cli', null, 0, { fileName: 'nav.csv' }), ev(2, EVENT.ingested, 'ingest', 1, 5), ev(3, EVENT.mapped, 'map', 2, 5)]
+    const errors: unknown[] = []
+    const original = console.error
+    console.error = (...args: unknown[]) => void errors.push(args)
+    try {
+      const { lastFrame } = render(<TraceView trace={buildTrace(CORR, sameMs, topology, noProbes)} color={false} />)
+      expect(lastFrame()).toContain(EVENT.ingested)
+      expect(lastFrame()).toContain(EVENT.mapped)
+    } finally {
+      console.error = original
+    }
+    expect(errors).toEqual([])
+  })
+
   it('renders the same text without a terminal, and no colour codes when colour is off', () => {
     const text = traceText(inProgress, { color: false })
     expect(text).not.toContain('\u001b[')

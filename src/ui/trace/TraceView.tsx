@@ -84,9 +84,9 @@ export function TraceView({ trace, color = true, following = false }: TraceViewP
       <Text> </Text>
       {traceRows(trace).map(({ prefix, node }) =>
         node.kind === 'event' ? (
-          <EventRow key={`e${node.entryId}`} prefix={prefix} node={node} s={s} />
+          <EventRow key={`${node.type} ${node.entryId}`} prefix={prefix} node={node} s={s} />
         ) : (
-          <DeadLetterRow key={`d${node.entryId}`} prefix={prefix} node={node} s={s} />
+          <DeadLetterRow key={`dlq:${node.consumer} ${node.entryId}`} prefix={prefix} node={node} s={s} />
         ),
       )}
       {trace.awaited.length > 0 && <Text> </Text>}

@@ -166,15 +166,22 @@ describe('Redis going away', () => {
   })
 
   it('client connections killed mid-BLOCK: the runner reconnects and carries on', async () => {
-    const bus = await testBus()
-    const runners = bus.run([summer()], { ...fast, watchdogGraceMs: 300 })
-    await bus.publish({ type: 'num.added', key: 'k', payload: { n: 1 } })
-    await waitFor(async () => (await bus.redis.hget(bus.keys.stats('sum'), 'handled')) === '1')
-    const admin = bus.connect()
-    await admin.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes')
-    await bus.publish({ type: 'num.added', key: 'k', payload: { n: 2 } })
-    await waitFor(async () => (await bus.redis.hget(bus.keys.state('sum', 'sum'), 'k')) === '3', { what: 'handled after kill' })
-    await runners.stop()
+    // A server of its own: killing every client of the shared one would hit other test files.
+    const server = await startTestRedis()
+    try {
+      const bus = await testBus({ url: server.url })
+      const runners = bus.run([summer()], { ...fast, watchdogGraceMs: 300 })
+      await bus.publish({ type: 'num.added', key: 'k', payload: { n: 1 } })
+      await waitFor(async () => (await bus.redis.hget(bus.keys.stats('sum'), 'handled')) === '1')
+      const admin = bus.connect()
+      await admin.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes')
+      await bus.publish({ type: 'num.added', key: 'k', payload: { n: 2 } })
+      await waitFor(async () => (await bus.redis.hget(bus.keys.state('sum', 'sum'), 'k')) === '3', { what: 'handled after kill' })
+      await runners.stop()
+      await bus.close()
+    } finally {
+      await server.stop()
+    }
   })
 
   it('a read connection killed mid-BLOCK resumes at once, quietly, without waiting for the watchdog', async () => {

@@ -26,6 +26,9 @@ export interface Keys {
   replayInbox(consumer: string, runId: string): string
   /** Dedup marker of a published event id (publish is idempotent by id). */
   published(eventId: string): string
+  /** Fault injection (`pipeline load --chaos`): set, a held instance stops before its next commit and says so in `chaosHeld`. */
+  chaosHold(consumer: string): string
+  chaosHeld(consumer: string): string
   /** Registry of streams and consumers seen in this namespace (for tail, status, schema). */
   readonly streams: string
   readonly consumers: string
@@ -62,6 +65,8 @@ export function keysFor(namespace: string): Keys {
     replayRun: (consumer) => `${prefix}replay:${consumer}`,
     replayInbox: (consumer, runId) => `${prefix}replay:${consumer}:${runId}`,
     published: (eventId) => `${prefix}pub:${eventId}`,
+    chaosHold: (consumer) => `${prefix}chaos:hold:${consumer}`,
+    chaosHeld: (consumer) => `${prefix}chaos:held:${consumer}`,
     streams: `${prefix}streams`,
     consumers: `${prefix}consumers`,
     runtime: `${prefix}runtime`,

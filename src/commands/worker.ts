@@ -30,6 +30,7 @@ export default class Worker extends BaseCommand {
     }),
     // `pipeline load --chaos` runs a generated day of another date through worker processes.
     clock: Flags.string({ summary: 'Pin "now" (ISO time) for the not-in-the-future rule.', hidden: true }),
+    'chaos-hold': Flags.boolean({ summary: 'Stop before a commit while the stage\'s chaos hold key is set (fault injection).', hidden: true }),
   }
 
   async run(): Promise<void> {
@@ -55,6 +56,7 @@ export default class Worker extends BaseCommand {
         ...(flags.reference === undefined ? {} : { referenceDir: resolve(flags.reference) }),
         ...(clock === undefined ? {} : { clock: () => clock }),
         ...(flags['visibility-timeout'] === undefined ? {} : { runner: { visibilityTimeoutMs: flags['visibility-timeout'] } }),
+        ...(flags['chaos-hold'] ? { chaosHold: true } : {}),
       })
       this.log(`pipeline worker: ${flags.stage.join(', ')} on ${redis.displayUrl}, namespace ${pipeline.bus.namespace}. Ctrl-C to stop.`)
       const finish = await showLive(pipeline, { tty: false, write: (line) => this.log(line), until: stop.signal })

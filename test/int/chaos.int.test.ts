@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { defineConsumer, type ConsumerDefinition } from '../../src/bus/index.js'
+import { holdBeforeCommit } from '../../src/pipeline/host/hold.js'
 import { startOwnedRedis } from '../../src/redis/index.js'
 import { checkAppliedOnce, checkDeadLetters } from '../../src/sim/chaos/checks.js'
 import { injectPoison } from '../../src/sim/chaos/poison.js'
@@ -81,6 +82,20 @@ describe('chaos: recovery and the final checks', () => {
     expect(observer.ended).toBe(0)
     observer.expect([...observer.endings.keys()][0] as string)
     expect(observer.ended).toBe(1)
+  })
+
+  it('a held worker stops right before its commit, says so, and commits once the hold is lifted', async () => {
+    const bus = await testBus()
+    await bus.redis.set(bus.keys.chaosHold('a'), '1')
+    const runners = bus.run([counter('a', ['num.added'])], { ...fast, beforeCommit: holdBeforeCommit(bus) })
+    onTestFinished(() => runners.stop())
+    await bus.publish([1, 2, 3].map((n) => ({ type: 'num.added', key: `k${n}`, payload: { n } })))
+    const held = await waitFor(() => bus.redis.get(bus.keys.chaosHeld('a')), { what: 'the worker to hold' })
+    expect(held).toMatch(new RegExp(`^${process.pid} [1-3]$`))
+    await new Promise((r) => setTimeout(r, 200))
+    expect(await bus.redis.hget(bus.keys.stats('a'), 'handled')).toBeNull()
+    await bus.redis.del(bus.keys.chaosHold('a'))
+    await waitFor(async () => (await bus.redis.hget(bus.keys.stats('a'), 'handled')) === '3', { what: 'the commit after the hold' })
   })
 
   it('an event type appended twice for one file is a violation', async () => {

@@ -11,6 +11,7 @@ import { STAGE } from '../stages/names.js'
 import { EVENT } from '../types.js'
 import { FigureCollector, OutcomeFeed, writeRuntime } from './collect.js'
 import type { RuntimeSnapshot, StageFigures } from './figures.js'
+import { holdBeforeCommit } from './hold.js'
 import { startHttp, type HttpApi } from './http.js'
 import { watchInbox, type InboxWatcher, type Intake } from './inbox.js'
 
@@ -36,6 +37,8 @@ export interface StartPipelineOptions {
   readonly referenceDir?: string
   /** Batch size, lease length and the like, for every consumer run here. */
   readonly runner?: RunnerOptions
+  /** Fault injection: honour the hold keys (see hold.ts). */
+  readonly chaosHold?: boolean
   /** Received time stamped on inbox files (tests pin it). Default the system clock. */
   readonly receivedAt?: () => Date
   /** Inbox: how long a file's size must hold still before it is read. Default 300 ms. */
@@ -103,7 +106,7 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
     options.onWarn?.(line)
   }
   const bus = await createBus({ url: options.url, contracts: loadContracts(defaultContractsDir()), warn, ...(options.namespace ? { namespace: options.namespace } : {}) })
-  const runners = bus.run(consumers, options.runner)
+  const runners = bus.run(consumers, options.chaosHold === true ? { ...options.runner, beforeCommit: holdBeforeCommit(bus) } : options.runner)
   const stopped = new Set<string>()
   for (const r of runners.runners) void r.done.then(() => stopped.add(r.consumer.name))
   let http: HttpApi | undefined

@@ -132,6 +132,7 @@ export interface WorkerOptions {
   readonly referenceDir?: string
   readonly clock?: () => Date
   readonly runner?: RunnerOptions
+  readonly chaosHold?: boolean
 }
 
 /**
@@ -154,6 +155,7 @@ export async function openWorker(options: WorkerOptions): Promise<{ pipeline: Pi
     ...(options.referenceDir === undefined ? {} : { referenceDir: options.referenceDir }),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.runner === undefined ? {} : { runner: options.runner }),
+    ...(options.chaosHold === true ? { chaosHold: true } : {}),
   })
   return { pipeline, redis }
 }

@@ -95,32 +95,31 @@ export class ChaosController {
     const mark = async (affected: readonly ConsumerDefinition[]): Promise<Injection> => ({ affected, tips: await readTips(bus, readingsOf(bus, affected)), atMs: performance.now() })
     switch (fault.kind) {
       case 'worker-kill': {
-        const busy = await this.busyWorker(fault.stage)
+        const frozen = await this.freezeBusyWorker(fault.stage)
         const at = await mark(only(fault.stage))
-        if (busy === null) return this.settle(fault, at, '', `no ${fault.stage} worker had entries in hand within ${BUSY_WAIT_MS / 1000} s`)
-        await pool.kill(busy.worker)
+        if (frozen === null) return this.settle(fault, at, '', `no ${fault.stage} worker reached a commit within ${BUSY_WAIT_MS / 1000} s`)
+        await pool.kill(frozen.worker)
         await sleep(fault.restartAfterMs)
         await pool.start(fault.stage)
-        return this.settle(fault, at, `pid ${busy.worker.child.pid} killed with ${busy.pending} entries in hand`)
+        return this.settle(fault, at, `pid ${frozen.worker.child.pid} killed holding ${frozen.pending} handled events, not yet committed`)
       }
       case 'worker-pause': {
         if (pool.live(fault.stage).length < 2) await pool.start(fault.stage)
-        const busy = await this.busyWorker(fault.stage)
+        const frozen = await this.freezeBusyWorker(fault.stage)
         const at = await mark(only(fault.stage))
-        if (busy === null) return this.settle(fault, at, '', `no ${fault.stage} worker had entries in hand within ${BUSY_WAIT_MS / 1000} s`)
-        pool.pause(busy.worker)
-        // The paused process cannot handle what it holds: caught up before the resume means the standby took over.
+        if (frozen === null) return this.settle(fault, at, '', `no ${fault.stage} worker reached a commit within ${BUSY_WAIT_MS / 1000} s`)
+        // The stopped process cannot finish what it holds: caught up before the resume means the standby took over.
         const takenOver = this.recovery(at.tips, at.atMs, fault.holdMs)
         await sleep(fault.holdMs)
-        pool.resume(busy.worker)
+        pool.resume(frozen.worker)
         const tookOverMs = await takenOver
         const record = await this.settle(
           fault,
           at,
-          `pid ${busy.worker.child.pid} stopped with ${busy.pending} entries in hand` + (tookOverMs === null ? '' : `; the standby had them done ${(tookOverMs / 1000).toFixed(1)} s in`),
-          tookOverMs === null ? `the standby had not taken over the ${fault.stage} work when the paused worker was resumed` : null,
+          `pid ${frozen.worker.child.pid} stopped holding ${frozen.pending} handled events, not yet committed` + (tookOverMs === null ? '' : `; the standby had them done ${(tookOverMs / 1000).toFixed(1)} s in`),
+          tookOverMs === null ? `the standby had not taken over the ${fault.stage} work when the stopped worker was resumed` : null,
         )
-        await pool.retire(busy.worker)
+        await pool.retire(frozen.worker)
         return record
       }
       case 'client-kill': {
@@ -186,33 +185,30 @@ export class ChaosController {
   }
 
   /**
-   * The stage's live worker with the most entries in hand (read, not yet acknowledged), waiting
-   * for one: kill -9 or SIGSTOP of it lands mid-batch. Consumer names carry the pid.
+   * Asks the stage's workers to stop right before their next commit (the hold key), waits for
+   * one to say it holds a handled wave, and SIGSTOPs it there: a kill or pause of it then lands
+   * mid-batch, for sure. The hold is lifted at once, so a standby is not held too.
    */
-  private async busyWorker(stage: string): Promise<{ worker: WorkerProcess; pending: number } | null> {
-    const { bus, consumers, pool } = this.options
-    const streams = consumers.find((c) => c.name === stage)?.subscribes.map((t) => bus.keys.stream(t)) ?? []
-    const deadline = performance.now() + BUSY_WAIT_MS
-    do {
-      const p = bus.redis.pipeline()
-      for (const s of streams) p.xpending(s, bus.keys.group(stage))
-      const held = new Map<number, number>()
-      for (const [error, reply] of (await p.exec()) ?? []) {
-        if (error) continue
-        for (const [consumer, count] of ((reply as unknown[])[3] ?? []) as [string, string][]) {
-          const pid = Number(/:(\d+):[0-9a-f]+$/.exec(consumer)?.[1])
-          held.set(pid, (held.get(pid) ?? 0) + Number(count))
+  private async freezeBusyWorker(stage: string): Promise<{ worker: WorkerProcess; pending: number } | null> {
+    const { bus, pool } = this.options
+    const [hold, held] = [bus.keys.chaosHold(stage), bus.keys.chaosHeld(stage)]
+    await bus.redis.del(held)
+    await bus.redis.set(hold, '1')
+    try {
+      const deadline = performance.now() + BUSY_WAIT_MS
+      while (performance.now() < deadline) {
+        const [pid, events] = ((await bus.redis.get(held)) ?? '').split(' ').map(Number)
+        const worker = pool.live(stage).find((w) => w.child.pid === pid)
+        if (worker !== undefined) {
+          pool.pause(worker)
+          return { worker, pending: events ?? 0 }
         }
+        await sleep(10)
       }
-      let best: { worker: WorkerProcess; pending: number } | null = null
-      for (const worker of pool.live(stage)) {
-        const pending = held.get(worker.child.pid ?? -1) ?? 0
-        if (pending > 0 && (best === null || pending > best.pending)) best = { worker, pending }
-      }
-      if (best !== null) return best
-      await sleep(5)
-    } while (performance.now() < deadline)
-    return null
+      return null
+    } finally {
+      await bus.redis.del(hold, held)
+    }
   }
 }
 
@@ -222,5 +218,5 @@ interface Injection {
   readonly atMs: number
 }
 
-/** How long a worker fault waits for its stage to have entries in hand. */
+/** How long a worker fault waits for a worker of its stage to reach a commit. */
 const BUSY_WAIT_MS = 10_000

@@ -127,6 +127,7 @@ export class WorkerPool {
       '--reference', o.referenceDir,
       '--clock', o.clock.toISOString(),
       '--visibility-timeout', `${o.visibilityTimeoutMs}ms`,
+      '--chaos-hold',
     ]
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, NO_COLOR: '1' } })
     child.on('error', () => {})

@@ -6,7 +6,7 @@ import { EventspineError } from '../errors.js'
 import { requireRedisServer } from './binary.js'
 import { RedisErrorCode } from './errors.js'
 import { redisServerArgs } from './server.js'
-import { answersPing, freePort, isPidAlive, isRedisServerPid, probeClient, tailOf, terminate } from './process.js'
+import { answersPing, freePort, waitUntilServing, isPidAlive, isRedisServerPid, probeClient, tailOf, terminate } from './process.js'
 
 export { isPidAlive } from './process.js'
 
@@ -223,7 +223,7 @@ async function startServer(paths: ManagedPaths, options: EnsureManagedOptions): 
     child.on('error', () => {})
     child.unref()
     const pid = child.pid
-    if (pid !== undefined && (await waitForPing(port, pid))) {
+    if (pid !== undefined && (await waitUntilServing(port, pid, 10_000))) {
       const record: ManagedRecord = {
         pid,
         port,
@@ -336,12 +336,3 @@ function removeRecordIf(path: string, pid: number): void {
   }
 }
 
-async function waitForPing(port: number, pid: number): Promise<boolean> {
-  const deadline = Date.now() + 10_000
-  while (Date.now() < deadline) {
-    if (!isPidAlive(pid)) return false
-    if (await answersPing(port, 500)) return true
-    await sleep(50)
-  }
-  return false
-}

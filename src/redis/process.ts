@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
+import { parseInfo } from './inspect.js'
 
 // Helpers around the redis-server process: is it alive, does it answer, stop it.
 
@@ -89,4 +90,29 @@ export async function freePort(): Promise<number> {
       server.close(() => (address && typeof address === 'object' ? resolvePort(address.port) : reject(new Error('no free port'))))
     })
   })
+}
+
+/**
+ * Waits until the redis-server process `pid` answers on `port` (its INFO says so: another
+ * server may take a port in the moment it is free). False when it dies or `timeoutMs` passes.
+ */
+export async function waitUntilServing(port: number, pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline && isPidAlive(pid)) {
+    if ((await servingPid(port)) === pid) return true
+    await sleep(50)
+  }
+  return false
+}
+
+async function servingPid(port: number): Promise<number | undefined> {
+  const probe = probeClient(port, 500)
+  try {
+    await probe.connect()
+    return Number(parseInfo(await probe.info('server'))['process_id'])
+  } catch {
+    return undefined
+  } finally {
+    probe.disconnect()
+  }
 }

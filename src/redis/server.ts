@@ -3,8 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { EventspineError } from '../errors.js'
 import { findOnPath, requireRedisServer } from './binary.js'
 import { RedisErrorCode } from './errors.js'
-import { parseInfo } from './inspect.js'
-import { freePort, probeClient, tailOf } from './process.js'
+import { freePort, tailOf, waitUntilServing } from './process.js'
 
 /** How every redis-server we start is configured: AOF on, no RDB snapshots, no eviction. */
 export function redisServerArgs(options: { port: number; dir: string; appendfsync: 'always' | 'everysec'; logFile?: string }): string[] {
@@ -57,7 +56,7 @@ export async function startOwnedRedis(options: OwnedRedisOptions): Promise<Owned
   const killOnExit = () => kill(child)
   process.once('exit', killOnExit)
   try {
-    await waitUntilServing(child, port, options)
+    await waitForServer(child, port, options)
   } catch (error) {
     process.off('exit', killOnExit)
     throw error
@@ -84,7 +83,7 @@ export async function startOwnedRedis(options: OwnedRedisOptions): Promise<Owned
       await halt(how === 'graceful' ? 'SIGTERM' : 'SIGKILL')
       // The new process is ours (and killOnExit's) from the moment it exists, not once it answers.
       child = spawnServer(binary.path, port, options)
-      await waitUntilServing(child, port, options)
+      await waitForServer(child, port, options)
     },
     async stop() {
       process.off('exit', killOnExit)
@@ -115,28 +114,11 @@ function spawnServer(path: string, port: number, options: OwnedRedisOptions): Ch
 }
 
 /** Waits until this very process answers on the port (loading a large AOF takes a while). */
-async function waitUntilServing(child: ChildProcess, port: number, options: OwnedRedisOptions): Promise<void> {
-  const deadline = Date.now() + 60_000
-  while (Date.now() < deadline && !exited(child)) {
-    // Another server may grab the port in the moment it is free during a restart: check the pid.
-    if (child.pid !== undefined && (await servingPid(port)) === child.pid) return
-    await sleep(50)
-  }
+async function waitForServer(child: ChildProcess, port: number, options: OwnedRedisOptions): Promise<void> {
+  if (child.pid !== undefined && !exited(child) && (await waitUntilServing(port, child.pid, 60_000))) return
   kill(child)
   const log = options.logFile === undefined ? '' : tailOf(options.logFile)
   throw new EventspineError(RedisErrorCode.StartFailed, `redis-server did not start on port ${port}.`, {
     hint: options.logFile === undefined ? 'Run `pipeline doctor` to check the installation.' : `See its log at ${options.logFile}${log ? `; last lines:\n${log}` : ''}`,
   })
-}
-
-async function servingPid(port: number): Promise<number | undefined> {
-  const probe = probeClient(port, 500)
-  try {
-    await probe.connect()
-    return Number(parseInfo(await probe.info('server'))['process_id'])
-  } catch {
-    return undefined
-  } finally {
-    probe.disconnect()
-  }
 }

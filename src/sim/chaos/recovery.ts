@@ -38,20 +38,23 @@ export async function readTips(bus: Bus, readings: readonly Reading[]): Promise<
  * work it caught in flight is done (acknowledged, or dead-lettered), not merely that Redis answers.
  */
 export async function caughtUp(bus: Bus, tips: Tips): Promise<boolean> {
+  // One XINFO GROUPS per stream (several groups read most streams), one XPENDING per reading.
+  const streams = [...new Set(tips.readings.map((r) => r.stream))]
   const p = bus.redis.pipeline()
-  for (const r of tips.readings) {
-    p.xinfo('GROUPS', r.stream)
-    p.xpending(r.stream, r.group)
-  }
+  for (const s of streams) p.xinfo('GROUPS', s)
+  for (const r of tips.readings) p.xpending(r.stream, r.group)
   const replies = (await p.exec()) ?? []
+  const groupsOf = new Map<string, Record<string, unknown>[] | null>()
+  streams.forEach((s, i) => {
+    const [error, groups] = replies[i] ?? []
+    groupsOf.set(s, error ? null : (groups as unknown[][]).map(toRecord))
+  })
   return tips.readings.every((r, i) => {
     const tip = tips.lastIds.get(r.stream) ?? '0-0'
     if (tip === '0-0') return true
-    const [groupsError, groups] = replies[2 * i] ?? []
-    const [pendingError, pending] = replies[2 * i + 1] ?? []
-    if (groupsError || pendingError) return false
-    const group = (groups as unknown[][]).map(toRecord).find((g) => g['name'] === r.group)
-    if (group === undefined) return false
+    const group = groupsOf.get(r.stream)?.find((g) => g['name'] === r.group)
+    const [pendingError, pending] = replies[streams.length + i] ?? []
+    if (group === undefined || pendingError) return false
     if (compareEntryIds(String(group['last-delivered-id']), tip) < 0) return false
     const [count, oldest] = pending as [number, string | null]
     return Number(count) === 0 || (oldest !== null && compareEntryIds(oldest, tip) > 0)

@@ -161,18 +161,19 @@ export class WorkerPool {
   private async ready(w: WorkerProcess): Promise<void> {
     const timeoutMs = this.options.startTimeoutMs ?? 60_000
     const outcome = await new Promise<'ready' | 'exited' | 'timeout'>((resolve) => {
-      const timer = setTimeout(() => resolve('timeout'), timeoutMs)
-      const check = () => {
-        if (w.lastLines.some((l) => l.includes(READY))) {
-          clearTimeout(timer)
-          resolve('ready')
-        }
-      }
-      w.child.stdout?.on('data', check)
-      w.child.once('exit', () => {
+      const settle = (how: 'ready' | 'exited' | 'timeout') => {
         clearTimeout(timer)
-        resolve('exited')
-      })
+        w.child.stdout?.off('data', check)
+        w.child.off('exit', exited)
+        resolve(how)
+      }
+      const check = () => {
+        if (w.lastLines.some((l) => l.includes(READY))) settle('ready')
+      }
+      const exited = () => settle('exited')
+      const timer = setTimeout(() => settle('timeout'), timeoutMs)
+      w.child.stdout?.on('data', check)
+      w.child.once('exit', exited)
     })
     if (outcome === 'ready') return
     if (outcome === 'timeout') await this.kill(w)

@@ -11,6 +11,11 @@ import { BIN, runCli } from '../support/cli.js'
 const FIXTURE = resolve('fixtures/inbox/northwind-nav-2026-11-24.csv')
 let project: string
 
+interface FileResponse {
+  journey: { status: string } | null
+  events: { type?: string; payload?: { outputPath?: string } }[]
+}
+
 function env(namespace: string): NodeJS.ProcessEnv {
   return { PATH: process.env['PATH'] ?? '', HOME: project, PIPELINE_REDIS_URL: testRedisUrl(), PIPELINE_NAMESPACE: namespace }
 }
@@ -49,16 +54,19 @@ describe('pipeline up', { timeout: 150_000 }, () => {
       const id = result.files[0]?.correlationId ?? ''
       expect(id).toMatch(/^[0-9a-f-]{36}$/)
 
-      const output = join(project, '.pipeline', 'out', '2026-11-25', 'nav', `${id}.json`)
       const day = await waitFor(async () => {
         const res = await fetch(`${http}/files/${id}`)
-        const body = res.status === 200 ? ((await res.json()) as { journey: { status: string } | null }) : null
+        const body = res.status === 200 ? ((await res.json()) as FileResponse) : null
         return body?.journey?.status === 'delivered' ? body : null
       }, { what: 'the file delivered' })
       expect(day.journey?.status).toBe('delivered')
-      const written = [output, ...['2026-11-24', '2026-11-26'].map((d) => join(project, '.pipeline', 'out', d, 'nav', `${id}.json`))].find((p) => existsSync(p))
-      expect(written, 'output file').toBeDefined()
-      expect(JSON.parse(readFileSync(written as string, 'utf8'))).toMatchObject({ correlationId: id, kind: 'nav', provider: 'northwind' })
+      // The folder is the day the file was received (today, whatever today is): take it from
+      // the delivered event rather than guessing a date.
+      const outputPath = day.events.find((e) => e.type === 'pipeline.file.delivered')?.payload?.outputPath
+      expect(outputPath).toMatch(new RegExp(`^\\d{4}-\\d{2}-\\d{2}/nav/${id}\\.json$`))
+      const written = join(project, '.pipeline', 'out', outputPath as string)
+      expect(existsSync(written), 'output file').toBe(true)
+      expect(JSON.parse(readFileSync(written, 'utf8'))).toMatchObject({ correlationId: id, kind: 'nav', provider: 'northwind' })
       await waitFor(() => stdout.includes(`delivered northwind-nav-2026-11-24.csv`), { what: 'a plain line for the delivered file' })
 
       const status = await pipeline(['status', '--json'], namespace)

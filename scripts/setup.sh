@@ -1,19 +1,28 @@
 #!/usr/bin/env bash
-# Sets up a fresh clone: redis-server when missing, dependencies, the build. Safe to re-run.
+# Sets up a fresh clone: the system packages when missing, dependencies, the build. Safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v redis-server >/dev/null 2>&1; then
-  echo "redis-server not found: installing it" >&2
+# What the tool and its tests run besides Node: redis-server (the pipeline's Redis), promtool
+# (checks /metrics; Debian package prometheus) and faketime (scripts/test-moved-clock.sh).
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v faketime >/dev/null 2>&1 || missing+=(faketime)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing ${missing[*]}" >&2
   if command -v apt-get >/dev/null 2>&1; then
     sudo=""
     [ "$(id -u)" -ne 0 ] && sudo="sudo"
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   elif command -v brew >/dev/null 2>&1; then
-    brew install redis
+    # Homebrew names: redis, prometheus (has promtool), libfaketime.
+    for pkg in "${missing[@]}"; do
+      case "$pkg" in redis-server) brew install redis ;; faketime) brew install libfaketime ;; *) brew install "$pkg" ;; esac
+    done
   else
-    echo "Install redis-server (Debian/Ubuntu package redis-server, or Homebrew's redis) and run this again." >&2
+    echo "Install ${missing[*]} (Debian/Ubuntu package names) and run this again." >&2
     exit 1
   fi
 fi

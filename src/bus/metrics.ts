@@ -8,6 +8,22 @@ function histogram(): hdr.Histogram {
   return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: MAX_MS, numberOfSignificantValueDigits: 2 })
 }
 
+/** What a runner reports: counts since start, latency of recent commits (p50/p99) and of all. */
+export interface RunnerSnapshot {
+  readonly handled: number
+  readonly duplicates: number
+  readonly retries: number
+  readonly deadLettered: number
+  readonly deferred: number
+  /** Over the last 10 to 20 seconds; 0 when nothing was committed then (see recentCommits). */
+  readonly p50Ms: number
+  readonly p99Ms: number
+  readonly recentCommits: number
+  /** Every commit since start, and their latencies summed: a Prometheus summary's count and sum. */
+  readonly commits: number
+  readonly latencySumMs: number
+}
+
 /** In-process figures of one runner: counts and stage latency (publish of input to commit). */
 export class RunnerMetrics {
   handled = 0
@@ -18,6 +34,7 @@ export class RunnerMetrics {
   deferred = 0
   /** Every commit since the runner started. */
   readonly latency = histogram()
+  private latencySumMs = 0
   private current = histogram()
   private previous = histogram()
   private windowStart: number
@@ -29,6 +46,7 @@ export class RunnerMetrics {
   recordCommit(latencyMs: number): void {
     const value = Math.max(1, Math.min(latencyMs, MAX_MS))
     this.latency.recordValue(value)
+    this.latencySumMs += value
     this.rotate()
     this.current.recordValue(value)
   }
@@ -45,8 +63,7 @@ export class RunnerMetrics {
     this.windowStart = now
   }
 
-  /** Counts since start; p50/p99 of the last 10 to 20 seconds (0 when nothing was committed). */
-  snapshot(): { handled: number; duplicates: number; retries: number; deadLettered: number; deferred: number; p50Ms: number; p99Ms: number } {
+  snapshot(): RunnerSnapshot {
     this.rotate()
     const recent = histogram()
     recent.add(this.previous)
@@ -60,6 +77,9 @@ export class RunnerMetrics {
       deferred: this.deferred,
       p50Ms: count ? recent.getValueAtPercentile(50) : 0,
       p99Ms: count ? recent.getValueAtPercentile(99) : 0,
+      recentCommits: count,
+      commits: this.latency.totalCount,
+      latencySumMs: this.latencySumMs,
     }
   }
 }

@@ -1,8 +1,10 @@
+import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
+import { prometheusContentType } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startPipeline, type Intake, type PipelineHandle } from '../../src/pipeline/host/index.js'
 import { packageRoot } from '../../src/pipeline/paths.js'
@@ -18,6 +20,14 @@ const namespace = `http-${randomBytes(4).toString('hex')}`
 async function get(path: string): Promise<{ status: number; type: string; text: string }> {
   const res = await fetch(`${pipeline.http?.url}${path}`)
   return { status: res.status, type: res.headers.get('content-type') ?? '', text: await res.text() }
+}
+
+/** /metrics once deliver's latency from the file of the journey test is there (figures refresh every second). */
+async function deliverLatency(): Promise<{ status: number; type: string; text: string }> {
+  return waitFor(async () => {
+    const r = await get('/metrics')
+    return /eventspine_stage_latency_seconds\{consumer="deliver",quantile="0.5"\} \d/.test(r.text) ? r : null
+  }, { what: 'deliver latency on /metrics' })
 }
 
 async function take(dir: string, name: string): Promise<string> {
@@ -85,22 +95,39 @@ describe('the loopback HTTP API', () => {
     expect((await get('/funds/lu1842936517')).status).toBe(200)
   })
 
-  it('GET /metrics: Prometheus text with HELP and TYPE before every family', async () => {
-    // Figures refresh every second: wait for deliver's latency from the file above.
-    const res = await waitFor(async () => {
-      const r = await get('/metrics')
-      return r.text.includes('consumer="deliver",quantile') ? r : null
-    }, { what: 'deliver latency on /metrics' })
+  it('GET /metrics: Prometheus text from prom-client, HELP and TYPE before every family', async () => {
+    const res = await deliverLatency()
     expect(res.status).toBe(200)
-    expect(res.type).toContain('text/plain; version=0.0.4')
+    expect(res.type).toBe(prometheusContentType)
     const lines = res.text.trimEnd().split('\n')
-    for (const family of ['eventspine_consumer_handled_total', 'eventspine_consumer_retries_total', 'eventspine_consumer_dead_lettered_total', 'eventspine_consumer_lag', 'eventspine_consumer_pending']) {
+    for (const [family, type] of [
+      ['eventspine_consumer_handled_total', 'counter'],
+      ['eventspine_consumer_retries_total', 'counter'],
+      ['eventspine_consumer_dead_lettered_total', 'counter'],
+      ['eventspine_consumer_lag', 'gauge'],
+      ['eventspine_consumer_pending', 'gauge'],
+      ['eventspine_stage_latency_seconds', 'summary'],
+    ]) {
       const help = lines.indexOf(lines.find((l) => l.startsWith(`# HELP ${family} `)) ?? '')
       expect(help, family).toBeGreaterThanOrEqual(0)
-      expect(lines[help + 1]).toMatch(new RegExp(`^# TYPE ${family} (counter|gauge)$`))
+      expect(lines[help + 1]).toBe(`# TYPE ${family} ${type}`)
     }
-    for (const line of lines.filter((l) => !l.startsWith('#'))) expect(line).toMatch(/^[a-z_]+\{consumer="[a-z-]+"(,quantile="0\.\d+")?\} \d+(\.\d+)?(e-?\d+)?$/)
+    for (const line of lines.filter((l) => l !== '' && !l.startsWith('#'))) {
+      expect(line).toMatch(/^[a-z_]+\{consumer="[a-z-]+"(,quantile="0\.\d+")?\} (\d+(\.\d+)?(e-?\d+)?|Nan)$/)
+    }
     expect(res.text).toMatch(/eventspine_stage_latency_seconds\{consumer="deliver",quantile="0.99"\} \d/)
+  })
+
+  it('GET /metrics passes `promtool check metrics` without a complaint', async () => {
+    const { text } = await deliverLatency()
+    const promtool = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' })
+    if ((promtool.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
+      throw new Error('promtool is not installed: install the `prometheus` package (apt-get install prometheus), which ships /usr/bin/promtool')
+    }
+    expect(promtool.error).toBeUndefined()
+    // Lint problems are printed, errors also exit non-zero: any output is a failure.
+    expect(`${promtool.stdout}${promtool.stderr}`).toBe('')
+    expect(promtool.status).toBe(0)
   })
 
   it('404 JSON for an unknown file, an unknown ISIN and an unknown path', async () => {

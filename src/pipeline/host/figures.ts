@@ -1,6 +1,6 @@
 import type { ConsumerStatus } from '../../bus/status.js'
 
-/** One stage's line on the dashboard, in `pipeline status` and on `/metrics`. */
+/** One stage's line on the dashboard and in `pipeline status`. */
 export interface StageFigures {
   readonly stage: string
   /** Events committed, all processes together (from Redis). */

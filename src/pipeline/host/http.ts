@@ -1,12 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { Registry } from 'prom-client'
 import type { Bus } from '../../bus/bus.js'
 import { readCorrelation, type IndexedItem } from '../../bus/correlation.js'
 import { EventspineError, errorMessage } from '../../errors.js'
 import { readFileJourney, readLatestNav, type StateReader } from '../projections.js'
 import { STAGE } from '../stages/names.js'
-import type { StageFigures } from './figures.js'
-import { PROMETHEUS_CONTENT_TYPE, prometheusText } from './prometheus.js'
 
 export interface HttpOptions {
   readonly bus: Bus
@@ -14,8 +13,8 @@ export interface HttpOptions {
   readonly port: number
   /** Default 127.0.0.1: the API answers questions about your data, so it stays on loopback. */
   readonly host?: string
-  /** The latest stage figures (the dashboard's). */
-  readonly stages: () => readonly StageFigures[]
+  /** What `/metrics` serves (see prometheus.ts). */
+  readonly metrics: Registry
   /** Consumers running in this process and whether each is still alive. */
   readonly consumers: () => readonly { readonly name: string; readonly running: boolean }[]
 }
@@ -72,8 +71,9 @@ async function route(options: HttpOptions, req: IncomingMessage, res: ServerResp
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: 'method not allowed', allow: 'GET' })
   if (path === '/health') return health(options, res)
   if (path === '/metrics') {
-    res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE })
-    res.end(prometheusText(options.stages()))
+    const text = await options.metrics.metrics()
+    res.writeHead(200, { 'content-type': options.metrics.contentType })
+    res.end(text)
     return
   }
   const file = /^\/files\/([^/]+)$/.exec(path)

@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path'
 import { createBus, type Bus, type Runners } from '../../bus/bus.js'
 import { trimStream } from '../../bus/retention.js'
+import { consumerStatus } from '../../bus/status.js'
 import type { RunnerOptions } from '../../bus/runner.js'
 import type { ConsumerDefinition } from '../../bus/types.js'
 import { EventspineError, errorMessage } from '../../errors.js'
@@ -14,6 +15,7 @@ import type { RuntimeSnapshot, StageFigures } from './figures.js'
 import { holdBeforeCommit } from './hold.js'
 import { startHttp, type HttpApi } from './http.js'
 import { watchInbox, type InboxWatcher, type Intake } from './inbox.js'
+import { metricsRegistry } from './prometheus.js'
 
 export interface StartPipelineOptions {
   readonly url: string
@@ -131,7 +133,7 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
       http = await startHttp({
         bus,
         port: options.httpPort,
-        stages: () => latest.stages,
+        metrics: metricsRegistry({ status: () => consumerStatus(bus, all), runners: runners.runners.map((r) => ({ stage: r.consumer.name, metrics: r.metrics })) }),
         consumers: () => consumers.map((c) => ({ name: c.name, running: !stopped.has(c.name) })),
       })
     }

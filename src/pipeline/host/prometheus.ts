@@ -1,49 +1,112 @@
-import type { StageFigures } from './figures.js'
+import { Counter, Gauge, Registry, Summary } from 'prom-client'
+import type { RunnerMetrics, RunnerSnapshot } from '../../bus/metrics.js'
+import type { ConsumerStatus } from '../../bus/status.js'
 
-interface Family {
-  readonly name: string
-  readonly type: 'counter' | 'gauge'
-  readonly help: string
-  readonly samples: (s: StageFigures) => readonly { labels?: string; value: number | null }[]
+export interface MetricsSources {
+  /** Counters, lag and pending of every consumer, from Redis (all processes). */
+  readonly status: () => Promise<readonly ConsumerStatus[]>
+  /** The runners of this process, for stage latency. */
+  readonly runners: readonly { readonly stage: string; readonly metrics: RunnerMetrics }[]
 }
 
-const FAMILIES: readonly Family[] = [
-  { name: 'eventspine_consumer_handled_total', type: 'counter', help: 'Events committed by the consumer (all processes).', samples: (s) => [{ value: s.handled }] },
-  { name: 'eventspine_consumer_duplicates_total', type: 'counter', help: 'Redelivered events acknowledged without effect.', samples: (s) => [{ value: s.duplicates }] },
-  { name: 'eventspine_consumer_retries_total', type: 'counter', help: 'Failed attempts that were retried.', samples: (s) => [{ value: s.retries }] },
-  { name: 'eventspine_consumer_dead_lettered_total', type: 'counter', help: 'Events moved to the dead-letter stream.', samples: (s) => [{ value: s.deadLettered }] },
-  { name: 'eventspine_consumer_lag', type: 'gauge', help: 'Entries not yet delivered to the consumer group.', samples: (s) => [{ value: s.lag }] },
-  { name: 'eventspine_consumer_pending', type: 'gauge', help: 'Entries delivered but not yet acknowledged.', samples: (s) => [{ value: s.pending }] },
-  { name: 'eventspine_consumer_dead_letter_backlog', type: 'gauge', help: 'Entries waiting in the dead-letter stream.', samples: (s) => [{ value: s.deadLetterBacklog }] },
-  {
-    name: 'eventspine_stage_latency_seconds',
-    type: 'gauge',
-    help: 'Stage latency (publish of the input event to commit) in this process, by quantile.',
-    samples: (s) => [
-      { labels: 'quantile="0.5"', value: s.p50Ms === null ? null : s.p50Ms / 1000 },
-      { labels: 'quantile="0.99"', value: s.p99Ms === null ? null : s.p99Ms / 1000 },
-    ],
-  },
+interface Family<V> {
+  readonly name: string
+  readonly help: string
+  readonly value: (s: ConsumerStatus) => V
+}
+
+const COUNTERS: readonly Family<number>[] = [
+  { name: 'eventspine_consumer_handled_total', help: 'Events committed by the consumer (all processes).', value: (s) => s.handled },
+  { name: 'eventspine_consumer_duplicates_total', help: 'Redelivered events acknowledged without effect.', value: (s) => s.duplicates },
+  { name: 'eventspine_consumer_retries_total', help: 'Failed attempts that were retried.', value: (s) => s.retries },
+  { name: 'eventspine_consumer_dead_lettered_total', help: 'Events moved to the dead-letter stream.', value: (s) => s.deadLettered },
 ]
 
-/** Prometheus text exposition format 0.0.4; one sample per consumer (and quantile). */
-export function prometheusText(stages: readonly StageFigures[]): string {
-  const lines: string[] = []
-  for (const f of FAMILIES) {
-    lines.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`)
-    for (const s of stages) {
-      for (const sample of f.samples(s)) {
-        if (sample.value === null) continue
-        const labels = [`consumer="${escapeLabel(s.stage)}"`, ...(sample.labels ? [sample.labels] : [])].join(',')
-        lines.push(`${f.name}{${labels}} ${sample.value}`)
-      }
-    }
+const GAUGES: readonly Family<number | null>[] = [
+  // Null lag (Redis cannot tell after trims) leaves the sample out rather than reporting 0.
+  { name: 'eventspine_consumer_lag', help: 'Entries not yet delivered to the consumer group.', value: (s) => s.lag },
+  { name: 'eventspine_consumer_pending', help: 'Entries delivered but not yet acknowledged.', value: (s) => s.pending },
+  { name: 'eventspine_consumer_dead_letter_backlog', help: 'Entries waiting in the dead-letter stream.', value: (s) => s.deadLetterBacklog },
+]
+
+/**
+ * The registry behind `/metrics`, one per pipeline host (never prom-client's global one, so two
+ * hosts in a process keep apart). Every value is read at scrape time; nothing is pushed per event.
+ */
+export function metricsRegistry(sources: MetricsSources): Registry {
+  const registry = new Registry()
+  // A scrape collects every family at once: they share one read of Redis.
+  let reading: Promise<readonly ConsumerStatus[]> | null = null
+  const status = () => (reading ??= sources.status().finally(() => (reading = null)))
+  for (const c of COUNTERS) {
+    new Counter({
+      name: c.name,
+      help: c.help,
+      labelNames: ['consumer'],
+      registers: [registry],
+      // Redis holds the totals: the counter is set to them, not counted up here.
+      async collect() {
+        const consumers = await status()
+        this.reset()
+        for (const s of consumers) this.inc({ consumer: s.consumer }, c.value(s))
+      },
+    })
   }
-  return `${lines.join('\n')}\n`
+  for (const g of GAUGES) {
+    new Gauge({
+      name: g.name,
+      help: g.help,
+      labelNames: ['consumer'],
+      registers: [registry],
+      async collect() {
+        const consumers = await status()
+        this.reset()
+        for (const s of consumers) {
+          const value = g.value(s)
+          if (value !== null) this.set({ consumer: s.consumer }, value)
+        }
+      },
+    })
+  }
+  new StageLatency(registry, sources.runners)
+  return registry
 }
 
-function escapeLabel(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
-}
+const QUANTILES = [
+  { quantile: 0.5, of: (r: RunnerSnapshot) => r.p50Ms },
+  { quantile: 0.99, of: (r: RunnerSnapshot) => r.p99Ms },
+] as const
 
-export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
+/**
+ * Stage latency as a Prometheus summary: the runner's own p50/p99 (the dashboard's, over the last
+ * 10 to 20 s; NaN when nothing was committed then), with count and sum since start. prom-client's
+ * Summary reports only what it observed itself; reading the runner's figures at scrape time
+ * spares observing every commit twice.
+ */
+class StageLatency extends Summary<'consumer' | 'quantile'> {
+  constructor(
+    registry: Registry,
+    private readonly runners: MetricsSources['runners'],
+  ) {
+    super({
+      name: 'eventspine_stage_latency_seconds',
+      help: 'Stage latency (publish of the input event to commit) in this process.',
+      labelNames: ['consumer'],
+      percentiles: QUANTILES.map((q) => q.quantile),
+      registers: [registry],
+    })
+  }
+
+  override async get(): ReturnType<Summary<'consumer' | 'quantile'>['get']> {
+    const base = await super.get() // name, help and type; no values, as nothing is observed
+    const values = this.runners.flatMap(({ stage, metrics }) => {
+      const r = metrics.snapshot()
+      return [
+        ...QUANTILES.map((q) => ({ labels: { consumer: stage, quantile: q.quantile }, value: r.recentCommits > 0 ? q.of(r) / 1000 : Number.NaN })),
+        { metricName: `${base.name}_sum`, labels: { consumer: stage }, value: r.latencySumMs / 1000 },
+        { metricName: `${base.name}_count`, labels: { consumer: stage }, value: r.commits },
+      ]
+    })
+    return { ...base, values }
+  }
+}

@@ -3,7 +3,7 @@ import type { ReplaySummary } from '../bus/index.js'
 import { BaseCommand } from '../cli/base-command.js'
 import { durationFlag, redisFlags } from '../cli/flags.js'
 import { EventspineError } from '../errors.js'
-import { replayPipeline } from '../pipeline/operate.js'
+import { replayPipeline } from '../pipeline/repair.js'
 import { formatDuration, progressLine } from '../ui/progress/progress.js'
 
 export default class Replay extends BaseCommand {

@@ -8,7 +8,7 @@ import { hasCode } from '../../src/errors.js'
 import { SAVED_DATA_NOTICE } from '../../src/pipeline/connection.js'
 import { receivedEvent } from '../../src/pipeline/index.js'
 import { traceFile } from '../../src/pipeline/inspect/index.js'
-import { dlqList } from '../../src/pipeline/operate.js'
+import { dlqList } from '../../src/pipeline/repair.js'
 import { hasSavedData, isPidAlive, managedPaths, readManagedRecord, stopManagedRedis } from '../../src/redis/managed.js'
 import { resolveRedis } from '../../src/redis/resolve.js'
 

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core'
 import type { DeadLetterSummary } from '../../bus/index.js'
 import { BaseCommand } from '../../cli/base-command.js'
 import { redisFlags } from '../../cli/flags.js'
-import { dlqList } from '../../pipeline/operate.js'
+import { dlqList } from '../../pipeline/repair.js'
 
 export default class DlqList extends BaseCommand {
   static override summary = 'Dead letters waiting, per consumer: counts, oldest, newest, top errors.'

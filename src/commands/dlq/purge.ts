@@ -4,7 +4,7 @@ import type { PurgeResult } from '../../bus/index.js'
 import { BaseCommand } from '../../cli/base-command.js'
 import { redisFlags } from '../../cli/flags.js'
 import { EventspineError } from '../../errors.js'
-import { dlqList, dlqPurge } from '../../pipeline/operate.js'
+import { dlqList, dlqPurge } from '../../pipeline/repair.js'
 
 export default class DlqPurge extends BaseCommand {
   static override summary = 'Delete dead letters for good (all, or one consumer\'s).'

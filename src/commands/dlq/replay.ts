@@ -3,7 +3,7 @@ import type { RedeliverySummary } from '../../bus/index.js'
 import { BaseCommand } from '../../cli/base-command.js'
 import { redisFlags } from '../../cli/flags.js'
 import { EventspineError } from '../../errors.js'
-import { dlqReplay } from '../../pipeline/operate.js'
+import { dlqReplay } from '../../pipeline/repair.js'
 
 export default class DlqReplay extends BaseCommand {
   static override summary = 'Re-deliver dead letters to the consumer that dead-lettered them.'

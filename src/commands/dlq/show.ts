@@ -2,7 +2,7 @@ import { Args } from '@oclif/core'
 import type { DeadLetter } from '../../bus/index.js'
 import { BaseCommand } from '../../cli/base-command.js'
 import { redisFlags } from '../../cli/flags.js'
-import { dlqShow } from '../../pipeline/operate.js'
+import { dlqShow } from '../../pipeline/repair.js'
 
 const PAYLOAD_SHOWN = 4_000
 

@@ -1,3 +1,5 @@
+// The operator's tools for when something goes wrong (README): inspect, re-deliver and purge dead
+// letters, and replay a window through a fixed consumer, on a running pipeline's Redis or its saved data.
 import { resolve } from 'node:path'
 import {
   findDeadLetter,
@@ -18,7 +20,7 @@ import { withPipelineBus, type PipelineConnection } from './connection.js'
 import { pipelineConsumers } from './index.js'
 
 /** Where the operator's tools find Redis: a running one, or the project's saved data (never a new, empty one). */
-export type OperateConnection = PipelineConnection
+export type RepairConnection = PipelineConnection
 
 export interface PipelineHandlers {
   /** Where deliver writes. Default `<projectDir>/.pipeline/out`, as `pipeline up`. */
@@ -26,28 +28,28 @@ export interface PipelineHandlers {
 }
 
 /** The operator's tools run handlers, so events are validated against the shipped contracts. */
-function withBus<T>(options: OperateConnection, work: (bus: Bus) => Promise<T>): Promise<T> {
+function withBus<T>(options: RepairConnection, work: (bus: Bus) => Promise<T>): Promise<T> {
   return withPipelineBus(options, work)
 }
 
-function consumers(options: OperateConnection & PipelineHandlers) {
+function consumers(options: RepairConnection & PipelineHandlers) {
   return pipelineConsumers({ outDir: options.outDir ?? resolve(options.projectDir ?? process.cwd(), '.pipeline', 'out') })
 }
 
 /** `pipeline dlq list`. */
-export function dlqList(options: OperateConnection & { consumer?: string | undefined; limit?: number }): Promise<DeadLetterSummary[]> {
+export function dlqList(options: RepairConnection & { consumer?: string | undefined; limit?: number }): Promise<DeadLetterSummary[]> {
   return withBus(options, (bus) =>
     listDeadLetters(bus, { ...(options.consumer === undefined ? {} : { consumer: options.consumer }), ...(options.limit === undefined ? {} : { limit: options.limit }) }),
   )
 }
 
 /** `pipeline dlq show`. */
-export function dlqShow(options: OperateConnection & { id: string }): Promise<DeadLetter> {
+export function dlqShow(options: RepairConnection & { id: string }): Promise<DeadLetter> {
   return withBus(options, (bus) => findDeadLetter(bus, options.id))
 }
 
 /** `pipeline dlq replay`: re-delivers to the built-in pipeline's consumers. */
-export function dlqReplay(options: OperateConnection & PipelineHandlers & { ids: readonly string[]; all: boolean; consumer?: string | undefined }): Promise<RedeliverySummary> {
+export function dlqReplay(options: RepairConnection & PipelineHandlers & { ids: readonly string[]; all: boolean; consumer?: string | undefined }): Promise<RedeliverySummary> {
   return withBus(options, (bus) =>
     redeliverDeadLetters(bus, {
       consumers: consumers(options),
@@ -59,11 +61,11 @@ export function dlqReplay(options: OperateConnection & PipelineHandlers & { ids:
 }
 
 /** `pipeline dlq purge`. */
-export function dlqPurge(options: OperateConnection & { consumer?: string | undefined }): Promise<PurgeResult[]> {
+export function dlqPurge(options: RepairConnection & { consumer?: string | undefined }): Promise<PurgeResult[]> {
   return withBus(options, (bus) => purgeDeadLetters(bus, options.consumer === undefined ? {} : { consumer: options.consumer }))
 }
 
-export interface ReplayRun extends OperateConnection, PipelineHandlers {
+export interface ReplayRun extends RepairConnection, PipelineHandlers {
   readonly consumer: string
   readonly since?: number | undefined
   readonly from?: string | undefined

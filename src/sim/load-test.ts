@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { resolveRedis } from '../redis/index.js'
 import { generateDay, type GenerateOptions } from './day.js'
 import { evaluateGates, type Gate, type GateResult } from './gates.js'
-import { runLoad, type LoadOptions, type LoadReport } from './load.js'
+import { runLoad, type LoadOptions, type LoadReport } from './drive-day.js'
 import { createProgress, type Progress } from './progress.js'
 import { readDay, writeDay, type DayOnDisk } from './store.js'
 

@@ -12,7 +12,7 @@ export {
   readBaseline,
   toAsyncApi,
   type Catalog,
-  type CheckReport,
+  type CompatibilityReport,
   type Compatibility,
   type SchemaChange,
 } from './compat/index.js'

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-import { checkContracts, formatCheckReport, loadRegistry, readBaseline, schemasOf, type Baseline } from '../../src/events/compat/index.js'
+import { checkContracts, formatCompatibilityReport, loadRegistry, readBaseline, schemasOf, type Baseline } from '../../src/events/compat/index.js'
 import { defaultContractsDir, loadContracts } from '../../src/events/index.js'
 
 const fixtures = (name: string): string => fileURLToPath(new URL(`../fixtures-schema/${name}`, import.meta.url))
@@ -66,7 +66,7 @@ describe('schema check', () => {
     expect(removed?.reason).toContain('renamed to "clientId"?')
     expect(removed?.reason).toContain('publish the change as v2 with an upcaster from v1')
     expect(report.problems.find((p) => p.path === '/clientId')?.reason).toContain('events already written lack it')
-    const text = formatCheckReport(report)
+    const text = formatCompatibilityReport(report)
     expect(text).toContain(`${PLACED} v1 /customerId: required property removed`)
   })
 

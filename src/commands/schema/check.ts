@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../../cli/base-command.js'
 import { defaultContractsDir } from '../../events/index.js'
-import { checkContracts, formatCheckReport, loadRegistry, readBaseline, type CheckReport } from '../../events/compat/index.js'
+import { checkContracts, formatCompatibilityReport, loadRegistry, readBaseline, type CompatibilityReport } from '../../events/compat/index.js'
 import { catalogFlags } from '../../cli/flags.js'
 
 export default class SchemaCheck extends BaseCommand {
@@ -25,13 +25,13 @@ export default class SchemaCheck extends BaseCommand {
     upcasters: catalogFlags.upcasters,
   }
 
-  async run(): Promise<CheckReport> {
+  async run(): Promise<CompatibilityReport> {
     const { flags } = await this.parse(SchemaCheck)
     const dirs = flags.contracts ?? [defaultContractsDir()]
     const registry = await loadRegistry({ dirs, upcastersModule: flags.upcasters })
     const level = flags.level as 'full' | 'backward' | 'forward'
     const report = checkContracts({ registry, baseline: readBaseline({ against: flags.against, dirs }), level })
-    if (!this.jsonEnabled()) this.log(formatCheckReport(report))
+    if (!this.jsonEnabled()) this.log(formatCompatibilityReport(report))
     // Not this.exit(1): that would throw before --json prints the report.
     if (!report.ok) process.exitCode = 1
     return report

@@ -19,22 +19,22 @@ export interface VersionCheck {
 }
 
 /** Why the check fails, naming type, version and the JSON path in the payload. */
-export interface CheckProblem {
+export interface CompatibilityProblem {
   readonly type: string
   readonly version: number
   readonly path: string
   readonly reason: string
 }
 
-export interface CheckReport {
+export interface CompatibilityReport {
   readonly ok: boolean
   readonly baseline: string
   readonly level: RequiredLevel
   readonly versions: readonly VersionCheck[]
-  readonly problems: readonly CheckProblem[]
+  readonly problems: readonly CompatibilityProblem[]
 }
 
-export interface CheckOptions {
+export interface CompatibilityOptions {
   /** The contracts as they are now, with every upcaster registered. */
   readonly registry: ContractRegistry
   readonly baseline: Baseline
@@ -51,13 +51,13 @@ export interface CheckOptions {
  * - a version or type in the baseline is gone (its stored events could no longer be read).
  * New versions are classified against their previous version for information.
  */
-export function checkContracts(options: CheckOptions): CheckReport {
+export function checkContracts(options: CompatibilityOptions): CompatibilityReport {
   const level = options.level ?? 'full'
   const { registry } = options
   const current = schemasOf(registry)
   const before = options.baseline.schemas
   const versions: VersionCheck[] = []
-  const problems: CheckProblem[] = []
+  const problems: CompatibilityProblem[] = []
   for (const type of [...new Set([...current.keys(), ...before.keys()])].sort()) {
     const now = current.get(type) ?? new Map()
     const then = before.get(type) ?? new Map()
@@ -108,7 +108,7 @@ export function checkContracts(options: CheckOptions): CheckReport {
 }
 
 /** The report as lines for a terminal: changed and new versions with their changes, then the problems. */
-export function formatCheckReport(report: CheckReport): string {
+export function formatCompatibilityReport(report: CompatibilityReport): string {
   const lines: string[] = [`Contracts compared with ${report.baseline} (edits of existing versions must be ${report.level}):`]
   for (const v of report.versions) {
     const against = v.comparedWith === undefined ? '' : ` vs ${v.comparedWith}`

@@ -11,6 +11,7 @@ import { replayContext } from './replay-context.js'
 import { entryTime } from './entry-ids.js'
 import { MergedRange, resolveBounds, type StreamBounds, type WindowRequest } from './replay-window.js'
 import type { ConsumerDefinition } from './types.js'
+import { redisTimeMs } from '../redis/clock.js'
 
 export interface ReplayOptions extends WindowRequest {
   readonly consumer: ConsumerDefinition
@@ -114,7 +115,7 @@ export async function replayConsumer(bus: Bus, options: ReplayOptions): Promise<
     run = {
       runId: `${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`,
       request,
-      window: await resolveBounds(bus, consumer.subscribes, options, Date.now()),
+      window: await resolveBounds(bus, consumer.subscribes, options, await redisTimeMs(bus.redis)),
       rebuild: options.rebuild ?? false,
       stateDropped: false,
       startedAt: new Date().toISOString(),

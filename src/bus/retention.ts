@@ -1,5 +1,6 @@
 import type { Bus } from './bus.js'
 import { compareEntryIds, nextEntryId } from './entry-ids.js'
+import { redisTimeMs } from '../redis/clock.js'
 
 export interface RetentionPolicy {
   /** Keep about this many entries per stream (the cut is placed by entry time, approximately). */
@@ -24,7 +25,8 @@ const MAX_READ_PER_TRIM = 10_000
  * entries, and XAUTOCLAIM then reports them deleted.) For `maxLen` it reads only the entries it
  * is about to trim (ids below every group's floor), at most MAX_READ_PER_TRIM per call.
  */
-export async function trimStream(bus: Bus, type: string, policy: RetentionPolicy, now = Date.now()): Promise<TrimResult> {
+/** `now` (ms) defaults to Redis's clock: entry ids are Redis time, so age is measured on it. */
+export async function trimStream(bus: Bus, type: string, policy: RetentionPolicy, now?: number): Promise<TrimResult> {
   const key = bus.keys.stream(type)
   let floor: { name: string; keepFrom: string } | undefined
   for (const group of await groupFloors(bus, key)) {
@@ -43,7 +45,7 @@ export async function trimStream(bus: Bus, type: string, policy: RetentionPolicy
     }
   }
   if (policy.maxAgeMs !== undefined) {
-    let byAge = `${Math.max(0, now - policy.maxAgeMs)}-0`
+    let byAge = `${Math.max(0, (now ?? (await redisTimeMs(bus.redis))) - policy.maxAgeMs)}-0`
     if (floor && compareEntryIds(floor.keepFrom, byAge) < 0) {
       byAge = floor.keepFrom
       heldBackBy = floor.name

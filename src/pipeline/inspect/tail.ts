@@ -1,6 +1,7 @@
 import type { Bus } from '../../bus/index.js'
 import { decodeEvent, type EventEnvelope } from '../../events/index.js'
 import { compareEntryIds, startPosition } from './stream-ids.js'
+import { redisTimeMs } from '../../redis/clock.js'
 
 /** What `pipeline tail` shows. Patterns are event types (one stream each) with `*` and `?`. */
 export interface TailOptions {
@@ -46,11 +47,6 @@ export function typeMatcher(bus: Bus, patterns: readonly string[]): { matches(ty
   return { matches: (type) => exact.includes(type) || globs.some((g) => g.test(type)), exact }
 }
 
-async function redisNow(bus: Bus): Promise<number> {
-  const [seconds, micros] = await bus.redis.time()
-  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000)
-}
-
 type XReadReply = [string, [string, string[]][]][] | null
 
 /**
@@ -64,7 +60,7 @@ export async function* tailEvents(bus: Bus, options: TailOptions = {}): AsyncGen
   const count = options.count ?? 500
   const refreshMs = options.refreshMs ?? 2_000
   const matcher = typeMatcher(bus, [...(options.streams ?? []), ...(options.types ?? [])])
-  const start = startPosition(options.since, await redisNow(bus))
+  const start = startPosition(options.since, await redisTimeMs(bus.redis))
   const positions = new Map<string, string>() // stream key -> last id read
   const typeOf = new Map<string, string>()
   const addType = (type: string) => {

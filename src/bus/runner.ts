@@ -4,16 +4,14 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { EventEnvelope } from '../events/envelope.js'
 import { errorMessage } from '../errors.js'
 import type { Bus } from './bus.js'
-import { commitBatch, recordFailure } from './commit.js'
-import { WaveConflicts, footprint, formWave } from './conflicts.js'
-import { HandlerContext, type ContextScope, type Effects } from './context.js'
 import { Lease } from './lease.js'
 import { RunnerMetrics } from './metrics.js'
-import { compareEntryIds, entryTime } from './entry-ids.js'
-import { GroupReader, isNoGroup, toHeld, type Held } from './reader.js'
-import { DEFAULT_RETRY, decideFailure, type RetryPolicy } from './retry.js'
+import { entryTime } from './entry-ids.js'
+import { GroupReader, isNoGroup } from './reader.js'
+import { DEFAULT_RETRY, type RetryPolicy } from './retry.js'
 import type { ScriptClient } from './scripts.js'
 import type { ConsumerDefinition } from './types.js'
+import { WaveEngine, type ReadEntries } from './wave-engine.js'
 import { DEFAULT_INBOX_SIZE } from './windows.js'
 
 export interface RunnerOptions {
@@ -66,9 +64,6 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
   const reader = new GroupReader(bus, group, instance, consumer.subscribes.map((t) => bus.keys.stream(t)), conn)
   const lease = new Lease(bus, bus.keys.lease(consumer.name), visibility)
   const metrics = new RunnerMetrics()
-  const queues = new Map<string, Held[]>()
-  const known = new Set<string>()
-  const orderKeyOf = (e: EventEnvelope) => consumer.orderingKey?.(e) ?? e.key
   let running = true
   let killed = false
   let needOwnPending = true
@@ -91,130 +86,32 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
       })
     })
 
-  const scope: ContextScope = { consumer: consumer.name, source: consumer.name, keys: bus.keys, redis: bus.redis, contracts: bus.contracts }
-
-  /** `seenBefore`: entries from a pending list or a claim may carry failed attempts already. */
-  const hold = async (entries: [string, [string, string[] | null]][], seenBefore: boolean) => {
-    const fresh: Held[] = []
-    for (const [key, entry] of entries) {
-      const id = `${key} ${entry[0]}`
-      if (known.has(id)) continue
-      known.add(id)
-      fresh.push(toHeld(bus, key, entry, orderKeyOf))
-    }
-    if (fresh.length === 0) return
-    if (seenBefore) {
-      const counts = await bus.redis.hmget(bus.keys.attempts(consumer.name), ...fresh.map((h) => `${h.streamKey} ${h.entryId}`))
-      fresh.forEach((h, i) => {
-        h.failures = Number(counts[i] ?? 0)
-      })
-    }
-    for (const h of fresh) {
-      if (h.invalid !== undefined) await fail(h, new Error(h.invalid), true)
-      else {
-        const q = queues.get(h.orderKey)
-        if (q) q.push(h)
-        else queues.set(h.orderKey, [h])
-      }
-    }
-  }
-
-  const release = (h: Held) => {
-    known.delete(`${h.streamKey} ${h.entryId}`)
-    const q = queues.get(h.orderKey)
-    if (q && q[0] === h) {
-      q.shift()
-      if (q.length === 0) queues.delete(h.orderKey)
-    }
-  }
-
-  const fail = async (h: Held, error: unknown, permanent: boolean) => {
-    const result = await recordFailure(bus, consumer.name, lease.token, h, error, permanent, retry)
-    const decision = decideFailure(retry, result.attempts, result.deadLettered, random)
-    if (decision.kind === 'dead-letter') {
-      metrics.deadLettered++
-      known.delete(`${h.streamKey} ${h.entryId}`)
-      if (h.event) release(h)
-    } else {
-      metrics.retries++
-      h.failures = result.attempts
-      h.notBefore = Date.now() + decision.delayMs
-    }
-  }
-
-  type Outcome = { ctx: HandlerContext; error?: undefined } | { ctx?: undefined; error: unknown }
-
-  const handleOne = async (held: Held): Promise<Outcome> => {
-    const ctx = new HandlerContext(scope, held.event as EventEnvelope, held.failures + 1)
-    try {
-      await consumer.handle(held.event as EventEnvelope, ctx)
-      return { ctx }
-    } catch (error) {
-      return { error }
-    }
-  }
-
-  const handleWave = async (wave: { held: Held; sitOut: boolean }[]) => {
-    const outcomes = await Promise.all(wave.map((w) => (w.sitOut ? undefined : handleOne(w.held))))
-    const done: { held: Held; effects: Effects }[] = []
-    const failed: { held: Held; error: unknown }[] = []
-    // In wave order: an event that touched what an earlier one wrote (or what an earlier,
-    // deferred one touched) waits for the next wave.
-    const conflicts = new WaveConflicts()
-    outcomes.forEach((outcome, i) => {
-      const held = (wave[i] as { held: Held }).held
-      if (outcome === undefined) conflicts.block(held.footprint ?? [])
-      else if (outcome.ctx === undefined) failed.push({ held, error: outcome.error })
-      else if (!conflicts.defer(outcome.ctx.reads, outcome.ctx.effects)) done.push({ held, effects: outcome.ctx.effects })
-      else {
-        held.footprint = footprint(outcome.ctx.reads, outcome.ctx.effects)
-        metrics.deferred++
-      }
-    })
-    if (options.beforeCommit) await options.beforeCommit(runner, done.map((d) => d.held.event as EventEnvelope))
-    if (killed) throw new Killed()
-    if (done.length > 0) {
-      const outcome = await commitBatch(bus, consumer.name, lease.token, done, options.inboxSize ?? DEFAULT_INBOX_SIZE)
-      const now = Date.now()
-      for (const { held } of outcome.committed) {
-        release(held)
-        metrics.recordCommit(now - entryTime(held.entryId))
-        const last = reader.lastCommitted.get(held.streamKey)
-        if (last === undefined || compareEntryIds(held.entryId, last) > 0) reader.lastCommitted.set(held.streamKey, held.entryId)
-      }
-      metrics.handled += outcome.handled
-      metrics.duplicates += outcome.duplicates
-      if (outcome.stale > 0) {
-        bus.warn(`consumer ${consumer.name}: ${outcome.stale} entries it held are no longer pending in Redis (Redis lost writes?); nothing was applied for them`)
-      }
-      for (const { held, error } of outcome.rejected) failed.push({ held, error })
-    }
-    for (const { held, error } of failed) await fail(held, error, false)
-  }
-
-  const readyWave = (now: number): { held: Held; sitOut: boolean }[] => {
-    const heads: Held[] = []
-    for (const q of queues.values()) {
-      const head = q[0] as Held
-      if (head.notBefore <= now) heads.push(head)
-    }
-    return formWave(heads, batchSize)
-  }
-
-  const nextDue = (): number => {
-    let due = Number.POSITIVE_INFINITY
-    for (const q of queues.values()) due = Math.min(due, (q[0] as Held).notBefore)
-    return due
-  }
-
-  const forgetAll = () => {
-    queues.clear()
-    known.clear()
-  }
+  const engine = new WaveEngine(bus, consumer, {
+    token: lease.token,
+    retry,
+    batchSize,
+    inboxSize: options.inboxSize ?? DEFAULT_INBOX_SIZE,
+    lastCommitted: reader.lastCommitted,
+    random,
+    sink: {
+      deferred: () => void metrics.deferred++,
+      committed: (held, _effects, at) => metrics.recordCommit(at - entryTime(held.entryId)),
+      counted: (handled, duplicates) => {
+        metrics.handled += handled
+        metrics.duplicates += duplicates
+      },
+      failed: (_held, _error, _attempts, decision) => void (decision.kind === 'dead-letter' ? metrics.deadLettered++ : metrics.retries++),
+    },
+    beforeCommit: async (done) => {
+      if (options.beforeCommit) await options.beforeCommit(runner, done.map((d) => d.held.event as EventEnvelope))
+      return !killed
+    },
+  })
+  const hold = (entries: ReadEntries, seenBefore: boolean) => engine.hold(entries, seenBefore)
 
   const step = async () => {
     if (!(await lease.ensure())) {
-      forgetAll()
+      engine.forget()
       claimAll = true
       await sleep(Math.max(50, visibility / 4))
       return
@@ -236,16 +133,16 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
       nextClaimAt = Date.now() + visibility / 2
     }
     const now = Date.now()
-    const due = nextDue()
-    if (known.size < batchSize * 4) {
+    const due = engine.nextDue()
+    if (engine.size < batchSize * 4) {
       // Work is due now: top up without blocking. Otherwise block until new entries or the next retry.
       const rewound = reader.rewound
       await hold(await onConn(reader.readNew(batchSize, due <= now ? 0 : Math.min(blockMs, due - now))), rewound)
     } else if (due > now) {
       await sleep(Math.min(due - now, blockMs))
     }
-    for (let wave = readyWave(Date.now()); wave.some((w) => !w.sitOut) && running; wave = readyWave(Date.now())) {
-      await handleWave(wave)
+    for (let wave = engine.readyWave(); wave.some((w) => !w.sitOut) && running; wave = engine.readyWave()) {
+      if (!(await engine.run(wave))) throw new Killed()
     }
   }
 
@@ -263,8 +160,7 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
         if (!running) break
         if (isNoGroup(error)) {
           // Recreate below what is still held, then forget it: it comes back as new entries.
-          const held = [...queues.values()].flat()
-          forgetAll()
+          const held = engine.forget()
           needOwnPending = true
           await reader.recoverGroups(held).catch(() => {})
         } else if (error instanceof ReadConnectionClosed) {
@@ -276,7 +172,7 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
           conn.disconnect(true)
         } else if (errorMessage(error).includes('E_LEASE_LOST') || (error as { code?: string }).code === 'E_LEASE_LOST') {
           lease.lost()
-          forgetAll()
+          engine.forget()
           claimAll = true
         } else {
           bus.warn(`consumer ${consumer.name}: ${errorMessage(error)} (retrying)`)

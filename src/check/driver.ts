@@ -1,15 +1,14 @@
 import type { Bus } from '../bus/bus.js'
-import { commitBatch, recordFailure } from '../bus/commit.js'
+import { commitBatch } from '../bus/commit.js'
 import type { ContractChecker } from '../bus/contracts.js'
-import { WaveConflicts, footprint, formWave } from '../bus/conflicts.js'
-import { HandlerContext, type ContextScope, type Effects } from '../bus/context.js'
+import type { Effects } from '../bus/context.js'
 import { publishEvents } from '../bus/publish.js'
 import { trimStream } from '../bus/retention.js'
-import { compareEntryIds } from '../bus/entry-ids.js'
-import { GroupReader, toHeld, type Held } from '../bus/reader.js'
-import { decideFailure, type RetryPolicy } from '../bus/retry.js'
+import { GroupReader, type Held } from '../bus/reader.js'
+import type { RetryPolicy } from '../bus/retry.js'
 import type { ScriptClient } from '../bus/scripts.js'
 import type { ConsumerDefinition } from '../bus/types.js'
+import { WaveEngine, type Handled } from '../bus/wave-engine.js'
 import { encodeEvent, type EventEnvelope } from '../events/envelope.js'
 import { errorMessage } from '../errors.js'
 import { checkBus, rewindGroup } from './bus-view.js'
@@ -33,17 +32,18 @@ export interface DriverOptions {
 }
 
 interface Instance {
-  readonly name: string
   readonly token: string
   readonly reader: GroupReader
-  readonly queues: Map<string, (Held & { seq: number })[]>
-  readonly known: Set<string>
+  readonly engine: WaveEngine
   dead: boolean
 }
 
+/** Where a step stops after handling: a crash (kill -9) or a pause (GC, SIGSTOP) before its commit. */
+type Stop = 'crash' | 'pause'
+
 /**
- * A deterministic stand-in for one consumer's Runner: the same Redis calls (publish, XREADGROUP,
- * XAUTOCLAIM, the commit and fail scripts, createContext, toHeld, decideFailure) but the
+ * A deterministic stand-in for one consumer's Runner: the runner's own WaveEngine (holding,
+ * waves, commit, retries and dead letters) and the same reads (XREADGROUP, XAUTOCLAIM), but the
  * schedule decides when to read, which key goes next, when to crash and when to take over, so
  * a run takes milliseconds instead of visibility timeouts and block times.
  */
@@ -62,9 +62,13 @@ export class Driver {
   private readonly entries = new Map<string, { streamKey: string; entryId: string; event: CheckEvent }>()
   private instance: Instance | undefined
   /** An instance paused between handling and commit (a long GC, SIGSTOP), with what it will try to commit. */
-  private zombie: { instance: Instance; done: { held: Held; effects: Effects }[] } | undefined
+  private zombie: { instance: Instance; done: readonly Handled[] } | undefined
   private instances = 0
+  /** Arrival order of held entries: sequential mode handles the oldest head first. */
+  private readonly arrival = new WeakMap<Held, number>()
   private seq = 0
+  /** Set for one step: it handles, then stops before committing. */
+  private stop: Stop | undefined
 
   constructor(private readonly options: DriverOptions) {
     this.consumer = options.consumer
@@ -73,10 +77,6 @@ export class Driver {
 
   /** The consumer instance now running (a takeover after a crash builds a new one). */
   consumer: ConsumerDefinition
-
-  private get scope(): ContextScope {
-    return { consumer: this.consumer.name, source: this.consumer.name, keys: this.bus.keys, redis: this.bus.redis, contracts: this.bus.contracts }
-  }
 
   private say(line: string): void {
     this.options.trace?.(line)
@@ -139,15 +139,19 @@ export class Driver {
     const instance = this.instance
     if (instance === undefined || instance.dead) return false
     const rewound = instance.reader.rewound
-    await this.hold(instance, await instance.reader.readNew(200, 0), rewound)
-    // Heads in the runner's order (its queues Map: a key's queue keeps its place while it has entries).
-    const heads = [...instance.queues.values()].map((q) => q[0] as Held & { seq: number })
+    await instance.engine.hold(await instance.reader.readNew(200, 0), rewound)
+    // Every head, due or not: the schedule, not the clock, says when a retry comes.
+    const heads = instance.engine.heads()
     if (heads.length === 0) return false
-    const oldest = heads.reduce((a, b) => (b.seq < a.seq ? b : a))
+    const oldest = heads.reduce((a, b) => ((this.arrival.get(b) ?? 0) < (this.arrival.get(a) ?? 0) ? b : a))
     const chosen = options.key !== undefined ? [heads[options.key % heads.length] as Held] : this.options.mode === 'waves' ? heads : [oldest]
-    // formWave as the runner: a deferred head whose footprint overlaps an earlier one's sits out.
-    const wave = formWave(chosen, 200)
-    await this.process(instance, wave, options.crash === true || options.pause === true, options.pause === true)
+    // As the runner: a deferred head whose footprint overlaps an earlier one's sits out.
+    const wave = instance.engine.wave(chosen)
+    const names = wave.map((w) => this.options.label((w.held.event as EventEnvelope).id)).join(', ')
+    this.stop = options.pause === true ? 'pause' : options.crash === true ? 'crash' : undefined
+    if (wave.length > 1 && this.stop === undefined) this.say(`wave: ${names} handled concurrently`)
+    if (!(await instance.engine.run(wave))) this.say(`handle ${names}, then ${this.stop} before commit (lease kept, entries stay pending)`)
+    this.stop = undefined
     return true
   }
 
@@ -162,12 +166,12 @@ export class Driver {
     }
     await redis.esLease(keys.lease(this.consumer.name), token, 60_000, 'acquire')
     const reader = new GroupReader(this.bus, keys.group(this.consumer.name), name, this.consumer.subscribes.map((t) => keys.stream(t)), this.options.redis)
-    const instance: Instance = { name, token, reader, queues: new Map(), known: new Set(), dead: false }
+    const instance: Instance = { token, reader, engine: this.engine(token, reader, () => instance), dead: false }
     this.instance = instance
     if (this.instances === 1) return // a new group: nothing pending yet
     const claimed = await reader.claim(0, 200)
     this.say(`instance ${this.instances} takes over and claims ${claimed.length} pending entr${claimed.length === 1 ? 'y' : 'ies'}`)
-    await this.hold(instance, claimed, true)
+    await instance.engine.hold(claimed, true)
   }
 
   /** Retention trims every input stream as far as the consumer's group allows; nothing it still needs may go. */
@@ -189,9 +193,7 @@ export class Driver {
     const instance = this.instance
     if (!instance || instance.dead) return
     for (const type of this.consumer.subscribes) await this.bus.redis.xgroup('DESTROY', this.bus.keys.stream(type), this.bus.keys.group(this.consumer.name))
-    const held = [...instance.queues.values()].flat()
-    instance.queues.clear()
-    instance.known.clear()
+    const held = instance.engine.forget()
     await instance.reader.recoverGroups(held)
     this.say(`the consumer group is lost (NOGROUP); the instance re-creates it below the oldest of its ${held.length} held entr${held.length === 1 ? 'y' : 'ies'} (else after its last committed one)`)
   }
@@ -226,54 +228,6 @@ export class Driver {
     return total
   }
 
-  /** Holds entries per ordering key; `seenBefore` (claimed) entries may carry failed attempts already. */
-  private async hold(instance: Instance, entries: [string, [string, string[] | null]][], seenBefore: boolean): Promise<void> {
-    const fresh: (Held & { seq: number })[] = []
-    for (const [key, entry] of entries) {
-      const id = `${key} ${entry[0]}`
-      if (instance.known.has(id)) continue
-      instance.known.add(id)
-      fresh.push({ ...toHeld(this.bus, key, entry, (e) => this.orderKey(e)), seq: this.seq++ })
-    }
-    if (fresh.length === 0) return
-    if (seenBefore) {
-      const counts = await this.bus.redis.hmget(this.bus.keys.attempts(this.consumer.name), ...fresh.map((h) => `${h.streamKey} ${h.entryId}`))
-      fresh.forEach((h, i) => {
-        h.failures = Number(counts[i] ?? 0)
-      })
-    }
-    for (const h of fresh) {
-      if (h.invalid !== undefined) await this.fail(instance, h, new Error(h.invalid), true)
-      else {
-        const q = instance.queues.get(h.orderKey)
-        if (q) q.push(h)
-        else instance.queues.set(h.orderKey, [h])
-      }
-    }
-  }
-
-  private release(instance: Instance, h: Held): void {
-    instance.known.delete(`${h.streamKey} ${h.entryId}`)
-    const q = instance.queues.get(h.orderKey)
-    if (q && q[0] === h) {
-      q.shift()
-      if (q.length === 0) instance.queues.delete(h.orderKey)
-    }
-  }
-
-  private async fail(instance: Instance, h: Held, error: unknown, permanent: boolean): Promise<void> {
-    const result = await recordFailure(this.bus, this.consumer.name, instance.token, h, error, permanent, this.options.retry)
-    const decision = decideFailure(this.options.retry, result.attempts, result.deadLettered, () => 0.5)
-    const what = h.event ? this.options.label(h.event.id) : `entry ${h.entryId}`
-    if (decision.kind === 'dead-letter') {
-      this.say(`${what} failed (${errorMessage(error)}), attempt ${result.attempts}: dead-lettered`)
-      this.release(instance, h)
-    } else {
-      this.say(`${what} failed (${errorMessage(error)}), attempt ${result.attempts}: will retry`)
-      h.failures = result.attempts
-    }
-  }
-
   /** The paused instance wakes up after another took over and tries its commit: the lease must refuse it. */
   async resumeZombie(): Promise<void> {
     const zombie = this.zombie
@@ -291,68 +245,52 @@ export class Driver {
     throw new Error('a paused instance committed after another instance had taken over its lease (fencing failed)')
   }
 
-  private async process(instance: Instance, entries: readonly { held: Held; sitOut: boolean }[], crash: boolean, pause = false): Promise<void> {
-    // As the runner's handleWave: handle concurrently, then in wave order keep the wave
-    // serializable (an event that touched what an earlier one wrote, or what an earlier
-    // deferred one touched, waits for the next wave).
-    const outcomes = await Promise.all(entries.map((w) => (w.sitOut ? undefined : this.handleOne(w.held))))
-    const wave = entries.map((w) => w.held)
-    const done: { held: Held; effects: Effects }[] = []
-    const failed: { held: Held; error: unknown }[] = []
-    const conflicts = new WaveConflicts()
-    const names = wave.map((h) => this.options.label((h.event as EventEnvelope).id)).join(', ')
-    if (wave.length > 1 && !crash) this.say(`wave: ${names} handled concurrently`)
-    outcomes.forEach((outcome, i) => {
-      const held = wave[i] as Held
-      const name = this.options.label((held.event as EventEnvelope).id)
-      if (outcome === undefined) {
-        conflicts.block(held.footprint ?? [])
-        this.say(`  ${name} sits out: it overlaps an earlier deferred event`)
-      } else if (outcome.ctx === undefined) failed.push({ held, error: outcome.error })
-      else if (!conflicts.defer(outcome.ctx.reads, outcome.ctx.effects)) done.push({ held, effects: outcome.ctx.effects })
-      else {
-        held.footprint = footprint(outcome.ctx.reads, outcome.ctx.effects)
-        this.say(`  ${name} deferred: it touched state an earlier event of the wave wrote`)
-      }
+  /** The instance's WaveEngine: the runner's, with the schedule's failures and crashes, telling the story. */
+  private engine(token: string, reader: GroupReader, instance: () => Instance): WaveEngine {
+    const consumer = this.consumer
+    const label = (h: Held) => (h.event ? this.options.label(h.event.id) : `entry ${h.entryId}`)
+    return new WaveEngine(this.bus, consumer, {
+      token,
+      retry: this.options.retry,
+      batchSize: 200,
+      inboxSize: 100_000,
+      lastCommitted: reader.lastCommitted,
+      random: () => 0.5,
+      handle: async (event, ctx) => {
+        this.calls.set(event.id, (this.calls.get(event.id) ?? 0) + 1)
+        if (this.poison.has(event.id)) throw new Error('poison: this event always fails')
+        await consumer.handle(event, ctx)
+        const left = this.transient.get(event.id) ?? 0
+        if (left === 0) return
+        this.transient.set(event.id, left - 1)
+        throw new Error('injected transient failure after the handler ran')
+      },
+      beforeCommit: (done) => {
+        if (this.stop === undefined) return true
+        instance().dead = true
+        if (this.stop === 'pause') this.zombie = { instance: instance(), done }
+        return false
+      },
+      sink: {
+        queued: (h) => void this.arrival.set(h, this.seq++),
+        satOut: (h) => this.say(`  ${label(h)} sits out: it overlaps an earlier deferred event`),
+        deferred: (h) => this.say(`  ${label(h)} deferred: it touched state an earlier event of the wave wrote`),
+        committed: (h, effects) => {
+          const event = h.event as EventEnvelope
+          this.commits.push({ id: event.id, streamKey: h.streamKey, orderKey: h.orderKey })
+          for (const key of touchedBy(effects)) this.touched.add(key)
+          this.say(`handle ${label(h)} -> commit (${effects.emits.length} emitted, ${effects.writes.length} state writes)`)
+        },
+        counted: (_handled, duplicates) => {
+          if (duplicates > 0) this.say(`  commit saw ${duplicates} duplicate(s): already in the inbox, nothing applied`)
+        },
+        failed: (h, error, attempts, decision) => this.say(`${label(h)} failed (${errorMessage(error)}), attempt ${attempts}: ${decision.kind === 'dead-letter' ? 'dead-lettered' : 'will retry'}`),
+      },
     })
-    if (crash) {
-      instance.dead = true
-      if (pause) this.zombie = { instance, done }
-      this.say(`handle ${names}, then ${pause ? 'pause' : 'crash'} before commit (lease kept, entries stay pending)`)
-      return
-    }
-    if (done.length > 0) {
-      const outcome = await commitBatch(this.bus, this.consumer.name, instance.token, done, 100_000)
-      for (const { held, effects } of outcome.committed) {
-        this.release(instance, held)
-        const event = held.event as EventEnvelope
-        this.commits.push({ id: event.id, streamKey: held.streamKey, orderKey: held.orderKey })
-        // As the runner: the highest entry committed per stream is where a lost group is re-created from.
-        const last = instance.reader.lastCommitted.get(held.streamKey)
-        if (last === undefined || compareEntryIds(held.entryId, last) > 0) instance.reader.lastCommitted.set(held.streamKey, held.entryId)
-        for (const emit of effects.emits) this.touched.add(emit[0] as string).add(emit[1] as string)
-        for (const write of effects.writes) this.touched.add(write[1] as string)
-        this.say(`handle ${this.options.label(event.id)} -> commit (${effects.emits.length} emitted, ${effects.writes.length} state writes)`)
-      }
-      if (outcome.duplicates > 0) this.say(`  commit saw ${outcome.duplicates} duplicate(s): already in the inbox, nothing applied`)
-      for (const { held, error } of outcome.rejected) failed.push({ held, error })
-    }
-    for (const { held, error } of failed) await this.fail(instance, held, error, false)
   }
+}
 
-  private async handleOne(held: Held): Promise<{ ctx: HandlerContext; error?: undefined } | { ctx?: undefined; error: unknown }> {
-    const event = held.event as EventEnvelope
-    this.calls.set(event.id, (this.calls.get(event.id) ?? 0) + 1)
-    if (this.poison.has(event.id)) return { error: new Error('poison: this event always fails') }
-    const ctx = new HandlerContext(this.scope, event, held.failures + 1)
-    try {
-      await this.consumer.handle(event, ctx)
-    } catch (error) {
-      return { error }
-    }
-    const left = this.transient.get(event.id) ?? 0
-    if (left === 0) return { ctx }
-    this.transient.set(event.id, left - 1)
-    return { error: new Error('injected transient failure after the handler ran') }
-  }
+/** The streams and state keys a commit of these effects writes (so cleanup finds them without a SCAN). */
+function touchedBy(effects: Effects): string[] {
+  return [...effects.emits.flatMap((emit) => [emit[0] as string, emit[1] as string]), ...effects.writes.map((write) => write[1] as string)]
 }

@@ -11,7 +11,7 @@ import { GroupReader, isNoGroup } from './reader.js'
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js'
 import type { ScriptClient } from './scripts.js'
 import type { ConsumerDefinition } from './types.js'
-import { WaveEngine, type ReadEntries } from './wave-engine.js'
+import { WaveEngine } from './wave-engine.js'
 import { DEFAULT_INBOX_SIZE } from './windows.js'
 
 export interface RunnerOptions {
@@ -45,7 +45,7 @@ export interface Runner {
 class Killed extends Error {}
 class ReadConnectionClosed extends Error {}
 
-/** Runs one consumer: read, hold per key, handle in waves, commit each wave atomically. */
+/** Runs one consumer: reads, claims and the lease here; holding, waves and commits in its WaveEngine. */
 export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: RunnerOptions): Runner {
   const batchSize = options.batchSize ?? 200
   const blockMs = options.blockMs ?? 1_000
@@ -107,7 +107,6 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
       return !killed
     },
   })
-  const hold = (entries: ReadEntries, seenBefore: boolean) => engine.hold(entries, seenBefore)
 
   const step = async () => {
     if (!(await lease.ensure())) {
@@ -119,17 +118,17 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
     if (claimAll) {
       // Holding the lease means no other instance commits: take everything still pending, in
       // id order, before reading anything new, so per-key order survives a takeover.
-      await hold(await reader.claim(0, batchSize), true)
+      await engine.hold(await reader.claim(0, batchSize), true)
       await reader.forgetIdleInstances()
       claimAll = false
       nextClaimAt = Date.now() + visibility
     }
     if (needOwnPending) {
       needOwnPending = false
-      await hold(await onConn(reader.readOwnPending(batchSize)), true)
+      await engine.hold(await onConn(reader.readOwnPending(batchSize)), true)
     }
     if (Date.now() >= nextClaimAt) {
-      await hold(await reader.claim(visibility, batchSize), true)
+      await engine.hold(await reader.claim(visibility, batchSize), true)
       nextClaimAt = Date.now() + visibility / 2
     }
     const now = Date.now()
@@ -137,7 +136,7 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
     if (engine.size < batchSize * 4) {
       // Work is due now: top up without blocking. Otherwise block until new entries or the next retry.
       const rewound = reader.rewound
-      await hold(await onConn(reader.readNew(batchSize, due <= now ? 0 : Math.min(blockMs, due - now))), rewound)
+      await engine.hold(await onConn(reader.readNew(batchSize, due <= now ? 0 : Math.min(blockMs, due - now))), rewound)
     } else if (due > now) {
       await sleep(Math.min(due - now, blockMs))
     }

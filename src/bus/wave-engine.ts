@@ -59,6 +59,11 @@ export interface WaveEngineOptions {
 
 type Outcome = { ctx: HandlerContext; error?: undefined } | { ctx?: undefined; error: unknown }
 
+/** The key whose queue an event waits in: the consumer's `orderingKey`, else the event's key. */
+export function orderKeyOf(consumer: ConsumerDefinition, event: EventEnvelope): string {
+  return consumer.orderingKey?.(event) ?? event.key
+}
+
 const entryKey = (h: { streamKey: string; entryId: string }) => `${h.streamKey} ${h.entryId}`
 
 /**
@@ -103,7 +108,7 @@ export class WaveEngine {
       const id = `${key} ${entry[0]}`
       if (this.known.has(id)) continue
       this.known.add(id)
-      fresh.push(toHeld(this.bus, key, entry, (e) => this.consumer.orderingKey?.(e) ?? e.key))
+      fresh.push(toHeld(this.bus, key, entry, (e) => orderKeyOf(this.consumer, e)))
     }
     if (fresh.length === 0) return
     if (seenBefore) {

@@ -8,7 +8,7 @@ import { GroupReader, type Held } from '../bus/reader.js'
 import type { RetryPolicy } from '../bus/retry.js'
 import type { ScriptClient } from '../bus/scripts.js'
 import type { ConsumerDefinition } from '../bus/types.js'
-import { WaveEngine, type Handled } from '../bus/wave-engine.js'
+import { WaveEngine, orderKeyOf, type Handled } from '../bus/wave-engine.js'
 import { encodeEvent, type EventEnvelope } from '../events/envelope.js'
 import { errorMessage } from '../errors.js'
 import { checkBus, rewindGroup } from './bus-view.js'
@@ -131,7 +131,7 @@ export class Driver {
   }
 
   orderKey(event: EventEnvelope): string {
-    return this.consumer.orderingKey?.(event) ?? event.key
+    return orderKeyOf(this.consumer, event)
   }
 
   /** Reads what is new, then handles one step: the oldest head (sequential), every head (waves), or key #k. */

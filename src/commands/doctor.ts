@@ -1,6 +1,6 @@
 import { BaseCommand } from '../cli/base-command.js'
 import { redisFlags } from '../cli/flags.js'
-import { runDoctor, type DoctorReport } from '../redis/doctor.js'
+import type { DoctorReport } from '../redis/doctor.js'
 
 export default class Doctor extends BaseCommand {
   static override summary = 'Check Node, redis-server and the Redis that pipeline would use.'
@@ -14,6 +14,7 @@ export default class Doctor extends BaseCommand {
 
   async run(): Promise<DoctorReport> {
     const { flags } = await this.parse(Doctor)
+    const { runDoctor } = await import('../redis/doctor.js')
     const report = await runDoctor({ url: flags['redis-url'] })
     if (!this.jsonEnabled()) this.log(render(report))
     // Not this.exit(1): that would throw before --json prints the report.

@@ -1,5 +1,5 @@
 import { BaseCommand } from '../cli/base-command.js'
-import { stopUp, type DownResult } from '../pipeline/host/detach.js'
+import type { DownResult } from '../pipeline/host/detach.js'
 
 export default class Down extends BaseCommand {
   static override summary = 'Stop a background `pipeline up` and the managed redis-server it started.'
@@ -12,6 +12,7 @@ export default class Down extends BaseCommand {
 
   async run(): Promise<DownResult> {
     await this.parse(Down)
+    const { stopUp } = await import('../pipeline/host/detach.js')
     const result = await stopUp({ projectDir: process.cwd() })
     if (result.up === null && result.redis === null) this.log('Nothing to stop: no pipeline up and no managed redis-server is running for this project.')
     if (result.up !== null) this.log(`Stopped pipeline up (pid ${result.up.pid})${result.up.graceful ? '' : ' with SIGKILL: it did not exit within 30 s'}.`)

@@ -2,10 +2,8 @@ import { writeFile } from 'node:fs/promises'
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { redisFlags } from '../cli/flags.js'
-import { runFuzz } from '../check/fuzz.js'
 import { junitXml, renderReport } from '../check/report.js'
 import { PROPERTIES, type Counterexample, type PropertyName } from '../check/types.js'
-import { resolveRedis } from '../redis/index.js'
 
 interface FuzzJson {
   passed: boolean
@@ -44,6 +42,7 @@ export default class Fuzz extends BaseCommand {
 
   async run(): Promise<FuzzJson> {
     const { flags } = await this.parse(Fuzz)
+    const [{ runFuzz }, { resolveRedis }] = await Promise.all([import('../check/fuzz.js'), import('../redis/index.js')])
     const redis = await resolveRedis({ url: flags['redis-url'] })
     try {
       const report = await runFuzz({

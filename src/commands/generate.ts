@@ -2,7 +2,6 @@ import { Flags } from '@oclif/core'
 import { resolve } from 'node:path'
 import { BaseCommand } from '../cli/base-command.js'
 import { todayIso } from '../sim/calendar.js'
-import { generateDay } from '../sim/day.js'
 import { writeDay } from '../sim/store.js'
 import { checkDayOptions, summariseDay, type DaySummary } from '../sim/summary.js'
 
@@ -30,6 +29,7 @@ export default class Generate extends BaseCommand {
 
   async run(): Promise<DaySummary & { dir: string }> {
     const { flags } = await this.parse(Generate)
+    const { generateDay } = await import('../sim/day.js')
     const date = flags.date ?? todayIso()
     const faults = Number(flags.faults)
     const kinds = checkDayOptions({ eventsPerDay: flags['events-per-day'], faults, date, kinds: flags.kinds })

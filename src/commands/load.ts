@@ -4,9 +4,9 @@ import { redisFlags } from '../cli/flags.js'
 import { todayIso } from '../sim/calendar.js'
 import { parseGate } from '../sim/gates.js'
 import { describe } from '../sim/outcome.js'
-import { loadTest, type LoadTestResult } from '../sim/load-test.js'
+import type { LoadTestResult } from '../sim/load-test.js'
 import { checkDayOptions, parseSpeed } from '../sim/summary.js'
-import { chaosTest, type ChaosResult } from '../sim/chaos/run.js'
+import type { ChaosResult } from '../sim/chaos/run.js'
 import { EventspineError } from '../errors.js'
 
 export default class Load extends BaseCommand {
@@ -60,7 +60,7 @@ export default class Load extends BaseCommand {
     if (!flags.chaos && chaosOnly.length > 0) {
       throw new EventspineError('E_GATE', `the gate "${chaosOnly[0]?.text}" needs --chaos: only a chaos run injects faults to recover from`, { hint: 'Add --chaos, or drop the gate.' })
     }
-    const run = flags.chaos ? chaosTest : loadTest
+    const run = flags.chaos ? (await import('../sim/chaos/run.js')).chaosTest : (await import('../sim/load-test.js')).loadTest
     const result: LoadTestResult | ChaosResult = await run({
       redisUrl: flags['redis-url'],
       dayDir: flags.day,

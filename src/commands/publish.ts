@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { redisFlags } from '../cli/flags.js'
-import { publishFiles, type PublishResult } from '../pipeline/host/publish.js'
+import type { PublishResult } from '../pipeline/host/publish.js'
 
 export default class Publish extends BaseCommand {
   static override summary = 'Send files into the running pipeline and print each one’s correlation id.'
@@ -18,6 +18,7 @@ export default class Publish extends BaseCommand {
 
   async run(): Promise<PublishResult> {
     const { argv, flags } = await this.parse(Publish)
+    const { publishFiles } = await import('../pipeline/host/publish.js')
     const result = await publishFiles({ patterns: argv as string[], cwd: process.cwd(), redisUrl: flags['redis-url'], namespace: flags.namespace })
     if (!this.jsonEnabled()) {
       for (const f of result.files) this.log(`${f.correlationId}  ${f.file}`)

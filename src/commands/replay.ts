@@ -3,7 +3,6 @@ import type { ReplaySummary } from '../bus/index.js'
 import { BaseCommand } from '../cli/base-command.js'
 import { durationFlag, redisFlags } from '../cli/flags.js'
 import { EventspineError } from '../errors.js'
-import { replayPipeline } from '../pipeline/repair.js'
 import { formatDuration, progressLine } from '../ui/progress/progress.js'
 
 export default class Replay extends BaseCommand {
@@ -39,6 +38,7 @@ export default class Replay extends BaseCommand {
     if (flags.since === undefined && flags.from === undefined && !flags.rebuild) {
       throw new EventspineError('E_REPLAY_NO_WINDOW', 'say which window to replay', { hint: 'Pass --since 24h, --from <id|time> [--to <id|time>], or --rebuild for a projection.' })
     }
+    const { replayPipeline } = await import('../pipeline/repair.js')
     const progress = progressLine(process.stderr, `replay ${flags.consumer}`)
     try {
       const summary = await replayPipeline({

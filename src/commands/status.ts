@@ -1,6 +1,6 @@
 import { BaseCommand } from '../cli/base-command.js'
 import { redisFlags } from '../cli/flags.js'
-import { pipelineStatus, type PipelineStatus } from '../pipeline/host/status.js'
+import type { PipelineStatus } from '../pipeline/host/status.js'
 import { clockTime, outcomeLine, stageTable } from '../ui/format.js'
 
 export default class Status extends BaseCommand {
@@ -15,6 +15,7 @@ export default class Status extends BaseCommand {
 
   async run(): Promise<PipelineStatus> {
     const { flags, metadata } = await this.parse(Status)
+    const { pipelineStatus } = await import('../pipeline/host/status.js')
     // Without --namespace (or its variable), follow the namespace the running `up` recorded.
     const namespace = metadata.flags['namespace']?.setFromDefault ? undefined : flags.namespace
     const status = await pipelineStatus({ redisUrl: flags['redis-url'], namespace, projectDir: process.cwd() })

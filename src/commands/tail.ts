@@ -1,8 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { redisFlags } from '../cli/flags.js'
-import { interruptSignal, tailPipeline } from '../pipeline/inspect/index.js'
-import { colorEnabled, startLine, tailPrinter } from '../ui/tail/format.js'
 
 export default class Tail extends BaseCommand {
   static override summary = 'Follow pipeline events live, one line per event.'
@@ -32,6 +30,7 @@ export default class Tail extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Tail)
+    const [{ interruptSignal, tailPipeline }, { colorEnabled, startLine, tailPrinter }] = await Promise.all([import('../pipeline/inspect/index.js'), import('../ui/tail/format.js')])
     const interrupt = interruptSignal()
     const printer = tailPrinter(process.stdout, { ndjson: flags.ndjson, color: colorEnabled(process.stdout, process.env), onClosed: interrupt.abort })
     try {

@@ -1,9 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { redisFlags } from '../cli/flags.js'
-import { interruptSignal, traceFile, type Trace } from '../pipeline/inspect/index.js'
-import { colorEnabled } from '../ui/tail/format.js'
-import { traceScreen, traceText } from '../ui/trace/render.js'
+import type { Trace } from '../pipeline/inspect/index.js'
 
 export default class TraceCommand extends BaseCommand {
   static override summary = "Show one file's whole journey: every event, stage, latency, dead letter, and what it waits for."
@@ -32,6 +30,11 @@ export default class TraceCommand extends BaseCommand {
 
   async run(): Promise<Trace> {
     const { args, flags } = await this.parse(TraceCommand)
+    const [{ interruptSignal, traceFile }, { colorEnabled }, { traceScreen, traceText }] = await Promise.all([
+      import('../pipeline/inspect/index.js'),
+      import('../ui/tail/format.js'),
+      import('../ui/trace/render.js'),
+    ])
     const json = this.jsonEnabled()
     const color = colorEnabled(process.stdout, process.env)
     const live = flags.follow && !json ? traceScreen({ color }) : undefined

@@ -1,12 +1,9 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { redisFlags } from '../cli/flags.js'
-import { detachUp } from '../pipeline/host/detach.js'
 import type { UpRecord } from '../pipeline/host/record.js'
-import { openUp } from '../pipeline/host/session.js'
 import { untilStopSignal } from '../pipeline/host/signals.js'
 import { upBanner } from '../ui/format.js'
-import { showLive } from '../ui/live.js'
 
 export default class Up extends BaseCommand {
   static override summary = 'Run the whole fund pipeline locally: Redis, every stage, an inbox folder, a dashboard and an HTTP API.'
@@ -36,11 +33,13 @@ export default class Up extends BaseCommand {
     const { flags } = await this.parse(Up)
     const projectDir = process.cwd()
     if (flags.detach) {
+      const { detachUp } = await import('../pipeline/host/detach.js')
       const record = await detachUp({ projectDir, bin: process.argv[1] ?? '', argv: this.argv, redisUrl: flags['redis-url'] })
       this.log(upBanner({ ...record, inbox: record.inbox }))
       this.log(`Running in the background (pid ${record.pid}). Follow it with \`pipeline status\`, its log in ${record.logPath}; stop it with \`pipeline down\`.`)
       return record
     }
+    const [{ openUp }, { showLive }] = await Promise.all([import('../pipeline/host/session.js'), import('../ui/live.js')])
     const stop = untilStopSignal()
     try {
       const session = await openUp({

@@ -2,10 +2,8 @@ import { Flags } from '@oclif/core'
 import { resolve } from 'node:path'
 import { BaseCommand } from '../cli/base-command.js'
 import { durationFlag, flagError, redisFlags } from '../cli/flags.js'
-import { STAGE_NAMES } from '../pipeline/host/index.js'
-import { openWorker } from '../pipeline/host/session.js'
+import { STAGE_NAMES } from '../pipeline/stages/names.js'
 import { untilStopSignal } from '../pipeline/host/signals.js'
-import { showLive } from '../ui/live.js'
 
 export default class Worker extends BaseCommand {
   static override summary = 'Run only some stages against the same Redis: spread the pipeline over processes and hosts.'
@@ -36,6 +34,7 @@ export default class Worker extends BaseCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(Worker)
     const clock = flags.clock === undefined ? undefined : parseClock(flags.clock)
+    const [{ openWorker }, { showLive }] = await Promise.all([import('../pipeline/host/session.js'), import('../ui/live.js')])
     const stop = untilStopSignal()
     // Started by another process with an IPC channel (a chaos run): stop when that process goes.
     if (process.channel !== undefined) {

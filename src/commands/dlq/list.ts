@@ -2,7 +2,6 @@ import { Flags } from '@oclif/core'
 import type { DeadLetterSummary } from '../../bus/index.js'
 import { BaseCommand } from '../../cli/base-command.js'
 import { redisFlags } from '../../cli/flags.js'
-import { dlqList } from '../../pipeline/repair.js'
 
 export default class DlqList extends BaseCommand {
   static override summary = 'Dead letters waiting, per consumer: counts, oldest, newest, top errors.'
@@ -21,6 +20,7 @@ export default class DlqList extends BaseCommand {
 
   async run(): Promise<{ consumers: DeadLetterSummary[] }> {
     const { flags } = await this.parse(DlqList)
+    const { dlqList } = await import('../../pipeline/repair.js')
     const consumers = await dlqList({ url: flags['redis-url'], namespace: flags.namespace, consumer: flags.consumer, limit: flags.limit })
     if (!this.jsonEnabled()) this.log(render(consumers))
     return { consumers }

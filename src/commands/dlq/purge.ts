@@ -4,7 +4,6 @@ import type { PurgeResult } from '../../bus/index.js'
 import { BaseCommand } from '../../cli/base-command.js'
 import { redisFlags } from '../../cli/flags.js'
 import { EventspineError } from '../../errors.js'
-import { dlqList, dlqPurge } from '../../pipeline/repair.js'
 
 export default class DlqPurge extends BaseCommand {
   static override summary = 'Delete dead letters for good (all, or one consumer\'s).'
@@ -19,6 +18,7 @@ export default class DlqPurge extends BaseCommand {
 
   async run(): Promise<{ purged: PurgeResult[] }> {
     const { flags } = await this.parse(DlqPurge)
+    const { dlqList, dlqPurge } = await import('../../pipeline/repair.js')
     const connection = { url: flags['redis-url'], namespace: flags.namespace, consumer: flags.consumer }
     if (!flags.yes) {
       if (!process.stdin.isTTY || !process.stdout.isTTY || this.jsonEnabled()) {

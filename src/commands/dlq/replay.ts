@@ -3,7 +3,6 @@ import type { RedeliverySummary } from '../../bus/index.js'
 import { BaseCommand } from '../../cli/base-command.js'
 import { redisFlags } from '../../cli/flags.js'
 import { EventspineError } from '../../errors.js'
-import { dlqReplay } from '../../pipeline/repair.js'
 
 export default class DlqReplay extends BaseCommand {
   static override summary = 'Re-deliver dead letters to the consumer that dead-lettered them.'
@@ -37,6 +36,7 @@ export default class DlqReplay extends BaseCommand {
         hint: 'Pass dead-letter ids (`pipeline dlq list` shows them), or --all (with --consumer to limit it to one consumer).',
       })
     }
+    const { dlqReplay } = await import('../../pipeline/repair.js')
     const summary = await dlqReplay({ url: flags['redis-url'], namespace: flags.namespace, outDir: flags['out-dir'], ids, all: flags.all, consumer: flags.consumer })
     if (!this.jsonEnabled()) this.log(render(summary))
     if (summary.failed > 0) process.exitCode = 1

@@ -2,7 +2,6 @@ import { Args } from '@oclif/core'
 import type { DeadLetter } from '../../bus/index.js'
 import { BaseCommand } from '../../cli/base-command.js'
 import { redisFlags } from '../../cli/flags.js'
-import { dlqShow } from '../../pipeline/repair.js'
 
 const PAYLOAD_SHOWN = 4_000
 
@@ -18,6 +17,7 @@ export default class DlqShow extends BaseCommand {
 
   async run(): Promise<Omit<DeadLetter, 'originalFields'>> {
     const { args, flags } = await this.parse(DlqShow)
+    const { dlqShow } = await import('../../pipeline/repair.js')
     const { originalFields: _fields, ...dead } = await dlqShow({ url: flags['redis-url'], namespace: flags.namespace, id: args.id })
     if (!this.jsonEnabled()) this.log(render(dead))
     return dead

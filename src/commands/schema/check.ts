@@ -1,7 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../../cli/base-command.js'
-import { defaultContractsDir } from '../../events/index.js'
-import { checkContracts, formatCompatibilityReport, loadRegistry, readBaseline, type CompatibilityReport } from '../../events/compat/index.js'
+import type { CompatibilityReport } from '../../events/compat/index.js'
 import { catalogFlags } from '../../cli/flags.js'
 
 export default class SchemaCheck extends BaseCommand {
@@ -27,6 +26,7 @@ export default class SchemaCheck extends BaseCommand {
 
   async run(): Promise<CompatibilityReport> {
     const { flags } = await this.parse(SchemaCheck)
+    const [{ defaultContractsDir }, { checkContracts, formatCompatibilityReport, loadRegistry, readBaseline }] = await Promise.all([import('../../events/index.js'), import('../../events/compat/index.js')])
     const dirs = flags.contracts ?? [defaultContractsDir()]
     const registry = await loadRegistry({ dirs, upcastersModule: flags.upcasters })
     const level = flags.level as 'full' | 'backward' | 'forward'

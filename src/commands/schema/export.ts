@@ -3,9 +3,7 @@ import { dirname, resolve } from 'node:path'
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../../cli/base-command.js'
 import { redisFlags } from '../../cli/flags.js'
-import { buildCatalog, loadRegistry, toAsyncApi, withShipped } from '../../events/compat/index.js'
 import { catalogFlags } from '../../cli/flags.js'
-import { pipelineParticipants } from '../../pipeline/participants.js'
 
 export default class SchemaExport extends BaseCommand {
   static override summary = 'Export the event catalog as an AsyncAPI 3.0.0 document.'
@@ -24,6 +22,7 @@ export default class SchemaExport extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(SchemaExport)
+    const [{ buildCatalog, loadRegistry, toAsyncApi, withShipped }, { pipelineParticipants }] = await Promise.all([import('../../events/compat/index.js'), import('../../pipeline/participants.js')])
     const registry = await loadRegistry({ dirs: withShipped(flags.contracts), upcastersModule: flags.upcasters })
     const catalog = buildCatalog({ registry, participants: pipelineParticipants() })
     const document = toAsyncApi(catalog, { namespace: flags.namespace, version: this.config.version, title: `${this.config.name} event catalog` })

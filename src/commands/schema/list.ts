@@ -1,8 +1,6 @@
-import { Flags } from '@oclif/core'
 import { BaseCommand } from '../../cli/base-command.js'
-import { buildCatalog, formatCatalog, loadRegistry, withShipped, type Catalog, type Participant } from '../../events/compat/index.js'
+import type { Catalog } from '../../events/compat/index.js'
 import { catalogFlags } from '../../cli/flags.js'
-import { pipelineParticipants } from '../../pipeline/participants.js'
 
 export default class SchemaList extends BaseCommand {
   static override summary = 'List every event type and version: its meaning, producers and consumers.'
@@ -16,6 +14,7 @@ export default class SchemaList extends BaseCommand {
 
   async run(): Promise<Catalog> {
     const { flags } = await this.parse(SchemaList)
+    const [{ buildCatalog, formatCatalog, loadRegistry, withShipped }, { pipelineParticipants }] = await Promise.all([import('../../events/compat/index.js'), import('../../pipeline/participants.js')])
     const registry = await loadRegistry({ dirs: withShipped(flags.contracts), upcastersModule: flags.upcasters })
     const catalog = buildCatalog({ registry, participants: pipelineParticipants() })
     if (!this.jsonEnabled()) this.log(formatCatalog(catalog))

@@ -1,6 +1,5 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../../cli/base-command.js'
-import { findContract, loadRegistry, withShipped } from '../../events/compat/index.js'
 import { catalogFlags } from '../../cli/flags.js'
 
 interface Shown {
@@ -29,6 +28,7 @@ export default class SchemaShow extends BaseCommand {
 
   async run(): Promise<Shown> {
     const { args, flags } = await this.parse(SchemaShow)
+    const { findContract, loadRegistry, withShipped } = await import('../../events/compat/index.js')
     const registry = await loadRegistry({ dirs: withShipped(flags.contracts), upcastersModule: flags.upcasters })
     const { type, version, latestVersion, versions, description, file, schema } = findContract(registry, args.type, flags.version)
     if (!this.jsonEnabled()) {

@@ -8,7 +8,6 @@ import { EventspineError, errorMessage } from '../../errors.js'
 import { defaultContractsDir, loadContracts } from '../../events/index.js'
 import { redact } from '../../redis/redact.js'
 import { pipelineConsumers } from '../index.js'
-import { STAGE } from '../stages/names.js'
 import { EVENT } from '../types.js'
 import { FigureCollector, OutcomeFeed, writeRuntime } from './collect.js'
 import type { RuntimeSnapshot, StageFigures } from './figures.js'
@@ -71,8 +70,6 @@ export interface PipelineHandle {
 const WARNINGS_KEPT = 20
 
 /** Names accepted by `--stage`: the seven stages and the two projections. */
-export const STAGE_NAMES: readonly string[] = Object.values(STAGE)
-
 export function selectStages<C extends { readonly name: string }>(consumers: readonly C[], stages: readonly string[] | undefined): C[] {
   if (stages === undefined) return [...consumers]
   const unknown = stages.filter((s) => !consumers.some((c) => c.name === s))

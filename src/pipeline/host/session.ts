@@ -5,7 +5,8 @@ import { EventspineError } from '../../errors.js'
 import { resolveRedis, type ResolvedRedis } from '../../redis/index.js'
 import { packageRoot } from '../paths.js'
 import { loadReferenceData } from '../reference.js'
-import { selectStages, STAGE_NAMES, startPipeline, type PipelineHandle, type StartPipelineOptions } from './index.js'
+import { STAGE_NAMES } from '../stages/names.js'
+import { selectStages, startPipeline, type PipelineHandle, type StartPipelineOptions } from './index.js'
 import { findLiveUp, removeUpRecord, upPaths, writeUpRecord } from './record.js'
 
 export interface UpOptions extends Omit<StartPipelineOptions, 'url' | 'stages'> {

@@ -13,6 +13,9 @@ export const STAGE = {
 
 export type StageName = (typeof STAGE)[keyof typeof STAGE]
 
+/** Every stage, in pipeline order (here, not in host/, so `pipeline worker --help` can list them without loading the runtime). */
+export const STAGE_NAMES: readonly string[] = Object.values(STAGE)
+
 /** State name under which ingest remembers a content hash (value: the first file's correlation id). */
 export function seenKey(contentHash: string): string {
   return `seen:${contentHash}`

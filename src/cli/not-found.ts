@@ -1,0 +1,46 @@
+import { toConfiguredId, type Hook } from '@oclif/core'
+
+/**
+ * `pipeline trac`: on a terminal, oclif's plugin-not-found asks "Did you mean trace?" and runs it.
+ * Elsewhere (scripts, CI, a spawned process) nobody can answer and that plugin only says the command
+ * does not exist, so here the suggestion is printed and the exit code is 127, as the shell's own.
+ * (Registered as the root's hook instead of the plugin: both would run, at once, for the same typo.)
+ */
+const hook: Hook.CommandNotFound = async function (options) {
+  if (process.stdin.isTTY) {
+    const { default: ask } = await import('@oclif/plugin-not-found')
+    return ask.call(this, options)
+  }
+  const { config } = options
+  const ids = config.commands.filter((c) => !c.hidden).flatMap((c) => [c.id, ...c.aliases])
+  const suggestion = closest(options.id, ids)
+  this.warn(`${toConfiguredId(options.id, config)} is not a ${config.bin} command.`)
+  const meant = suggestion === undefined ? '' : `Did you mean ${config.bin} ${toConfiguredId(suggestion, config)}? `
+  this.error(`${meant}Run ${config.bin} help for a list of available commands.`, { exit: 127 })
+}
+
+export default hook
+
+/** The candidate with the smallest edit distance to `typed` (the first of equals). */
+export function closest(typed: string, candidates: readonly string[]): string | undefined {
+  let best: { id: string; distance: number } | undefined
+  for (const id of candidates) {
+    const distance = editDistance(typed, id)
+    if (best === undefined || distance < best.distance) best = { id, distance }
+  }
+  return best?.id
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions, one row at a time. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i]
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1)
+      row.push(Math.min(substitution, (previous[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1))
+    }
+    previous = row
+  }
+  return previous[b.length] ?? 0
+}

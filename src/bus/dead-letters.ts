@@ -2,6 +2,7 @@ import { decodeEvent, type EventEnvelope } from '../events/envelope.js'
 import { EventspineError, errorMessage } from '../errors.js'
 import type { Bus } from './bus.js'
 import { entryTime } from './entry-ids.js'
+import { escapeGlob } from './keys.js'
 
 /** Fields the runtime adds to a dead letter; every other field is the original event's. */
 const DETAIL_FIELDS = new Set(['attempts', 'error', 'stack', 'stream', 'entryId', 'consumer', 'failedAt'])
@@ -211,8 +212,4 @@ export async function purgeDeadLetters(bus: Bus, options: { consumer?: string } 
     out.push({ consumer, purged: Number(replies[0]?.[1] ?? 0) })
   }
   return out
-}
-
-function escapeGlob(text: string): string {
-  return text.replace(/[*?[\]\\]/g, '\\$&')
 }

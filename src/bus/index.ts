@@ -4,7 +4,7 @@ export type { ConsumerContext, ConsumerDefinition, Emit, NewEvent, StateAccess }
 export type { PublishedEvent } from './publish.js'
 export type { Runner, RunnerOptions } from './runner.js'
 export { permissiveContracts, type ContractChecker } from './contracts.js'
-export { keysFor, type Keys } from './keys.js'
+export { escapeGlob, keysFor, type Keys } from './keys.js'
 export { DEFAULT_RETRY, backoffDelay, decideFailure, type RetryPolicy } from './retry.js'
 export { trimStream, type RetentionPolicy, type TrimResult } from './retention.js'
 export { consumerStatus, type ConsumerStatus, type StreamGroupStatus } from './status.js'

@@ -36,6 +36,11 @@ export interface Keys {
   readonly runtime: string
 }
 
+/** Escapes SCAN MATCH specials: every prefix contains `{` and `}`, and names may hold `*`, `?` or `[`. */
+export function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&')
+}
+
 const NAMESPACE = /^[A-Za-z0-9._-]{1,64}$/
 
 export function isValidNamespace(namespace: string): boolean {

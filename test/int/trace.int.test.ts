@@ -5,7 +5,7 @@ import { onTestFinished, describe, expect, it } from 'vitest'
 import type { Bus } from '../../src/bus/index.js'
 import { hasCode } from '../../src/errors.js'
 import { EVENT, pipelineConsumers, receivedEvent } from '../../src/pipeline/index.js'
-import { findFileCorrelation, readTrace, traceFile, type Trace, type TraceNode } from '../../src/pipeline/inspect/index.js'
+import { findFileCorrelation, readTrace, resolveCorrelationId, traceFile, type Trace, type TraceNode } from '../../src/pipeline/inspect/index.js'
 import { testBus, waitFor } from '../support/bus.js'
 import { testRedisUrl } from '../support/namespace.js'
 
@@ -72,6 +72,8 @@ describe('trace on the real pipeline', () => {
     const rejected = flatten(trace.roots).at(-1)
     expect(rejected).toMatchObject({ kind: 'event', source: 'validate' })
     expect(rejected?.kind === 'event' && rejected.summary).toContain('stage=validate')
+    // The rule, row, column and value are in the trace, not only behind GET /files/:id.
+    expect(rejected?.kind === 'event' && rejected.reasons[0]).toMatchObject({ rule: expect.stringMatching(/isin/i), row: expect.any(Number), column: expect.any(String), value: expect.any(String) })
   })
 
   it('a dead-lettered file: the dead letter, its error and attempts under the event that failed; stuck', async () => {
@@ -117,5 +119,26 @@ describe('trace on the real pipeline', () => {
     await expect(neverSent).rejects.toThrow(/was never received/)
     const missing = await traceFile({ url: testRedisUrl(), namespace: bus.namespace, target: 'inbox/nope.csv' }).catch((e: unknown) => e)
     expect(hasCode(missing, 'E_TRACE_TARGET')).toBe(true)
+  })
+
+  it('takes any unique start or end of a correlation id: the short id tail shows', async () => {
+    const bus = await testBus()
+    // Two files of the same millisecond share the first 13 characters of a UUIDv7.
+    const a = '0193dddd-0000-7000-8000-00000000aaa1'
+    const b = '0193dddd-0000-7000-8000-00000000bbb2'
+    await bus.publish([
+      { type: 'test.happened', key: 'k', correlationId: a as never, payload: {} },
+      { type: 'test.happened', key: 'k', correlationId: b as never, payload: {} },
+    ])
+    expect(await resolveCorrelationId(bus, '0000aaa1')).toBe(a)
+    expect(await resolveCorrelationId(bus, 'BBB2')).toBe(b)
+    expect(await resolveCorrelationId(bus, b)).toBe(b)
+    expect(await resolveCorrelationId(bus, 'ffff0000')).toBeNull()
+    const ambiguous = await resolveCorrelationId(bus, '0193dddd').catch((e: unknown) => e)
+    expect(ambiguous).toMatchObject({ code: 'E_TRACE_AMBIGUOUS', userFixable: true, details: { candidates: [a, b] } })
+    expect(String((ambiguous as Error).message)).toContain(`"0193dddd" matches 2 correlation ids in namespace "${bus.namespace}":\n  ${a}\n  ${b}`)
+    const traced = await traceFile({ url: testRedisUrl(), namespace: bus.namespace, target: 'aaa1' })
+    expect(traced.correlationId).toBe(a)
+    await expect(traceFile({ url: testRedisUrl(), namespace: bus.namespace, target: 'ffff0000' })).rejects.toMatchObject({ code: 'E_TRACE_NOT_FOUND' })
   })
 })

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { keysFor, type Bus } from '../../src/bus/index.js'
-import type { CorrelationId, EventId } from '../../src/events/index.js'
+import type { CorrelationId, EventEnvelope, EventId } from '../../src/events/index.js'
 import { compareEntryIds, globToRegExp, startPosition, summarizePayload, typeMatcher, type TailItem } from '../../src/pipeline/inspect/index.js'
 import { colorEnabled, formatLine, formatNdjson, painter, tailPrinter } from '../../src/ui/tail/format.js'
 
@@ -64,10 +64,16 @@ describe('tail: lines', () => {
   it('one line: time, type, key, short correlation id, source, summary; no colour codes when off', () => {
     const line = formatLine(item, painter(false))
     expect(line).toBe(
-      '12:00:00.000 pipeline.file.rejected   0193bbbb-1111-7… 0193bbbb validate   fileName=nav.csv stage=validate reasons=2',
+      '12:00:00.000 pipeline.file.rejected   0193bbbb-1111-7… 00000002 validate   fileName=nav.csv stage=validate reasons=2',
     )
     expect(line).not.toContain('\u001b[')
     expect(formatLine(item, painter(true))).toContain('\u001b[31mpipeline.file.rejected')
+  })
+
+  it('the short correlation id is the random end of a UUIDv7, not its timestamp: files of one moment differ', () => {
+    const other = { ...item, event: { ...(item.event as EventEnvelope), correlationId: '0193bbbb-1111-7000-8000-00000000beef' as CorrelationId } }
+    expect(formatLine(other, painter(false))).toContain(' 0000beef validate')
+    expect(formatLine(item, painter(false))).not.toContain('0193bbbb validate')
   })
 
   it('summaries leave file contents out and stay short', () => {

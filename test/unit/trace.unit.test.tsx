@@ -105,6 +105,35 @@ describe('trace: the journey from the index', () => {
   })
 })
 
+describe('trace: why a file was rejected', () => {
+  const reason = (row: number) => ({ row, column: 'ISIN', value: `LU00000000${row}X`, rule: 'isin-check-digit', message: 'check digit does not match' })
+  const rejectedFile = (reasons: unknown[]) =>
+    buildTrace(CORR, [...base.slice(0, 3), ev(4, EVENT.rejected, 'validate', 3, 31, { fileName: 'nav.csv', stage: 'validate', reasons })], topology, noProbes)
+
+  it('the rejected event carries each rule with its row, column and value (what --json prints)', () => {
+    const trace = rejectedFile([reason(3), { rule: 'file-empty', message: 'no data rows' }, 'not a reason'])
+    const rejected = trace.roots[0]?.children[0]?.children[0]?.children[0]
+    expect(rejected).toMatchObject({
+      type: EVENT.rejected,
+      reasons: [
+        { row: 3, column: 'ISIN', value: 'LU000000003X', rule: 'isin-check-digit', message: 'check digit does not match' },
+        { rule: 'file-empty', message: 'no data rows' },
+      ],
+    })
+    expect(JSON.parse(JSON.stringify(trace)).roots[0].children[0].children[0].children[0].reasons[0]).toEqual(reason(3))
+    expect(trace.roots[0]).toMatchObject({ type: EVENT.received, reasons: [] })
+  })
+
+  it('the tree shows them under the rejected event, the first five and how many more', () => {
+    const text = strip(traceText(rejectedFile([1, 2, 3, 4, 5, 6, 7].map(reason)), { color: false }))
+    expect(text).toContain('      └─ pipeline.file.rejected  validate')
+    expect(text).toContain('         ✗ isin-check-digit: row 1, column ISIN, value "LU000000001X" · check digit does not match')
+    expect(text).toContain('         ✗ isin-check-digit: row 5, column ISIN, value "LU000000005X"')
+    expect(text).not.toContain('row 6,')
+    expect(text).toContain('         ✗ … 2 more (--json lists every reason)')
+  })
+})
+
 const strip = (text: string) => text.replace(/\d\d:\d\d:\d\d\.\d\d\d/g, 'HH:MM:SS.mmm')
 
 describe('trace: the view', () => {

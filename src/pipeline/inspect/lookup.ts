@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises'
-import type { Bus } from '../../bus/index.js'
+import { escapeGlob, type Bus } from '../../bus/index.js'
 import { EventspineError } from '../../errors.js'
 import { decodeEvent } from '../../events/index.js'
 import { contentHash } from '../intake.js'
@@ -65,4 +65,40 @@ export async function traceTarget(value: string): Promise<TraceTarget> {
     throw new EventspineError('E_TRACE_TARGET', `No such file: ${value}`, { hint: 'Give the path of a file that was dropped into the pipeline, or a correlation id.' })
   }
   return { kind: 'id', correlationId: value }
+}
+
+/** A whole UUID: taken as given, no lookup. */
+const FULL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+/** Candidates named in the ambiguity error; more are counted, not listed. */
+const LISTED = 10
+
+/**
+ * The correlation id that `value` stands for: the id itself when its index exists (or it is a
+ * whole UUID), else the one known id that starts or ends with it (`tail` shows the last
+ * characters: the first ones of a UUIDv7 are its timestamp, shared by files of the same moment).
+ * One SCAN over the namespace's index keys; null when none matches, an error when several do.
+ */
+export async function resolveCorrelationId(bus: Bus, value: string): Promise<string | null> {
+  const wanted = value.trim().toLowerCase()
+  if (FULL_ID.test(wanted) || (await bus.redis.exists(bus.keys.correlation(value))) === 1) return value
+  if (wanted === '') return null
+  const prefix = bus.keys.correlation('')
+  const found = new Set<string>()
+  let cursor = '0'
+  do {
+    const [next, keys] = await bus.redis.scan(cursor, 'MATCH', `${escapeGlob(prefix)}*${escapeGlob(wanted)}*`, 'COUNT', 1000)
+    cursor = next
+    for (const key of keys) {
+      const id = key.slice(prefix.length)
+      if (id.toLowerCase().startsWith(wanted) || id.toLowerCase().endsWith(wanted)) found.add(id)
+    }
+  } while (cursor !== '0')
+  const matches = [...found].sort()
+  if (matches.length <= 1) return matches[0] ?? null
+  const listed = matches.slice(0, LISTED).map((id) => `  ${id}`)
+  const more = matches.length > LISTED ? [`  … and ${matches.length - LISTED} more`] : []
+  throw new EventspineError('E_TRACE_AMBIGUOUS', `"${value}" matches ${matches.length} correlation ids in namespace "${bus.namespace}":\n${[...listed, ...more].join('\n')}`, {
+    hint: 'Give more characters of the id (`pipeline tail` shows the last 8), or the whole id.',
+    details: { candidates: matches },
+  })
 }

@@ -2,7 +2,7 @@ import { permissiveContracts, type Bus } from '../../bus/index.js'
 import { withPipelineBus, type PipelineConnection } from '../connection.js'
 import { EventspineError } from '../../errors.js'
 import { contentHash } from '../intake.js'
-import { findFileCorrelation, traceTarget } from './lookup.js'
+import { findFileCorrelation, resolveCorrelationId, traceTarget } from './lookup.js'
 import { followTrace, readTrace } from './read.js'
 import { tailEvents, type TailItem, type TailOptions } from './tail.js'
 import type { Trace } from './trace.js'
@@ -37,11 +37,11 @@ export async function traceFile(options: TraceOptions): Promise<Trace> {
         })
       }
       correlationId = found.correlationId
-    } else correlationId = target.correlationId
+    } else correlationId = (await resolveCorrelationId(bus, target.correlationId)) ?? target.correlationId
     const first = await readTrace(bus, correlationId)
     if (first === null) {
       throw new EventspineError('E_TRACE_NOT_FOUND', `No events for correlation id "${correlationId}" in namespace "${bus.namespace}"`, {
-        hint: 'Check the id and --namespace; the index of a file expires 7 days after its first event. `pipeline tail` shows the correlation ids of new events.',
+        hint: 'Check the id and --namespace; the index of a file expires 7 days after its first event. `pipeline tail` shows the last 8 characters of the correlation ids of new events; any unique start or end of an id will do.',
       })
     }
     options.onUpdate?.(first)

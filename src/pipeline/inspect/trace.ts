@@ -21,8 +21,19 @@ export interface TraceEvent {
   /** Milliseconds since its cause was appended; null for the first event or an unknown cause. */
   readonly latencyMs: number | null
   readonly summary: string
+  /** Why a file was rejected: each rule broken, with row, column and value where known. Empty otherwise. */
+  readonly reasons: readonly TraceReason[]
   readonly trimmed: boolean
   readonly children: readonly TraceNode[]
+}
+
+/** One rule a file broke (a rejected event's `reasons`), as the stage reported it. */
+export interface TraceReason {
+  readonly rule: string
+  readonly message: string
+  readonly row?: number
+  readonly column?: string
+  readonly value?: string
 }
 
 /** An event a consumer gave up on: its error, and how many attempts it took. */
@@ -126,6 +137,7 @@ export function buildTrace(correlationId: string, items: readonly IndexedItem[],
         at: iso(item.entryId),
         latencyMs: causeAt === undefined ? null : entryIdTime(item.entryId) - causeAt,
         summary: e ? summarizePayload(e.payload) : '',
+        reasons: e ? reasonsOf(e.payload) : [],
         trimmed: e === null,
         children: kids,
       }
@@ -197,6 +209,26 @@ export function buildTrace(correlationId: string, items: readonly IndexedItem[],
     roots,
     awaited,
   }
+}
+
+/** The `reasons` of a payload that has them (a rejection), each kept only when it names a rule. */
+function reasonsOf(payload: unknown): TraceReason[] {
+  const reasons = (payload as { reasons?: unknown } | null)?.reasons
+  if (!Array.isArray(reasons)) return []
+  return reasons.flatMap((r: unknown): TraceReason[] => {
+    if (typeof r !== 'object' || r === null) return []
+    const { rule, message, row, column, value } = r as Record<string, unknown>
+    if (typeof rule !== 'string') return []
+    return [
+      {
+        rule,
+        message: typeof message === 'string' ? message : '',
+        ...(typeof row === 'number' ? { row } : {}),
+        ...(typeof column === 'string' ? { column } : {}),
+        ...(typeof value === 'string' ? { value } : {}),
+      },
+    ]
+  })
 }
 
 function fileNameOf(events: readonly EventEnvelope[]): string | null {

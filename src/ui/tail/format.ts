@@ -38,9 +38,15 @@ export function clock(entryId: string): string {
   return Number.isFinite(t) ? new Date(t).toISOString().slice(11, 23) : '??:??:??.???'
 }
 
-/** First 8 characters of an id: enough to tell files apart on screen (trace takes the full id). */
+/** Characters of a correlation id that `tail` shows. */
+const SHORT_ID_LENGTH = 8
+
+/**
+ * The last 8 characters of an id: random in a UUIDv7, so they tell files apart (the first 8
+ * are its timestamp, the same for files of the same minute). `trace` takes them as they are.
+ */
 export function shortId(id: string): string {
-  return id.length > 8 ? id.slice(0, 8) : id
+  return id.length > SHORT_ID_LENGTH ? id.slice(-SHORT_ID_LENGTH) : id
 }
 
 function shortKey(key: string): string {

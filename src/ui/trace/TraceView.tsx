@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink'
 import type { Trace, TraceDeadLetter, TraceEvent } from '../../pipeline/inspect/index.js'
-import { awaitedLine, formatMs, statusLine, timeOfDay, traceRows } from './rows.js'
+import { awaitedLine, formatMs, reasonLines, statusLine, timeOfDay, traceRows } from './rows.js'
 
 export interface TraceViewProps {
   readonly trace: Trace
@@ -82,9 +82,17 @@ export function TraceView({ trace, color = true, following = false }: TraceViewP
       </Text>
       <Text {...s.c(tone)}>{statusLine(trace)}</Text>
       <Text> </Text>
-      {traceRows(trace).map(({ prefix, node }) =>
+      {traceRows(trace).map(({ prefix, below, node }) =>
         node.kind === 'event' ? (
-          <EventRow key={`${node.type} ${node.entryId}`} prefix={prefix} node={node} s={s} />
+          <Box key={`${node.type} ${node.entryId}`} flexDirection="column">
+            <EventRow prefix={prefix} node={node} s={s} />
+            {reasonLines(node.reasons).map((line, i) => (
+              <Text key={i} wrap="truncate-end">
+                <Text {...s.dim}>{below}</Text>
+                <Text {...s.c('red')}>✗ {line}</Text>
+              </Text>
+            ))}
+          </Box>
         ) : (
           <DeadLetterRow key={`dlq:${node.consumer} ${node.entryId}`} prefix={prefix} node={node} s={s} />
         ),

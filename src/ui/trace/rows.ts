@@ -1,10 +1,15 @@
-import type { Awaited, Trace, TraceNode } from '../../pipeline/inspect/index.js'
+import type { Awaited, Trace, TraceNode, TraceReason } from '../../pipeline/inspect/index.js'
 
 /** One line of the tree: the branch drawing before it, and the node. */
 export interface TraceRow {
   readonly prefix: string
+  /** The drawing before lines shown beneath the node, above its children (a rejection's reasons). */
+  readonly below: string
   readonly node: TraceNode
 }
+
+/** Reasons of a rejection shown in the tree; `--json` has them all. */
+export const REASONS_SHOWN = 5
 
 /** The causation tree, depth first, each node after its cause, siblings in index order. */
 export function traceRows(trace: Trace): TraceRow[] {
@@ -12,8 +17,9 @@ export function traceRows(trace: Trace): TraceRow[] {
   const walk = (nodes: readonly TraceNode[], indent: string, top: boolean) => {
     nodes.forEach((node, i) => {
       const last = i === nodes.length - 1
-      rows.push({ prefix: top ? '' : `${indent}${last ? '└─ ' : '├─ '}`, node })
-      walk(node.children, top ? '' : `${indent}${last ? '   ' : '│  '}`, false)
+      const childIndent = top ? '' : `${indent}${last ? '   ' : '│  '}`
+      rows.push({ prefix: top ? '' : `${indent}${last ? '└─ ' : '├─ '}`, below: `${childIndent}${node.children.length > 0 ? '│  ' : '   '}`, node })
+      walk(node.children, childIndent, false)
     })
   }
   walk(trace.roots, '', true)
@@ -45,4 +51,16 @@ export function awaitedLine(a: Awaited): string {
   if (a.state === 'joining') return `waiting for ${what} (${a.consumer}: handled its input, needs ${a.needs.join(' and ') || 'more input'})`
   if (a.state === 'retrying') return `waiting for ${what} (${a.consumer}: retrying, ${a.failedAttempts} failed attempt${a.failedAttempts === 1 ? '' : 's'} so far)`
   return `waiting for ${what} (${a.consumer}: queued)`
+}
+
+/** "isin-check-digit: row 3, column ISIN, value "LU000000000X": check digit does not match". */
+export function reasonLine(r: TraceReason): string {
+  const where = [r.row === undefined ? '' : `row ${r.row}`, r.column === undefined ? '' : `column ${r.column}`, r.value === undefined ? '' : `value ${JSON.stringify(r.value)}`].filter((w) => w !== '')
+  return `${r.rule}${where.length > 0 ? `: ${where.join(', ')}` : ''}${r.message === '' ? '' : ` · ${r.message}`}`
+}
+
+/** The reason lines of a node: the first few, then how many more `--json` lists. */
+export function reasonLines(reasons: readonly TraceReason[]): string[] {
+  const shown = reasons.slice(0, REASONS_SHOWN).map(reasonLine)
+  return reasons.length > REASONS_SHOWN ? [...shown, `… ${reasons.length - REASONS_SHOWN} more (--json lists every reason)`] : shown
 }

@@ -2,7 +2,8 @@ import * as hdr from 'hdr-histogram-js'
 
 const MAX_MS = 24 * 3_600_000
 /** Recent latency covers the last one to two windows, so a dashboard shows current traffic. */
-const WINDOW_MS = 10_000
+export const LATENCY_WINDOW_MS = 10_000
+const WINDOW_MS = LATENCY_WINDOW_MS
 
 function histogram(): hdr.Histogram {
   return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: MAX_MS, numberOfSignificantValueDigits: 2 })
@@ -15,9 +16,9 @@ export interface RunnerSnapshot {
   readonly retries: number
   readonly deadLettered: number
   readonly deferred: number
-  /** Over the last 10 to 20 seconds; 0 when nothing was committed then (see recentCommits). */
-  readonly p50Ms: number
-  readonly p99Ms: number
+  /** Over the last 10 to 20 seconds; null when nothing was committed then (no latency, not 0 ms). */
+  readonly p50Ms: number | null
+  readonly p99Ms: number | null
   readonly recentCommits: number
   /** Every commit since start, and their latencies summed: a Prometheus summary's count and sum. */
   readonly commits: number
@@ -63,6 +64,7 @@ export class RunnerMetrics {
     this.windowStart = now
   }
 
+  /** Counts since start; p50/p99 of the last 10 to 20 seconds (null when nothing was committed then: not 0 ms). */
   snapshot(): RunnerSnapshot {
     this.rotate()
     const recent = histogram()
@@ -75,8 +77,8 @@ export class RunnerMetrics {
       retries: this.retries,
       deadLettered: this.deadLettered,
       deferred: this.deferred,
-      p50Ms: count ? recent.getValueAtPercentile(50) : 0,
-      p99Ms: count ? recent.getValueAtPercentile(99) : 0,
+      p50Ms: count ? recent.getValueAtPercentile(50) : null,
+      p99Ms: count ? recent.getValueAtPercentile(99) : null,
       recentCommits: count,
       commits: this.latency.totalCount,
       latencySumMs: this.latencySumMs,

@@ -1,7 +1,7 @@
 import { BaseCommand } from '../cli/base-command.js'
 import { redisFlags } from '../cli/flags.js'
 import type { PipelineStatus } from '../pipeline/host/status.js'
-import { clockTime, outcomeLine, stageTable } from '../ui/format.js'
+import { clockTime, figuresLegend, outcomeLine, stageTable } from '../ui/format.js'
 
 export default class Status extends BaseCommand {
   static override summary = 'Per-stage figures once: handled, rate, lag, pending, retries, dead letters, latency.'
@@ -32,6 +32,7 @@ function render(s: PipelineStatus): string {
     ...(s.http === null ? [] : [`http ${s.http}`]),
     '',
     s.stages.length === 0 ? 'No consumer figures yet.' : stageTable(s.stages),
+    ...(s.stages.length === 0 ? [] : ['', ...figuresLegend(s.stages)]),
   ]
   if (s.figuresFrom === 'redis') lines.push('', 'Counters and lag from Redis (no live pipeline up on this namespace, so no rate or latency).')
   if (s.recent.length > 0) lines.push('', 'Recent files', ...s.recent.map((o) => `${clockTime(o.at)} ${outcomeLine(o)}`))

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink'
 import type { RuntimeSnapshot } from '../pipeline/host/figures.js'
-import { clockTime, COLUMNS, padCell, stageCells } from './format.js'
+import { clockTime, COLUMNS, figuresLegend, padCell, stageCells } from './format.js'
 
 export interface DashboardProps {
   readonly snapshot: RuntimeSnapshot
@@ -35,7 +35,7 @@ export function Dashboard({ snapshot, redisSource, status, recentCount = 5, warn
         <Text bold>{COLUMNS.map((c, i) => padCell(c.title, i)).join(' ')}</Text>
         {snapshot.stages.map((s) => {
           const busy = (s.lag ?? 0) + s.pending > 0
-          const troubled = s.deadLettered > 0 || s.retries > 0
+          const troubled = s.deadLetterBacklog > 0 || s.retries > 0
           return (
             <Text key={s.stage} {...(troubled ? { color: 'yellow' } : busy ? { color: 'cyan' } : {})}>
               {stageCells(s).map(padCell).join(' ')}
@@ -64,8 +64,13 @@ export function Dashboard({ snapshot, redisSource, status, recentCount = 5, warn
           ))}
         </Box>
       ) : null}
-      <Box marginTop={1}>
-        <Text dimColor>{status ?? 'Ctrl-C to stop. Figures: handled/s, lag and pending from Redis; p50/p99 stage latency in this process.'}</Text>
+      <Box flexDirection="column" marginTop={1}>
+        {figuresLegend(snapshot.stages).map((line) => (
+          <Text key={line} dimColor>
+            {line}
+          </Text>
+        ))}
+        <Text dimColor>{status ?? 'Ctrl-C to stop. Counts, LAG and DEAD from Redis (every process); /S since the last refresh.'}</Text>
       </Box>
     </Box>
   )

@@ -1,4 +1,4 @@
-import type { FileOutcome, StageFigures } from '../pipeline/host/figures.js'
+import { LATENCY_WINDOW, type FileOutcome, type StageFigures } from '../pipeline/host/figures.js'
 
 /** Columns of the stage table, shared by the dashboard, plain lines and `pipeline status`. */
 export const COLUMNS = [
@@ -25,10 +25,26 @@ export function formatRate(perSecond: number | null): string {
   return perSecond >= 100 ? String(Math.round(perSecond)) : perSecond.toFixed(1)
 }
 
-/** The cells of one stage, in COLUMNS order. */
+/** The cells of one stage, in COLUMNS order. DEAD is what the dead-letter stream holds now, as `dlq list` shows it. */
 export function stageCells(s: StageFigures): string[] {
-  const dead = s.deadLetterBacklog > 0 && s.deadLetterBacklog !== s.deadLettered ? `${s.deadLettered}(${s.deadLetterBacklog})` : String(s.deadLettered)
-  return [s.stage, String(s.handled), formatRate(s.perSecond), String(s.lag ?? '?'), String(s.pending), String(s.retries), dead, formatMs(s.p50Ms), formatMs(s.p99Ms)]
+  return [s.stage, String(s.handled), formatRate(s.perSecond), String(s.lag ?? '?'), String(s.pending), String(s.retries), String(s.deadLetterBacklog), formatMs(s.p50Ms), formatMs(s.p99Ms)]
+}
+
+const lastPart = (type: string) => type.split('.').pop() ?? type
+
+/**
+ * What the columns mean, under the table (dashboard, plain log, `status`): HANDLED counts input
+ * events (a join such as deliver counts one of each input per file), DEAD is now, p50/p99 hold
+ * for a window and say `-` when it is empty.
+ */
+export function figuresLegend(stages: readonly StageFigures[]): string[] {
+  const several = stages.filter((s) => (s.reads?.length ?? 0) > 1)
+  const per = several.map((s) => (s.reads.length > 3 ? `${s.stage} one per event of a file` : `${s.stage} ${s.reads.length} per file (${s.reads.map(lastPart).join(' + ')})`))
+  return [
+    `HANDLED: input events, not files${per.length > 0 ? `; ${per.join(', ')}` : ''}.`,
+    'DEAD: entries in the dead-letter streams now, as `pipeline dlq list` shows them.',
+    `P50/P99: stage latency in this process over ${LATENCY_WINDOW}; - when nothing was committed.`,
+  ]
 }
 
 export function padCell(text: string, index: number): string {
@@ -47,7 +63,7 @@ export function stageTable(stages: readonly StageFigures[]): string {
 export function stageLine(time: string, s: StageFigures): string {
   return (
     `${time} ${s.stage} handled=${s.handled} rate=${formatRate(s.perSecond)}/s lag=${s.lag ?? '?'} pending=${s.pending} ` +
-    `retries=${s.retries} dead=${s.deadLettered} p50=${formatMs(s.p50Ms)} p99=${formatMs(s.p99Ms)}`
+    `retries=${s.retries} dead=${s.deadLetterBacklog} p50=${formatMs(s.p50Ms)} p99=${formatMs(s.p99Ms)}`
   )
 }
 

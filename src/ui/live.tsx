@@ -1,7 +1,7 @@
 import { render } from 'ink'
 import type { RuntimeSnapshot } from '../pipeline/host/figures.js'
 import { Dashboard } from './Dashboard.js'
-import { clockTime, outcomeLine, stageLine } from './format.js'
+import { clockTime, figuresLegend, outcomeLine, stageLine } from './format.js'
 
 /** What the live view needs of a running pipeline. */
 export interface SnapshotSource {
@@ -67,6 +67,8 @@ export async function showLive(source: SnapshotSource, options: LiveOptions): Pr
   const off = source.onSnapshot((snapshot) => {
     if (first && snapshot.stages.length > 0) {
       first = false
+      // Once, before the first figures: what handled, dead and p50/p99 count (the dashboard's legend).
+      for (const line of figuresLegend(snapshot.stages)) options.write(`figures: ${line}`)
       stageLines(snapshot)
     }
     report(snapshot)

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { consumerStatus, createBus, defineConsumer, permissiveContracts, readCorrelation, trimStream } from '../../src/bus/index.js'
+import { consumerStatus, createBus, defineConsumer, listDeadLetters, permissiveContracts, purgeDeadLetters, readCorrelation, trimStream } from '../../src/bus/index.js'
+import { stageFigures } from '../../src/pipeline/host/figures.js'
+import { stageLine } from '../../src/ui/format.js'
 import { startTestRedis } from '../support/redis-server.js'
 import { testBus, waitFor } from '../support/bus.js'
 
@@ -48,7 +50,6 @@ describe('status and the correlation index', () => {
     await runners.stop()
     const [status] = await consumerStatus(bus, [relay])
     expect(status).toMatchObject({ handled: 1, retries: 2, deadLettered: 1, deadLetterBacklog: 1, lag: 0, pending: 0 })
-
     const journey = await readCorrelation(bus, good?.correlationId as string)
     expect(journey.map((i) => (i.kind === 'event' ? i.type : 'dlq'))).toEqual(['a.happened', 'b.happened'])
     const first = journey[0]
@@ -64,6 +65,14 @@ describe('status and the correlation index', () => {
       expect(dead.fields?.attempts).toBe('3')
     }
     expect(await readCorrelation(bus, 'no-such-id')).toEqual([])
+    // DEAD shows what the dead-letter stream holds now: after a purge, 0, as `dlq list` says.
+    const [figures] = stageFigures([status as never], new Map(), null)
+    expect(figures).toMatchObject({ deadLetterBacklog: 1, reads: ['a.happened'], p50Ms: null, p99Ms: null })
+    await purgeDeadLetters(bus, { consumer: 'relay' })
+    expect(await listDeadLetters(bus)).toEqual([])
+    const [purged] = stageFigures(await consumerStatus(bus, [relay]), new Map(), null)
+    expect(purged).toMatchObject({ deadLettered: 1, deadLetterBacklog: 0 })
+    expect(stageLine('T', purged as never)).toContain(' dead=0 p50=- p99=-')
   })
 })
 

@@ -4,6 +4,7 @@ import type { StageFigures } from '../../src/pipeline/host/figures.js'
 export const stageFigures = (name: string, extra: Partial<StageFigures> = {}): StageFigures => ({
   stage: name,
   handled: 0,
+  reads: [],
   perSecond: null,
   lag: 0,
   pending: 0,

@@ -14,8 +14,8 @@ it('reports the latency of recent commits, not of the whole run', () => {
   now = 23_000 // two windows later: only the fast ones remain
   for (let i = 0; i < 10; i++) metrics.recordCommit(5)
   expect(metrics.snapshot()).toMatchObject({ p99Ms: 5, recentCommits: 110 })
-  now = 60_000 // a long quiet spell: nothing recent
-  expect(metrics.snapshot()).toMatchObject({ p99Ms: 0, recentCommits: 0, commits: 210, latencySumMs: 100 * 500 + 110 * 5 })
+  now = 60_000 // a long quiet spell: nothing recent, which is no latency at all, not 0 ms
+  expect(metrics.snapshot()).toMatchObject({ p50Ms: null, p99Ms: null, recentCommits: 0, commits: 210, latencySumMs: 100 * 500 + 110 * 5 })
   expect(metrics.latency.totalCount).toBe(210)
 })
 

@@ -2,7 +2,7 @@ import { render } from 'ink-testing-library'
 import { describe, expect, it } from 'vitest'
 import type { RuntimeSnapshot, StageFigures } from '../../src/pipeline/host/figures.js'
 import { Dashboard } from '../../src/ui/Dashboard.js'
-import { stageLine, stageTable } from '../../src/ui/format.js'
+import { figuresLegend, stageLine, stageTable } from '../../src/ui/format.js'
 import { stageFigures } from '../support/figures.js'
 
 const stage = stageFigures
@@ -61,6 +61,33 @@ describe('Dashboard', () => {
     const { lastFrame, rerender } = render(<Dashboard snapshot={snapshot} />)
     rerender(<Dashboard snapshot={{ ...snapshot, stages: [stage('ingest', { handled: 26, perSecond: 1 })] }} />)
     expect(lastFrame()).toMatch(/ingest\s+26\s+1\.0/)
+  })
+})
+
+describe('the figures say what they count', () => {
+  const idle = [
+    stage('validate', { handled: 12, reads: ['pipeline.file.mapped'], deadLettered: 3, deadLetterBacklog: 0, p50Ms: null, p99Ms: null }),
+    stage('deliver', { handled: 24, reads: ['pipeline.file.resolved', 'pipeline.file.scored'], deadLettered: 1, deadLetterBacklog: 1, p50Ms: 7, p99Ms: 20 }),
+  ]
+
+  it('an idle stage shows - for p50/p99, not 0ms; DEAD is what the dead-letter stream holds now', () => {
+    const frame = normalise(render(<Dashboard snapshot={{ ...snapshot, stages: idle }} />).lastFrame())
+    expect(frame).toMatch(/validate\s+12\s+-\s+0\s+0\s+0\s+0\s+-\s+-/)
+    expect(frame).toMatch(/deliver\s+24\s+-\s+0\s+0\s+0\s+1\s+7ms\s+20ms/)
+    expect(frame).not.toMatch(/\s0ms/)
+  })
+
+  it('the legend says over which window latency holds, that DEAD is now, and that deliver handles two inputs per file', () => {
+    const frame = normalise(render(<Dashboard snapshot={{ ...snapshot, stages: idle }} />).lastFrame())
+    expect(frame).toContain('HANDLED: input events, not files; deliver 2 per file (resolved + scored).')
+    expect(frame).toContain('DEAD: entries in the dead-letter streams now')
+    expect(frame).toContain('P50/P99: stage latency in this process over the last 10-20 s; - when nothing was committed.')
+  })
+
+  it('the plain lines tell the same: dead now, - when the window is empty', () => {
+    expect(stageLine('HH:MM:SS', idle[0] as StageFigures)).toBe('HH:MM:SS validate handled=12 rate=-/s lag=0 pending=0 retries=0 dead=0 p50=- p99=-')
+    expect(figuresLegend(idle)[0]).toBe('HANDLED: input events, not files; deliver 2 per file (resolved + scored).')
+    expect(figuresLegend([stage('file-journey', { reads: ['a', 'b', 'c', 'd'] })])[0]).toContain('file-journey one per event of a file')
   })
 })
 

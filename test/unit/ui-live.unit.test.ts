@@ -42,6 +42,12 @@ describe('plain live lines (worker logs, CI)', () => {
     const live = showLive(source, { tty: false, write: (l) => lines.push(l), until })
     for (const l of listeners) l(current)
     expect(lines.filter((l) => l.includes('ingest'))).toHaveLength(1)
+    // Once, first: the legend the dashboard shows, so a log tells the same truth.
+    expect(lines.slice(0, 3)).toEqual([
+      'figures: HANDLED: input events, not files.',
+      'figures: DEAD: entries in the dead-letter streams now, as `pipeline dlq list` shows them.',
+      'figures: P50/P99: stage latency in this process over the last 10-20 s; - when nothing was committed.',
+    ])
 
     current = snap(5, 0)
     await vi.advanceTimersByTimeAsync(5_000)
@@ -50,9 +56,9 @@ describe('plain live lines (worker logs, CI)', () => {
 
     // Idle: nothing more until the minute is up, then each stage once.
     await vi.advanceTimersByTimeAsync(50_000)
-    expect(lines).toHaveLength(3)
+    expect(lines).toHaveLength(3 + 3)
     await vi.advanceTimersByTimeAsync(10_000)
-    expect(lines).toHaveLength(5)
+    expect(lines).toHaveLength(3 + 5)
     stop()
     const finish = await live
     finish('stopping')

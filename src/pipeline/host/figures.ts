@@ -1,10 +1,16 @@
+import { LATENCY_WINDOW_MS } from '../../bus/metrics.js'
 import type { ConsumerStatus } from '../../bus/status.js'
 
-/** One stage's line on the dashboard and in `pipeline status`. */
+/** Over which time p50 and p99 hold: the metrics keep one to two windows of commits. */
+export const LATENCY_WINDOW = `the last ${LATENCY_WINDOW_MS / 1000}-${(2 * LATENCY_WINDOW_MS) / 1000} s`
+
+/** One stage's line on the dashboard, in `pipeline status` and on `/metrics`. */
 export interface StageFigures {
   readonly stage: string
-  /** Events committed, all processes together (from Redis). */
+  /** Input events committed, all processes together (from Redis): not files (see `reads`). */
   readonly handled: number
+  /** The event types the stage reads: a join (deliver: resolved + scored) handles one of each per file. */
+  readonly reads: readonly string[]
   /** Handled per second since the previous snapshot; null on the first one. */
   readonly perSecond: number | null
   /** Null when Redis cannot tell (XINFO GROUPS after trims): shown as '?', never as 0. */
@@ -13,9 +19,9 @@ export interface StageFigures {
   readonly retries: number
   readonly duplicates: number
   readonly deadLettered: number
-  /** Dead letters waiting now (not yet replayed or purged). */
+  /** Dead letters in the stage's dead-letter stream now (not yet replayed or purged): the DEAD column. */
   readonly deadLetterBacklog: number
-  /** Stage latency (publish of the input to commit) in this process; null when not run here. */
+  /** Stage latency (publish of the input to commit) in this process over LATENCY_WINDOW; null when not run here or nothing was committed then. */
   readonly p50Ms: number | null
   readonly p99Ms: number | null
 }
@@ -46,9 +52,9 @@ export interface RuntimeSnapshot {
 }
 
 export interface LatencyFigures {
-  readonly p50Ms: number
-  readonly p99Ms: number
-  readonly handled: number
+  /** Null when nothing was committed in the window. */
+  readonly p50Ms: number | null
+  readonly p99Ms: number | null
 }
 
 /**
@@ -65,10 +71,10 @@ export function stageFigures(
     const perSecond =
       previous === null || before === undefined || previous.elapsedMs <= 0 ? null : Math.max(0, ((s.handled - before) * 1000) / previous.elapsedMs)
     const l = latency.get(s.consumer)
-    const measured = l !== undefined && l.handled > 0
     return {
       stage: s.consumer,
       handled: s.handled,
+      reads: s.streams.map((x) => x.stream),
       perSecond,
       lag: s.lag,
       pending: s.pending,
@@ -76,8 +82,8 @@ export function stageFigures(
       duplicates: s.duplicates,
       deadLettered: s.deadLettered,
       deadLetterBacklog: s.deadLetterBacklog,
-      p50Ms: measured ? l.p50Ms : null,
-      p99Ms: measured ? l.p99Ms : null,
+      p50Ms: l?.p50Ms ?? null,
+      p99Ms: l?.p99Ms ?? null,
     }
   })
 }

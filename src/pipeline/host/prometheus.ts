@@ -72,6 +72,9 @@ export function metricsRegistry(sources: MetricsSources): Registry {
   return registry
 }
 
+/** A quantile of no commits is NaN: Prometheus's word for "no value", never 0. */
+const latencySeconds = (ms: number | null): number => (ms === null ? Number.NaN : ms / 1000)
+
 const QUANTILES = [
   { quantile: 0.5, of: (r: RunnerSnapshot) => r.p50Ms },
   { quantile: 0.99, of: (r: RunnerSnapshot) => r.p99Ms },
@@ -102,7 +105,7 @@ class StageLatency extends Summary<'consumer' | 'quantile'> {
     const values = this.runners.flatMap(({ stage, metrics }) => {
       const r = metrics.snapshot()
       return [
-        ...QUANTILES.map((q) => ({ labels: { consumer: stage, quantile: q.quantile }, value: r.recentCommits > 0 ? q.of(r) / 1000 : Number.NaN })),
+        ...QUANTILES.map((q) => ({ labels: { consumer: stage, quantile: q.quantile }, value: latencySeconds(q.of(r)) })),
         { metricName: `${base.name}_sum`, labels: { consumer: stage }, value: r.latencySumMs / 1000 },
         { metricName: `${base.name}_count`, labels: { consumer: stage }, value: r.commits },
       ]

@@ -7,6 +7,7 @@ import { redact } from '../redis/redact.js'
 import { defaultContractsDir, loadContracts } from '../events/index.js'
 import type { ContractChecker } from './contracts.js'
 import { keysFor, type Keys } from './keys.js'
+import { startHeartbeat } from './presence.js'
 import { publishEvents, type PublishedEvent } from './publish.js'
 import { startRunner, type Runner, type RunnerOptions } from './runner.js'
 import { withScripts, type ScriptClient } from './scripts.js'
@@ -86,9 +87,14 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     publish: (events) => publishEvents(bus, Array.isArray(events) ? events : [events as NewEvent]),
     run(consumers, runOptions = {}) {
       const runners = consumers.map((consumer) => startRunner(bus, consumer, runOptions))
+      // Each running consumer says it is alive, so one whose process is gone can be told apart.
+      const ended = new Set<string>()
+      for (const r of runners) void r.done.finally(() => ended.add(r.consumer.name))
+      const heartbeat = startHeartbeat(bus, consumers, (name) => !ended.has(name))
       const handle: Runners = {
         runners,
         async stop() {
+          heartbeat.stop()
           await Promise.all(runners.map((r) => r.stop()))
           active.delete(handle)
         },

@@ -32,6 +32,8 @@ export interface Keys {
   /** Registry of streams and consumers seen in this namespace (for tail, status, schema). */
   readonly streams: string
   readonly consumers: string
+  /** When an instance of each registered consumer was last seen (ms on Redis's clock): who is gone. */
+  readonly consumersSeen: string
   /** Where the managed runtime (`pipeline up`) reports itself. */
   readonly runtime: string
 }
@@ -74,6 +76,7 @@ export function keysFor(namespace: string): Keys {
     chaosHeld: (consumer) => `${prefix}chaos:held:${consumer}`,
     streams: `${prefix}streams`,
     consumers: `${prefix}consumers`,
+    consumersSeen: `${prefix}consumers:seen`,
     runtime: `${prefix}runtime`,
   }
 }

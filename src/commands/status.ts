@@ -35,6 +35,11 @@ function render(s: PipelineStatus): string {
     ...(s.stages.length === 0 ? [] : ['', ...figuresLegend(s.stages)]),
   ]
   if (s.figuresFrom === 'redis') lines.push('', 'Counters and lag from Redis (no live pipeline up on this namespace, so no rate or latency).')
+  const gone = s.consumers.filter((c) => c.gone)
+  if (gone.length > 0) {
+    lines.push('', `Gone consumers: registered, but no instance seen for over ${s.goneAfterMs / 1000} s (trace no longer waits for them; \`pipeline clean\` removes them)`)
+    lines.push(...gone.map((c) => `  ${c.name}  last seen ${c.lastSeenAt ?? 'never (registered before heartbeats)'}`))
+  }
   if (s.recent.length > 0) lines.push('', 'Recent files', ...s.recent.map((o) => `${clockTime(o.at)} ${outcomeLine(o)}`))
   return lines.join('\n')
 }

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
 import { createBus } from '../../bus/bus.js'
+import { GONE_AFTER_MS, registeredConsumers, type RegisteredConsumer } from '../../bus/presence.js'
 import { consumerStatus } from '../../bus/status.js'
 import { hasCode } from '../../errors.js'
 import { RedisErrorCode, resolveRedis } from '../../redis/index.js'
@@ -19,6 +20,10 @@ export interface PipelineStatus {
   readonly http: string | null
   readonly stages: readonly StageFigures[]
   readonly recent: readonly FileOutcome[]
+  /** Consumers registered in the namespace, each with when an instance was last seen and whether it is gone. */
+  readonly consumers: readonly RegisteredConsumer[]
+  /** A consumer with no instance seen for this long is gone. */
+  readonly goneAfterMs: number
 }
 
 /**
@@ -30,21 +35,21 @@ export async function pipelineStatus(options: { redisUrl?: string | undefined; n
   const up = findLiveUp(projectDir) ?? null
   // No namespace asked for: the one the running `pipeline up` of this project uses.
   const namespace = options.namespace ?? up?.namespace ?? 'pipeline'
-  const base = { namespace, up, http: up?.http ?? null }
+  const base = { namespace, up, http: up?.http ?? null, goneAfterMs: GONE_AFTER_MS }
   let redis
   try {
     redis = await resolveRedis({ url: options.redisUrl, projectDir, startIfMissing: false })
   } catch (error) {
-    if (hasCode(error, RedisErrorCode.NotRunning)) return { ...base, redis: null, figuresFrom: null, stages: [], recent: [] }
+    if (hasCode(error, RedisErrorCode.NotRunning)) return { ...base, redis: null, figuresFrom: null, stages: [], recent: [], consumers: [] }
     throw error
   }
   const bus = await createBus({ url: redis.url, namespace, warn: () => {} })
   try {
-    const runtime = await readRuntime(bus)
+    const [runtime, consumers] = await Promise.all([readRuntime(bus), registeredConsumers(bus)])
     const where = { url: redis.displayUrl, source: redis.source }
-    if (runtime !== null) return { ...base, redis: where, figuresFrom: 'runtime', http: runtime.http, stages: runtime.stages, recent: runtime.recent }
+    if (runtime !== null) return { ...base, redis: where, figuresFrom: 'runtime', http: runtime.http, stages: runtime.stages, recent: runtime.recent, consumers }
     const status = await consumerStatus(bus, pipelineConsumers({ outDir: projectDir }))
-    return { ...base, redis: where, figuresFrom: 'redis', stages: stageFigures(status, new Map(), null), recent: [] }
+    return { ...base, redis: where, figuresFrom: 'redis', stages: stageFigures(status, new Map(), null), recent: [], consumers }
   } finally {
     await bus.close()
   }

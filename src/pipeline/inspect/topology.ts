@@ -1,4 +1,4 @@
-import type { Bus, ConsumerDefinition } from '../../bus/index.js'
+import { registeredConsumers, type Bus, type ConsumerDefinition, type PresenceOptions } from '../../bus/index.js'
 import { pipelineConsumers } from '../index.js'
 
 /** Who reads what and emits what: enough to tell what a file is still waiting for. */
@@ -26,22 +26,14 @@ function fromDefinitions(definitions: readonly ConsumerDefinition[]): TopologyCo
 
 /**
  * The built-in fund pipeline's consumers, joined with (and overridden by name by) those
- * registered in the namespace: each runner records its `subscribes`/`emits` when it starts, so
- * a user's own consumers count too. The built-in ones are always there, so a file published
- * while the pipeline is down or still starting shows what it waits for.
+ * registered in the namespace that are still alive: each runner records its `subscribes`/`emits`
+ * and refreshes a heartbeat, so a user's own consumers count too, and one whose process is gone
+ * (no instance seen for a minute) no longer shapes what a file waits for. The built-in ones are
+ * always there, so a file published while the pipeline is down or still starting shows what it
+ * waits for.
  */
-export async function readTopology(bus: Bus): Promise<Topology> {
-  const registered = await bus.redis.hgetall(bus.keys.consumers)
-  const consumers: TopologyConsumer[] = []
-  for (const [name, raw] of Object.entries(registered)) {
-    try {
-      const parsed = JSON.parse(raw) as { subscribes?: unknown; emits?: unknown }
-      const list = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [])
-      consumers.push({ name, subscribes: list(parsed.subscribes), emits: list(parsed.emits) })
-    } catch {
-      // A row we cannot read tells us nothing about the topology; the others still do.
-    }
-  }
+export async function readTopology(bus: Bus, presence: PresenceOptions = {}): Promise<Topology> {
+  const consumers: TopologyConsumer[] = (await registeredConsumers(bus, presence)).filter((c) => !c.gone).map(({ name, subscribes, emits }) => ({ name, subscribes, emits }))
   // Listing the built-in consumers reads no files (reference data loads on first use).
   const registeredByName = new Map(consumers.map((c) => [c.name, c]))
   const builtIn = fromDefinitions(pipelineConsumers({ outDir: '.' })).map((c) => registeredByName.get(c.name) ?? c)

@@ -4,6 +4,7 @@ import { EVENT, pipelineConsumers, receivedEvent } from '../pipeline/index.js'
 import { dayStartMs, LAST_MS_OF_DAY } from './calendar.js'
 import { actualOf, JourneyObserver } from './observe.js'
 import { compareOutcome, type Mismatch } from './outcome.js'
+import { dayTime, loadEtaMs, WAIT_WORTH_SAYING_MS, type LoadPhase, type LoadProgress } from './load-progress.js'
 import { LatencyRecorder, entryMs, type LatencySummary } from './stats.js'
 import { readDayFile, type DayOnDisk } from './store.js'
 import type { ManifestFile } from './types.js'
@@ -43,7 +44,8 @@ export interface LoadOptions {
   readonly beforePublish?: (next: number, total: number) => Promise<number | undefined>
   /** Runs once every file has ended (or the run went idle), before the namespace is cleaned up. */
   readonly inspect?: (bus: Bus, run: { readonly files: readonly ManifestFile[]; readonly correlationIds: readonly string[] }) => Promise<void>
-  readonly onProgress?: (state: { done: number; total: number; eventsPerSecond: number }) => void
+  /** Called as the run goes: what it is doing (warming up, waiting for an arrival time), and time left. */
+  readonly onProgress?: (state: LoadProgress) => void
 }
 
 export interface StageLag {
@@ -168,9 +170,22 @@ async function drive(bus: Bus, options: LoadOptions, files: readonly ManifestFil
   const names = new Map<string, string>()
   const latency = new LatencyRecorder()
   let phaseStart = 0
+  let endedAtPhaseStart = 0
+  let phase: LoadPhase = 'publishing'
+  let waiting: { nextArrival: string; waitMs: number } | null = null
+  const paced = options.speed !== 'max'
+  const lastDueAt = (): number | null => {
+    const last = files[files.length - 1]
+    if (!paced || phase === 'draining' || last === undefined) return null
+    const span = (last.arrivalMs - window.fromMs) / (options.speed as number)
+    // Still warming up: the window's schedule starts once the warm-up has drained.
+    return phase === 'warming-up' ? null : phaseStart + span
+  }
   const settle = (): void => {
-    const rate = phaseStart === 0 ? 0 : (eventsDone(files, observer.ended) * 1000) / Math.max(1, performance.now() - phaseStart)
-    options.onProgress?.({ done: observer.ended, total: files.length, eventsPerSecond: rate })
+    const now = performance.now()
+    const rate = phaseStart === 0 ? 0 : (eventsDone(files, observer.ended) * 1000) / Math.max(1, now - phaseStart)
+    const etaMs = loadEtaMs({ now, phaseStart, endedAtPhaseStart, ended: observer.ended, total: files.length, lastDueAt: lastDueAt() })
+    options.onProgress?.({ done: observer.ended, total: files.length, eventsPerSecond: rate, phase: waiting === null ? phase : 'waiting', etaMs, nextArrival: waiting?.nextArrival ?? null, waitMs: waiting?.waitMs ?? null })
   }
   const inFlight = (): number => correlationIds.length - observer.ended
   /** Waits until `done`, or until no file has ended for idleTimeoutMs (those files are missing). */
@@ -191,11 +206,14 @@ async function drive(bus: Bus, options: LoadOptions, files: readonly ManifestFil
   let next = 0
   let warmedUp = false
   phaseStart = performance.now()
+  if (firstMeasured > 0) phase = 'warming-up'
   while (next < files.length) {
     if (next === firstMeasured && firstMeasured > 0 && !warmedUp) {
       await drain(() => inFlight() === 0) // the warm-up ends before the clock starts
       warmedUp = true
       phaseStart = performance.now()
+      endedAtPhaseStart = observer.ended
+      phase = 'publishing'
     }
     let take: number
     if (options.speed === 'max' || next < firstMeasured) {
@@ -211,10 +229,12 @@ async function drive(bus: Bus, options: LoadOptions, files: readonly ManifestFil
       const dueAt = (f: ManifestFile): number => phaseStart + (f.arrivalMs - window.fromMs) / speed
       const wait = dueAt(files[next] as ManifestFile) - performance.now()
       if (wait > 0) {
+        waiting = wait >= WAIT_WORTH_SAYING_MS ? { nextArrival: dayTime((files[next] as ManifestFile).arrivalMs), waitMs: wait } : null
         await sleep(Math.min(wait, 50))
         settle()
         continue
       }
+      waiting = null
       take = 0
       const now = performance.now()
       while (next + take < files.length && take < 200 && dueAt(files[next + take] as ManifestFile) <= now) take++
@@ -235,6 +255,7 @@ async function drive(bus: Bus, options: LoadOptions, files: readonly ManifestFil
     next += take
     settle()
   }
+  phase = 'draining'
   await drain(() => observer.ended >= files.length)
   const elapsedMs = performance.now() - phaseStart
   await observer.tick() // the scored entries of the last deliveries

@@ -5,6 +5,7 @@ import { resolveRedis } from '../redis/index.js'
 import { generateDay, type GenerateOptions } from './day.js'
 import { evaluateGates, type Gate, type GateResult } from './gates.js'
 import { runLoad, type LoadOptions, type LoadReport } from './drive-day.js'
+import { loadNote } from './load-progress.js'
 import { createProgress, type Progress } from './progress.js'
 import { readDay, writeDay, type DayOnDisk } from './store.js'
 
@@ -51,7 +52,7 @@ export function loadRunOptions(
     speed: options.speed,
     keep: options.keep,
     ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
-    ...(bar === null ? {} : { onProgress: (p) => bar.update({ done: p.done, total: p.total, rate: p.eventsPerSecond, rateUnit: 'events/s' }) }),
+    ...(bar === null ? {} : { onProgress: (p) => bar.update({ done: p.done, total: p.total, rate: p.eventsPerSecond, rateUnit: 'events/s', etaMs: p.etaMs, note: loadNote(p, options.speed) }) }),
   }
 }
 

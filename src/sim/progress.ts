@@ -6,6 +6,8 @@ export interface ProgressState {
   readonly rate?: number
   readonly rateUnit?: string
   readonly note?: string
+  /** Time left when the caller knows better than the share done (a paced schedule); null: not known yet. */
+  readonly etaMs?: number | null
 }
 
 export interface Progress {
@@ -29,11 +31,14 @@ export function createProgress(label: string, stream: NodeJS.WriteStream = proce
   const line = (s: ProgressState): string => {
     const share = s.total === 0 ? 1 : Math.min(1, s.done / s.total)
     const elapsed = (now() - started) / 1000
-    const eta = share > 0 && share < 1 ? Math.round((elapsed / share) * (1 - share)) : 0
+    // Nothing done yet says nothing about the time left: '-', not "0s".
+    const byShare = share >= 1 ? 0 : share > 0 ? Math.round((elapsed / share) * (1 - share)) : null
+    const etaS = s.etaMs === undefined ? byShare : s.etaMs === null ? null : Math.round(s.etaMs / 1000)
+    const eta = etaS === null ? '-' : `${etaS}s`
     const bar = `${'#'.repeat(Math.round(share * WIDTH))}${'-'.repeat(WIDTH - Math.round(share * WIDTH))}`
     const rate = s.rate === undefined ? '' : `  ${Math.round(s.rate).toLocaleString('en-US')} ${s.rateUnit ?? '/s'}`
     const note = s.note === undefined ? '' : `  ${s.note}`
-    return `${label} [${bar}] ${(share * 100).toFixed(0).padStart(3)}%  ${s.done.toLocaleString('en-US')}/${s.total.toLocaleString('en-US')}${rate}  ETA ${eta}s${note}`
+    return `${label} [${bar}] ${(share * 100).toFixed(0).padStart(3)}%  ${s.done.toLocaleString('en-US')}/${s.total.toLocaleString('en-US')}${rate}  ETA ${eta}${note}`
   }
   return {
     update(state) {

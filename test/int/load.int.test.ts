@@ -5,6 +5,7 @@ import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { generateDay } from '../../src/sim/day.js'
 import { runLoad } from '../../src/sim/drive-day.js'
+import { dayTime, type LoadProgress } from '../../src/sim/load-progress.js'
 import { describe as describeOutcome } from '../../src/sim/outcome.js'
 import { writeDay } from '../../src/sim/store.js'
 import { testNamespace, testRedisUrl } from '../support/namespace.js'
@@ -58,5 +59,29 @@ describe('pipeline load, end to end on Redis', () => {
     expect(report.latencyMs.count).toBe(inWindow)
     expect(report.speed).toBe('3600x')
     expect(await keysOf(namespace)).toBeGreaterThan(0)
+  })
+
+  it('a paced run says it is warming up, then waiting for the next arrival with the time left, instead of sitting at 0% ETA 0s', async () => {
+    const day = writeDay(generateDay({ eventsPerDay: 120, date: '2026-11-21', seed: 5, faults: 0 }), join(dir, 'paced'))
+    const files = day.manifest.files
+    const k = Math.floor(files.length / 2)
+    const first = files[k]
+    const before = files[k - 1]
+    if (first === undefined || before === undefined || first.arrivalMs <= before.arrivalMs + 1) throw new Error('the generated day needs a gap before its middle file')
+    const fromMs = before.arrivalMs + 1
+    // The window's first file is due 1.5 s after the warm-up: long enough to be said.
+    const speed = (first.arrivalMs - fromMs) / 1_500
+    const seen: LoadProgress[] = []
+    const namespace = testNamespace('load-paced')
+    const report = await runLoad({ url: testRedisUrl(), namespace, day, speed, window: { fromMs, toMs: first.arrivalMs + 1 }, outDir: join(dir, 'paced-out'), onProgress: (p) => void seen.push(p) })
+    expect(report.mismatches).toBe(0)
+    const phases = seen.map((p) => p.phase).filter((p, i, all) => p !== all[i - 1])
+    expect(phases[0]).toBe('warming-up')
+    expect(phases).toContain('waiting')
+    expect(phases.at(-1)).toBe('draining')
+    const waiting = seen.filter((p) => p.phase === 'waiting')
+    expect(waiting[0]).toMatchObject({ nextArrival: dayTime(first.arrivalMs), done: k })
+    expect(waiting.every((p) => p.etaMs !== null && p.etaMs > 0 && p.etaMs <= 1_600)).toBe(true)
+    expect(await keysOf(namespace)).toBe(0)
   })
 })

@@ -13,9 +13,10 @@ export function formatProgress(label: string, sample: ProgressSample, width = 20
   const bar = `${'#'.repeat(filled)}${'-'.repeat(width - filled)}`
   const seconds = sample.elapsedMs / 1000
   const rate = seconds > 0 ? sample.done / seconds : 0
-  const eta = fraction > 0 && fraction < 1 ? (seconds * (1 - fraction)) / fraction : 0
   const percent = `${Math.floor(fraction * 100)}%`.padStart(4)
-  return `${label} [${bar}] ${percent} ${sample.done} events ${formatRate(rate)}/s ETA ${fraction >= 1 ? 'done' : formatDuration(eta)}`
+  // Nothing done yet says nothing about the time left: '-', not "0s".
+  const eta = fraction >= 1 ? 'done' : fraction > 0 ? formatDuration((seconds * (1 - fraction)) / fraction) : '-'
+  return `${label} [${bar}] ${percent} ${sample.done} events ${formatRate(rate)}/s ETA ${eta}`
 }
 
 export function formatRate(perSecond: number): string {

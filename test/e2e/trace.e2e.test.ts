@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createBus, type Bus, type Runners } from '../../src/bus/index.js'
+import { createBus, permissiveContracts, type Bus, type Runners } from '../../src/bus/index.js'
 import { EVENT, pipelineConsumers, receivedEvent } from '../../src/pipeline/index.js'
 import { readTrace } from '../../src/pipeline/inspect/index.js'
 import { waitFor } from '../support/bus.js'
@@ -65,6 +65,40 @@ describe('pipeline trace', () => {
     const trace = JSON.parse(run.stdout) as { correlationId: string; status: string; outcome: string; events: number; roots: unknown[] }
     expect(trace).toMatchObject({ correlationId: ids['bad'], status: 'complete', outcome: EVENT.rejected, events: 4 })
     expect(run.stdout + run.stderr).not.toContain(PASSWORD)
+  })
+
+  it('shows why a file was rejected: rule, row, column and value, in the tree and in --json', async () => {
+    const run = await pipeline(['trace', ids['bad'] as string, '--redis-url', server.url])
+    expect(run.code).toBe(0)
+    expect(run.stdout).toMatch(/└─ pipeline\.file\.rejected {2}validate .*reasons=1/)
+    expect(run.stdout).toMatch(/ {9}✗ isin[\w-]*: row \d+, column \w+, value "[^"]+" · /)
+    const json = await pipeline(['trace', ids['bad'] as string, '--json', '--redis-url', server.url])
+    type Node = { type: string; reasons: unknown[]; children: Node[] }
+    const all = (nodes: Node[]): Node[] => nodes.flatMap((n) => [n, ...all(n.children)])
+    const rejected = all((JSON.parse(json.stdout) as { roots: Node[] }).roots).find((n) => n.type === EVENT.rejected)
+    expect(rejected?.reasons).toEqual([{ rule: expect.stringMatching(/^isin/), message: expect.any(String), row: expect.any(Number), column: expect.any(String), value: expect.any(String) }])
+  })
+
+  it('takes the short id tail shows (the end of the id); an ambiguous start lists the candidates, exit 1, nothing written', async () => {
+    const short = (ids['good'] as string).slice(-8)
+    const run = await pipeline(['trace', short, '--redis-url', server.url])
+    expect(run.code).toBe(0)
+    expect(run.stdout).toContain(`correlation ${ids['good']}`)
+
+    const amb = await createBus({ url: server.url, namespace: 'e2e-trace-amb', warn: () => {}, contracts: permissiveContracts })
+    const a = '0193eeee-0000-7000-8000-0000000000a1'
+    const b = '0193eeee-0000-7000-8000-0000000000b2'
+    await amb.publish([a, b].map((c) => ({ type: 'test.happened', key: c, correlationId: c as never, payload: { fileName: `${c}.csv` } })))
+    const keysBefore = (await amb.redis.keys('{e2e-trace-amb}:*')).sort()
+    const ambiguous = await pipeline(['trace', '0193eeee', '--namespace', 'e2e-trace-amb', '--redis-url', server.url])
+    expect(ambiguous.code).toBe(1)
+    expect(ambiguous.stderr).toContain(`"0193eeee" matches 2 correlation ids in namespace "e2e-trace-amb":\n  ${a}\n  ${b}`)
+    expect(ambiguous.stderr).toContain('Give more characters of the id')
+    const json = await pipeline(['trace', '0193eeee', '--json', '--namespace', 'e2e-trace-amb', '--redis-url', server.url])
+    expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: 'E_TRACE_AMBIGUOUS' } })
+    expect((await pipeline(['trace', 'b2', '--namespace', 'e2e-trace-amb', '--redis-url', server.url])).stdout).toContain(`correlation ${b}`)
+    expect((await amb.redis.keys('{e2e-trace-amb}:*')).sort()).toEqual(keysBefore)
+    await amb.close()
   })
 
   it('--follow on a finished file prints it once and exits', async () => {

@@ -6,9 +6,11 @@ import type { Trace } from '../pipeline/inspect/index.js'
 export default class TraceCommand extends BaseCommand {
   static override summary = "Show one file's whole journey: every event, stage, latency, dead letter, and what it waits for."
   static override description =
-    'Give a correlation id, or the path of a file that was dropped into the pipeline (found by its content hash). ' +
+    'Give a correlation id (or any unique start or end of one: the 8 characters `tail` shows), or the path of a file that was ' +
+    'dropped into the pipeline (found by its content hash). ' +
     'Prints a tree along the causation chain: each event with its stage, time and latency since its cause, dead ' +
-    'letters with their errors and attempts, and what is still awaited. --follow redraws it until the file is ' +
+    "letters with their errors and attempts, a rejection's rules with row, column and value, and what is still awaited. " +
+    '--follow redraws it until the file is ' +
     'delivered, rejected or a duplicate. Reads the correlation index: the cost grows with the file, not the streams. ' +
     'Exit code 1 when nothing is known about the id or file.'
 
@@ -20,7 +22,7 @@ export default class TraceCommand extends BaseCommand {
 
   static override enableJsonFlag = true
   static override args = {
-    target: Args.string({ description: 'A correlation id, or the path of a file that went through the pipeline.', required: true }),
+    target: Args.string({ description: 'A correlation id (or a unique start or end of one), or the path of a file that went through the pipeline.', required: true }),
   }
 
   static override flags = {

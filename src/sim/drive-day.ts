@@ -1,11 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { entryTime } from '../bus/entry-ids.js'
 import { consumerStatus, createBus, type Bus, type ConsumerStatus, type RunnerOptions } from '../bus/index.js'
 import { EVENT, pipelineConsumers, receivedEvent } from '../pipeline/index.js'
 import { dayStartMs, LAST_MS_OF_DAY } from './calendar.js'
 import { actualOf, JourneyObserver } from './observe.js'
 import { compareOutcome, type Mismatch } from './outcome.js'
 import { dayTime, loadEtaMs, WAIT_WORTH_SAYING_MS, type LoadPhase, type LoadProgress } from './load-progress.js'
-import { LatencyRecorder, entryMs, type LatencySummary } from './stats.js'
+import { LatencyRecorder, type LatencySummary } from './stats.js'
 import { readDayFile, type DayOnDisk } from './store.js'
 import type { ManifestFile } from './types.js'
 
@@ -249,7 +250,7 @@ async function drive(bus: Bus, options: LoadOptions, files: readonly ManifestFil
       correlationIds.push(p.correlationId)
       observer.expect(p.correlationId)
       // No entry id: a re-sent publish found its event already there (a reconnect); it was sent about now.
-      receivedMs.push(p.entryId === null ? sentAt : entryMs(p.entryId))
+      receivedMs.push(p.entryId === null ? sentAt : entryTime(p.entryId))
       names.set(p.correlationId, batch[i]?.name ?? '')
     })
     next += take

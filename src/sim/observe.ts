@@ -1,9 +1,9 @@
+import { entryTime } from '../bus/entry-ids.js'
 import type { Bus } from '../bus/index.js'
 import type { ScriptClient } from '../bus/scripts.js'
 import { decodeEvent, type EventEnvelope } from '../events/index.js'
 import { EVENT, type DuplicatePayload, type RejectedPayload, type ScoredPayload } from '../pipeline/types.js'
 import { distinctSorted, type Actual } from './outcome.js'
-import { entryMs } from './stats.js'
 
 /** How one file's journey ended, as its terminal event says. */
 export interface Ending {
@@ -88,7 +88,7 @@ export class JourneyObserver {
     }
     this.endingCounts.set(event.correlationId, (this.endingCounts.get(event.correlationId) ?? 0) + 1)
     if (this.endings.has(event.correlationId)) return
-    this.endings.set(event.correlationId, { correlationId: event.correlationId, atMs: entryMs(id), type: event.type, payload: event.payload })
+    this.endings.set(event.correlationId, { correlationId: event.correlationId, atMs: entryTime(id), type: event.type, payload: event.payload })
     if (this.published.has(event.correlationId)) this.ended++
   }
 

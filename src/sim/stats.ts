@@ -36,7 +36,3 @@ export class LatencyRecorder {
   }
 }
 
-/** The ms part of a stream entry id (`<ms>-<seq>`): when Redis appended it. */
-export function entryMs(entryId: string): number {
-  return Number(entryId.slice(0, entryId.indexOf('-')))
-}

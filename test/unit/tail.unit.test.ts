@@ -2,7 +2,8 @@ import { PassThrough } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { keysFor, type Bus } from '../../src/bus/index.js'
 import type { CorrelationId, EventEnvelope, EventId } from '../../src/events/index.js'
-import { compareEntryIds, globToRegExp, startPosition, summarizePayload, typeMatcher, type TailItem } from '../../src/pipeline/inspect/index.js'
+import { compareEntryIds } from '../../src/bus/entry-ids.js'
+import { globToRegExp, startPosition, summarizePayload, typeMatcher, type TailItem } from '../../src/pipeline/inspect/index.js'
 import { colorEnabled, formatLine, formatNdjson, painter, tailPrinter } from '../../src/ui/tail/format.js'
 
 const bus = { keys: keysFor('pipeline') } as Bus

@@ -1,6 +1,6 @@
 // Looking at a running pipeline: tail its streams, trace one file's journey. Reads only.
 export { tailEvents, globToRegExp, typeMatcher, type TailItem, type TailOptions } from './tail.js'
-export { compareEntryIds, entryIdTime, startPosition } from './stream-ids.js'
+export { startPosition } from './stream-ids.js'
 export { summarizePayload } from './summary.js'
 export { readTopology, topologyOf, type Topology, type TopologyConsumer } from './topology.js'
 export { buildTrace, type Awaited, type ConsumerProbe, type Trace, type TraceDeadLetter, type TraceEvent, type TraceNode, type TraceReason, type TraceStatus } from './trace.js'

@@ -1,22 +1,8 @@
 import ms from 'ms'
+import { previousEntryId } from '../../bus/entry-ids.js'
 import { EventspineError } from '../../errors.js'
 
 const ENTRY_ID = /^(\d+)(?:-(\d+))?$/
-
-/** Orders two stream entry ids (`<ms>-<seq>`) as Redis does. */
-export function compareEntryIds(a: string, b: string): number {
-  const [am = '0', as = '0'] = a.split('-')
-  const [bm = '0', bs = '0'] = b.split('-')
-  if (am !== bm) return am.length !== bm.length ? am.length - bm.length : am < bm ? -1 : 1
-  if (as === bs) return 0
-  return as.length !== bs.length ? as.length - bs.length : as < bs ? -1 : 1
-}
-
-/** Milliseconds since the epoch at which Redis appended the entry. */
-export function entryIdTime(entryId: string): number {
-  const dash = entryId.indexOf('-')
-  return Number(dash < 0 ? entryId : entryId.slice(0, dash))
-}
 
 /**
  * The exclusive XREAD position for `--since`: a duration (`10m`, `2h`) counts back from `nowMs`
@@ -28,11 +14,8 @@ export function startPosition(since: string | undefined, nowMs: number): string 
   const value = since.trim()
   const id = ENTRY_ID.exec(value)
   if (id && (id[2] !== undefined || (id[1] ?? '').length >= 12)) {
-    const time = BigInt(id[1] as string)
-    const seq = BigInt(id[2] ?? '0')
     // XREAD returns entries after the id it is given: step back one to include this entry.
-    if (seq > 0n) return `${time}-${seq - 1n}`
-    return time > 0n ? `${time - 1n}-18446744073709551615` : '0-0'
+    return previousEntryId(`${BigInt(id[1] as string)}-${BigInt(id[2] ?? '0')}`)
   }
   const span = ms(value as ms.StringValue) as number | undefined
   if (typeof span !== 'number' || !Number.isFinite(span) || span < 0) {

@@ -1,6 +1,7 @@
 import type { Bus } from '../../bus/index.js'
 import { decodeEvent, type EventEnvelope } from '../../events/index.js'
-import { compareEntryIds, startPosition } from './stream-ids.js'
+import { compareEntryIds } from '../../bus/entry-ids.js'
+import { startPosition } from './stream-ids.js'
 import { redisTimeMs } from '../../redis/clock.js'
 
 /** What `pipeline tail` shows. Patterns are event types (one stream each) with `*` and `?`. */

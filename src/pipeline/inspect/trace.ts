@@ -1,7 +1,7 @@
 import type { IndexedItem } from '../../bus/index.js'
+import { entryTime } from '../../bus/entry-ids.js'
 import type { EventEnvelope } from '../../events/index.js'
 import { summarizePayload } from './summary.js'
-import { entryIdTime } from './stream-ids.js'
 import type { Topology } from './topology.js'
 
 /** One event of a file's journey, with the events it caused below it. */
@@ -107,7 +107,7 @@ export function candidates(topology: Topology, events: readonly EventEnvelope[])
   return out
 }
 
-const iso = (entryId: string) => new Date(entryIdTime(entryId)).toISOString()
+const iso = (entryId: string) => new Date(entryTime(entryId)).toISOString()
 
 /**
  * Builds a file's journey from its correlation index (in index order), the topology and the
@@ -116,7 +116,7 @@ const iso = (entryId: string) => new Date(entryIdTime(entryId)).toISOString()
  */
 export function buildTrace(correlationId: string, items: readonly IndexedItem[], topology: Topology, probes: ReadonlyMap<string, ConsumerProbe>): Trace {
   const events = items.flatMap((i) => (i.kind === 'event' && i.event ? [{ entryId: i.entryId, event: i.event }] : []))
-  const timeOf = new Map(events.map((e) => [e.event.id as string, entryIdTime(e.entryId)]))
+  const timeOf = new Map(events.map((e) => [e.event.id as string, entryTime(e.entryId)]))
   // Two passes: make every node (each with its own children list), then hang each under its cause.
   const childrenOf = new Map<string, TraceNode[]>()
   const nodes: { node: TraceNode; parent: string }[] = []
@@ -135,7 +135,7 @@ export function buildTrace(correlationId: string, items: readonly IndexedItem[],
         causationId: e?.causationId ?? '',
         occurredAt: e?.occurredAt ?? '',
         at: iso(item.entryId),
-        latencyMs: causeAt === undefined ? null : entryIdTime(item.entryId) - causeAt,
+        latencyMs: causeAt === undefined ? null : entryTime(item.entryId) - causeAt,
         summary: e ? summarizePayload(e.payload) : '',
         reasons: e ? reasonsOf(e.payload) : [],
         trimmed: e === null,
@@ -193,7 +193,7 @@ export function buildTrace(correlationId: string, items: readonly IndexedItem[],
       })
     }
   }
-  const times = items.map((i) => entryIdTime(i.entryId)).filter((t) => Number.isFinite(t))
+  const times = items.map((i) => entryTime(i.entryId)).filter((t) => Number.isFinite(t))
   const first = times.length > 0 ? Math.min(...times) : null
   const last = times.length > 0 ? Math.max(...times) : null
   return {

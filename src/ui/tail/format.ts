@@ -1,5 +1,5 @@
-import type { TailItem } from '../../pipeline/inspect/index.js'
-import { entryIdTime, summarizePayload } from '../../pipeline/inspect/index.js'
+import { entryTime } from '../../bus/entry-ids.js'
+import { summarizePayload, type TailItem } from '../../pipeline/inspect/index.js'
 
 export type Paint = (code: number, text: string) => string
 
@@ -34,7 +34,7 @@ function typeColor(type: string): number {
 
 /** `HH:MM:SS.mmm` UTC of the entry id: when Redis appended it. */
 export function clock(entryId: string): string {
-  const t = entryIdTime(entryId)
+  const t = entryTime(entryId)
   return Number.isFinite(t) ? new Date(t).toISOString().slice(11, 23) : '??:??:??.???'
 }
 

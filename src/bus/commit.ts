@@ -91,7 +91,7 @@ export async function recordFailure(bus: Bus, consumer: string, token: string, h
     bus.redis.esFail(
       keys.attempts(consumer), keys.stats(consumer), keys.lease(consumer), keys.deadLetters(consumer),
       keys.group(consumer), token, policy.maxAttempts, permanent ? '1' : '0', held.streamKey, held.entryId,
-      held.event ? keys.correlation(held.event.correlationId) : '', INDEX_TTL_SECONDS, fields.length / 2, ...fields,
+      held.event ? keys.correlation(held.event.correlationId) : '', INDEX_TTL_SECONDS, consumer, fields.length / 2, ...fields,
     ),
   )) as unknown[]
   const refused = scriptError(reply, consumer)

@@ -5,8 +5,13 @@ import {
   listDeadLetters,
   purgeDeadLetters,
   redeliverDeadLetters,
+  readCorrelation,
+  DEFAULT_RETRY,
+  type Bus,
   type ConsumerDefinition,
 } from '../../src/bus/index.js'
+import { recordFailure } from '../../src/bus/commit.js'
+import { decodeEvent } from '../../src/events/index.js'
 import { streamEntries, testBus, waitFor } from '../support/bus.js'
 
 const fast = { blockMs: 100, visibilityTimeoutMs: 1_000, retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 } }
@@ -125,5 +130,24 @@ describe('dead letters: inspect, fix, replay', () => {
     expect(result).toMatchObject({ skipped: 2, delivered: 0 })
     expect(await purgeDeadLetters(bus)).toEqual([{ consumer: 'sum', purged: 2 }])
     expect(await listDeadLetters(bus)).toEqual([])
+  })
+
+  it('a dead letter is indexed under its consumer, also where the consumer group has another name', async () => {
+    const base = await testBus()
+    // Groups bear their consumer's name today; the index row must name the consumer all the
+    // same, since trace finds the dead-letter stream by it.
+    const bus: Bus = { ...base, keys: { ...base.keys, group: (consumer) => `${consumer}-group` } }
+    const [published] = await bus.publish({ type: 'num.added', key: 'k', payload: { n: 13 } })
+    const streamKey = bus.keys.stream('num.added')
+    await bus.redis.xgroup('CREATE', streamKey, 'sum-group', '0')
+    const read = (await bus.redis.xreadgroup('GROUP', 'sum-group', 'instance', 'COUNT', 1, 'STREAMS', streamKey, '>')) as [string, [string, string[]][]][]
+    const [entryId, fields] = read[0]?.[1][0] as [string, string[]]
+    const held = { streamKey, entryId, fields, event: decodeEvent(fields), invalid: undefined, orderKey: 'k', failures: 0, notBefore: 0 }
+
+    expect(await recordFailure(bus, 'sum', '', held, new Error('poison'), true, DEFAULT_RETRY)).toEqual({ attempts: 1, deadLettered: true })
+    const items = await readCorrelation(bus, published?.correlationId as string)
+    expect(items.map((i) => i.kind)).toEqual(['event', 'dead-letter'])
+    expect(items[1]).toMatchObject({ kind: 'dead-letter', consumer: 'sum', fields: { error: 'poison', consumer: 'sum' } })
+    expect((await bus.redis.xpending(streamKey, 'sum-group'))[0]).toBe(0)
   })
 })

@@ -1,4 +1,4 @@
-import type { Effects } from './context.js'
+import type { Effects, WriteEffect } from './context.js'
 
 /**
  * Keeps a wave serializable in stream order. Events of one wave have different ordering keys
@@ -55,9 +55,8 @@ export function footprint(reads: readonly string[], effects: Effects): string[] 
 }
 
 /** `key` for whole-key writes, `key\0field` for hash-field writes. */
-function target(write: readonly string[]): string {
-  const op = write[0]
-  return op === 'set' || op === 'del' ? (write[1] as string) : `${write[1]}\0${write[2]}`
+function target(write: WriteEffect): string {
+  return write.kind === 'set' || write.kind === 'del' ? write.key : `${write.key}\0${write.field}`
 }
 
 /**

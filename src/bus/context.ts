@@ -5,12 +5,29 @@ import type { Keys } from './keys.js'
 import type { ContractChecker } from './contracts.js'
 import type { ConsumerContext, Emit, StateAccess } from './types.js'
 
-/** What one handled event asks for; applied by the commit script or not at all. */
+/** One event to append, with the correlation index that lists it. */
+export interface EmitEffect {
+  readonly kind: 'emit'
+  readonly stream: string
+  /** The correlation index key (the input's correlation: the same for every emit of one event). */
+  readonly index: string
+  readonly type: string
+  /** Stream-entry fields as name-value pairs: the envelope first, as encodeEvent writes it, then any extra fields. */
+  readonly fields: string[]
+}
+
+/** One write to the consumer's state. */
+export type WriteEffect =
+  | { readonly kind: 'set'; readonly key: string; readonly value: string }
+  | { readonly kind: 'del'; readonly key: string }
+  | { readonly kind: 'hset'; readonly key: string; readonly field: string; readonly value: string }
+  | { readonly kind: 'hdel'; readonly key: string; readonly field: string }
+  | { readonly kind: 'hincrby'; readonly key: string; readonly field: string; readonly by: number }
+
+/** What one handled event asks for; applied by the commit script (effects.ts packs it) or not at all. */
 export interface Effects {
-  /** Per emit: streamKey, corrKey, type, nFields, ...fields (flattened into ARGV at commit). */
-  readonly emits: string[][]
-  /** Per write: op, key, [field], [value]. */
-  readonly writes: string[][]
+  readonly emits: EmitEffect[]
+  readonly writes: WriteEffect[]
 }
 
 /** What every context of one runner shares. */
@@ -77,28 +94,28 @@ export class HandlerContext implements ConsumerContext, StateAccess {
   }
 
   set(name: string, value: string): void {
-    this.effects.writes.push(['set', this.key(name), value])
+    this.effects.writes.push({ kind: 'set', key: this.key(name), value })
   }
 
   setJson(name: string, value: unknown): void {
-    this.effects.writes.push(['set', this.key(name), JSON.stringify(value)])
+    this.effects.writes.push({ kind: 'set', key: this.key(name), value: JSON.stringify(value) })
   }
 
   del(name: string): void {
-    this.effects.writes.push(['del', this.key(name)])
+    this.effects.writes.push({ kind: 'del', key: this.key(name) })
   }
 
   hset(name: string, field: string, value: string): void {
-    this.effects.writes.push(['hset', this.key(name), field, value])
+    this.effects.writes.push({ kind: 'hset', key: this.key(name), field, value })
   }
 
   hdel(name: string, field: string): void {
-    this.effects.writes.push(['hdel', this.key(name), field])
+    this.effects.writes.push({ kind: 'hdel', key: this.key(name), field })
   }
 
   hincrby(name: string, field: string, by: number): void {
     if (!Number.isInteger(by)) throw new TypeError(`hincrby(${name}, ${field}) needs an integer, got ${by}`)
-    this.effects.writes.push(['hincrby', this.key(name), field, String(by)])
+    this.effects.writes.push({ kind: 'hincrby', key: this.key(name), field, by })
   }
 
   emit<P>(out: Emit<P>): EventId {
@@ -117,9 +134,7 @@ export class HandlerContext implements ConsumerContext, StateAccess {
       key: out.key ?? this.event.key,
       payload: out.payload,
     })
-    const emit = [keys.stream(out.type), keys.correlation(this.event.correlationId), out.type, String(fields.length / 2)]
-    for (const f of fields) emit.push(f)
-    this.effects.emits.push(emit)
+    this.effects.emits.push({ kind: 'emit', stream: keys.stream(out.type), index: keys.correlation(this.event.correlationId), type: out.type, fields })
     return id
   }
 }

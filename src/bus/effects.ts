@@ -42,17 +42,22 @@ export async function runEffects(bus: Bus, call: EffectsCall): Promise<unknown[]
   ]
   for (const item of call.items) {
     const { emits, writes } = item.effects
-    // Every emit of one event carries the input's correlation id: one index key per event.
-    const corrKey = emits[0]?.[1] ?? ''
-    args.push(item.ackStream, item.entryId, item.attemptsField, item.deadLetterId, item.eventId, corrKey, emits.length, writes.length)
-    // An emit is [streamKey, corrKey, type, nFields, name, value, ...] with the envelope first.
-    for (const emit of emits) {
-      args.push(emit[0] as string)
-      for (let f = 5; f < 4 + STANDARD; f += 2) args.push(emit[f] as string)
-      args.push((emit.length - 4 - STANDARD) / 2)
-      for (let f = 4 + STANDARD; f < emit.length; f++) args.push(emit[f] as string)
+    args.push(item.ackStream, item.entryId, item.attemptsField, item.deadLetterId, item.eventId, emits[0]?.index ?? '', emits.length, writes.length)
+    for (const { stream, fields } of emits) {
+      args.push(stream)
+      for (let f = 1; f < STANDARD; f += 2) args.push(fields[f] as string)
+      args.push((fields.length - STANDARD) / 2)
+      for (let f = STANDARD; f < fields.length; f++) args.push(fields[f] as string)
     }
-    for (const write of writes) for (const a of write) args.push(a)
+    for (const write of writes) {
+      args.push(write.kind, write.key)
+      switch (write.kind) {
+        case 'set': args.push(write.value); break
+        case 'hset': args.push(write.field, write.value); break
+        case 'hdel': args.push(write.field); break
+        case 'hincrby': args.push(write.field, write.by); break
+      }
+    }
   }
   return (await retryWhileOutOfMemory(bus, () => bus.redis.esCommit(...args))) as unknown[]
 }

@@ -1,6 +1,6 @@
 import type { EventEnvelope } from '../events/envelope.js'
 import { deriveEventId, type EventId } from '../events/ids.js'
-import type { HandlerContext } from './context.js'
+import type { EmitEffect, HandlerContext } from './context.js'
 import type { ConsumerContext, Emit } from './types.js'
 
 /**
@@ -19,12 +19,11 @@ export function replayContext(inner: HandlerContext, event: EventEnvelope, runId
       const position = inner.effects.emits.length
       const firstRunId = inner.emit(out)
       const id = deriveEventId(event.id, `${inner.consumer}#${position}#replay:${runId}`)
-      // An emit is [streamKey, corrKey, type, nFields, 'id', <id>, ...]: the envelope's id comes first.
-      const emit = inner.effects.emits[position] as string[]
-      if (emit[4] !== 'id' || emit[5] !== firstRunId) throw new Error('replay: unexpected layout of an emitted event')
-      emit[5] = id
-      emit.push('replayOf', firstRunId, 'replayRun', runId)
-      emit[3] = String(Number(emit[3]) + 2)
+      // The envelope's id is the first field.
+      const { fields } = inner.effects.emits[position] as EmitEffect
+      if (fields[0] !== 'id' || fields[1] !== firstRunId) throw new Error('replay: unexpected layout of an emitted event')
+      fields[1] = id
+      fields.push('replayOf', firstRunId, 'replayRun', runId)
       return id
     },
   }

@@ -193,7 +193,7 @@ export async function replayConsumer(bus: Bus, options: ReplayOptions): Promise<
         summary.applied += outcome.applied
         summary.alreadyApplied += outcome.duplicates
       }
-      for (const { effects } of items) for (const emit of effects.emits) summary.emitted[emit[2] as string] = (summary.emitted[emit[2] as string] ?? 0) + 1
+      for (const { effects } of items) for (const { type } of effects.emits) summary.emitted[type] = (summary.emitted[type] ?? 0) + 1
     }
     const last = chunk[chunk.length - 1]
     if (options.onProgress && last) {

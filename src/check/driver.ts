@@ -292,5 +292,5 @@ export class Driver {
 
 /** The streams and state keys a commit of these effects writes (so cleanup finds them without a SCAN). */
 function touchedBy(effects: Effects): string[] {
-  return [...effects.emits.flatMap((emit) => [emit[0] as string, emit[1] as string]), ...effects.writes.map((write) => write[1] as string)]
+  return [...effects.emits.flatMap((emit) => [emit.stream, emit.index]), ...effects.writes.map((write) => write.key)]
 }

@@ -87,11 +87,13 @@ export async function recordFailure(bus: Bus, consumer: string, token: string, h
     'failedAt', new Date().toISOString(),
   ]
   const fields = [...details, ...(held.fields ?? [])]
+  const scriptKeys = [keys.attempts(consumer), keys.stats(consumer), keys.lease(consumer), keys.deadLetters(consumer), held.streamKey]
+  // An event that could not be decoded has no correlation, so no index row.
+  if (held.event) scriptKeys.push(keys.correlation(held.event.correlationId))
   const reply = (await retryWhileOutOfMemory(bus, () =>
     bus.redis.esFail(
-      keys.attempts(consumer), keys.stats(consumer), keys.lease(consumer), keys.deadLetters(consumer),
-      keys.group(consumer), token, policy.maxAttempts, permanent ? '1' : '0', held.streamKey, held.entryId,
-      held.event ? keys.correlation(held.event.correlationId) : '', INDEX_TTL_SECONDS, consumer, fields.length / 2, ...fields,
+      scriptKeys.length, ...scriptKeys,
+      keys.group(consumer), token, policy.maxAttempts, permanent ? '1' : '0', held.entryId, INDEX_TTL_SECONDS, consumer, fields.length / 2, ...fields,
     ),
   )) as unknown[]
   const refused = scriptError(reply, consumer)

@@ -1,5 +1,6 @@
 import { decodeEvent, type EventEnvelope } from '../events/envelope.js'
 import type { Bus } from './bus.js'
+import { parseIndexRow } from './index-rows.js'
 
 /** One event of a correlation, or one of its dead letters, as the index lists them. */
 export type IndexedItem =
@@ -16,22 +17,20 @@ export async function readCorrelation(bus: Bus, correlationId: string, from = 0)
   if (rows.length === 0) return []
   const p = bus.redis.pipeline()
   const refs = rows.map((row) => {
-    const space = row.indexOf(' ')
-    const name = row.slice(0, space)
-    const entryId = row.slice(space + 1)
-    const key = name.startsWith('dlq:') ? bus.keys.deadLetters(name.slice(4)) : bus.keys.stream(name)
-    p.xrange(key, entryId, entryId)
-    return { name, entryId }
+    const ref = parseIndexRow(row)
+    const key = ref.kind === 'dead-letter' ? bus.keys.deadLetters(ref.consumer) : bus.keys.stream(ref.type)
+    p.xrange(key, ref.entryId, ref.entryId)
+    return ref
   })
   const replies = (await p.exec()) ?? []
-  return refs.map(({ name, entryId }, i): IndexedItem => {
+  return refs.map((ref, i): IndexedItem => {
     const entry = (replies[i]?.[1] as [string, string[]][] | undefined)?.[0]
-    if (name.startsWith('dlq:')) {
+    if (ref.kind === 'dead-letter') {
       const fields: Record<string, string> = {}
       if (entry) for (let j = 0; j + 1 < entry[1].length; j += 2) fields[entry[1][j] as string] = entry[1][j + 1] as string
-      return { kind: 'dead-letter', consumer: name.slice(4), entryId, fields: entry ? fields : null }
+      return { ...ref, fields: entry ? fields : null }
     }
-    return { kind: 'event', type: name, entryId, event: entry ? decodeEvent(entry[1]) : null }
+    return { ...ref, event: entry ? decodeEvent(entry[1]) : null }
   })
 }
 

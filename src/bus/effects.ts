@@ -29,28 +29,42 @@ export interface EffectsCall {
 const STANDARD = ENVELOPE_FIELDS.length * 2
 
 /**
- * Runs lua/commit.lua, the one script through which handled events take effect. Each emit goes
- * as its stream key, the envelope's values (names are sent once per call) and any extra fields,
- * about half the arguments of name-value pairs: argument handling is much of a commit's cost.
+ * Runs lua/commit.lua, the one script through which handled events take effect, and the one
+ * place that packs effects into its arguments. Every key goes into KEYS once and the arguments
+ * name it by position; each emit goes as its stream, the envelope's values (names are sent once
+ * per call) and any extra fields, about half the arguments of name-value pairs: argument
+ * handling is much of a commit's cost.
  */
 export async function runEffects(bus: Bus, call: EffectsCall): Promise<unknown[]> {
   const { keys } = bus
+  const scriptKeys = [call.inbox, keys.stats(call.consumer), keys.lease(call.consumer), keys.attempts(call.consumer), keys.deadLetters(call.consumer)]
+  const positions = new Map<string, number>()
+  /** The key's position in KEYS (1-based, as Lua counts), adding it on first use. */
+  const at = (key: string): number => {
+    let position = positions.get(key)
+    if (position === undefined) {
+      position = scriptKeys.push(key)
+      positions.set(key, position)
+    }
+    return position
+  }
   const args: (string | number)[] = [
-    call.inbox, keys.stats(call.consumer), keys.lease(call.consumer), keys.attempts(call.consumer), keys.deadLetters(call.consumer),
     keys.group(call.consumer), call.token, Date.now(), call.inboxSize, INDEX_TTL_SECONDS, call.counter,
     ENVELOPE_FIELDS.length, ...ENVELOPE_FIELDS, call.items.length,
   ]
   for (const item of call.items) {
     const { emits, writes } = item.effects
-    args.push(item.ackStream, item.entryId, item.attemptsField, item.deadLetterId, item.eventId, emits[0]?.index ?? '', emits.length, writes.length)
+    // Every emit of one event carries the input's correlation id: one index per event.
+    const index = emits[0]?.index
+    args.push(item.ackStream === '' ? 0 : at(item.ackStream), item.entryId, item.attemptsField, item.deadLetterId, item.eventId, index === undefined ? 0 : at(index), emits.length, writes.length)
     for (const { stream, fields } of emits) {
-      args.push(stream)
+      args.push(at(stream))
       for (let f = 1; f < STANDARD; f += 2) args.push(fields[f] as string)
       args.push((fields.length - STANDARD) / 2)
       for (let f = STANDARD; f < fields.length; f++) args.push(fields[f] as string)
     }
     for (const write of writes) {
-      args.push(write.kind, write.key)
+      args.push(write.kind, at(write.key))
       switch (write.kind) {
         case 'set': args.push(write.value); break
         case 'hset': args.push(write.field, write.value); break
@@ -59,5 +73,5 @@ export async function runEffects(bus: Bus, call: EffectsCall): Promise<unknown[]
       }
     }
   }
-  return (await retryWhileOutOfMemory(bus, () => bus.redis.esCommit(...args))) as unknown[]
+  return (await retryWhileOutOfMemory(bus, () => bus.redis.esCommit(scriptKeys.length, ...scriptKeys, ...args))) as unknown[]
 }

@@ -27,7 +27,9 @@ export async function publishEvents(bus: Bus, events: readonly NewEvent[]): Prom
   const types = new Set<string>()
   for (let start = 0; start < events.length; start += CHUNK) {
     const chunk = events.slice(start, start + CHUNK)
-    const args: (string | number)[] = [PUBLISH_DEDUP_MS, INDEX_TTL_SECONDS, chunk.length]
+    // Three keys per event (lua/publish.lua), then the arguments.
+    const keys: string[] = []
+    const args: (string | number)[] = [PUBLISH_DEDUP_MS, INDEX_TTL_SECONDS]
     const envelopes: EventEnvelope[] = []
     for (const event of chunk) {
       const version = event.version ?? bus.contracts.latestVersion(event.type) ?? 1
@@ -46,9 +48,10 @@ export async function publishEvents(bus: Bus, events: readonly NewEvent[]): Prom
       const fields = encodeEvent(envelope)
       envelopes.push(envelope)
       types.add(event.type)
-      args.push(bus.keys.published(envelope.id), bus.keys.stream(envelope.type), bus.keys.correlation(envelope.correlationId), envelope.type, fields.length / 2, ...fields)
+      keys.push(bus.keys.published(envelope.id), bus.keys.stream(envelope.type), bus.keys.correlation(envelope.correlationId))
+      args.push(envelope.type, fields.length / 2, ...fields)
     }
-    const ids = (await retryWhileOutOfMemory(bus, () => bus.redis.esPublish(...args))) as string[]
+    const ids = (await retryWhileOutOfMemory(bus, () => bus.redis.esPublish(keys.length, ...keys, ...args))) as string[]
     envelopes.forEach((e, i) => {
       out.push({ id: e.id, type: e.type, key: e.key, correlationId: e.correlationId, entryId: ids[i] || null })
     })

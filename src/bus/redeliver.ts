@@ -113,9 +113,10 @@ async function refail(bus: Bus, dead: DeadLetter, error: unknown): Promise<Redel
     'failedAt', new Date().toISOString(),
     ...dead.originalFields,
   ]
-  const corrKey = dead.event ? bus.keys.correlation(dead.event.correlationId) : ''
+  // An event that could not be decoded has no correlation, so no index row.
+  const keys = dead.event ? [bus.keys.deadLetters(dead.consumer), bus.keys.correlation(dead.event.correlationId)] : [bus.keys.deadLetters(dead.consumer)]
   const reply = (await retryWhileOutOfMemory(bus, () =>
-    bus.redis.esRefail(bus.keys.deadLetters(dead.consumer), dead.entryId, corrKey, INDEX_TTL_SECONDS, dead.consumer, fields.length / 2, ...fields),
+    bus.redis.esRefail(keys.length, ...keys, dead.entryId, INDEX_TTL_SECONDS, dead.consumer, fields.length / 2, ...fields),
   )) as unknown[]
   if (reply[0] === ScriptCode.DeadLetterGone) return { id: dead.id, outcome: 'skipped', reason: 'gone: replayed or purged by someone else meanwhile' }
   return { id: dead.id, outcome: 'failed', newId: `${dead.consumer}:${String(reply[0])}`, error: message }

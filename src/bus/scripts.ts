@@ -2,37 +2,45 @@ import { readFileSync } from 'node:fs'
 import type { Redis } from 'ioredis'
 import { EventspineError } from '../errors.js'
 
-/** The Lua scripts of the runtime, one file each under ./lua (copied next to the build). */
-const SCRIPTS = {
-  esCommit: { file: 'commit.lua', keys: 5 },
-  esFail: { file: 'fail.lua', keys: 4 },
-  esPublish: { file: 'publish.lua', keys: 0 },
+/**
+ * The Lua scripts of the runtime, one file each under ./lua (copied next to the build). `keys`:
+ * how many KEYS a script takes; without it the caller passes the count first (the keys a
+ * commit touches vary with its events). Every key a script touches is in KEYS.
+ */
+const SCRIPTS: Record<ScriptName, { readonly file: string; readonly keys?: number }> = {
+  esCommit: { file: 'commit.lua' },
+  esFail: { file: 'fail.lua' },
+  esPublish: { file: 'publish.lua' },
   esLease: { file: 'lease.lua', keys: 1 },
-  esRefail: { file: 'refail.lua', keys: 1 },
-} as const
+  esRefail: { file: 'refail.lua' },
+}
 
-type ScriptName = keyof typeof SCRIPTS
+type ScriptName = 'esCommit' | 'esFail' | 'esPublish' | 'esLease' | 'esRefail'
 type Arg = string | number
 
 /** A client with the runtime's scripts defined (EVALSHA, falling back to EVAL on NOSCRIPT). */
 export type ScriptClient = Redis & { [K in ScriptName]: (...args: Arg[]) => Promise<unknown> }
 
+/** `--- @include "name"` on a line of its own stands for ./lua/include/name.lua: Lua shared by several scripts. */
+const INCLUDE = /^--- @include "([a-z-]+)"$/gm
+
 let sources: Map<ScriptName, string> | undefined
 
 function loadSources(): Map<ScriptName, string> {
   if (sources) return sources
+  const read = (path: string) => readFileSync(new URL(`./lua/${path}`, import.meta.url), 'utf8')
   sources = new Map()
   for (const [name, { file }] of Object.entries(SCRIPTS) as [ScriptName, { file: string }][]) {
-    sources.set(name, readFileSync(new URL(`./lua/${file}`, import.meta.url), 'utf8'))
+    sources.set(name, read(file).replace(INCLUDE, (_, include: string) => read(`include/${include}.lua`)))
   }
   return sources
 }
 
 export function withScripts(client: Redis): ScriptClient {
   const loaded = loadSources()
-  for (const [name, { keys }] of Object.entries(SCRIPTS) as [ScriptName, { keys: number }][]) {
+  for (const [name, { keys }] of Object.entries(SCRIPTS) as [ScriptName, { keys?: number }][]) {
     if (typeof (client as unknown as Record<string, unknown>)[name] !== 'function') {
-      client.defineCommand(name, { numberOfKeys: keys, lua: loaded.get(name) as string })
+      client.defineCommand(name, { ...(keys === undefined ? {} : { numberOfKeys: keys }), lua: loaded.get(name) as string })
     }
   }
   return client as ScriptClient

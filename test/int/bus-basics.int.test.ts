@@ -41,6 +41,16 @@ describe('publish and consume', () => {
     expect(await bus.redis.xlen(bus.keys.stream('num.added'))).toBe(1)
   })
 
+  it('a script Redis forgot (SCRIPT FLUSH, a restart) is sent again, includes and all', async () => {
+    const bus = await testBus()
+    const [first] = await bus.publish({ type: 'num.added', key: 'a', payload: { n: 1 } })
+    await bus.redis.script('FLUSH')
+    const [second] = await bus.publish({ type: 'num.added', key: 'a', payload: { n: 2 }, correlationId: first?.correlationId as never })
+    expect(second?.entryId).toBeTruthy()
+    const index = await bus.redis.lrange(bus.keys.correlation(first?.correlationId as string), 0, -1)
+    expect(index).toEqual([`num.added ${first?.entryId}`, `num.added ${second?.entryId}`])
+  })
+
   it('a duplicate delivery (same event id in two entries) changes nothing', async () => {
     const bus = await testBus()
     const seen: string[] = []

@@ -9,8 +9,9 @@ KEYS[2] stats       hash of counters
 KEYS[3] lease       the consumer's lease; must hold ARGV[2] unless that is ''
 KEYS[4] attempts    hash of the consumer's own attempt counters
 KEYS[5] dlq         the consumer's dead-letter stream (checked and trimmed only for re-deliveries)
-(Streams, state and index keys arrive in ARGV as full names: they are built by keys.ts and all
-share KEYS[1]'s {namespace} hash tag, so the script stays in one slot on Redis Cluster.)
+KEYS[6 ..]          every stream, correlation index and state key the batch touches, each once;
+                    the arguments below name them by position in KEYS (all keys share KEYS[1]'s
+                    {namespace} hash tag, so the script stays in one slot on Redis Cluster)
 
 ARGV[1] group       consumer group of XACKs
 ARGV[2] lease token ('' skips the fencing check)
@@ -21,10 +22,12 @@ ARGV[6] counter     stats field counting applied events ('handled', 'replayed', 
 ARGV[7] k           envelope field names, then ARGV[8 .. 7+k] the names in stream order;
                     names[2] must be 'type'
 then n, then per event:
-  ackStream entryId attemptsField dlqEntryId eventId corrKey nEmits nWrites
-    ackStream ''  : nothing to XACK;  attemptsField '' : no counter to clear;  dlqEntryId '' : none
-  nEmits  x: streamKey value1 .. valuek nExtra extraName extraValue ...
-  nWrites x: op key [field] [value]    op: set | del | hset | hdel | hincrby
+  ack entryId attemptsField dlqEntryId eventId index nEmits nWrites
+    ack   : KEYS position of the stream to XACK entryId in (0: nothing to XACK)
+    index : KEYS position of the correlation index of its emits (0: no emits)
+    attemptsField '' : no counter to clear;  dlqEntryId '' : none
+  nEmits  x: stream value1 .. valuek nExtra extraName extraValue ...   (stream: KEYS position)
+  nWrites x: op key [field] [value]    op: set | del | hset | hdel | hincrby  (key: KEYS position)
 
 Checks come first (lease, dead letters still there, key types, entries still pending), writes after: a script that
 fails half-way keeps the writes it already made, so nothing may fail once writing has started.
@@ -35,6 +38,9 @@ Returns: { applied, duplicates, stale } (stale: entries no longer pending, nothi
 them) or { -1 } lease lost, { -2, key } wrong key type,
 { -3, dlqEntryId } a dead letter to re-deliver is gone (nothing written).
 ]]
+--- @include "lease-check"
+--- @include "index-append"
+
 local group, token = ARGV[1], ARGV[2]
 local now, inboxSize, indexTtl = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local counter = ARGV[6]
@@ -42,7 +48,7 @@ local k = tonumber(ARGV[7])
 local n = tonumber(ARGV[8 + k])
 local HEAD = 8
 
-if token ~= '' and redis.call('GET', KEYS[3]) ~= token then
+if not holdsLease(KEYS[3], token) then
   return { -1 }
 end
 
@@ -62,7 +68,7 @@ for e = 1, n do
   local nEmits, nWrites = tonumber(ARGV[i + 6]), tonumber(ARGV[i + 7])
   i = i + HEAD
   for _ = 1, nEmits do
-    local streamKey = ARGV[i]
+    local streamKey = KEYS[tonumber(ARGV[i])]
     if not checked[streamKey] then
       local t = redis.call('TYPE', streamKey)['ok']
       if t ~= 'none' and t ~= 'stream' then return { -2, streamKey } end
@@ -71,7 +77,7 @@ for e = 1, n do
     i = i + k + 2 + 2 * tonumber(ARGV[i + k + 1])
   end
   for _ = 1, nWrites do
-    local op, key = ARGV[i], ARGV[i + 1]
+    local op, key = ARGV[i], KEYS[tonumber(ARGV[i + 1])]
     local want = expected[op]
     if want and not checked[key] then
       local t = redis.call('TYPE', key)['ok']
@@ -95,8 +101,8 @@ end
 local stale, staleCount = {}, 0
 local byStream, streamOrder = {}, {}
 for e = 1, n do
-  local stream = ARGV[starts[e]]
-  if stream ~= '' then
+  local stream = KEYS[tonumber(ARGV[starts[e]])]
+  if stream then
     if not byStream[stream] then byStream[stream] = {}; streamOrder[#streamOrder + 1] = stream end
     local list = byStream[stream]
     list[#list + 1] = e
@@ -138,8 +144,8 @@ end
 local acks, ackOrder, ids = {}, {}, {}
 for e = 1, n do
   local s = starts[e]
-  local stream = ARGV[s]
-  if stream ~= '' and not stale[e] then
+  local stream = KEYS[tonumber(ARGV[s])]
+  if stream and not stale[e] then
     if not acks[stream] then acks[stream] = {}; ackOrder[#ackOrder + 1] = stream end
     local list = acks[stream]
     list[#list + 1] = ARGV[s + 1]
@@ -173,7 +179,7 @@ for f = 1, k do xadd[1 + 2 * f] = ARGV[7 + f] end
 local applied, duplicates = 0, 0
 for e = 1, n do
   i = starts[e]
-  local attemptsField, corrKey = ARGV[i + 2], ARGV[i + 5]
+  local attemptsField, indexKey = ARGV[i + 2], KEYS[tonumber(ARGV[i + 5])]
   local nEmits, nWrites = tonumber(ARGV[i + 6]), tonumber(ARGV[i + 7])
   local isFresh = fresh[e]
   if isFresh then applied = applied + 1 elseif not stale[e] then duplicates = duplicates + 1 end
@@ -181,21 +187,17 @@ for e = 1, n do
   for _ = 1, nEmits do
     local nExtra = tonumber(ARGV[i + k + 1])
     if isFresh then
-      xadd[1] = ARGV[i]
+      xadd[1] = KEYS[tonumber(ARGV[i])]
       for f = 1, k do xadd[2 + 2 * f] = ARGV[i + f] end
       local size = 2 + 2 * k
       for x = 1, 2 * nExtra do xadd[size + x] = ARGV[i + k + 1 + x] end
       local id = redis.call('XADD', unpack(xadd, 1, size + 2 * nExtra))
-      -- The index expires a while after the file's first event; a list re-created after that
-      -- gets its own expiry, so none lives forever.
-      if redis.call('RPUSH', corrKey, ARGV[i + 2] .. ' ' .. id) == 1 then
-        redis.call('EXPIRE', corrKey, indexTtl)
-      end
+      indexAppend(indexKey, ARGV[i + 2], id, indexTtl)
     end
     i = i + k + 2 + 2 * nExtra
   end
   for _ = 1, nWrites do
-    local op, key = ARGV[i], ARGV[i + 1]
+    local op, key = ARGV[i], KEYS[tonumber(ARGV[i + 1])]
     if isFresh then
       if op == 'set' then redis.call('SET', key, ARGV[i + 2])
       elseif op == 'del' then redis.call('DEL', key)

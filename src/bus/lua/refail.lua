@@ -3,24 +3,22 @@ refail: a re-delivered dead letter failed again. Its entry is replaced by one wi
 error (same original event fields), so the dead-letter stream always shows the latest failure.
 
 KEYS[1] dlq         the consumer's dead-letter stream
+KEYS[2] index       correlation index (absent when the event could not be decoded)
 
 ARGV[1] old entry id
-ARGV[2] corrKey     correlation index key ('' when the event could not be decoded)
-ARGV[3] index ttl   seconds
-ARGV[4] consumer    consumer name (index rows read "dlq:<consumer> <entry id>")
-ARGV[5] nFields     then the new entry's fields
+ARGV[2] index ttl   seconds
+ARGV[3] consumer    consumer name (the index row names it)
+ARGV[4] nFields     then the new entry's fields
 
 Returns: { newEntryId } or { -3, oldEntryId } the dead letter is gone (replayed or purged meanwhile).
 ]]
+--- @include "index-append"
+
 if #redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1]) == 0 then
   return { -3, ARGV[1] }
 end
-local nFields = tonumber(ARGV[5])
-local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 6, 5 + 2 * nFields))
+local nFields = tonumber(ARGV[4])
+local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 5, 4 + 2 * nFields))
 redis.call('XDEL', KEYS[1], ARGV[1])
-if ARGV[2] ~= '' then
-  if redis.call('RPUSH', ARGV[2], 'dlq:' .. ARGV[4] .. ' ' .. id) == 1 then
-    redis.call('EXPIRE', ARGV[2], tonumber(ARGV[3]))
-  end
-end
+if KEYS[2] then indexAppendDeadLetter(KEYS[2], ARGV[3], id, tonumber(ARGV[2])) end
 return { id }

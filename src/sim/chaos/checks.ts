@@ -1,5 +1,6 @@
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
+import { parseIndexRow } from '../../bus/index-rows.js'
 import { readDeadLetters, type Bus, type ConsumerDefinition } from '../../bus/index.js'
 import type { PoisonEntry } from './poison.js'
 
@@ -54,8 +55,8 @@ export async function checkAppliedOnce(bus: Bus, correlationIds: readonly string
     chunk.forEach((id, i) => {
       const counts = new Map<string, number>()
       for (const row of (replies[i]?.[1] ?? []) as string[]) {
-        const type = row.slice(0, row.indexOf(' '))
-        if (!type.startsWith('dlq:')) counts.set(type, (counts.get(type) ?? 0) + 1)
+        const ref = parseIndexRow(row)
+        if (ref.kind === 'event') counts.set(ref.type, (counts.get(ref.type) ?? 0) + 1)
       }
       for (const [type, n] of counts) if (n > 1) violations.push({ kind: 'event-appended-twice', detail: `file ${id}: ${n} ${type} events` })
     })

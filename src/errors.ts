@@ -1,3 +1,7 @@
+import type { ErrorCode } from './error-codes.js'
+
+export { ERROR_CODES, type ErrorCode } from './error-codes.js'
+
 /**
  * Errors that carry a stable `code`. Callers test the code (with {@link hasCode}), never the
  * message or the class, so errors survive being serialised across processes and `--json`.
@@ -7,13 +11,13 @@
  * enough to report it.
  */
 export class EventspineError extends Error {
-  readonly code: string
+  readonly code: ErrorCode
   readonly hint: string | undefined
   readonly userFixable: boolean
   readonly details: Readonly<Record<string, unknown>> | undefined
 
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     options: {
       hint?: string
@@ -32,7 +36,7 @@ export class EventspineError extends Error {
 }
 
 /** True when `error` carries the given stable code (works across realms and after JSON). */
-export function hasCode(error: unknown, code: string): boolean {
+export function hasCode(error: unknown, code: ErrorCode): boolean {
   return (
     typeof error === 'object' &&
     error !== null &&

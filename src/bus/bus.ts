@@ -115,7 +115,7 @@ async function assertNoEviction(redis: Redis): Promise<void> {
   const info = await redis.info('memory')
   const policy = /maxmemory_policy:(\S+)/.exec(info)?.[1]
   if (policy !== undefined && policy !== 'noeviction') {
-    throw new EventspineError('E_REDIS_EVICTION', `Redis evicts keys under memory pressure (maxmemory-policy ${policy}), which can silently drop stream entries`, {
+    throw new EventspineError('E_REDIS_EVICTION_POLICY', `Redis evicts keys under memory pressure (maxmemory-policy ${policy}), which can silently drop stream entries`, {
       hint: 'Run `redis-cli CONFIG SET maxmemory-policy noeviction` (and set it in redis.conf), or use another Redis.',
     })
   }

@@ -1,5 +1,5 @@
 import { decodeEvent, type EventEnvelope } from '../events/envelope.js'
-import { errorMessage, hasCode } from '../errors.js'
+import { errorMessage } from '../errors.js'
 import type { Bus } from './bus.js'
 import { compareEntryIds, previousEntryId } from './entry-ids.js'
 import type { ScriptClient } from './scripts.js'
@@ -145,8 +145,9 @@ export class GroupReader {
 
 
 
+/** NOGROUP is a Redis error reply (also inside a script's error), not a code of ours. */
 export function isNoGroup(error: unknown): boolean {
-  return errorMessage(error).includes('NOGROUP') || hasCode(error, 'NOGROUP')
+  return errorMessage(error).includes('NOGROUP')
 }
 
 /** Decodes, upcasts and validates an entry; failures become `invalid` (dead-lettered at once). */

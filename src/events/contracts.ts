@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url'
-import { EventspineError } from '../errors.js'
+import { EventspineError, type ErrorCode } from '../errors.js'
 import { readContractDirs, type CompiledContract, type Contract } from './contract-files.js'
 import type { EventEnvelope } from './envelope.js'
 import { UpcasterChain, type Upcaster } from './upcasters.js'
@@ -52,7 +52,7 @@ export const ContractErrorCode = {
   Unknown: 'E_CONTRACT_UNKNOWN',
   Upcast: 'E_CONTRACT_UPCAST',
   File: 'E_CONTRACT_FILE',
-} as const
+} as const satisfies Record<string, ErrorCode>
 
 /**
  * Absolute path of the package's `contracts/` folder. This file sits one level below the

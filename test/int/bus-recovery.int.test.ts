@@ -241,7 +241,7 @@ describe('Redis going away', () => {
     const server = await startTestRedis({ extraArgs: ['--maxmemory-policy', 'allkeys-lru'] })
     try {
       await expect(createBus({ url: server.url, namespace: 'evict' })).rejects.toMatchObject({
-        code: 'E_REDIS_EVICTION',
+        code: 'E_REDIS_EVICTION_POLICY',
         hint: expect.stringContaining('CONFIG SET maxmemory-policy noeviction'),
       })
     } finally {

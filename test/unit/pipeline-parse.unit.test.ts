@@ -176,7 +176,7 @@ describe('configuration errors people can act on', () => {
       try {
         f()
       } catch (error) {
-        return ['E_MAPPING_PROFILE', 'E_REFERENCE_DATA'].find((c) => hasCode(error, c))
+        return (['E_MAPPING_PROFILE', 'E_REFERENCE_DATA'] as const).find((c) => hasCode(error, c))
       }
       return undefined
     }

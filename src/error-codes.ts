@@ -1,0 +1,72 @@
+/**
+ * Every stable error code, declared once, with what it means. `EventspineError` and `hasCode`
+ * take only these, so a mistyped or undeclared code fails `tsc`; a unit test checks that each
+ * one is still thrown somewhere and that README names no other.
+ */
+export const ERROR_CODES = {
+  // Flags and usage
+  E_FLAG: 'A flag value is out of range or unreadable (a usage error, exit 2).',
+  E_CONFIRM_REQUIRED: 'A destructive command was not confirmed (no --yes, and no terminal to ask on).',
+  E_NODE_VERSION: 'Node is older than the version eventspine needs.',
+  E_UNEXPECTED: 'An error that is not ours: a bug, printed with its stack to report it.',
+
+  // Redis: finding, starting and reaching it
+  E_REDIS: 'Redis failed in a way `pipeline doctor` has no more precise code for.',
+  E_REDIS_URL_INVALID: 'The Redis URL (--redis-url, PIPELINE_REDIS_URL, REDIS_URL) cannot be parsed.',
+  E_REDIS_UNREACHABLE: 'The Redis at the URL did not answer.',
+  E_REDIS_AUTH: 'Redis refused the credentials (WRONGPASS, NOAUTH).',
+  E_REDIS_BINARY_MISSING: 'redis-server is not on PATH and no Redis URL was given.',
+  E_REDIS_START_FAILED: 'The managed redis-server did not start.',
+  E_REDIS_NOT_RUNNING: 'No Redis URL was given and no managed redis-server runs for this project.',
+  E_REDIS_EVICTION_POLICY: 'Redis may evict keys (maxmemory-policy is not noeviction), which can drop stream entries.',
+
+  // Events and contracts
+  E_ENVELOPE: 'An event or a stream entry does not have the shape of an event envelope.',
+  E_EVENT_TOO_LARGE: 'An encoded event is over the per-event byte cap.',
+  E_CONTRACT: 'An event payload breaks its JSON Schema contract.',
+  E_CONTRACT_UNKNOWN: 'No contract exists for an event type or version.',
+  E_CONTRACT_UPCAST: 'An upcaster is missing, registered twice, or its output breaks the next contract.',
+  E_CONTRACT_FILE: 'A contract file or folder cannot be read, or defines a type@version twice.',
+  E_SCHEMA_UPCASTERS: 'The --upcasters module cannot be imported or exports no registerUpcasters.',
+  E_SCHEMA_BASELINE: 'The baseline of `schema check` (a git ref or a folder) cannot be read.',
+
+  // The bus: consumers, dead letters, replay
+  E_LEASE_LOST: 'Another instance of the consumer took over its lease; this one stops committing.',
+  E_STATE_KEY_TYPE: 'A consumer wrote to a state key that holds another Redis type.',
+  E_DLQ_BAD_ID: 'A dead-letter id is not a stream entry id (or consumer/entry id).',
+  E_DLQ_NOT_FOUND: 'No dead letter has the given id in the namespace.',
+  E_DLQ_AMBIGUOUS: 'An entry id names a dead letter of several consumers.',
+  E_DLQ_NOTHING_CHOSEN: 'No dead letters were chosen (no ids and no --all), or both were given.',
+  E_REPLAY_NO_WINDOW: '`pipeline replay` was given no window (--since, --from or --rebuild).',
+  E_REPLAY_BAD_BOUND: 'A replay bound (--from, --to) is neither a stream entry id nor a date.',
+  E_REPLAY_BAD_WINDOW: '--rebuild was combined with a window, which it does not take.',
+  E_REPLAY_NOT_PROJECTION: '--rebuild was asked of a consumer that emits events (only projections rebuild).',
+  E_REPLAY_CONSUMER_RUNNING: 'A rebuild was asked while an instance of the consumer holds its lease.',
+  E_REPLAY_UNFINISHED: 'An earlier replay of the consumer did not finish: resume it or start fresh.',
+  E_REPLAY_UNKNOWN_CONSUMER: 'No consumer of the pipeline has the given name.',
+
+  // The pipeline and its host
+  E_UNKNOWN_STAGE: 'A --stage names no stage of the pipeline.',
+  E_MAPPING_PROFILE: 'A provider mapping profile cannot be read or is invalid.',
+  E_REFERENCE_DATA: 'A reference table (funds.csv, identifiers.csv) cannot be read or lacks columns.',
+  E_PUBLISH_MISSING: '`pipeline publish` was given a path that does not exist.',
+  E_PUBLISH_DIRECTORY: '`pipeline publish` was given a folder instead of files.',
+  E_PUBLISH_NO_MATCH: 'A glob given to `pipeline publish` matches no file.',
+  E_SINCE_INVALID: '--since is neither a duration nor a stream entry id.',
+  E_TRACE_TARGET: 'The trace target is a folder or a file that does not exist.',
+  E_TRACE_NOT_FOUND: 'The traced file or correlation id never reached the namespace.',
+  E_UP_RUNNING: '`pipeline up` already runs for this project.',
+  E_UP_DETACH: '`pipeline up --detach` did not start in the background.',
+  E_HTTP_PORT: 'The HTTP port is in use or not allowed.',
+
+  // Load tests (sim) and property tests (check)
+  E_DAY: 'A --day folder holds no readable version 1 manifest.',
+  E_GATE: 'A --assert gate cannot be read, or needs --chaos.',
+  E_CHAOS_REDIS: '--chaos was given --redis-url: a chaos run pauses and kills Redis, so it runs its own.',
+  E_CHAOS_WORKER: 'A worker process of a chaos run did not start or take its stage.',
+  E_CHECK_MODULE: 'A consumer module given to `pipeline fuzz` does not exist or exports no consumer.',
+  E_CHECK_CONFIG: 'A fuzz config lists no consumers.',
+  E_CHECK_TS_LOADER: 'A TypeScript consumer module was given and no TypeScript loader (tsx) was found.',
+} as const
+
+export type ErrorCode = keyof typeof ERROR_CODES

@@ -55,6 +55,7 @@ export const ERROR_CODES = {
   E_SINCE_INVALID: '--since is neither a duration nor a stream entry id.',
   E_TRACE_TARGET: 'The trace target is a folder or a file that does not exist.',
   E_TRACE_NOT_FOUND: 'The traced file or correlation id never reached the namespace.',
+  E_TRACE_AMBIGUOUS: 'A partial correlation id given to trace matches several files; the message lists them.',
   E_UP_RUNNING: '`pipeline up` already runs for this project.',
   E_UP_DETACH: '`pipeline up --detach` did not start in the background.',
   E_HTTP_PORT: 'The HTTP port is in use or not allowed.',

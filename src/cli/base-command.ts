@@ -1,15 +1,26 @@
-import { Command } from '@oclif/core'
+import { Command, Errors } from '@oclif/core'
 import { EventspineError } from '../errors.js'
 import { redact } from '../redis/redact.js'
 
+type Thrown = Error & { exitCode?: number; oclif?: { exit?: number }; suggestions?: string[] }
+
 /**
  * The one base command: renders errors people can act on (message + hint, exit 1) apart from
- * bugs (stack, exit 2), and never lets a Redis password reach the terminal or `--json`.
+ * bugs (stack, exit 2), and never lets a Redis password reach the terminal or `--json`. Usage
+ * errors (bad flags) keep oclif's rendering and exit 2.
  */
 export abstract class BaseCommand extends Command {
-  protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
-    // oclif's own errors (bad flags, --help, exit) keep their rendering.
-    if (error.oclif !== undefined && !(error instanceof EventspineError)) return super.catch(error)
+  protected override async catch(error: Thrown): Promise<unknown> {
+    if (error.oclif !== undefined && !(error instanceof EventspineError)) {
+      // oclif's own errors (bad flags, --help, exit). Under --json oclif would print them but exit 1.
+      if (this.jsonEnabled() && !(error instanceof Errors.ExitError) && error.oclif.exit !== undefined && error.oclif.exit !== 0) {
+        // (oclif wraps a flag's parse error in "Parsing --flag \n\t...\nSee more help with --help".)
+        const message = error.message.replace(/^Parsing --\S+ \n\t/, '').replace(/\nSee more help with --help$/, '')
+        this.logJson({ error: { code: 'E_FLAG', message: redact(message), hint: error.suggestions?.[0] } })
+        this.exit(error.oclif.exit)
+      }
+      return super.catch(error)
+    }
     const json = this.jsonEnabled()
     if (error instanceof EventspineError && error.userFixable) {
       const body = { error: { code: error.code, message: redact(error.message), hint: error.hint ? redact(error.hint) : undefined } }

@@ -1,6 +1,7 @@
 import { Errors, Flags } from '@oclif/core'
 import ms from 'ms'
 import { isValidNamespace } from '../bus/keys.js'
+import { EventspineError } from '../errors.js'
 
 /** Flags shared by every command that talks to Redis, each with its environment variable. */
 export const redisFlags = {
@@ -48,7 +49,23 @@ export function durationFlag(name: string, options: { summary: string; exclusive
   })()
 }
 
-/** A bad flag value: oclif prints it as a usage error (exit 2), not as a bug of ours. */
-export function flagError(message: string): Error {
-  return new Errors.CLIError(message, { exit: 2 })
+/** A bad flag value: oclif prints it as a usage error (exit 2) with what to try, not as a bug of ours. */
+export function flagError(message: string, hint?: string): Errors.CLIError {
+  return new Errors.CLIError(message, { exit: 2, ...(hint === undefined ? {} : { suggestions: [hint] }) })
+}
+
+/**
+ * A flag's `parse` made of a module's own parser, so the check lives beside what it checks
+ * (and stays usable without the CLI) while a bad value is still a usage error: the parser's
+ * error people can act on becomes {@link flagError} with its hint.
+ */
+export function parsedBy<T>(parse: (value: string) => T): (value: string) => Promise<T> {
+  return async (value) => {
+    try {
+      return parse(value)
+    } catch (error) {
+      if (error instanceof EventspineError && error.userFixable) throw flagError(error.message, error.hint)
+      throw error
+    }
+  }
 }

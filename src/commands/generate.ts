@@ -1,9 +1,11 @@
 import { Flags } from '@oclif/core'
 import { resolve } from 'node:path'
 import { BaseCommand } from '../cli/base-command.js'
+import { parsedBy } from '../cli/flags.js'
 import { todayIso } from '../sim/calendar.js'
 import { writeDay } from '../sim/store.js'
-import { checkDayOptions, summariseDay, type DaySummary } from '../sim/summary.js'
+import { parseDayDate, parseEventsPerDay, parseFaultRate, parseKind, summariseDay, type DaySummary } from '../sim/summary.js'
+import { FILE_KINDS, type FileKind } from '../pipeline/types.js'
 
 export default class Generate extends BaseCommand {
   static override summary = 'Generate a busy day of synthetic fund files (NAV, holdings, reference) with named faults and a manifest.'
@@ -19,11 +21,11 @@ export default class Generate extends BaseCommand {
 
   static override enableJsonFlag = true
   static override flags = {
-    'events-per-day': Flags.integer({ summary: 'About how many events processing the day emits (a delivered file emits 8).', default: 20_000 }),
-    date: Flags.string({ summary: 'Business day, YYYY-MM-DD. Default: today (UTC).' }),
+    'events-per-day': Flags.custom<number>({ summary: 'About how many events processing the day emits (a delivered file emits 8).', default: 20_000, parse: parsedBy(parseEventsPerDay) })(),
+    date: Flags.custom<string>({ summary: 'Business day, YYYY-MM-DD. Default: today (UTC).', parse: parsedBy(parseDayDate) })(),
     seed: Flags.integer({ summary: 'Seed for faker and every random draw.', default: 1 }),
-    faults: Flags.string({ summary: 'Share of files with a fault, 0-1.', default: '0.02' }),
-    kinds: Flags.string({ summary: 'File kinds to generate, comma-separated.', default: 'nav,holdings,reference' }),
+    faults: Flags.custom<number>({ summary: 'Share of files with a fault, 0-1.', default: 0.02, parse: parsedBy(parseFaultRate) })(),
+    kinds: Flags.custom<FileKind>({ summary: 'File kinds to generate, comma-separated.', multiple: true, delimiter: ',', default: [...FILE_KINDS], parse: parsedBy(parseKind) })(),
     out: Flags.string({ summary: 'Folder to write. Default: .pipeline/days/<date>-seed<seed>.' }),
   }
 
@@ -31,8 +33,7 @@ export default class Generate extends BaseCommand {
     const { flags } = await this.parse(Generate)
     const { generateDay } = await import('../sim/day.js')
     const date = flags.date ?? todayIso()
-    const faults = Number(flags.faults)
-    const kinds = checkDayOptions({ eventsPerDay: flags['events-per-day'], faults, date, kinds: flags.kinds })
+    const { faults, kinds } = flags
     const dir = resolve(flags.out ?? `.pipeline/days/${date}-seed${flags.seed}`)
     const day = writeDay(generateDay({ eventsPerDay: flags['events-per-day'], date, seed: flags.seed, faults, kinds }), dir)
     const summary = summariseDay(day.manifest)

@@ -1,11 +1,12 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
-import { redisFlags } from '../cli/flags.js'
+import { parsedBy, redisFlags } from '../cli/flags.js'
+import { FILE_KINDS } from '../pipeline/types.js'
 import { todayIso } from '../sim/calendar.js'
-import { parseGate } from '../sim/gates.js'
+import { parseGate, type Gate } from '../sim/gates.js'
 import { describe } from '../sim/outcome.js'
 import type { LoadTestResult } from '../sim/load-test.js'
-import { checkDayOptions, parseSpeed } from '../sim/summary.js'
+import { parseDayDate, parseEventsPerDay, parseFaultRate, parseSpeed } from '../sim/summary.js'
 import type { ChaosResult } from '../sim/chaos/run.js'
 import { EventspineError } from '../errors.js'
 
@@ -31,13 +32,13 @@ export default class Load extends BaseCommand {
 
   static override enableJsonFlag = true
   static override flags = {
-    'events-per-day': Flags.integer({ summary: 'Size of the generated day, in events.', default: 20_000 }),
-    speed: Flags.string({ summary: "'max' (bounded in-flight) or a multiple of real time, e.g. 60x.", default: 'max' }),
+    'events-per-day': Flags.custom<number>({ summary: 'Size of the generated day, in events.', default: 20_000, parse: parsedBy(parseEventsPerDay) })(),
+    speed: Flags.custom<'max' | number>({ summary: "'max' (bounded in-flight) or a multiple of real time, e.g. 60x.", default: 'max', parse: parsedBy(parseSpeed) })(),
     seed: Flags.integer({ summary: 'Seed of the generated day.', default: 1 }),
-    faults: Flags.string({ summary: 'Share of files with a fault, 0-1.', default: '0.02' }),
-    date: Flags.string({ summary: 'Business day of the generated day. Default: today (UTC).' }),
+    faults: Flags.custom<number>({ summary: 'Share of files with a fault, 0-1.', default: 0.02, parse: parsedBy(parseFaultRate) })(),
+    date: Flags.custom<string>({ summary: 'Business day of the generated day. Default: today (UTC).', parse: parsedBy(parseDayDate) })(),
     day: Flags.string({ summary: 'Use a day written by `pipeline generate` instead of generating one.' }),
-    assert: Flags.string({ summary: "A gate such as 'p99<50ms', 'mismatches=0', 'eventsPerSecond>=5000'; repeatable.", multiple: true }),
+    assert: Flags.custom<Gate>({ summary: "A gate such as 'p99<50ms', 'mismatches=0', 'eventsPerSecond>=5000'; repeatable.", multiple: true, parse: parsedBy(parseGate) })(),
     'max-in-flight': Flags.integer({ summary: 'At --speed max, files published but not yet finished.', default: 256 }),
     keep: Flags.boolean({ summary: 'Keep the namespace, the generated day and the output documents (with --chaos: the worker and Redis logs).' }),
     chaos: Flags.boolean({ summary: 'Inject faults (workers, connections, Redis, poison) on a schedule drawn from --seed; stages run as worker processes.' }),
@@ -53,9 +54,8 @@ export default class Load extends BaseCommand {
       })
     }
     const date = flags.date ?? todayIso()
-    const faults = Number(flags.faults)
-    const kinds = checkDayOptions({ eventsPerDay: flags['events-per-day'], faults, date })
-    const gates = (flags.assert ?? []).map(parseGate)
+    const { faults } = flags
+    const gates = flags.assert ?? []
     const chaosOnly = gates.filter((g) => g.metric.startsWith('chaos.'))
     if (!flags.chaos && chaosOnly.length > 0) {
       throw new EventspineError('E_GATE', `the gate "${chaosOnly[0]?.text}" needs --chaos: only a chaos run injects faults to recover from`, { hint: 'Add --chaos, or drop the gate.' })
@@ -64,8 +64,8 @@ export default class Load extends BaseCommand {
     const result: LoadTestResult | ChaosResult = await run({
       redisUrl: flags['redis-url'],
       dayDir: flags.day,
-      generate: { eventsPerDay: flags['events-per-day'], date, seed: flags.seed, faults, kinds },
-      speed: parseSpeed(flags.speed),
+      generate: { eventsPerDay: flags['events-per-day'], date, seed: flags.seed, faults, kinds: [...FILE_KINDS] },
+      speed: flags.speed,
       maxInFlight: flags['max-in-flight'],
       gates,
       keep: flags.keep,

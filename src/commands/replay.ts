@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
-import type { ReplaySummary } from '../bus/index.js'
+import { toEntryBound, type ReplaySummary } from '../bus/index.js'
 import { BaseCommand } from '../cli/base-command.js'
-import { durationFlag, redisFlags } from '../cli/flags.js'
+import { durationFlag, parsedBy, redisFlags } from '../cli/flags.js'
 import { EventspineError } from '../errors.js'
 import { formatDuration, progressLine } from '../ui/progress/progress.js'
 
@@ -25,8 +25,8 @@ export default class Replay extends BaseCommand {
     ...redisFlags,
     consumer: Flags.string({ summary: 'The consumer to run again.', required: true }),
     since: durationFlag('since', { summary: 'Window: this long ago until now (30m, 24h, 7d).', exclusive: ['from', 'to', 'rebuild'] }),
-    from: Flags.string({ summary: 'Window start: an entry id (1764086400000-0) or an ISO time.', exclusive: ['rebuild'] }),
-    to: Flags.string({ summary: 'Window end (inclusive); default: the last entry now.', dependsOn: ['from'] }),
+    from: Flags.string({ summary: 'Window start: an entry id (1764086400000-0) or an ISO time.', exclusive: ['rebuild'], parse: parsedBy((value) => (toEntryBound(value, '--from'), value)) }),
+    to: Flags.string({ summary: 'Window end (inclusive); default: the last entry now.', dependsOn: ['from'], parse: parsedBy((value) => (toEntryBound(value, '--to'), value)) }),
     rebuild: Flags.boolean({ summary: 'Drop the (projection) consumer\'s state and rebuild it from the whole retained log.' }),
     'dry-run': Flags.boolean({ summary: 'Only count what the window holds: no handler runs, nothing is written.' }),
     fresh: Flags.boolean({ summary: 'Abandon an unfinished replay of this consumer instead of resuming it.' }),

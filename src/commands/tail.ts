@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
-import { redisFlags } from '../cli/flags.js'
+import { parsedBy, redisFlags } from '../cli/flags.js'
+import { startPosition } from '../pipeline/inspect/stream-ids.js'
 
 export default class Tail extends BaseCommand {
   static override summary = 'Follow pipeline events live, one line per event.'
@@ -24,7 +25,8 @@ export default class Tail extends BaseCommand {
     type: Flags.string({ summary: 'Event type to show; globs allowed. Repeatable; joined with --stream.', multiple: true }),
     'correlation-id': Flags.string({ summary: "Only one file's events." }),
     key: Flags.string({ summary: 'Only events with this key.' }),
-    since: Flags.string({ summary: 'Start this long ago (30s, 10m, 2h) or at this entry id (1732540000000-0). Default: now.' }),
+    // Checked here; the start itself is worked out when the tail begins, as it is relative to then.
+    since: Flags.string({ summary: 'Start this long ago (30s, 10m, 2h) or at this entry id (1732540000000-0). Default: now.', parse: parsedBy((value) => (startPosition(value, Date.now()), value)) }),
     ndjson: Flags.boolean({ summary: 'One JSON event per line (entryId + envelope, payload decoded), no colour.' }),
   }
 

@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core'
 import { resolve } from 'node:path'
 import { BaseCommand } from '../cli/base-command.js'
-import { durationFlag, flagError, redisFlags } from '../cli/flags.js'
-import { STAGE_NAMES } from '../pipeline/stages/names.js'
+import { durationFlag, flagError, parsedBy, redisFlags } from '../cli/flags.js'
+import { parseStageName, STAGE_NAMES } from '../pipeline/stages/names.js'
 import { untilStopSignal } from '../pipeline/host/signals.js'
 
 export default class Worker extends BaseCommand {
@@ -20,7 +20,7 @@ export default class Worker extends BaseCommand {
 
   static override flags = {
     ...redisFlags,
-    stage: Flags.string({ summary: 'A stage to run (repeatable).', multiple: true, required: true }),
+    stage: Flags.string({ summary: 'A stage to run (repeatable).', multiple: true, required: true, parse: parsedBy(parseStageName) }),
     out: Flags.string({ summary: 'Folder deliver writes output files into.', default: '.pipeline/out' }),
     reference: Flags.string({ summary: 'Folder with funds.csv and identifiers.csv for enrich and resolve. Default: the shipped reference data.' }),
     'visibility-timeout': durationFlag('visibility-timeout', {

@@ -3,7 +3,10 @@
 const DAY_MS = 86_400_000
 
 export function isIsoDate(value: string): boolean {
-  return /^\d{4}-\d{2}-\d{2}$/.test(value) && new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) === value
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false
+  // 2026-13-45 is no time at all (toISOString would throw); 2026-02-30 rolls over to March.
+  const time = Date.parse(`${value}T00:00:00Z`)
+  return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 10) === value
 }
 
 /** The business day `n` business days before ISO day `day`. */

@@ -40,21 +40,37 @@ export function summariseDay(manifest: Manifest): DaySummary {
   return { date: manifest.date, seed: manifest.seed, files: manifest.files.length, expectedEvents: manifest.expectedEvents, bytes, byKind, byOutcome, byFault, navAfterCutOff: navs === 0 ? 0 : Math.round((100 * late) / navs) / 100 }
 }
 
-/** Flag checks shared by `generate` and `load`, as errors people can act on. */
-export function checkDayOptions(options: { eventsPerDay: number; faults: number; date: string; kinds?: string }): FileKind[] {
-  if (!Number.isInteger(options.eventsPerDay) || options.eventsPerDay < 1 || options.eventsPerDay > 5_000_000) {
-    throw new EventspineError('E_FLAG', `--events-per-day ${options.eventsPerDay} is out of range`, { hint: 'Use a whole number from 1 to 5,000,000, e.g. --events-per-day 200000.' })
+// The options of a generated day, read from the text of `generate`'s and `load`'s flags (their
+// `parse`, through cli/flags' parsedBy, which makes these errors usage errors).
+
+export function parseEventsPerDay(text: string): number {
+  const value = Number(text)
+  if (!/^\s*\d+\s*$/.test(text) || value < 1 || value > 5_000_000) {
+    throw new EventspineError('E_FLAG', `--events-per-day ${text} is out of range`, { hint: 'Use a whole number from 1 to 5,000,000, e.g. --events-per-day 200000.' })
   }
-  if (!(options.faults >= 0 && options.faults <= 1)) {
-    throw new EventspineError('E_FLAG', `--faults ${options.faults} is not a rate`, { hint: 'Use a share of files between 0 and 1, e.g. --faults 0.02 for 2%.' })
+  return value
+}
+
+export function parseFaultRate(text: string): number {
+  const value = text.trim() === '' ? NaN : Number(text)
+  if (!(value >= 0 && value <= 1)) {
+    throw new EventspineError('E_FLAG', `--faults ${text} is not a rate`, { hint: 'Use a share of files between 0 and 1, e.g. --faults 0.02 for 2%.' })
   }
-  if (!isIsoDate(options.date)) throw new EventspineError('E_FLAG', `--date ${options.date} is not a date`, { hint: 'Use YYYY-MM-DD, e.g. --date 2026-11-20.' })
-  const kinds = (options.kinds ?? FILE_KINDS.join(',')).split(',').map((k) => k.trim()).filter((k) => k !== '')
-  const unknown = kinds.filter((k) => !(FILE_KINDS as readonly string[]).includes(k))
-  if (unknown.length > 0 || kinds.length === 0) {
-    throw new EventspineError('E_FLAG', `--kinds ${options.kinds ?? ''} names ${unknown.length > 0 ? `unknown kind(s) ${unknown.join(', ')}` : 'no kind'}`, { hint: `Use a comma list of ${FILE_KINDS.join(', ')}.` })
+  return value
+}
+
+export function parseDayDate(text: string): string {
+  if (!isIsoDate(text)) throw new EventspineError('E_FLAG', `--date ${text} is not a date`, { hint: 'Use YYYY-MM-DD, e.g. --date 2026-11-20.' })
+  return text
+}
+
+/** One item of the comma list `--kinds`. */
+export function parseKind(text: string): FileKind {
+  const kind = text.trim()
+  if (!(FILE_KINDS as readonly string[]).includes(kind)) {
+    throw new EventspineError('E_FLAG', `--kinds names ${kind === '' ? 'no kind' : `unknown kind ${kind}`}`, { hint: `Use a comma list of ${FILE_KINDS.join(', ')}.` })
   }
-  return kinds as FileKind[]
+  return kind as FileKind
 }
 
 /** `max` or `<N>x` (N may be fractional) -> the load driver's speed. */

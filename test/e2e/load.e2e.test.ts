@@ -53,9 +53,26 @@ describe('pipeline generate and pipeline load', () => {
     expect(report['gatesBroken']).toBe(1)
   })
 
-  it('load refuses an unreadable gate with a hint, exit 1', async () => {
+  it('load refuses an unreadable gate with a hint: a usage error, exit 2', async () => {
     const run = await pipeline(['load', '--assert', 'p99 is low'], { PIPELINE_REDIS_URL: testRedisUrl() })
-    expect(run.code).toBe(1)
+    expect(run.code).toBe(2)
     expect(run.stderr).toContain('cannot read the gate "p99 is low"')
+    expect(run.stderr).toContain("e.g. 'p99<50ms'")
+  })
+
+  it('a bad value of a day flag is a usage error (exit 2) with what to use, also under --json', async () => {
+    const speed = await pipeline(['load', '--speed', 'fast'], { PIPELINE_REDIS_URL: testRedisUrl() })
+    expect(speed.code).toBe(2)
+    expect(speed.stderr).toContain('--speed fast is not a speed')
+    expect(speed.stderr).toContain('60x')
+    const bad = [['--faults', '3', '--faults 3 is not a rate'], ['--date', '2026-13-45', '--date 2026-13-45 is not a date'], ['--events-per-day', '0', '--events-per-day 0 is out of range'], ['--kinds', 'nav,bogus', '--kinds names unknown kind bogus']] as const
+    for (const [flag, value, message] of bad) {
+      const run = await pipeline(['generate', flag, value, '--out', 'never', '--json'])
+      expect(run.code, flag).toBe(2)
+      const body = JSON.parse(run.stdout) as { error: { code: string; message: string; hint: string } }
+      expect(body.error).toMatchObject({ code: 'E_FLAG', message })
+      expect(body.error.hint).toMatch(/^Use /)
+    }
+    expect(existsSync(join(project, 'never'))).toBe(false)
   })
 })

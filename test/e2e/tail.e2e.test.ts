@@ -81,9 +81,9 @@ describe('pipeline tail', () => {
     expect(stdout).not.toContain('\u001b[')
   })
 
-  it('a bad --since is a clear error, exit 1', async () => {
+  it('a bad --since is a clear usage error, exit 2', async () => {
     const { code, stderr } = await tail(['--since', 'last tuesday']).done()
-    expect(code).toBe(1)
+    expect(code).toBe(2)
     expect(stderr).toContain('neither a duration nor a stream entry id')
     expect(stderr).not.toContain(PASSWORD)
   })

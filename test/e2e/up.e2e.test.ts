@@ -123,9 +123,9 @@ describe('pipeline up', { timeout: 150_000 }, () => {
     }
   })
 
-  it('worker refuses an unknown stage and lists the valid ones', async () => {
+  it('worker refuses an unknown stage and lists the valid ones: a usage error, exit 2', async () => {
     const run = await pipeline(['worker', '--stage', 'mapp'], testNamespace('worker'))
-    expect(run.code).toBe(1)
+    expect(run.code).toBe(2)
     expect(run.stderr).toContain('unknown stage "mapp"')
     expect(run.stderr).toContain('ingest, map, validate, enrich, resolve, score, deliver, nav-latest, file-journey')
   })

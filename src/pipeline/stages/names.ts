@@ -1,3 +1,5 @@
+import { EventspineError } from '../../errors.js'
+
 /** Consumer names of the fund pipeline: each names a consumer group, its state and its dead letters. */
 export const STAGE = {
   ingest: 'ingest',
@@ -15,6 +17,12 @@ export type StageName = (typeof STAGE)[keyof typeof STAGE]
 
 /** Every stage, in pipeline order (here, not in host/, so `pipeline worker --help` can list them without loading the runtime). */
 export const STAGE_NAMES: readonly string[] = Object.values(STAGE)
+
+/** One `--stage` value, checked against {@link STAGE_NAMES} before anything starts. */
+export function parseStageName(name: string): string {
+  if (STAGE_NAMES.includes(name)) return name
+  throw new EventspineError('E_UNKNOWN_STAGE', `unknown stage "${name}"`, { hint: `Valid stages: ${STAGE_NAMES.join(', ')}.` })
+}
 
 /** State name under which ingest remembers a content hash (value: the first file's correlation id). */
 export function seenKey(contentHash: string): string {

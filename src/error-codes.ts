@@ -20,6 +20,13 @@ export const ERROR_CODES = {
   E_REDIS_NOT_RUNNING: 'No Redis URL was given and no managed redis-server runs for this project.',
   E_REDIS_EVICTION_POLICY: 'Redis may evict keys (maxmemory-policy is not noeviction), which can drop stream entries.',
 
+  // Redis: replies to a command
+  E_REDIS_CLUSTER: 'Redis answered MOVED, ASK or CROSSSLOT: it is a cluster, which eventspine does not support yet.',
+  E_REDIS_WRONGTYPE: 'A key of the namespace holds another Redis type: another program uses the namespace.',
+  E_REDIS_OOM: 'Redis refused a write because maxmemory is reached.',
+  E_REDIS_NOPERM: 'The Redis user lacks the permission (ACL) for a command or key.',
+  E_REDIS_REPLY: 'Redis refused a command with an error reply eventspine has no more precise code for.',
+
   // Events and contracts
   E_ENVELOPE: 'An event or a stream entry does not have the shape of an event envelope.',
   E_EVENT_TOO_LARGE: 'An encoded event is over the per-event byte cap.',

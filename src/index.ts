@@ -1,6 +1,6 @@
 /** eventspine: the runtime the `pipeline` CLI drives, as a library for your own consumers. */
 export * from './bus/index.js'
-export { EventspineError, hasCode } from './errors.js'
+export { ERROR_CODES, EventspineError, hasCode, type ErrorCode } from './errors.js'
 export type { EventEnvelope } from './events/envelope.js'
 export type { CorrelationId, EventId } from './events/ids.js'
 export { ContractErrorCode, defaultContractsDir, loadContracts } from './events/contracts.js'

@@ -1,5 +1,6 @@
 import { Command, Errors } from '@oclif/core'
 import { EventspineError } from '../errors.js'
+import { replyError } from '../redis/errors.js'
 import { redact } from '../redis/redact.js'
 
 type Thrown = Error & { exitCode?: number; oclif?: { exit?: number }; suggestions?: string[] }
@@ -7,10 +8,12 @@ type Thrown = Error & { exitCode?: number; oclif?: { exit?: number }; suggestion
 /**
  * The one base command: renders errors people can act on (message + hint, exit 1) apart from
  * bugs (stack, exit 2), and never lets a Redis password reach the terminal or `--json`. Usage
- * errors (bad flags) keep oclif's rendering and exit 2.
+ * errors (bad flags) keep oclif's rendering and exit 2. An error reply of Redis is not a bug
+ * of ours: it is shown as what failed and what to do.
  */
 export abstract class BaseCommand extends Command {
-  protected override async catch(error: Thrown): Promise<unknown> {
+  protected override async catch(thrown: Thrown): Promise<unknown> {
+    const error: Thrown = replyError(thrown) ?? thrown
     if (error.oclif !== undefined && !(error instanceof EventspineError)) {
       // oclif's own errors (bad flags, --help, exit). Under --json oclif would print them but exit 1.
       if (this.jsonEnabled() && !(error instanceof Errors.ExitError) && error.oclif.exit !== undefined && error.oclif.exit !== 0) {

@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks'
-import { errorMessage } from '../errors.js'
+import { EventspineError, errorMessage, type ErrorCode } from '../errors.js'
 import { findRedisServer } from './binary.js'
 import { closeQuietly, connect } from './connect.js'
-import { INSTALL_HINT, RedisErrorCode } from './errors.js'
+import { INSTALL_HINT, RedisErrorCode, replyError } from './errors.js'
 import { inspectRedis } from './inspect.js'
 import { redact, redactDeep } from './redact.js'
 import { planRedis, type RedisPlan } from './resolve.js'
@@ -11,7 +11,8 @@ import { planRedis, type RedisPlan } from './resolve.js'
 export const REQUIRED_NODE = '20.19.0'
 
 export interface DoctorProblem {
-  code: string
+  /** A registered error code, or a warning's `W_` code. */
+  code: ErrorCode | 'W_REDIS_AOF_OFF'
   /** Blocking problems make `pipeline doctor` exit 1. */
   blocking: boolean
   message: string
@@ -125,13 +126,14 @@ async function probe(url: string, connectTimeoutMs: number, redis: DoctorReport[
   }
 }
 
-function problemFrom(error: unknown, fallbackFix: string): DoctorProblem {
-  const e = error as { code?: unknown; hint?: unknown }
+function problemFrom(thrown: unknown, fallbackFix: string): DoctorProblem {
+  const error = replyError(thrown) ?? thrown
+  const ours = error instanceof EventspineError ? error : undefined
   return {
-    code: typeof e.code === 'string' ? e.code : 'E_REDIS',
+    code: ours?.code ?? 'E_REDIS',
     blocking: true,
     message: redact(errorMessage(error)),
-    fix: redact(typeof e.hint === 'string' ? e.hint : fallbackFix),
+    fix: redact(ours?.hint ?? fallbackFix),
   }
 }
 

@@ -49,9 +49,23 @@ export function durationFlag(name: string, options: { summary: string; exclusive
   })()
 }
 
-/** A bad flag value: oclif prints it as a usage error (exit 2) with what to try, not as a bug of ours. */
-export function flagError(message: string, hint?: string): Errors.CLIError {
-  return new Errors.CLIError(message, { exit: 2, ...(hint === undefined ? {} : { suggestions: [hint] }) })
+/**
+ * A bad flag value: a usage error (exit 2), printed like any error people can act on (message,
+ * then what to try). `reason` keeps the message as given: oclif prefixes `message` with the flag.
+ */
+export class FlagError extends Errors.CLIError {
+  readonly reason: string
+  readonly hint: string | undefined
+
+  constructor(message: string, hint?: string) {
+    super(message, { exit: 2, ...(hint === undefined ? {} : { suggestions: [hint] }) })
+    this.reason = message
+    this.hint = hint
+  }
+}
+
+export function flagError(message: string, hint?: string): FlagError {
+  return new FlagError(message, hint)
 }
 
 /**

@@ -54,6 +54,7 @@ export const ERROR_CODES = {
 
   // The pipeline and its host
   E_UNKNOWN_STAGE: 'A --stage names no stage of the pipeline.',
+  E_UNKNOWN_CONSUMER: 'A --consumer names no consumer of the pipeline (nor, for dlq list/purge, one with dead letters here); a usage error.',
   E_MAPPING_PROFILE: 'A provider mapping profile cannot be read or is invalid.',
   E_REFERENCE_DATA: 'A reference table (funds.csv, identifiers.csv) cannot be read or lacks columns.',
   E_PUBLISH_MISSING: '`pipeline publish` was given a path that does not exist.',
@@ -75,6 +76,7 @@ export const ERROR_CODES = {
   E_CHECK_MODULE: 'A consumer module given to `pipeline fuzz` does not exist or exports no consumer.',
   E_CHECK_CONFIG: 'A fuzz config lists no consumers.',
   E_CHECK_TS_LOADER: 'A TypeScript consumer module was given and no TypeScript loader (tsx) was found.',
+  E_CHECK_UNKNOWN_CONSUMER: 'fuzz --consumer is neither a built-in consumer, nor one of the config, nor a path to a module; a usage error.',
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -1,4 +1,5 @@
 import { tmpdir } from 'node:os'
+import { unknownNameError } from '../names.js'
 import { builtinConsumerNames, builtinTargets } from './builtin/index.js'
 import { checkConsumers, resolveSeed, type CheckReport, type CheckTarget } from './check.js'
 import { findConfig, loadConfig, loadConsumerModule } from './config.js'
@@ -58,6 +59,10 @@ async function chooseTargets(options: FuzzOptions): Promise<{ targets: CheckTarg
   const builtins = new Set(builtinConsumerNames())
   for (const arg of options.consumers) {
     const fromConfig = config?.targets.filter((t) => named(t) === arg) ?? []
+    if (fromConfig.length === 0 && !builtins.has(arg) && !looksLikePath(arg)) {
+      const known = [...new Set([...(config?.targets.map(named) ?? []), ...builtins])]
+      throw unknownNameError('E_CHECK_UNKNOWN_CONSUMER', 'consumer', arg, known, 'Or pass the path of a JS module that exports consumers, e.g. ./dist/ledger.js.')
+    }
     const found = fromConfig.length > 0 ? fromConfig : builtins.has(arg) ? builtinTargets([arg]) : await loadConsumerModule(arg)
     for (const t of found) {
       consumerArgs[named(t)] = arg
@@ -65,6 +70,11 @@ async function chooseTargets(options: FuzzOptions): Promise<{ targets: CheckTarg
     }
   }
   return { targets, ...contracts, consumerArgs }
+}
+
+/** A module path has a folder or a script extension; anything else was meant as a consumer name. */
+function looksLikePath(arg: string): boolean {
+  return /[\\/]/.test(arg) || /\.[cm]?[jt]s$/.test(arg)
 }
 
 function nameOf(target: CheckTarget, redisUrl: string): string {

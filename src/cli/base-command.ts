@@ -8,9 +8,9 @@ type Thrown = Error & { exitCode?: number; oclif?: { exit?: number } }
 
 /**
  * The one base command: renders errors people can act on (message + hint; exit 1, or 2 for a
- * bad flag value) apart from bugs (stack, exit 2), and never lets a Redis password reach the
- * terminal or `--json`. An error reply of Redis is not a bug of ours: it is shown as what
- * failed and what to do.
+ * bad flag value or another usage error, `details.usage`) apart from bugs (stack, exit 2), and
+ * never lets a Redis password reach the terminal or `--json`. An error reply of Redis is not a
+ * bug of ours: it is shown as what failed and what to do.
  */
 export abstract class BaseCommand extends Command {
   protected override async catch(thrown: Thrown): Promise<unknown> {
@@ -24,7 +24,7 @@ export abstract class BaseCommand extends Command {
       }
       return super.catch(error)
     }
-    if (error instanceof EventspineError && error.userFixable) this.fail(error, 1)
+    if (error instanceof EventspineError && error.userFixable) this.fail(error, error.details?.['usage'] === true ? 2 : 1)
     const code = error instanceof EventspineError ? error.code : 'E_UNEXPECTED'
     const stack = redact(error.stack ?? String(error))
     if (json) this.logJson({ error: { code, message: redact(error.message), stack } })

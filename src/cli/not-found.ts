@@ -1,4 +1,5 @@
 import { toConfiguredId, type Hook } from '@oclif/core'
+import { editDistance } from '../names.js'
 
 /**
  * `pipeline trac`: on a terminal, oclif's plugin-not-found asks "Did you mean trace?" and runs it.
@@ -29,18 +30,4 @@ export function closest(typed: string, candidates: readonly string[]): string | 
     if (best === undefined || distance < best.distance) best = { id, distance }
   }
   return best?.id
-}
-
-/** Levenshtein distance: insertions, deletions and substitutions, one row at a time. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i]
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1)
-      row.push(Math.min(substitution, (previous[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1))
-    }
-    previous = row
-  }
-  return previous[b.length] ?? 0
 }

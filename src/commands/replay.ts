@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core'
 import { toEntryBound, type ReplaySummary } from '../bus/index.js'
 import { BaseCommand } from '../cli/base-command.js'
+import { builtinConsumer } from '../cli/consumers.js'
 import { durationFlag, parsedBy, redisFlags } from '../cli/flags.js'
 import { EventspineError } from '../errors.js'
 import { formatDuration, progressLine } from '../ui/progress/progress.js'
@@ -39,13 +40,14 @@ export default class Replay extends BaseCommand {
       throw new EventspineError('E_REPLAY_NO_WINDOW', 'say which window to replay', { hint: 'Pass --since 24h, --from <id|time> [--to <id|time>], or --rebuild for a projection.' })
     }
     const { replayPipeline } = await import('../pipeline/repair.js')
+    const consumer = builtinConsumer(flags.consumer)
     const progress = progressLine(process.stderr, `replay ${flags.consumer}`)
     try {
       const summary = await replayPipeline({
         url: flags['redis-url'],
         namespace: flags.namespace,
         outDir: flags['out-dir'],
-        consumer: flags.consumer,
+        consumer,
         since: flags.since,
         from: flags.from,
         to: flags.to,

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core'
 import type { DeadLetterSummary } from '../../bus/index.js'
 import { BaseCommand } from '../../cli/base-command.js'
+import { BUILTIN_CONSUMERS, unknownConsumer } from '../../cli/consumers.js'
 import { redisFlags } from '../../cli/flags.js'
 
 export default class DlqList extends BaseCommand {
@@ -21,7 +22,11 @@ export default class DlqList extends BaseCommand {
   async run(): Promise<{ consumers: DeadLetterSummary[] }> {
     const { flags } = await this.parse(DlqList)
     const { dlqList } = await import('../../pipeline/repair.js')
-    const consumers = await dlqList({ url: flags['redis-url'], namespace: flags.namespace, consumer: flags.consumer, limit: flags.limit })
+    const connection = { url: flags['redis-url'], namespace: flags.namespace }
+    const consumers = await dlqList({ ...connection, consumer: flags.consumer, limit: flags.limit })
+    if (flags.consumer !== undefined && !BUILTIN_CONSUMERS.includes(flags.consumer) && consumers.every((c) => c.count === 0)) {
+      throw unknownConsumer(flags.consumer, (await dlqList({ ...connection, limit: 0 })).map((c) => c.consumer))
+    }
     if (!this.jsonEnabled()) this.log(render(consumers))
     return { consumers }
   }

@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline/promises'
 import { Flags } from '@oclif/core'
 import type { PurgeResult } from '../../bus/index.js'
 import { BaseCommand } from '../../cli/base-command.js'
+import { BUILTIN_CONSUMERS, unknownConsumer } from '../../cli/consumers.js'
 import { redisFlags } from '../../cli/flags.js'
 import { EventspineError } from '../../errors.js'
 
@@ -20,6 +21,10 @@ export default class DlqPurge extends BaseCommand {
     const { flags } = await this.parse(DlqPurge)
     const { dlqList, dlqPurge } = await import('../../pipeline/repair.js')
     const connection = { url: flags['redis-url'], namespace: flags.namespace, consumer: flags.consumer }
+    if (flags.consumer !== undefined && !BUILTIN_CONSUMERS.includes(flags.consumer)) {
+      const waiting = await dlqList({ ...connection, consumer: undefined, limit: 0 })
+      if (!waiting.some((c) => c.consumer === flags.consumer && c.count > 0)) throw unknownConsumer(flags.consumer, waiting.map((c) => c.consumer))
+    }
     if (!flags.yes) {
       if (!process.stdin.isTTY || !process.stdout.isTTY || this.jsonEnabled()) {
         throw new EventspineError('E_CONFIRM_REQUIRED', 'purging dead letters needs confirmation', { hint: 'Pass --yes (not on a terminal, nobody can be asked).' })

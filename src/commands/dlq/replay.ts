@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import type { RedeliverySummary } from '../../bus/index.js'
 import { BaseCommand } from '../../cli/base-command.js'
+import { builtinConsumer } from '../../cli/consumers.js'
 import { redisFlags } from '../../cli/flags.js'
 import { EventspineError } from '../../errors.js'
 
@@ -10,7 +11,8 @@ export default class DlqReplay extends BaseCommand {
     'Runs the consumer\'s handler (the pipeline as installed now, with your fix) on each original event and commits its effects ' +
     'atomically with the removal of the dead letter: an entry disappears only once its re-delivery is committed. One that ' +
     'fails again stays, with its new error (and a new id). An event the consumer already committed is removed without effect. ' +
-    'Exits 1 when any re-delivery failed.'
+    'Exits 1 when any re-delivery failed, or when dead letters were chosen and none could be re-delivered (no handler here); ' +
+    'an unknown --consumer is a usage error (exit 2).'
 
   static override examples = [
     '<%= config.bin %> dlq replay score:1764086400000-0',
@@ -37,8 +39,15 @@ export default class DlqReplay extends BaseCommand {
       })
     }
     const { dlqReplay } = await import('../../pipeline/repair.js')
-    const summary = await dlqReplay({ url: flags['redis-url'], namespace: flags.namespace, outDir: flags['out-dir'], ids, all: flags.all, consumer: flags.consumer })
+    const consumer = flags.consumer === undefined ? undefined : builtinConsumer(flags.consumer)
+    const summary = await dlqReplay({ url: flags['redis-url'], namespace: flags.namespace, outDir: flags['out-dir'], ids, all: flags.all, consumer })
     if (!this.jsonEnabled()) this.log(render(summary))
+    const replayed = summary.delivered + summary.duplicates + summary.failed
+    if (summary.skipped > 0 && replayed === 0) {
+      // Dead letters were there and none was touched: a script must not read that as done.
+      process.stderr.write(`Nothing was re-delivered: all ${summary.skipped} chosen dead letter${summary.skipped === 1 ? ' was' : 's were'} skipped (see above).\n`)
+      process.exitCode = 1
+    }
     if (summary.failed > 0) process.exitCode = 1
     return summary
   }
@@ -51,6 +60,7 @@ function render(s: RedeliverySummary): string {
     if (r.outcome === 'failed') return `FAILED     ${r.id}: ${r.error} (still in the DLQ as ${r.newId})`
     return `skipped    ${r.id}: ${r.reason}`
   })
+  if (s.results.length === 0) return 'No dead letters to replay.'
   lines.push('', `${s.delivered} delivered, ${s.duplicates} already committed, ${s.failed} failed again, ${s.skipped} skipped.`)
   return lines.join('\n')
 }

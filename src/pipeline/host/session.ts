@@ -2,7 +2,7 @@ import { copyFile, readdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { RunnerOptions } from '../../bus/runner.js'
 import { EventspineError } from '../../errors.js'
-import { resolveRedis, type ResolvedRedis } from '../../redis/index.js'
+import { resolveRedis, stopManagedRedis, type ResolvedRedis } from '../../redis/index.js'
 import { packageRoot } from '../paths.js'
 import { loadReferenceData } from '../reference.js'
 import { STAGE_NAMES } from '../stages/names.js'
@@ -66,7 +66,10 @@ export async function openUp(options: UpOptions): Promise<UpSession> {
       },
     })
   } catch (error) {
-    await redis.release()
+    // A server kept for --detach is kept for a pipeline that runs; one that failed to start
+    // (port in use, bad reference data) must not leave it behind.
+    if (options.keepRedis === true && redis.source === 'managed-started') await stopManagedRedis(projectDir)
+    else await redis.release()
     throw error
   }
   writeUpRecord(projectDir, {

@@ -15,11 +15,12 @@ export function bareEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.Pro
   return { PATH: process.env['PATH'] ?? '', HOME: home, ...extra }
 }
 
-/** Runs `pipeline <args>` to the end; never rejects, the exit code is in the result. */
-export function runCli(args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<CliRun> {
+/** Runs `pipeline <args>` to the end (`input`: its stdin); never rejects, the exit code is in the result. */
+export function runCli(args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number; input?: string }): Promise<CliRun> {
   return new Promise((done) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: options.cwd, env: options.env, timeout: options.timeoutMs }, (error, stdout, stderr) =>
+    const child = execFile(process.execPath, [BIN, ...args], { cwd: options.cwd, env: options.env, timeout: options.timeoutMs }, (error, stdout, stderr) =>
       done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     )
+    if (options.input !== undefined) child.stdin?.end(options.input)
   })
 }

@@ -30,3 +30,21 @@ fi
 node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<19)) { console.error("Node >= 20.19 is needed, this is "+process.version); process.exit(1) }'
 npm ci --no-audit --no-fund
 npm run build
+
+# `pipeline` on the PATH, as the README writes every command: a link to bin/run.js where npm
+# puts global commands (what `npm link` does, without its global install), else /usr/local/bin.
+bin_dir="$(npm prefix -g)/bin"
+if ! { mkdir -p "$bin_dir" 2>/dev/null && [ -w "$bin_dir" ]; }; then bin_dir=/usr/local/bin; fi
+link="$bin_dir/pipeline"
+if [ -w "$bin_dir" ]; then
+  ln -sfn "$PWD/bin/run.js" "$link"
+elif command -v sudo >/dev/null 2>&1; then
+  sudo ln -sfn "$PWD/bin/run.js" "$link"
+else
+  echo "Cannot write $bin_dir: run ./bin/run.js where the README writes pipeline, or link it yourself." >&2
+  exit 1
+fi
+case ":$PATH:" in
+  *":$bin_dir:"*) echo "pipeline is on your PATH: $link -> $PWD/bin/run.js" >&2 ;;
+  *) echo "pipeline is linked as $link, but $bin_dir is not on your PATH: add it, or run ./bin/run.js." >&2 ;;
+esac

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -6,6 +5,7 @@ import { faker } from '@faker-js/faker'
 import fc from 'fast-check'
 import { Redis } from 'ioredis'
 import { DEFAULT_RETRY } from '../bus/retry.js'
+import { checkRunTag } from '../bus/scratch.js'
 import { withScripts } from '../bus/scripts.js'
 import { defaultContractsDir, loadContracts } from '../events/index.js'
 import type { ContractRegistry } from '../events/contracts.js'
@@ -37,6 +37,8 @@ export interface CheckOptions {
    * uncommitted entry: today entries held but not yet committed are lost (see README).
    */
   readonly groupLoss?: boolean
+  /** Ctrl-C: every run not yet started fails at once, so the check ends soon and deletes its namespaces as a finished one does. */
+  readonly signal?: AbortSignal
 }
 
 /** One consumer to check, with where its inputs come from (default: its contracts). */
@@ -74,7 +76,7 @@ export async function checkConsumers(targets: readonly CheckTarget[], options: C
   const redis = withScripts(new Redis(options.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: false }))
   redis.on('error', () => {})
   const tmpRoot = await mkdtemp(join(tmpdir(), 'eventspine-check-'))
-  const runTag = `check-${randomBytes(4).toString('hex')}`
+  const runTag = checkRunTag()
   let counter = 0
   const results: PropertyResult[] = []
   try {
@@ -86,14 +88,21 @@ export async function checkConsumers(targets: readonly CheckTarget[], options: C
       const maxEvents = options.maxEvents ?? 6
       const inputs = target.inputs ?? contractInputs(registry, {}, maxEvents)
       const events = inputs.events(sample).map((drafts) => finalise(drafts, registry))
-      const h: Harness = { name: sample.name, make, redis, registry, retry: DEFAULT_RETRY, tmpRoot, redisUrl: options.redisUrl, namespace: () => `${runTag}-${counter++}` }
+      const h: Harness = { name: sample.name, make, redis, registry, retry: DEFAULT_RETRY, tmpRoot, redisUrl: options.redisUrl, namespace: () => {
+        options.signal?.throwIfAborted()
+        return `${runTag}-${counter++}`
+      } }
       return (options.properties ?? PROPERTIES).map((property) => async () => {
         const result = await checkProperty(h, property, events, seed, options, Math.max(maxEvents, 8))
         results.push(result)
         onResult?.(result)
       })
     })
-    await Promise.all(jobs.map((job) => job()))
+    // Every job settles before the namespaces are swept: one failing (or Ctrl-C) must not leave
+    // the others writing into namespaces already deleted.
+    const settled = await Promise.allSettled(jobs.map((job) => job()))
+    const failed = settled.find((s) => s.status === 'rejected')
+    if (failed !== undefined) throw failed.reason
   } finally {
     const stream = redis.scanStream({ match: `${escapeGlob(`{${runTag}-`)}*`, count: 1000 })
     for await (const keys of stream as AsyncIterable<string[]>) if (keys.length > 0) await redis.unlink(...keys)

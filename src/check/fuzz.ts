@@ -17,6 +17,8 @@ export interface FuzzOptions {
   /** Where to look for pipeline.config.{ts,mts,mjs,js}. Default: the current directory. */
   readonly cwd?: string
   readonly onResult?: (result: PropertyResult) => void
+  /** Ctrl-C: the check stops early and deletes its namespaces. */
+  readonly signal?: AbortSignal
 }
 
 export interface FuzzReport extends CheckReport {
@@ -40,6 +42,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     ...(options.groupLoss === undefined ? {} : { groupLoss: options.groupLoss }),
     ...(options.properties ? { properties: options.properties } : {}),
     ...(contractsDir ? { contractsDir } : {}),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
   }, options.onResult)
   return { ...report, runs, durationMs: Math.round(performance.now() - started), consumerArgs }
 }

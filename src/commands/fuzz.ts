@@ -4,6 +4,7 @@ import { BaseCommand } from '../cli/base-command.js'
 import { redisFlags } from '../cli/flags.js'
 import { junitXml, renderReport } from '../check/report.js'
 import { PROPERTIES, type Counterexample, type PropertyName } from '../check/types.js'
+import { abortOnStopSignal } from '../pipeline/host/signals.js'
 
 interface FuzzJson {
   passed: boolean
@@ -44,8 +45,10 @@ export default class Fuzz extends BaseCommand {
     const { flags } = await this.parse(Fuzz)
     const [{ runFuzz }, { resolveRedis }] = await Promise.all([import('../check/fuzz.js'), import('../redis/index.js')])
     const redis = await resolveRedis({ url: flags['redis-url'] })
+    const interrupt = abortOnStopSignal((name) => process.stderr.write(`\n${name}: stopping the check and deleting its namespaces (again to exit at once)...\n`))
     try {
       const report = await runFuzz({
+        signal: interrupt.signal,
         redisUrl: redis.url,
         runs: flags.runs,
         ...(flags.consumer ? { consumers: flags.consumer } : {}),
@@ -53,7 +56,14 @@ export default class Fuzz extends BaseCommand {
         ...(flags.seed === undefined ? {} : { seed: flags.seed }),
         ...(flags.path ? { path: flags.path } : {}),
         groupLoss: flags['group-loss'],
+      }).catch((error: unknown) => {
+        if (interrupt.signal.aborted) return null
+        throw error
       })
+      if (report === null || interrupt.signal.aborted) {
+        process.stderr.write('Interrupted: the runs were stopped and their namespaces deleted.\n')
+        return this.exit(130)
+      }
       if (flags.junit) await writeFile(flags.junit, junitXml(report))
       if (!this.jsonEnabled()) this.log(renderReport(report, { consumerArg: (c) => report.consumerArgs[c] ?? c, runs: report.runs, durationMs: report.durationMs, extraArgs: flags['group-loss'] ? '' : ' --no-group-loss' }))
       if (!report.passed) process.exitCode = 1
@@ -64,6 +74,7 @@ export default class Fuzz extends BaseCommand {
         results: report.results.map((r) => ({ consumer: r.consumer, property: r.property, passed: r.passed, runs: r.runs, seed: r.seed, ...(r.note ? { note: r.note } : {}), counterexample: r.counterexample })),
       }
     } finally {
+      interrupt.dispose()
       await redis.release()
     }
   }

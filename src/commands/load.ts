@@ -9,6 +9,7 @@ import type { LoadTestResult } from '../sim/load-test.js'
 import { parseDayDate, parseEventsPerDay, parseFaultRate, parseSpeed } from '../sim/summary.js'
 import type { ChaosResult } from '../sim/chaos/run.js'
 import { EventspineError } from '../errors.js'
+import { abortOnStopSignal } from '../pipeline/host/signals.js'
 
 export default class Load extends BaseCommand {
   static override summary = 'Load-test the pipeline with a busy day and check every file against the manifest.'
@@ -60,8 +61,10 @@ export default class Load extends BaseCommand {
     if (!flags.chaos && chaosOnly.length > 0) {
       throw new EventspineError('E_GATE', `the gate "${chaosOnly[0]?.text}" needs --chaos: only a chaos run injects faults to recover from`, { hint: 'Add --chaos, or drop the gate.' })
     }
+    // A chaos run has a Redis of its own and its own Ctrl-C handling; a load run shares yours.
+    const interrupt = flags.chaos ? null : abortOnStopSignal((name) => process.stderr.write(`\n${name}: stopping the run and deleting its namespace (again to exit at once)...\n`))
     const run = flags.chaos ? (await import('../sim/chaos/run.js')).chaosTest : (await import('../sim/load-test.js')).loadTest
-    const result: LoadTestResult | ChaosResult = await run({
+    const result: LoadTestResult | ChaosResult | null = await run({
       redisUrl: flags['redis-url'],
       dayDir: flags.day,
       generate: { eventsPerDay: flags['events-per-day'], date, seed: flags.seed, faults, kinds: [...FILE_KINDS] },
@@ -70,7 +73,17 @@ export default class Load extends BaseCommand {
       gates,
       keep: flags.keep,
       progress: !this.jsonEnabled(),
+      ...(interrupt === null ? {} : { signal: interrupt.signal }),
     })
+      .catch((error: unknown) => {
+        if (interrupt?.signal.aborted) return null
+        throw error
+      })
+      .finally(() => interrupt?.dispose())
+    if (result === null) {
+      process.stderr.write(`Interrupted: the run was stopped and its namespace deleted${flags.keep ? ' (--keep: kept)' : ''}.\n`)
+      return this.exit(130)
+    }
     if (!this.jsonEnabled()) this.log(render(result))
     // Not this.exit(1): that would throw before --json prints the report.
     if (result.gatesBroken > 0) process.exitCode = 1

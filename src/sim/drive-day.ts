@@ -47,6 +47,8 @@ export interface LoadOptions {
   readonly inspect?: (bus: Bus, run: { readonly files: readonly ManifestFile[]; readonly correlationIds: readonly string[] }) => Promise<void>
   /** Called as the run goes: what it is doing (warming up, waiting for an arrival time), and time left. */
   readonly onProgress?: (state: LoadProgress) => void
+  /** Aborted (Ctrl-C): stop publishing and waiting, and end as a finished run does (namespace deleted unless `keep`). */
+  readonly signal?: AbortSignal
 }
 
 export interface StageLag {
@@ -194,6 +196,7 @@ async function drive(bus: Bus, options: LoadOptions, files: readonly ManifestFil
     let lastDone = -1
     let lastChange = performance.now()
     while (!done()) {
+      options.signal?.throwIfAborted()
       await observer.tick()
       settle()
       if (observer.ended !== lastDone) {
@@ -209,6 +212,7 @@ async function drive(bus: Bus, options: LoadOptions, files: readonly ManifestFil
   phaseStart = performance.now()
   if (firstMeasured > 0) phase = 'warming-up'
   while (next < files.length) {
+    options.signal?.throwIfAborted()
     if (next === firstMeasured && firstMeasured > 0 && !warmedUp) {
       await drain(() => inFlight() === 0) // the warm-up ends before the clock starts
       warmedUp = true

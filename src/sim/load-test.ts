@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { loadNamespace } from '../bus/scratch.js'
 import { resolveRedis } from '../redis/index.js'
 import { generateDay, type GenerateOptions } from './day.js'
 import { evaluateGates, type Gate, type GateResult } from './gates.js'
@@ -22,6 +23,8 @@ export interface LoadTestOptions {
   /** Progress bar on stderr. */
   readonly progress: boolean
   readonly window?: { readonly fromMs: number; readonly toMs: number }
+  /** Ctrl-C: the run stops and deletes its namespace, as a finished one does. */
+  readonly signal?: AbortSignal
 }
 
 export interface LoadTestResult extends LoadReport {
@@ -40,7 +43,7 @@ export function openDay(options: Pick<LoadTestOptions, 'dayDir' | 'generate' | '
 
 /** What every load run takes from the command's options, whatever else it adds. */
 export function loadRunOptions(
-  options: Pick<LoadTestOptions, 'speed' | 'keep' | 'maxInFlight'>,
+  options: Pick<LoadTestOptions, 'speed' | 'keep' | 'maxInFlight' | 'signal'>,
   run: { url: string; namespace: string; day: DayOnDisk; outDir: string; bar: Progress | null },
 ): LoadOptions {
   const bar = run.bar
@@ -52,6 +55,7 @@ export function loadRunOptions(
     speed: options.speed,
     keep: options.keep,
     ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
     ...(bar === null ? {} : { onProgress: (p) => bar.update({ done: p.done, total: p.total, rate: p.eventsPerSecond, rateUnit: 'events/s', etaMs: p.etaMs, note: loadNote(p, options.speed) }) }),
   }
 }
@@ -63,7 +67,7 @@ export async function loadTest(options: LoadTestOptions): Promise<LoadTestResult
   try {
     const day = openDay(options, work)
     const outDir = join(work, 'out')
-    const namespace = `load-${day.manifest.seed}-${Date.now().toString(36)}`
+    const namespace = loadNamespace(day.manifest.seed)
     const bar = options.progress ? createProgress('load') : null
     const report = await runLoad({
       ...loadRunOptions(options, { url: redis.url, namespace, day, outDir, bar }),

@@ -27,3 +27,18 @@ export function untilStopSignal(): { readonly signal: Promise<NodeJS.Signals>; d
     },
   }
 }
+
+/**
+ * For runs that delete what they made when they end (`load`, `fuzz`): the first SIGINT, SIGTERM
+ * or SIGHUP aborts `signal`, so the run stops early and cleans up as a finished one does; a
+ * second exits at once (as {@link untilStopSignal}).
+ */
+export function abortOnStopSignal(onStop: (name: NodeJS.Signals) => void): { readonly signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController()
+  const stop = untilStopSignal()
+  void stop.signal.then((name) => {
+    onStop(name)
+    controller.abort(new Error(`interrupted by ${name}`))
+  })
+  return { signal: controller.signal, dispose: () => stop.dispose() }
+}

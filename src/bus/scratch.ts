@@ -1,0 +1,61 @@
+import { randomBytes } from 'node:crypto'
+import type { Redis } from 'ioredis'
+
+/**
+ * Namespaces the tool's own runs make on a Redis they share with you, and delete when they end:
+ * `pipeline load` makes `load-<seed>-<start time, base 36>`, `pipeline fuzz` one
+ * `check-<8 hex>-<n>` per run (and `-sample`). Only names of exactly these shapes are ever
+ * listed or removed by `pipeline clean`: a namespace of yours is never touched.
+ */
+const SCRATCH = [/^load-\d+-[0-9a-z]{6,12}$/, /^check-[0-9a-f]{8}-(\d+|sample)$/] as const
+
+export function loadNamespace(seed: number): string {
+  return `load-${seed}-${Date.now().toString(36)}`
+}
+
+/** The tag every namespace of one `fuzz` (checkConsumers) call starts with. */
+export function checkRunTag(): string {
+  return `check-${randomBytes(4).toString('hex')}`
+}
+
+export function isScratchNamespace(namespace: string): boolean {
+  return SCRATCH.some((re) => re.test(namespace))
+}
+
+export interface ScratchNamespace {
+  readonly namespace: string
+  readonly keys: number
+  /** A lease is held: a run is still working in it (a lease expires within its visibility timeout once its run is gone). */
+  readonly live: boolean
+}
+
+/** Every scratch namespace on this Redis, found with SCAN (never KEYS). */
+export async function findScratchNamespaces(redis: Redis): Promise<ScratchNamespace[]> {
+  const found = new Map<string, { keys: number; live: boolean }>()
+  for (const match of ['{load-*', '{check-*']) {
+    let cursor = '0'
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 1000)
+      cursor = next
+      for (const key of keys) {
+        const namespace = /^\{([^}]+)\}:/.exec(key)?.[1]
+        if (namespace === undefined || !isScratchNamespace(namespace)) continue
+        const entry = found.get(namespace) ?? { keys: 0, live: false }
+        found.set(namespace, { keys: entry.keys + 1, live: entry.live || key.startsWith(`{${namespace}}:lease:`) })
+      }
+    } while (cursor !== '0')
+  }
+  return [...found].map(([namespace, f]) => ({ namespace, ...f })).sort((a, b) => a.namespace.localeCompare(b.namespace))
+}
+
+/** Deletes every key of the namespaces matching `pattern` (a glob over the namespace, e.g. `check-1a2b3c4d-*`); returns how many. */
+export async function deleteNamespaces(redis: Redis, pattern: string): Promise<number> {
+  let deleted = 0
+  let cursor = '0'
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `{${pattern}}:*`, 'COUNT', 1000)
+    cursor = next
+    if (keys.length > 0) deleted += await redis.unlink(...keys)
+  } while (cursor !== '0')
+  return deleted
+}

@@ -73,6 +73,18 @@ describe('the loopback HTTP API', () => {
     expect(body.consumers.every((c) => c.running)).toBe(true)
   })
 
+  it('GET /files/:id?wait= answers once the file has ended (one request), 400 for a bad wait, 404 after waiting for an unknown id', async () => {
+    const id = await take('faulty', 'northwind-nav-bad-isin.csv')
+    const res = await get(`/files/${id}?wait=30s`)
+    expect(res.status).toBe(200)
+    const body = JSON.parse(res.text) as { journey: { status: string; reasons: { rule: string; row?: number }[] }; events: { type: string }[] }
+    expect(body.journey.status).toBe('rejected')
+    expect(body.journey.reasons[0]?.rule).toBeTruthy()
+    expect(body.events.map((e) => e.type)).toContain('pipeline.file.rejected')
+    expect((await get(`/files/${id}?wait=soon`)).status).toBe(400)
+    expect((await get('/files/019ab5c2-7d1e-7000-8000-00000000beef?wait=300ms')).status).toBe(404)
+  })
+
   it('GET /files/:id gives the journey and events of a delivered file; GET /funds/:isin its latest NAV', async () => {
     const id = await take('inbox', 'northwind-nav-2026-11-24.csv')
     const file = await waitFor(async () => {

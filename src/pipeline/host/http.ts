@@ -1,9 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import ms from 'ms'
 import type { Registry } from 'prom-client'
 import type { Bus } from '../../bus/bus.js'
 import { readCorrelation, type IndexedItem } from '../../bus/correlation.js'
 import { EventspineError, errorMessage } from '../../errors.js'
+import { pollUntil, readEnding } from '../ending.js'
 import { readFileJourney, readLatestNav, type StateReader } from '../projections.js'
 import { STAGE } from '../stages/names.js'
 
@@ -67,7 +69,8 @@ export async function startHttp(options: HttpOptions): Promise<HttpApi> {
 }
 
 async function route(options: HttpOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const path = new URL(req.url ?? '/', 'http://localhost').pathname
+  const url = new URL(req.url ?? '/', 'http://localhost')
+  const path = url.pathname
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: 'method not allowed', allow: 'GET' })
   if (path === '/health') return health(options, res)
   if (path === '/metrics') {
@@ -77,7 +80,11 @@ async function route(options: HttpOptions, req: IncomingMessage, res: ServerResp
     return
   }
   const file = /^\/files\/([^/]+)$/.exec(path)
-  if (file) return fileJourney(options.bus, decodeURIComponent(file[1] as string), res)
+  if (file) {
+    const wait = waitParam(url.searchParams.get('wait'))
+    if (typeof wait === 'string') return send(res, 400, { error: wait })
+    return fileJourney(options.bus, decodeURIComponent(file[1] as string), res, wait)
+  }
   const fund = /^\/funds\/([^/]+)$/.exec(path)
   if (fund) return latestNav(options.bus, decodeURIComponent(fund[1] as string), res)
   send(res, 404, { error: 'not found', endpoints: ['/health', '/metrics', '/files/:correlationId', '/funds/:isin'] })
@@ -93,7 +100,28 @@ async function health(options: HttpOptions, res: ServerResponse): Promise<void> 
   send(res, ok ? 200 : 503, { status: ok ? 'ok' : 'degraded', redis, consumers })
 }
 
-async function fileJourney(bus: Bus, correlationId: string, res: ServerResponse): Promise<void> {
+/** Longest `?wait=` honoured: a long poll, not a connection held open for good. */
+export const MAX_WAIT_MS = 60_000
+const ENDED = new Set(['delivered', 'rejected', 'duplicate'])
+
+/** `?wait=5s` (or milliseconds) as a number, bounded by MAX_WAIT_MS; a message when it is not a duration. */
+function waitParam(value: string | null): number | string {
+  if (value === null) return 0
+  const span = /^\d+$/.test(value) ? Number(value) : (ms(value as ms.StringValue) as number | undefined)
+  if (typeof span !== 'number' || !(span >= 0)) return `wait "${value}" is not a duration such as 500ms or 5s`
+  return Math.min(span, MAX_WAIT_MS)
+}
+
+async function fileJourney(bus: Bus, correlationId: string, res: ServerResponse, waitMs: number): Promise<void> {
+  if (waitMs > 0) {
+    // Long poll: until the file has an ending and its journey shows it, or the wait runs out.
+    const deadline = Date.now() + waitMs
+    const ended = await pollUntil(() => readEnding(bus, correlationId), { timeoutMs: waitMs })
+    if (ended !== null) {
+      const journeyState = projectionState(bus, STAGE.fileJourney)
+      await pollUntil(async () => (ENDED.has((await readFileJourney(journeyState, correlationId))?.status ?? '') ? true : null), { timeoutMs: Math.max(0, deadline - Date.now()) })
+    }
+  }
   const [journey, items] = await Promise.all([readFileJourney(projectionState(bus, STAGE.fileJourney), correlationId), readCorrelation(bus, correlationId)])
   if (journey === null && items.length === 0) return send(res, 404, { error: 'unknown file', correlationId })
   send(res, 200, { correlationId, journey, events: items.map(describeItem) })

@@ -4,6 +4,7 @@ import { createBus } from '../../bus/bus.js'
 import { EventspineError } from '../../errors.js'
 import { defaultContractsDir, loadContracts } from '../../events/index.js'
 import { resolveRedis } from '../../redis/index.js'
+import { awaitEndings, type FileEnding } from '../ending.js'
 import { receivedEvent } from '../intake.js'
 import { readRuntime } from './collect.js'
 
@@ -11,6 +12,8 @@ export interface PublishedFile {
   readonly file: string
   readonly correlationId: string
   readonly eventId: string
+  /** With `waitMs`: how its journey ended, or null when it had not within the wait. */
+  readonly ending?: FileEnding | null
 }
 
 export interface PublishResult {
@@ -24,7 +27,7 @@ export interface PublishResult {
  * is checked before anything is sent: a missing file, a glob with no match or a directory is
  * an error naming it. Never starts Redis.
  */
-export async function publishFiles(options: { patterns: readonly string[]; cwd: string; redisUrl?: string | undefined; namespace: string }): Promise<PublishResult> {
+export async function publishFiles(options: { patterns: readonly string[]; cwd: string; redisUrl?: string | undefined; namespace: string; waitMs?: number }): Promise<PublishResult> {
   const files: string[] = []
   for (const pattern of options.patterns) files.push(...(await expand(pattern, options.cwd)))
   const redis = await resolveRedis({ url: options.redisUrl, projectDir: options.cwd, startIfMissing: false })
@@ -37,7 +40,10 @@ export async function publishFiles(options: { patterns: readonly string[]; cwd: 
       const shown = relative(options.cwd, file)
       if (published) out.push({ file: shown === '' || shown.startsWith('..') ? file : shown, correlationId: published.correlationId, eventId: published.id })
     }
-    return { files: out, pipelineUp: (await readRuntime(bus)) !== null }
+    const pipelineUp = (await readRuntime(bus)) !== null
+    if (options.waitMs === undefined) return { files: out, pipelineUp }
+    const endings = await awaitEndings(bus, out.map((f) => f.correlationId), options.waitMs)
+    return { files: out.map((f, i) => ({ ...f, ending: endings[i] ?? null })), pipelineUp }
   } finally {
     await bus.close()
   }

@@ -1,0 +1,46 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Bus } from '../bus/bus.js'
+import { decodeEvent } from '../events/envelope.js'
+import { EVENT, type Issue } from './types.js'
+
+/** How a file's journey ended: what `publish --wait` prints and `GET /files/:id?wait=` waits for. */
+export type FileEnding =
+  | { readonly outcome: 'delivered'; readonly fileName: string; readonly outputPath: string }
+  | { readonly outcome: 'rejected'; readonly fileName: string; readonly stage: string; readonly reasons: readonly Issue[] }
+  | { readonly outcome: 'duplicate'; readonly fileName: string; readonly firstCorrelationId: string }
+
+const ENDINGS: ReadonlySet<string> = new Set([EVENT.delivered, EVENT.rejected, EVENT.duplicate])
+
+/**
+ * The file's ending, or null while it has none. Reads the correlation index's rows (no payloads)
+ * and then only the ending's entry, so polling a file with a large `received` event stays cheap.
+ */
+export async function readEnding(bus: Bus, correlationId: string): Promise<FileEnding | null> {
+  const rows = await bus.redis.lrange(bus.keys.correlation(correlationId), 0, -1)
+  const row = rows.find((r) => ENDINGS.has(r.slice(0, r.indexOf(' '))))
+  if (row === undefined) return null
+  const space = row.indexOf(' ')
+  const [entry] = (await bus.redis.xrange(bus.keys.stream(row.slice(0, space)), row.slice(space + 1), row.slice(space + 1))) as [string, string[]][]
+  if (entry === undefined) return null
+  const { type, payload } = decodeEvent(entry[1])
+  const p = payload as Record<string, unknown>
+  const fileName = String(p.fileName ?? '')
+  if (type === EVENT.delivered) return { outcome: 'delivered', fileName, outputPath: String(p.outputPath ?? '') }
+  if (type === EVENT.rejected) return { outcome: 'rejected', fileName, stage: String(p.stage ?? ''), reasons: (p.reasons ?? []) as Issue[] }
+  return { outcome: 'duplicate', fileName, firstCorrelationId: String(p.firstCorrelationId ?? '') }
+}
+
+/** Polls `read` until it gives a value or `timeoutMs` runs out (then null). */
+export async function pollUntil<T>(read: () => Promise<T | null>, options: { timeoutMs: number; intervalMs?: number }): Promise<T | null> {
+  const deadline = Date.now() + options.timeoutMs
+  for (;;) {
+    const value = await read()
+    if (value !== null || Date.now() >= deadline) return value
+    await sleep(Math.min(options.intervalMs ?? 100, Math.max(0, deadline - Date.now())))
+  }
+}
+
+/** Waits for each file's ending, all at once; null for a file that has none within `timeoutMs`. */
+export function awaitEndings(bus: Bus, correlationIds: readonly string[], timeoutMs: number): Promise<(FileEnding | null)[]> {
+  return Promise.all(correlationIds.map((id) => pollUntil(() => readEnding(bus, id), { timeoutMs })))
+}

@@ -13,7 +13,7 @@ import { bareEnv, runCli } from '../support/cli.js'
 let project: string
 
 function pipeline(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return runCli(args, { cwd: project, env: bareEnv(project), timeoutMs: 30_000 })
+  return runCli(args, { cwd: project, env: bareEnv(project), timeoutMs: 120_000 })
 }
 
 beforeAll(() => {
@@ -22,7 +22,8 @@ beforeAll(() => {
 })
 afterAll(() => rmSync(project, { recursive: true, force: true }))
 
-describe('consumer names from the terminal', () => {
+// Each CLI start costs seconds on a loaded machine; the typo story runs five of them.
+describe('consumer names from the terminal', { timeout: 300_000 }, () => {
   it('dlq replay, replay, dlq list and dlq purge refuse a typo with "did you mean" and exit 2', async () => {
     const common = ['--redis-url', testRedisUrl(), '--namespace', testNamespace('names')]
     for (const args of [

@@ -13,7 +13,7 @@ import { BIN, bareEnv, runCli } from '../support/cli.js'
 let project: string
 
 function pipeline(args: string[], input?: string) {
-  return runCli(args, { cwd: project, env: bareEnv(project), timeoutMs: 30_000, ...(input === undefined ? {} : { input }) })
+  return runCli(args, { cwd: project, env: bareEnv(project), timeoutMs: 120_000, ...(input === undefined ? {} : { input }) })
 }
 
 /** `pipeline tail --ndjson` until it printed `count` lines, then Ctrl-C. */
@@ -22,7 +22,7 @@ async function captureTail(args: string[], count: number): Promise<string> {
   let stdout = ''
   child.stdout.on('data', (chunk: Buffer) => void (stdout += chunk.toString()))
   const exited = new Promise<void>((done) => child.on('exit', () => done()))
-  await waitFor(() => stdout.split('\n').filter(Boolean).length >= count, { what: `${count} lines from tail`, timeoutMs: 30_000 })
+  await waitFor(() => stdout.split('\n').filter(Boolean).length >= count, { what: `${count} lines from tail`, timeoutMs: 120_000 })
   child.kill('SIGINT')
   await exited
   return stdout
@@ -35,7 +35,7 @@ beforeAll(() => {
 afterAll(() => rmSync(project, { recursive: true, force: true }))
 
 // Each CLI start costs seconds on a loaded machine; the error story runs ten of them.
-describe('pipeline produce', { timeout: 240_000 }, () => {
+describe('pipeline produce', { timeout: 400_000 }, () => {
   it('tail --ndjson replayed into another namespace gives the same events; again, it appends nothing', async () => {
     const source = await testBus({ contracts: loadContracts(defaultContractsDir()) })
     const target = await testBus({ contracts: loadContracts(defaultContractsDir()) })

@@ -1,5 +1,6 @@
 import type { Bus } from './bus.js'
 import type { ConsumerDefinition } from './types.js'
+import { redisTimeMs } from '../redis/clock.js'
 
 /** How often a process running consumers says they are alive. */
 export const HEARTBEAT_MS = 5_000
@@ -25,11 +26,6 @@ export interface PresenceOptions {
 }
 
 /** Redis's clock, so processes on machines with skewed clocks agree on who is gone. */
-async function redisNow(bus: Bus): Promise<number> {
-  const [seconds, micros] = await bus.redis.time()
-  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000)
-}
-
 const registration = (c: ConsumerDefinition) => JSON.stringify({ subscribes: c.subscribes, emits: c.emits ?? [] })
 
 /**
@@ -41,7 +37,7 @@ export function startHeartbeat(bus: Bus, consumers: readonly ConsumerDefinition[
   const beat = async () => {
     const live = consumers.filter((c) => alive(c.name))
     if (live.length === 0) return
-    const now = String(await redisNow(bus))
+    const now = String(await redisTimeMs(bus.redis))
     const p = bus.redis.pipeline()
     for (const c of live) {
       p.hset(bus.keys.consumersSeen, c.name, now)
@@ -61,7 +57,7 @@ const list = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => ty
 
 /** Every registered consumer with when it was last seen, sorted by name. Rows that cannot be read are left out. */
 export async function registeredConsumers(bus: Bus, options: PresenceOptions = {}): Promise<RegisteredConsumer[]> {
-  const [rows, seen, now] = await Promise.all([bus.redis.hgetall(bus.keys.consumers), bus.redis.hgetall(bus.keys.consumersSeen), options.now ?? redisNow(bus)])
+  const [rows, seen, now] = await Promise.all([bus.redis.hgetall(bus.keys.consumers), bus.redis.hgetall(bus.keys.consumersSeen), options.now ?? redisTimeMs(bus.redis)])
   const goneAfter = options.goneAfterMs ?? GONE_AFTER_MS
   const out: RegisteredConsumer[] = []
   for (const [name, raw] of Object.entries(rows)) {

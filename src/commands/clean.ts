@@ -32,7 +32,7 @@ function render(r: CleanReport): string {
   const lines: string[] = []
   if (r.namespaces.length > 0) lines.push(`Namespaces left by load and fuzz runs (${r.namespaces.length}):`)
   for (const n of r.namespaces) lines.push(`  ${n.namespace.padEnd(28)} ${String(n.keys).padStart(6)} keys${n.live ? '  in use (a run holds a lease): left alone' : r.removed ? '  removed' : ''}`)
-  if (r.goneConsumers.length > 0) lines.push(`Consumers whose instances are gone (${r.goneConsumers.length}):`, ...r.goneConsumers.map((c) => `  ${c.consumer}${r.removed ? '  removed' : ''}`))
+  if (r.goneConsumers.length > 0) lines.push(`Consumers whose instances are gone (${r.goneConsumers.length}):`, ...r.goneConsumers.map((c) => `  ${c.consumer.padEnd(28)} last seen ${c.lastSeenAt ?? 'never'}${r.removed ? '  removed' : ''}`))
   lines.push(r.removed ? `Removed ${r.deletedKeys} keys.` : 'Nothing removed: run `pipeline clean --yes` to remove them.')
   return lines.join('\n')
 }

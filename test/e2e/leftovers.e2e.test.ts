@@ -71,18 +71,27 @@ describe('interrupted runs leave nothing behind', { timeout: 240_000 }, () => {
     await redis.set('{check-0a1b2c3d-13}:lease:deliver', 'x', 'PX', 120_000) // a run still working
     const yours = ['{pipeline}:stream:pipeline.file.received', '{load-test}:stream:x', '{check-mine}:x', '{load-7}:x']
     for (const key of yours) await redis.set(key, 'x')
+    // In the default namespace: a consumer last seen ten minutes ago, and one seen just now.
+    const [seconds] = await redis.time()
+    const nowMs = Number(seconds) * 1000
+    await redis.hset('{pipeline}:consumers', 'old-audit', JSON.stringify({ subscribes: ['pipeline.file.delivered'], emits: [] }), 'fresh-audit', JSON.stringify({ subscribes: ['pipeline.file.delivered'], emits: [] }))
+    await redis.hset('{pipeline}:consumers:seen', 'old-audit', String(nowMs - 600_000), 'fresh-audit', String(nowMs))
 
     const list = await runCli(['clean', '--redis-url', server.url], { cwd: project, env: bareEnv(project), timeoutMs: 60_000 })
     expect(list.code).toBe(0)
     expect(list.stdout).toContain('Namespaces left by load and fuzz runs (3):')
     expect(list.stdout).toMatch(/load-7-mi3k2x1a +2 keys\n/)
     expect(list.stdout).toMatch(/check-0a1b2c3d-13 +1 keys {2}in use/)
+    expect(list.stdout).toMatch(/Consumers whose instances are gone \(1\):\n {2}old-audit +last seen \d{4}-\d\d-\d\dT/)
     expect(list.stdout).toContain('Nothing removed: run `pipeline clean --yes` to remove them.')
     expect(await redis.exists('{load-7-mi3k2x1a}:inbox:map')).toBe(1)
 
     const removed = await runCli(['clean', '--yes', '--json', '--redis-url', server.url], { cwd: project, env: bareEnv(project), timeoutMs: 60_000 })
     expect(removed.code).toBe(0)
     expect(JSON.parse(removed.stdout)).toMatchObject({ removed: true, deletedKeys: 3, namespaces: [{ namespace: 'check-0a1b2c3d-12' }, { namespace: 'check-0a1b2c3d-13', live: true }, { namespace: 'load-7-mi3k2x1a', keys: 2 }] })
-    expect(await keysMatching('*')).toEqual([...yours, '{check-0a1b2c3d-13}:lease:deliver'].sort())
+    expect(JSON.parse(removed.stdout)).toMatchObject({ goneConsumers: [{ consumer: 'old-audit' }] })
+    expect(await keysMatching('*')).toEqual([...yours, '{check-0a1b2c3d-13}:lease:deliver', '{pipeline}:consumers', '{pipeline}:consumers:seen'].sort())
+    expect(Object.keys(await redis.hgetall('{pipeline}:consumers'))).toEqual(['fresh-audit'])
+    expect(Object.keys(await redis.hgetall('{pipeline}:consumers:seen'))).toEqual(['fresh-audit'])
   })
 })

@@ -81,6 +81,7 @@ export const ERROR_CODES = {
   E_CHECK_CONFIG: 'A fuzz config lists no consumers.',
   E_CHECK_TS_LOADER: 'A TypeScript consumer module was given and no TypeScript loader (tsx) was found.',
   E_CHECK_UNKNOWN_CONSUMER: 'fuzz --consumer is neither a built-in consumer, nor one of the config, nor a path to a module; a usage error.',
+  E_CHECK_NO_CONTRACT: 'A consumer under fuzz subscribes to a type that has no contract, so nothing can be generated for it; a usage error (pass --contracts DIR).',
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

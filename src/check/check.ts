@@ -7,6 +7,8 @@ import { Redis } from 'ioredis'
 import { DEFAULT_RETRY } from '../bus/retry.js'
 import { checkRunTag } from '../bus/scratch.js'
 import { withScripts } from '../bus/scripts.js'
+import type { ConsumerDefinition } from '../bus/types.js'
+import { EventspineError } from '../errors.js'
 import { defaultContractsDir, loadContracts } from '../events/index.js'
 import type { ContractRegistry } from '../events/contracts.js'
 import { contractInputs, finalise, type InputModel } from './inputs.js'
@@ -28,7 +30,8 @@ export interface CheckOptions {
   readonly properties?: readonly PropertyName[]
   /** Contracts for generated payloads and validation. Default: the shipped ones plus `contractsDir`. */
   readonly contracts?: ContractRegistry
-  readonly contractsDir?: string
+  /** The user's contract folders (`<type>/v<N>.schema.json`), beside the shipped ones. */
+  readonly contractsDir?: string | readonly string[]
   /** Most input events per run. Default 6 (8 for the built-in pipeline). */
   readonly maxEvents?: number
   /**
@@ -72,19 +75,28 @@ export async function checkConsumer(consumer: ConsumerUnderTest, options: CheckO
 export async function checkConsumers(targets: readonly CheckTarget[], options: CheckOptions, onResult?: (r: PropertyResult) => void): Promise<CheckReport> {
   const seed = resolveSeed(options.seed)
   faker.seed(seed)
-  const registry = options.contracts ?? (options.contractsDir ? loadContracts([defaultContractsDir(), options.contractsDir]) : loadContracts(defaultContractsDir()))
-  const redis = withScripts(new Redis(options.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: false }))
-  redis.on('error', () => {})
+  const dirs = options.contractsDir === undefined ? [] : typeof options.contractsDir === 'string' ? [options.contractsDir] : options.contractsDir
+  const registry = options.contracts ?? loadContracts([defaultContractsDir(), ...dirs])
   const tmpRoot = await mkdtemp(join(tmpdir(), 'eventspine-check-'))
   const runTag = checkRunTag()
+  const samples = targets.map((target) => {
+    const make = typeof target.consumer === 'function' ? target.consumer : () => target.consumer as Exclude<ConsumerUnderTest, (env: CheckEnv) => unknown>
+    return { target, make, sample: make({ tmpDir: tmpRoot, namespace: `${runTag}-sample`, redisUrl: options.redisUrl }) }
+  })
+  try {
+    for (const { sample } of samples) requireContracts(sample, registry)
+  } catch (error) {
+    await rm(tmpRoot, { recursive: true, force: true })
+    throw error
+  }
+  const redis = withScripts(new Redis(options.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: false }))
+  redis.on('error', () => {})
   let counter = 0
   const results: PropertyResult[] = []
   try {
     // Every consumer x property at once: each run waits on Redis round trips, so many runs in
     // flight keep one connection busy (pipelined) where one after the other would idle.
-    const jobs = targets.flatMap((target) => {
-      const make = typeof target.consumer === 'function' ? target.consumer : () => target.consumer as Exclude<ConsumerUnderTest, (env: CheckEnv) => unknown>
-      const sample = make({ tmpDir: tmpRoot, namespace: `${runTag}-sample`, redisUrl: options.redisUrl })
+    const jobs = samples.flatMap(({ target, make, sample }) => {
       const maxEvents = options.maxEvents ?? 6
       const inputs = target.inputs ?? contractInputs(registry, {}, maxEvents)
       const events = inputs.events(sample).map((drafts) => finalise(drafts, registry))
@@ -114,8 +126,24 @@ export async function checkConsumers(targets: readonly CheckTarget[], options: C
   return { passed: sorted.every((r) => r.passed), seed, results: sorted }
 }
 
-async function checkProperty(h: Harness, property: PropertyName, events: fc.Arbitrary<CheckEvent[]>, seed: number, options: CheckOptions, maxEvents: number): Promise<PropertyResult> {
+/**
+ * Every subscribed type needs a contract (inputs are generated from it and validated on
+ * publish): without one, each property would fail on its first publish, so this is a setup
+ * error, said once and before anything runs.
+ */
+function requireContracts(consumer: ConsumerDefinition, registry: ContractRegistry): void {
+  const missing = consumer.subscribes.filter((type) => registry.latestVersion(type) === undefined)
+  if (missing.length === 0) return
+  throw new EventspineError('E_CHECK_NO_CONTRACT', `consumer ${consumer.name} subscribes to ${missing.join(', ')}, which ha${missing.length === 1 ? 's' : 've'} no contract`, {
+    hint: `Add ${missing.map((t) => `${t}/v1.schema.json`).join(', ')} to a contracts folder and pass it: pipeline fuzz --contracts DIR (or contracts: 'DIR' in pipeline.config, or contractsDir in checkConsumer).`,
+    details: { consumer: consumer.name, types: missing },
+  })
+}
+
+async function checkProperty(base: Harness, property: PropertyName, events: fc.Arbitrary<CheckEvent[]>, seed: number, options: CheckOptions, maxEvents: number): Promise<PropertyResult> {
   const started = performance.now()
+  const warnings = new Set<string>()
+  const h: Harness = { ...base, warn: (message) => void warnings.add(message) }
   const sample = h.make({ tmpDir: h.tmpRoot, namespace: 'sample', redisUrl: h.redisUrl })
   // A path is fast-check's run path, then `~` and the commands' replay path when the case has a schedule.
   const [runPath, replayPath] = (options.path ?? '').split('~')
@@ -140,6 +168,7 @@ async function checkProperty(h: Harness, property: PropertyName, events: fc.Arbi
     runs: details.numRuns,
     seed,
     ...(spec.note ? { note: spec.note } : {}),
+    ...(warnings.size > 0 ? { warnings: [...warnings] } : {}),
     counterexample,
     durationMs: Math.round(performance.now() - started),
   }

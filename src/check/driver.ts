@@ -38,6 +38,9 @@ interface Instance {
   dead: boolean
 }
 
+/** Faults the schedule injects; each is counted only when it took place. */
+export type FaultKind = 're-sent event' | 'redelivery' | 'injected failure' | 'crash before commit' | 'pause before commit' | 'takeover' | 'retention trim' | 'group loss'
+
 /** Where a step stops after handling: a crash (kill -9) or a pause (GC, SIGSTOP) before its commit. */
 type Stop = 'crash' | 'pause'
 
@@ -59,6 +62,8 @@ export class Driver {
   readonly transient = new Map<string, number>()
   /** Event ids whose handler always throws (before running). */
   readonly poison = new Set<string>()
+  /** The faults this run actually injected (what a label may name), counted by kind. */
+  readonly faults = new Map<FaultKind, number>()
   private readonly entries = new Map<string, { streamKey: string; entryId: string; event: CheckEvent }>()
   private instance: Instance | undefined
   /** An instance paused between handling and commit (a long GC, SIGSTOP), with what it will try to commit. */
@@ -80,6 +85,10 @@ export class Driver {
 
   private say(line: string): void {
     this.options.trace?.(line)
+  }
+
+  private count(kind: FaultKind): void {
+    this.faults.set(kind, (this.faults.get(kind) ?? 0) + 1)
   }
 
   async start(): Promise<void> {
@@ -109,6 +118,7 @@ export class Driver {
     const entry = this.entries.get(id)
     if (!entry) return
     await this.bus.redis.xadd(entry.streamKey, '*', ...encodeEvent(entry.event))
+    this.count('re-sent event')
     this.say(`producer re-sends ${this.options.label(id)} (same event id, new stream entry)`)
   }
 
@@ -121,6 +131,7 @@ export class Driver {
     const entry = this.entries.get(id)
     if (!entry) return
     if (!(await rewindGroup(this.bus, entry.streamKey, this.bus.keys.group(this.consumer.name), entry.entryId))) return
+    this.count('redelivery')
     this.say(`group rewound to before ${this.options.label(id)}: it and later entries of its stream are delivered again`)
   }
 
@@ -150,6 +161,7 @@ export class Driver {
     const names = wave.map((w) => this.options.label((w.held.event as EventEnvelope).id)).join(', ')
     this.stop = options.pause === true ? 'pause' : options.crash === true ? 'crash' : undefined
     if (wave.length > 1 && this.stop === undefined) this.say(`wave: ${names} handled concurrently`)
+    if (this.stop !== undefined) this.count(this.stop === 'pause' ? 'pause before commit' : 'crash before commit')
     if (!(await instance.engine.run(wave))) this.say(`handle ${names}, then ${this.stop} before commit (lease kept, entries stay pending)`)
     this.stop = undefined
     return true
@@ -170,6 +182,7 @@ export class Driver {
     this.instance = instance
     if (this.instances === 1) return // a new group: nothing pending yet
     const claimed = await reader.claim(0, 200)
+    this.count('takeover')
     this.say(`instance ${this.instances} takes over and claims ${claimed.length} pending entr${claimed.length === 1 ? 'y' : 'ies'}`)
     await instance.engine.hold(claimed, true)
   }
@@ -181,6 +194,7 @@ export class Driver {
       const result = await trimStream(this.bus, type, { maxLen: 0 })
       if (result.trimmed > 0) trimmed.push(`${result.trimmed} from ${type}`)
     }
+    if (trimmed.length > 0) this.count('retention trim')
     this.say(`retention trim: ${trimmed.length > 0 ? `removed ${trimmed.join(', ')}` : 'nothing to remove'}`)
   }
 
@@ -194,6 +208,7 @@ export class Driver {
     if (!instance || instance.dead) return
     for (const type of this.consumer.subscribes) await this.bus.redis.xgroup('DESTROY', this.bus.keys.stream(type), this.bus.keys.group(this.consumer.name))
     const held = instance.engine.forget()
+    this.count('group loss')
     await instance.reader.recoverGroups(held)
     this.say(`the consumer group is lost (NOGROUP); the instance re-creates it below the oldest of its ${held.length} held entr${held.length === 1 ? 'y' : 'ies'} (else after its last committed one)`)
   }
@@ -262,7 +277,14 @@ export class Driver {
         await consumer.handle(event, ctx)
         const left = this.transient.get(event.id) ?? 0
         if (left === 0) return
+        // A failure on the last attempt dead-letters: an injected one must never be what sends
+        // an event there (the consumer's own failures count too), so it waits for a later attempt.
+        if (ctx.attempt >= this.options.retry.maxAttempts) {
+          this.say(`  injected failure of ${this.options.label(event.id)} held back: attempt ${ctx.attempt} would dead-letter it`)
+          return
+        }
         this.transient.set(event.id, left - 1)
+        this.count('injected failure')
         throw new Error('injected transient failure after the handler ran')
       },
       beforeCommit: (done) => {

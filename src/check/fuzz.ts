@@ -1,8 +1,11 @@
 import { tmpdir } from 'node:os'
 import { unknownNameError } from '../names.js'
+import { resolve } from 'node:path'
+import { EventspineError } from '../errors.js'
 import { builtinConsumerNames, builtinTargets } from './builtin/index.js'
 import { checkConsumers, resolveSeed, type CheckReport, type CheckTarget } from './check.js'
 import { findConfig, loadConfig, loadConsumerModule } from './config.js'
+import { reproduceCommand, shellQuote } from './report.js'
 import type { CheckEnv, PropertyName, PropertyResult } from './types.js'
 
 export interface FuzzOptions {
@@ -14,6 +17,8 @@ export interface FuzzOptions {
   readonly seed?: number
   readonly path?: string
   readonly groupLoss?: boolean
+  /** Folders of the user's contracts (`<type>/v<N>.schema.json`), beside the config's and the shipped ones. */
+  readonly contracts?: readonly string[]
   /** Where to look for pipeline.config.{ts,mts,mjs,js}. Default: the current directory. */
   readonly cwd?: string
   readonly onResult?: (result: PropertyResult) => void
@@ -28,12 +33,13 @@ export interface FuzzReport extends CheckReport {
   readonly consumerArgs: Readonly<Record<string, string>>
 }
 
-/** `pipeline fuzz`: finds the consumers to check, checks them, and says how to re-run each. */
+/** `pipeline fuzz`: finds the consumers to check, checks them, and says how to re-run each failure. */
 export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const started = performance.now()
   const runs = options.runs ?? 100
   const seed = resolveSeed(options.seed)
   const { targets, contractsDir, consumerArgs } = await chooseTargets(options)
+  const contractsDirs = [...(contractsDir ? [contractsDir] : []), ...(options.contracts ?? []).map((dir) => resolve(dir))]
   const report = await checkConsumers(targets, {
     redisUrl: options.redisUrl,
     runs,
@@ -41,10 +47,13 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     ...(options.path ? { path: options.path } : {}),
     ...(options.groupLoss === undefined ? {} : { groupLoss: options.groupLoss }),
     ...(options.properties ? { properties: options.properties } : {}),
-    ...(contractsDir ? { contractsDir } : {}),
+    ...(contractsDirs.length > 0 ? { contractsDir: contractsDirs } : {}),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   }, options.onResult)
-  return { ...report, runs, durationMs: Math.round(performance.now() - started), consumerArgs }
+  // What the re-run needs besides consumer, property, seed and path: the same contracts and schedules.
+  const extra = `${(options.contracts ?? []).map((dir) => ` --contracts ${shellQuote(dir)}`).join('')}${options.groupLoss === false ? ' --no-group-loss' : ''}`
+  const results = report.results.map((r) => (r.passed ? r : { ...r, reproduce: reproduceCommand(r, consumerArgs[r.consumer] ?? r.consumer, runs, extra) }))
+  return { ...report, results, runs, durationMs: Math.round(performance.now() - started), consumerArgs }
 }
 
 async function chooseTargets(options: FuzzOptions): Promise<{ targets: CheckTarget[]; contractsDir?: string; consumerArgs: Record<string, string> }> {
@@ -54,6 +63,12 @@ async function chooseTargets(options: FuzzOptions): Promise<{ targets: CheckTarg
   const named = (target: CheckTarget) => nameOf(target, options.redisUrl)
   const contracts = config?.contractsDir ? { contractsDir: config.contractsDir } : {}
   if (!options.consumers || options.consumers.length === 0) {
+    // A config may list no consumers (only contracts) when --consumer names them.
+    if (config && config.targets.length === 0) {
+      throw new EventspineError('E_CHECK_CONFIG', `${configPath ?? 'pipeline.config'} lists no consumers`, {
+        hint: 'Export default { consumers: [myConsumer] } (definitions from defineConsumer, or factories (env) => definition), or pass --consumer.',
+      })
+    }
     const targets = config ? config.targets : builtinTargets()
     for (const t of targets) consumerArgs[named(t)] = named(t)
     return { targets, ...contracts, consumerArgs }

@@ -14,6 +14,14 @@ export interface Observation {
   readonly inspect: unknown
 }
 
+/** A warning when the types a consumer emitted and the `emits` it declares differ (not a failure: `emits` is for the catalog). */
+export function emitsMismatch(consumer: ConsumerDefinition, obs: Observation): string | undefined {
+  const declared = new Set(consumer.emits ?? [])
+  const undeclared = Object.keys(obs.emitted).filter((t) => !declared.has(t))
+  if (undeclared.length === 0) return undefined
+  return `${consumer.name} emitted ${undeclared.join(', ')} without declaring it in emits (declared: ${[...declared].join(', ') || 'none'}); the catalog and AsyncAPI export will miss it`
+}
+
 /** Reads the state, the emitted events and `inspect()` of a consumer after a run. */
 export async function observe(driver: Driver, consumer: ConsumerDefinition, causeOf: (id: string) => { label: string; key: string }): Promise<Observation> {
   const { redis, keys } = driver.bus
@@ -27,8 +35,11 @@ export async function observe(driver: Driver, consumer: ConsumerDefinition, caus
   const emitted: Record<string, string[]> = {}
   const emittedOrder: Record<string, { cause: string; key: string }[]> = {}
   const streamPrefix = keys.stream('')
-  const streams = [...driver.touched].filter((k) => k.startsWith(streamPrefix) && !consumer.subscribes.includes(k.slice(streamPrefix.length)))
+  // Every stream of the run's namespace, not the consumer's declared `emits` (optional, for the
+  // catalog): an emit the declaration misses must still be compared.
+  const streams = (await scanAll(driver, `${escapeGlob(streamPrefix)}*`)).filter((k) => !consumer.subscribes.includes(k.slice(streamPrefix.length)))
   for (const streamKey of streams.sort()) {
+    driver.touched.add(streamKey)
     const type = streamKey.slice(streamPrefix.length)
     const entries = (await redis.xrange(streamKey, '-', '+')) as [string, string[]][]
     if (entries.length === 0) continue

@@ -1,5 +1,7 @@
 import fc from 'fast-check'
 import type { ConsumerDefinition } from '../bus/types.js'
+import { readDeadLetters, type DeadLetter } from '../bus/dead-letters.js'
+import type { FaultKind } from './driver.js'
 import { canonical, difference } from './observe.js'
 import { runOnce, type Harness, type RunPlan } from './run.js'
 import { scheduleArbitrary } from './schedule.js'
@@ -22,12 +24,12 @@ function fail(message: string): never {
   throw new PropertyFailure(message)
 }
 
-async function compareRuns(h: Harness, events: CheckEvent[], expected: RunPlan, actual: RunPlan, labels: { expected: string; actual: string }, extraCheck?: (actual: Awaited<ReturnType<typeof runOnce>>) => Promise<void>): Promise<void> {
+async function compareRuns(h: Harness, events: CheckEvent[], expected: RunPlan, actual: RunPlan, labels: { expected: string; actual: string; faults?: boolean }, extraCheck?: (actual: Awaited<ReturnType<typeof runOnce>>) => Promise<void>): Promise<void> {
   const a = await runOnce(h, events, expected)
   try {
     const b = await runOnce(h, events, actual)
     try {
-      const diff = difference(a.obs, b.obs, labels)
+      const diff = difference(a.obs, b.obs, { expected: labels.expected, actual: labels.faults === true ? faultsLabel(labels.actual, b.driver.faults) : labels.actual })
       if (diff !== undefined) fail(diff)
       if (extraCheck) await extraCheck(b)
     } finally {
@@ -38,34 +40,57 @@ async function compareRuns(h: Harness, events: CheckEvent[], expected: RunPlan, 
   }
 }
 
-/** After a drain without poison: nothing pending, no attempt counter left behind, nothing dead-lettered. */
+/**
+ * After a drain without poison: every event committed, nothing pending, no attempt counter left
+ * behind, nothing dead-lettered. An event missing from the inbox is named by where it is (dead
+ * letters, pending) so the failure agrees with the story above it.
+ */
 async function settled(run: Awaited<ReturnType<typeof runOnce>>, events: readonly CheckEvent[]): Promise<void> {
-  const { redis, keys } = run.driver.bus
+  const { bus } = run.driver
   const name = run.consumer.name
+  const label = (id: string) => `#${events.findIndex((e) => e.id === id)}`
+  const dead: DeadLetter[] = []
+  for await (const letter of readDeadLetters(bus, name)) dead.push(letter)
+  if (dead.length > 0) {
+    const which = dead.map((d) => `${d.event ? label(d.event.id) : d.sourceEntryId} after ${d.attempts} attempt(s) (last error: ${d.error})`)
+    fail(`dead-lettered although no failure was permanent: ${which.join('; ')}`)
+  }
   const ids = [...new Set(events.map((e) => e.id as string))]
-  const scores = await redis.zmscore(keys.inbox(name), ...ids)
-  const lost = ids.map((id, i) => (scores[i] === null ? `#${events.findIndex((e) => e.id === id)}` : '')).filter(Boolean)
-  if (lost.length > 0) fail(`lost: ${lost.join(', ')} never committed, not pending, not dead-lettered`)
-  if ((await run.driver.pendingCount()) > 0) fail('entries stay pending after the drain')
-  const leftover = await redis.hkeys(keys.attempts(name))
+  const scores = await bus.redis.zmscore(bus.keys.inbox(name), ...ids)
+  const missing = ids.filter((_, i) => scores[i] === null)
+  if ((await run.driver.pendingCount()) > 0) fail(`entries stay pending after the drain${missing.length > 0 ? ` (${missing.map(label).join(', ')} never committed)` : ''}`)
+  if (missing.length > 0) fail(`lost: ${missing.map(label).join(', ')} never committed, not pending, not dead-lettered`)
+  const leftover = await bus.redis.hkeys(bus.keys.attempts(name))
   if (leftover.length > 0) fail(`attempt counters left behind after every event committed: ${leftover.join(', ')}`)
-  const dead = await redis.xlen(keys.deadLetters(name))
-  if (dead > 0) fail(`${dead} event(s) dead-lettered although no failure was permanent`)
+}
+
+const PLURAL: Record<FaultKind, string> = {
+  're-sent event': 're-sent events',
+  redelivery: 'redeliveries',
+  'injected failure': 'injected failures',
+  'crash before commit': 'crashes before commit',
+  'pause before commit': 'pauses before commit',
+  takeover: 'takeovers',
+  'retention trim': 'retention trims',
+  'group loss': 'group losses',
+}
+
+/** A run's label naming only the faults it actually injected: "in waves, with 1 re-sent event, 2 injected failures". */
+export function faultsLabel(base: string, faults: ReadonlyMap<FaultKind, number>): string {
+  const parts = [...faults].map(([kind, n]) => `${n} ${n === 1 ? kind : PLURAL[kind]}`)
+  return parts.length > 0 ? `${base}, with ${parts.join(', ')}` : `${base}, no fault injected`
 }
 
 const idempotency: Check = (h, events, commands, trace) =>
-  compareRuns(h, events, { mode: 'sequential', oneByOne: true }, { mode: 'sequential', commands: commands as RunPlan['commands'] & object, ...(trace ? { trace } : {}) }, { expected: 'exactly-once run', actual: 'with duplicates, redeliveries and retries' }, (run) => settled(run, events))
+  compareRuns(h, events, { mode: 'sequential', oneByOne: true }, { mode: 'sequential', commands: commands as RunPlan['commands'] & object, ...(trace ? { trace } : {}) }, { expected: 'exactly-once run', actual: 'on the schedule', faults: true }, (run) => settled(run, events))
 
 const crashSafety: Check = (h, events, commands, trace) =>
-  compareRuns(h, events, { mode: 'sequential', oneByOne: true }, { mode: 'sequential', commands: commands as RunPlan['commands'] & object, ...(trace ? { trace } : {}) }, { expected: 'run without crashes', actual: 'with crashes and takeovers' }, async (run) => {
-    const { redis, keys } = run.driver.bus
-    const ids = [...new Set(events.map((e) => e.id as string))]
-    const scores = await redis.zmscore(keys.inbox(run.consumer.name), ...ids)
-    const lost = ids.filter((_, i) => scores[i] === null)
-    if (lost.length > 0) fail(`lost: ${lost.length} event(s) never committed after the takeover`)
-    const handled = Number((await redis.hget(keys.stats(run.consumer.name), 'handled')) ?? 0)
-    if (handled !== ids.length) fail(`applied ${handled} times for ${ids.length} distinct events`)
+  compareRuns(h, events, { mode: 'sequential', oneByOne: true }, { mode: 'sequential', commands: commands as RunPlan['commands'] & object, ...(trace ? { trace } : {}) }, { expected: 'run without crashes', actual: 'on the schedule', faults: true }, async (run) => {
     await settled(run, events)
+    const { redis, keys } = run.driver.bus
+    const distinct = new Set(events.map((e) => e.id)).size
+    const handled = Number((await redis.hget(keys.stats(run.consumer.name), 'handled')) ?? 0)
+    if (handled !== distinct) fail(`applied ${handled} times for ${distinct} distinct events`)
   })
 
 function orderingCheck(consumer: ConsumerDefinition): Check {
@@ -93,8 +118,8 @@ function orderingCheck(consumer: ConsumerDefinition): Check {
         }
         await settled(live, events)
         if (!consumer.dependsOnCrossKeyOrder) {
-          const diff = difference(clean.obs, live.obs, { expected: 'keys in publish order, one at a time', actual: 'keys interleaved, handled in waves' })
-          if (diff !== undefined) fail(`${diff}\n    (the consumer does not declare dependsOnCrossKeyOrder)`)
+          const diff = difference(clean.obs, live.obs, { expected: 'keys in publish order, one at a time', actual: faultsLabel('keys interleaved, handled in waves', live.driver.faults) })
+          if (diff !== undefined) fail(`${diff}\n${orderingCause(events, live.driver.commits, (e) => live.driver.orderKey(e)).map((c) => `    (${c})`).join('\n')}`)
         }
       } finally {
         await live.dispose()
@@ -103,6 +128,35 @@ function orderingCheck(consumer: ConsumerDefinition): Check {
       await clean.dispose()
     }
   }
+}
+
+/**
+ * Why a run in waves can end elsewhere than publish order: the pairs of events that took effect
+ * out of publish order, by what let them: the consumer's own orderingKey splitting one key,
+ * one key on several streams (order is kept per stream), or different keys (cross-key order,
+ * the only case `dependsOnCrossKeyOrder` is about).
+ */
+export function orderingCause(events: readonly CheckEvent[], commits: readonly { id: string; streamKey: string }[], orderKey: (e: CheckEvent) => string): string[] {
+  const position = new Map(events.map((e, i) => [e.id as string, i]))
+  const order: number[] = []
+  for (const c of commits) {
+    const i = position.get(c.id)
+    if (i !== undefined && !order.includes(i)) order.push(i)
+  }
+  const causes = new Map<string, string>()
+  order.forEach((later, a) => {
+    for (const earlier of order.slice(a + 1).filter((i) => i < later)) {
+      const [x, y] = [events[earlier] as CheckEvent, events[later] as CheckEvent]
+      const pair = `#${later} took effect before #${earlier}`
+      if (orderKey(x) === orderKey(y)) {
+        if (!causes.has('stream')) causes.set('stream', `${pair}: they share ordering key ${orderKey(x)} but come on different streams (${x.type}, ${y.type}); order is kept per stream and key, not across streams`)
+      } else if (x.key === y.key) {
+        if (!causes.has('orderingKey')) causes.set('orderingKey', `${pair}: they share key ${x.key}, but the consumer's own orderingKey puts them in different queues (${orderKey(x)}, ${orderKey(y)}), handled in parallel`)
+      } else if (!causes.has('cross-key')) causes.set('cross-key', `${pair}: events of different keys (${x.key}, ${y.key}) whose order matters; the consumer does not declare dependsOnCrossKeyOrder`)
+    }
+  })
+  if (causes.size === 0) return ['no two events took effect out of publish order: the difference comes from handling in concurrent waves or from the faults injected, not from order']
+  return [...causes.values()]
 }
 
 const replay: Check = (h, events, commands, trace) =>

@@ -4,7 +4,12 @@ import type { PropertyResult } from './types.js'
 /** The exact command that re-runs one failing property from its seed and shrunk path. */
 export function reproduceCommand(r: PropertyResult, consumerArg: string, runs: number, extra = ''): string {
   const path = r.counterexample?.path ? ` --path '${r.counterexample.path}'` : ''
-  return `pipeline fuzz --consumer ${consumerArg} --property ${r.property} --seed ${r.seed} --runs ${runs}${extra}${path}`
+  return `pipeline fuzz --consumer ${shellQuote(consumerArg)} --property ${r.property} --seed ${r.seed} --runs ${runs}${extra}${path}`
+}
+
+/** A word for a shell command line: as is when plain, else single-quoted. */
+export function shellQuote(word: string): string {
+  return /^[\w./:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`
 }
 
 /** consumer x property table, then each failure as a story with its reproduce command. */
@@ -24,8 +29,11 @@ export function renderReport(report: CheckReport, options: { consumerArg: (consu
       if (c.story.length > 0) out.push('  what happened:', ...c.story.map((s) => `    ${s}`))
       out.push('  failure:', ...c.failure.split('\n').map((s) => `    ${s.trim()}`))
     }
-    out.push(`  reproduce: ${reproduceCommand(r, options.consumerArg(r.consumer), options.runs, options.extraArgs)}`)
+    out.push(`  reproduce: ${r.reproduce ?? reproduceCommand(r, options.consumerArg(r.consumer), options.runs, options.extraArgs)}`)
   }
+  const warnings = new Map<string, Set<string>>()
+  for (const r of report.results) for (const w of r.warnings ?? []) warnings.set(r.consumer, (warnings.get(r.consumer) ?? new Set()).add(w))
+  for (const [consumer, list] of warnings) out.push('', `WARN ${consumer} (not a failure):`, ...[...list].map((w) => `  ${w}`))
   const passed = report.results.length - failed.length
   out.push('', `${passed}/${report.results.length} properties hold (seed ${report.seed}, ${(options.durationMs / 1000).toFixed(1)} s).${failed.length > 0 ? ' Exit code 1.' : ''}`)
   return out.join('\n')
@@ -42,8 +50,10 @@ export function junitXml(report: CheckReport): string {
       const open = `    <testcase classname="${esc(`fuzz.${consumer}`)}" name="${esc(r.property)}" time="${(r.durationMs / 1000).toFixed(3)}"`
       if (r.passed) return `${open}/>`
       const c = r.counterexample
-      const body = c ? ['events:', ...c.events, 'schedule:', ...c.schedule, 'what happened:', ...c.story, 'failure:', c.failure].join('\n') : ''
-      return `${open}>\n      <failure message="${esc(`seed ${r.seed}: ${c?.failure.split('\n')[0] ?? 'failed'}`)}">${esc(body)}</failure>\n    </testcase>`
+      const reproduce = r.reproduce ? [`reproduce: ${r.reproduce}`] : []
+      const body = [...(c ? ['events:', ...c.events, 'schedule:', ...c.schedule, 'what happened:', ...c.story, 'failure:', c.failure] : []), ...reproduce].join('\n')
+      const out = r.reproduce ? `\n      <system-out>${esc(reproduce.join(''))}</system-out>` : ''
+      return `${open}>\n      <failure message="${esc(`seed ${r.seed}: ${c?.failure.split('\n')[0] ?? 'failed'}${r.reproduce ? ` (${reproduce.join('')})` : ''}`)}">${esc(body)}</failure>${out}\n    </testcase>`
     })
     return `  <testsuite name="${esc(`fuzz ${consumer}`)}" tests="${results.length}" failures="${failures}" time="${time.toFixed(3)}">\n${cases.join('\n')}\n  </testsuite>`
   })

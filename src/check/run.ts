@@ -7,7 +7,7 @@ import type { ScriptClient } from '../bus/scripts.js'
 import type { ConsumerDefinition } from '../bus/types.js'
 import type { ContractRegistry } from '../events/contracts.js'
 import { Driver, type DriverMode } from './driver.js'
-import { observe, type Observation } from './observe.js'
+import { emitsMismatch, observe, type Observation } from './observe.js'
 import { newModel, type ScheduleModel, type ScheduleReal } from './schedule.js'
 import type { CheckEnv, CheckEvent } from './types.js'
 
@@ -22,6 +22,8 @@ export interface Harness {
   readonly redisUrl: string
   /** A namespace no other run uses. */
   readonly namespace: () => string
+  /** Notes for the report that are not failures (e.g. emitted types missing from `emits`). */
+  readonly warn?: (message: string) => void
 }
 
 export interface RunPlan {
@@ -108,16 +110,21 @@ export async function runOnce(h: Harness, events: readonly CheckEvent[], plan: R
       const deadLetterIds = dead.map(([, f]) => f[f.indexOf('id') + 1] as string)
       driver.poison.clear()
       const summary = await redeliverDeadLetters(driver.bus, { consumers: [driver.consumer], all: true })
-      // Its emits did not pass through the driver: look at every stream the consumer declares.
-      for (const type of driver.consumer.emits ?? []) driver.touched.add(driver.bus.keys.stream(type))
       plan.trace?.push(`the poison is fixed; re-delivering the dead letters: ${summary.delivered} delivered, ${summary.duplicates} duplicate(s), ${summary.failed} failed`)
       const obs = await observe(driver, driver.consumer, causeOf)
+      warnEmits(h, driver.consumer, obs)
       return { obs, driver, consumer: driver.consumer, dispose, beforeRecovery: { obs: before, deadLetterIds, summary } }
     }
     const obs = await observe(driver, driver.consumer, causeOf)
+    warnEmits(h, driver.consumer, obs)
     return { obs, driver, consumer: driver.consumer, dispose }
   } catch (error) {
     await dispose()
     throw error
   }
+}
+
+function warnEmits(h: Harness, consumer: ConsumerDefinition, obs: Observation): void {
+  const warning = emitsMismatch(consumer, obs)
+  if (warning !== undefined) h.warn?.(warning)
 }

@@ -33,8 +33,12 @@ export interface PropertyResult {
   readonly seed: number
   /** Why the property does not apply (e.g. ordering's state comparison for dependsOnCrossKeyOrder). */
   readonly note?: string
+  /** Worth knowing but not a failure (e.g. the consumer emits a type its `emits` does not declare). */
+  readonly warnings?: readonly string[]
   readonly counterexample: Counterexample | null
   readonly durationMs: number
+  /** For a failure under `pipeline fuzz`: the command that re-runs just this case (with its contracts and flags). */
+  readonly reproduce?: string
 }
 
 /** A shrunk failing case: the events, the schedule and what went wrong, readable as a story. */

@@ -83,3 +83,8 @@ export function parsedBy<T>(parse: (value: string) => T): (value: string) => Pro
     }
   }
 }
+
+/** A setup error the user fixes before anything runs (its message and hint): a usage error, exit 2. */
+export function usageError(error: { message: string; hint?: string | undefined }): FlagError {
+  return flagError(error.message, error.hint)
+}

@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises'
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
-import { redisFlags } from '../cli/flags.js'
+import { redisFlags, usageError } from '../cli/flags.js'
+import { hasCode, type EventspineError } from '../errors.js'
 import { junitXml, renderReport } from '../check/report.js'
 import { PROPERTIES, type Counterexample, type PropertyName } from '../check/types.js'
 import { abortOnStopSignal } from '../pipeline/host/signals.js'
@@ -10,7 +11,7 @@ interface FuzzJson {
   passed: boolean
   seed: number
   durationMs: number
-  results: { consumer: string; property: PropertyName; passed: boolean; runs: number; seed: number; note?: string; counterexample: Counterexample | null }[]
+  results: { consumer: string; property: PropertyName; passed: boolean; runs: number; seed: number; note?: string; warnings?: readonly string[]; counterexample: Counterexample | null; reproduce?: string }[]
 }
 
 export default class Fuzz extends BaseCommand {
@@ -25,13 +26,14 @@ export default class Fuzz extends BaseCommand {
   static override examples = [
     '<%= config.bin %> fuzz',
     '<%= config.bin %> fuzz --consumer deliver --runs 500',
-    '<%= config.bin %> fuzz --consumer ./dist/consumers/ledger.js --json',
+    '<%= config.bin %> fuzz --consumer ./dist/consumers/ledger.js --contracts ./contracts --json',
     'FC_SEED=42 <%= config.bin %> fuzz --junit reports/fuzz.xml',
   ]
 
   static override enableJsonFlag = true
   static override flags = {
     'redis-url': redisFlags['redis-url'],
+    contracts: Flags.string({ summary: 'Folder of your contracts (<type>/v<N>.schema.json), beside pipeline.config\'s and the built-in ones. Repeatable.', multiple: true }),
     consumer: Flags.string({ summary: 'A built-in consumer name, a consumer name from pipeline.config, or a path to a JS module exporting consumers. Repeatable.', multiple: true }),
     property: Flags.string({ summary: 'Only these properties. Repeatable.', multiple: true, options: [...PROPERTIES] }),
     runs: Flags.integer({ summary: 'Runs per property per consumer.', default: 100, min: 1 }),
@@ -52,12 +54,15 @@ export default class Fuzz extends BaseCommand {
         redisUrl: redis.url,
         runs: flags.runs,
         ...(flags.consumer ? { consumers: flags.consumer } : {}),
+        ...(flags.contracts ? { contracts: flags.contracts } : {}),
         ...(flags.property ? { properties: flags.property as PropertyName[] } : {}),
         ...(flags.seed === undefined ? {} : { seed: flags.seed }),
         ...(flags.path ? { path: flags.path } : {}),
         groupLoss: flags['group-loss'],
       }).catch((error: unknown) => {
         if (interrupt.signal.aborted) return null
+        // A setup the user must fix before any property can run: a usage error (exit 2), not a failed property.
+        if (hasCode(error, 'E_CHECK_NO_CONTRACT')) throw usageError(error as EventspineError)
         throw error
       })
       if (report === null || interrupt.signal.aborted) {
@@ -65,13 +70,23 @@ export default class Fuzz extends BaseCommand {
         return this.exit(130)
       }
       if (flags.junit) await writeFile(flags.junit, junitXml(report))
-      if (!this.jsonEnabled()) this.log(renderReport(report, { consumerArg: (c) => report.consumerArgs[c] ?? c, runs: report.runs, durationMs: report.durationMs, extraArgs: flags['group-loss'] ? '' : ' --no-group-loss' }))
+      if (!this.jsonEnabled()) this.log(renderReport(report, { consumerArg: (c) => report.consumerArgs[c] ?? c, runs: report.runs, durationMs: report.durationMs }))
       if (!report.passed) process.exitCode = 1
       return {
         passed: report.passed,
         seed: report.seed,
         durationMs: report.durationMs,
-        results: report.results.map((r) => ({ consumer: r.consumer, property: r.property, passed: r.passed, runs: r.runs, seed: r.seed, ...(r.note ? { note: r.note } : {}), counterexample: r.counterexample })),
+        results: report.results.map((r) => ({
+          consumer: r.consumer,
+          property: r.property,
+          passed: r.passed,
+          runs: r.runs,
+          seed: r.seed,
+          ...(r.note ? { note: r.note } : {}),
+          ...(r.warnings ? { warnings: r.warnings } : {}),
+          counterexample: r.counterexample,
+          ...(r.reproduce ? { reproduce: r.reproduce } : {}),
+        })),
       }
     } finally {
       interrupt.dispose()

@@ -9,8 +9,18 @@ import { closeCounterClients, counterOutsideCommit } from './broken/counter-outs
 import { crossKeyOrder } from './broken/cross-key-order.js'
 import { inMemory } from './broken/in-memory.js'
 import { orderedJoin } from './broken/ordered-join.js'
+import { ownOrderingKey } from './broken/own-ordering-key.js'
 import { wallClock } from './broken/wall-clock.js'
 import { ledger } from './good-ledger.js'
+import { defineConsumer } from '../../src/bus/index.js'
+
+const alwaysFails = defineConsumer({
+  name: 'always-fails',
+  subscribes: ['account.credited'],
+  handle() {
+    throw new Error('down')
+  },
+})
 
 // The seed comes from FC_SEED when set (printed with every failure by the harness).
 const seed = Number(process.env['FC_SEED'] ?? 7)
@@ -46,6 +56,23 @@ describe('the harness catches broken consumers with small counterexamples', () =
     const c = await caught(crossKeyOrder, 'ordering')
     expect(c.events.length).toBeLessThanOrEqual(3)
     expect(c.failure).toContain('last-credited')
+    expect(c.failure).toMatch(/events of different keys \(k\d, k\d\) whose order matters; the consumer does not declare dependsOnCrossKeyOrder/)
+  })
+
+  it('its own orderingKey splits one key: the cause named is the orderingKey, not cross-key order', async () => {
+    // Four events at most: two of one key in different queues, behind other heads so one overtakes the other.
+    const c = await caught(ownOrderingKey, 'ordering')
+    expect(c.events.length).toBeLessThanOrEqual(4)
+    expect(c.failure).toMatch(/they share key k\d, but the consumer's own orderingKey puts them in different queues/)
+    expect(c.failure).not.toContain('dependsOnCrossKeyOrder')
+  })
+
+  it('a consumer that always fails: named as dead-lettered, as the story says, not as lost', async () => {
+    const c = await caught(alwaysFails, 'idempotency')
+    expect(c.events.length).toBe(1)
+    expect(c.story.join('\n')).toContain('attempt 3: dead-lettered')
+    expect(c.failure).toMatch(/^dead-lettered although no failure was permanent: #0 after 3 attempt\(s\) \(last error: down\)/)
+    expect(c.failure).not.toContain('lost')
   })
 
   it('the wall clock and randomness in state: a replay never equals live', async () => {
@@ -58,6 +85,11 @@ describe('the harness catches broken consumers with small counterexamples', () =
     const c = await caught(inMemory, 'idempotency')
     expect(c.events.length).toBe(1)
     expect(c.failure).toContain('inspect()')
+    // The label names the faults this schedule injected, and only those.
+    const injected = c.failure.split('\n').find((l) => l.includes('on the schedule')) ?? ''
+    if (c.schedule.some((s) => s.startsWith('Duplicate'))) expect(injected).toContain('re-sent event')
+    if (!c.schedule.some((s) => s.startsWith('Redeliver'))) expect(injected).not.toContain('redeliver')
+    if (!c.schedule.some((s) => s.startsWith('TransientFailure'))) expect(injected).not.toContain('injected failure')
     const crash = await caught(inMemory, 'crash-safety')
     expect(crash.events.length).toBeLessThanOrEqual(2)
   })

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { resolve } from 'node:path'
+import { hasCode } from '../../src/errors.js'
 import { loadConfig, loadConsumerModule } from '../../src/check/config.js'
 import { runFuzz } from '../../src/check/fuzz.js'
 import { junitXml, renderReport } from '../../src/check/report.js'
@@ -30,6 +32,34 @@ describe('pipeline fuzz on a user project', () => {
     expect(xml).toContain('<testsuite name="fuzz ledger" tests="2" failures="0"')
     expect(xml).toContain('<failure message="seed')
     for (const r of report.results) expect(Object.keys(r)).toEqual(expect.arrayContaining(['consumer', 'property', 'passed', 'runs', 'seed', 'counterexample']))
+    // The reproduce command travels with the result (for --json) and into the JUnit report.
+    const reproduce = failing[0]?.reproduce ?? ''
+    expect(reproduce).toMatch(new RegExp(`^pipeline fuzz --consumer last-credited --property ordering --seed ${seed} --runs 100 --path '[^']+'$`))
+    expect(text).toContain(`reproduce: ${reproduce}`)
+    expect(xml).toContain(`<system-out>reproduce: ${reproduce.replace(/'/g, '&apos;')}</system-out>`)
+    expect(report.results.filter((r) => r.passed).every((r) => r.reproduce === undefined)).toBe(true)
+  })
+
+  it('a consumer subscribing to a type with no contract is a setup error, before any property runs', async () => {
+    const started = Date.now()
+    const error = await runFuzz({ redisUrl: testRedisUrl(), cwd: 'test/check', consumers: ['test/check/good-ledger.ts'], runs: 100, seed }).catch((e: unknown) => e)
+    expect(hasCode(error, 'E_CHECK_NO_CONTRACT')).toBe(true)
+    expect((error as Error).message).toBe('consumer ledger subscribes to account.credited, which has no contract')
+    expect((error as { hint?: string }).hint).toContain('--contracts DIR')
+    expect(Date.now() - started).toBeLessThan(5_000)
+  })
+
+  it('--contracts supplies them, and the reproduce command carries it', async () => {
+    const report = await runFuzz({ redisUrl: testRedisUrl(), cwd: 'test/check', consumers: ['test/check/broken/cross-key-order.ts'], contracts: ['test/check/contracts'], runs: 100, seed, properties: ['ordering'] })
+    expect(report.results[0]?.passed).toBe(false)
+    expect(report.results[0]?.reproduce).toMatch(/^pipeline fuzz --consumer test\/check\/broken\/cross-key-order\.ts --property ordering --seed \d+ --runs 100 --contracts test\/check\/contracts --path /)
+  })
+
+  it('a config that only names contracts, with the consumers from --consumer', async () => {
+    const report = await runFuzz({ redisUrl: testRedisUrl(), cwd: 'test/check/project-contracts-only', consumers: [resolve('test/check/good/undeclared-emits.ts')], runs: 10, seed })
+    expect(report.passed).toBe(true)
+    expect(report.results.every((r) => r.warnings?.some((w) => w.includes('account.receipt')))).toBe(true)
+    await expect(runFuzz({ redisUrl: testRedisUrl(), cwd: 'test/check/project-contracts-only', runs: 1, seed })).rejects.toThrow(/lists no consumers/)
   })
 
   it('re-runs just the counterexample from its seed and path', async () => {

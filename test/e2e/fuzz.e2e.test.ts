@@ -42,4 +42,19 @@ describe('pipeline fuzz', () => {
     expect(run.stdout).toMatch(/reproduce: pipeline fuzz --consumer last-credited --property ordering --seed 7 --runs 100 --path '[^']+'/)
     expect(readFileSync(junit, 'utf8')).toContain('<testcase classname="fuzz.last-credited" name="ordering"')
   })
+
+  it('a consumer whose type has no contract is a usage error (exit 2) naming the type and the fix; --contracts supplies it', async () => {
+    const missing = await pipeline(['fuzz', '--consumer', 'test/check/broken/cross-key-order.ts', '--property', 'ordering', '--seed', '7', '--redis-url', testRedisUrl()])
+    expect(missing.code).toBe(2)
+    // oclif wraps a usage error's lines behind "›": read it as one line.
+    const said = missing.stderr.replace(/\s*›\s*/g, ' ').replace(/\s+/g, ' ')
+    expect(said).toContain('consumer last-credited subscribes to account.credited, which has no contract')
+    expect(said).toContain('--contracts DIR')
+    expect(missing.stdout).not.toContain('FAIL')
+    const run = await pipeline(['fuzz', '--consumer', 'test/check/broken/cross-key-order.ts', '--contracts', 'test/check/contracts', '--property', 'ordering', '--seed', '7', '--json', '--redis-url', testRedisUrl()])
+    expect(run.code).toBe(1)
+    const doc = JSON.parse(run.stdout) as { results: { passed: boolean; reproduce?: string }[] }
+    expect(doc.results[0]?.passed).toBe(false)
+    expect(doc.results[0]?.reproduce).toMatch(/^pipeline fuzz --consumer test\/check\/broken\/cross-key-order\.ts --property ordering --seed 7 --runs 100 --contracts test\/check\/contracts --path '[^']+'$/)
+  })
 })

@@ -5,7 +5,13 @@ import { withScripts } from '../../src/bus/scripts.js'
 import { DEFAULT_RETRY } from '../../src/bus/retry.js'
 import { contractInputs, finalise } from '../../src/check/inputs.js'
 import { runOnce, type Harness } from '../../src/check/run.js'
-import { CrashBeforeCommit, Publish, Reclaim } from '../../src/check/schedule.js'
+import { canonical } from '../../src/check/observe.js'
+import { CrashBeforeCommit, Deliver, GroupLost, Publish, Reclaim } from '../../src/check/schedule.js'
+import { defineConsumer } from '../../src/bus/index.js'
+import { redeliverDeadLetters } from '../../src/bus/redeliver.js'
+import type { CheckEvent } from '../../src/check/types.js'
+import { decodeEvent } from '../../src/events/envelope.js'
+import { undeclaredEmits } from './good/undeclared-emits.js'
 import { defaultContractsDir, loadContracts } from '../../src/events/index.js'
 import { testBus, waitFor } from '../support/bus.js'
 import { testNamespace, testRedisUrl } from '../support/namespace.js'
@@ -78,4 +84,104 @@ describe('the check driver does what the real runner does', () => {
     close()
     closeCounterClients()
   })
+
+  // Where the harness's own injections or observation could differ from production (issue 19).
+
+  it('a failure after the handler ran (what the harness injects) discards its effects as the runner does: a consumer that writes then throws on attempt 1', async () => {
+    const events = credits(4)
+    const bus = await testBus({ contracts: registry })
+    await bus.publish(events)
+    const runners = bus.run([writesThenThrows], fast)
+    await waitFor(async () => Number(await bus.redis.zcard(bus.keys.inbox(writesThenThrows.name))) === events.length, { what: 'every event committed after its retry' })
+    await runners.stop()
+    expect(await bus.redis.xlen(bus.keys.deadLetters(writesThenThrows.name))).toBe(0)
+    const { h, close } = harness(() => writesThenThrows)
+    const run = await runOnce(h, events, { mode: 'waves' })
+    expect(await run.driver.bus.redis.xlen(run.driver.bus.keys.deadLetters(writesThenThrows.name))).toBe(0)
+    expect(numbers(run.obs.state)).toEqual(numbers(await stateOf(bus, writesThenThrows.name)))
+    await run.dispose()
+    close()
+  })
+
+  it('what a consumer emits without declaring emits is what the runner publishes', async () => {
+    const events = credits(3)
+    const bus = await testBus({ contracts: registry })
+    await bus.publish(events)
+    const runners = bus.run([undeclaredEmits], fast)
+    await waitFor(async () => Number(await bus.redis.xlen(bus.keys.stream('account.receipt'))) === events.length, { what: 'every receipt emitted' })
+    await runners.stop()
+    const { h, close } = harness(() => undeclaredEmits)
+    const run = await runOnce(h, events, { mode: 'waves' })
+    expect(run.obs.emitted).toEqual({ 'account.receipt': await emittedOf(bus, 'account.receipt') })
+    await run.dispose()
+    close()
+  })
+
+  it("the group lost mid-run: the runner's NOGROUP recovery and the driver's loseGroup end in the same state, nothing lost or applied twice", async () => {
+    const events = credits(5)
+    const bus = await testBus({ contracts: registry })
+    await bus.publish(events.slice(0, 2))
+    const runners = bus.run([ledger], fast)
+    await waitFor(async () => Number(await bus.redis.zcard(bus.keys.inbox('ledger'))) === 2, { what: 'the first two committed' })
+    await bus.redis.xgroup('DESTROY', bus.keys.stream('account.credited'), bus.keys.group('ledger'))
+    await bus.publish(events.slice(2))
+    await waitFor(async () => Number(await bus.redis.zcard(bus.keys.inbox('ledger'))) === events.length, { what: 'every event committed after the group was re-created' })
+    await runners.stop()
+    const { h, close } = harness(() => ledger)
+    const run = await runOnce(h, events, { mode: 'waves', commands: [new Publish(), new Publish(), new Deliver(), new GroupLost()] })
+    expect(numbers(run.obs.state)).toEqual(numbers(await stateOf(bus, 'ledger')))
+    expect(Number(await run.driver.bus.redis.hget(run.driver.bus.keys.stats('ledger'), 'handled'))).toBe(Number(await bus.redis.hget(bus.keys.stats('ledger'), 'handled')))
+    await run.dispose()
+    close()
+  })
+
+  it("the poison property's fix: a dead letter re-delivered after the fault is gone reaches the state the runner and redeliverDeadLetters reach", async () => {
+    const events = credits(3)
+    const poisoned = events[1] as CheckEvent
+    const broken = new Set([poisoned.id as string])
+    const flaky = defineConsumer({ ...ledger, handle: (event, ctx) => (broken.has(event.id) ? Promise.reject(new Error('poison')) : ledger.handle(event, ctx)) })
+    const bus = await testBus({ contracts: registry })
+    await bus.publish(events)
+    const runners = bus.run([flaky], fast)
+    await waitFor(async () => Number(await bus.redis.xlen(bus.keys.deadLetters('ledger'))) === 1 && Number(await bus.redis.zcard(bus.keys.inbox('ledger'))) === 2, { what: 'the poison dead-lettered, the others committed' })
+    await runners.stop()
+    broken.clear()
+    const summary = await redeliverDeadLetters(bus, { consumers: [flaky], all: true })
+    expect(summary.delivered).toBe(1)
+    const { h, close } = harness(() => ledger)
+    const run = await runOnce(h, events, { mode: 'sequential', poison: 1, recover: true })
+    expect(run.beforeRecovery?.summary.delivered).toBe(1)
+    expect(numbers(run.obs.state)).toEqual(numbers(await stateOf(bus, 'ledger')))
+    await run.dispose()
+    close()
+  })
 })
+
+/** Credits of keys k1..k3 in turn, so waves hold several keys. */
+function credits(n: number): CheckEvent[] {
+  return finalise(Array.from({ length: n }, (_, i) => ({ type: 'account.credited', key: `k${(i % 3) + 1}`, correlationId: 'corr-1', payload: { accountId: `acc-00${i}`, amount: i + 1, currency: 'EUR' } })), registry)
+}
+
+/** Writes, then fails its first attempt: the write must not survive the failed attempt. */
+const writesThenThrows = defineConsumer({
+  name: 'writes-then-throws',
+  subscribes: ['account.credited'],
+  handle(event, ctx) {
+    ctx.state.hincrby(`account:${event.key}`, 'balance', (event.payload as { amount: number }).amount)
+    if (ctx.attempt === 1) throw new Error('timed out after writing')
+  },
+})
+
+/** Hash fields as numbers, string values as numbers: Redis returns strings, observe parses. */
+function numbers(state: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(state).map(([k, v]) => [k, v !== null && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([f, x]) => [f, Number(x)])) : Number(v)]))
+}
+
+/** A stream's events as observe compares them (ids, times and causation left out), sorted. */
+async function emittedOf(bus: Awaited<ReturnType<typeof testBus>>, type: string): Promise<string[]> {
+  const entries = (await bus.redis.xrange(bus.keys.stream(type), '-', '+')) as [string, string[]][]
+  return entries
+    .map(([, fields]) => decodeEvent(fields, type))
+    .map((e) => canonical({ type: e.type, version: e.version, key: e.key, correlationId: e.correlationId, source: e.source, payload: e.payload }))
+    .sort()
+}

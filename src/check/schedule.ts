@@ -135,7 +135,8 @@ export class TransientFailure implements Cmd {
     readonly i: number,
     readonly n: number,
   ) {}
-  // At most maxAttempts - 1 armed failures per event: a transient failure must not dead-letter.
+  // At most maxAttempts - 1 armed per event; the driver also holds one back on the attempt that
+  // would dead-letter (the consumer's own failures count), so an injection never dead-letters.
   check = (m: Readonly<ScheduleModel>) => this.i < m.published && (m.armed.get(this.i) ?? 0) + this.n <= 2
   async run(m: ScheduleModel, r: ScheduleReal) {
     m.armed.set(this.i, (m.armed.get(this.i) ?? 0) + this.n)

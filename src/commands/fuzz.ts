@@ -20,7 +20,7 @@ export default class Fuzz extends BaseCommand {
     'Generates event sequences from each consumer\'s contracts (realistic fund files for the built-in pipeline) and runs them on ' +
     'real Redis under adversarial schedules: duplicates, redeliveries, crashes before commit and takeovers, interleaved keys, ' +
     'transient failures, replay into a fresh instance, a poison event. Checks the built-in pipeline, or the consumers listed in ' +
-    'pipeline.config.{ts,mjs,js}, or --consumer. Each failure prints its shrunk counterexample as a story and the command that ' +
+    'pipeline.config.{ts,mjs,js}, or --consumer (with --contracts for their types). Each failure prints its shrunk counterexample as a story and the command that ' +
     're-runs it. Exits 1 when any property fails.'
 
   static override examples = [

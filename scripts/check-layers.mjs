@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Enforces the layers of DESIGN.md on src/ and refuses import cycles (value imports only:
+// Enforces the layers of ARCHITECTURE.md (its Layers table) on src/ and refuses import cycles (value imports only:
 // `import type` is erased at build time and cannot form a runtime cycle).
 import { readFileSync, readdirSync, statSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'

@@ -128,3 +128,21 @@ describe('README', () => {
     expect(cited.filter((p) => !exists(p))).toEqual([])
   })
 })
+
+// ARCHITECTURE.md names modules relative to the repository, to src/, or by file name alone (in
+// the table of a layer): each must still exist, so the map cannot point at a module that moved.
+describe('ARCHITECTURE.md', () => {
+  const text = readFileSync(join(root, 'ARCHITECTURE.md'), 'utf8')
+  const sources = listFiles(join(root, 'src')).map((p) => p.slice(root.length + 1))
+
+  function listFiles(dir: string): string[] {
+    return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)]))
+  }
+
+  it('cites modules that exist', () => {
+    const cited = [...new Set([...text.matchAll(/`([\w./-]+\.(?:ts|lua|mjs))`/g)].map((m) => m[1] ?? ''))]
+    expect(cited).toContain('src/bus/wave-engine.ts')
+    const missing = cited.filter((p) => !existsSync(join(root, p)) && !existsSync(join(root, 'src', p)) && !sources.some((s) => s.endsWith(`/${p}`)))
+    expect(missing).toEqual([])
+  })
+})

@@ -1,19 +1,13 @@
 import { expect, it } from 'vitest'
 import { defineConsumer } from '../../src/bus/index.js'
 import { testBus, waitFor } from '../support/bus.js'
+import { sharedCounter } from '../support/consumers.js'
 
 const fast = { blockMs: 50, batchSize: 100 }
 
 it('read-modify-writes of shared state by events of different keys in one wave lose no update', async () => {
   const bus = await testBus()
-  const counter = defineConsumer({
-    name: 'counter',
-    subscribes: ['tick'],
-    async handle(_event, ctx) {
-      const total = Number((await ctx.state.get('total')) ?? 0)
-      ctx.state.set('total', String(total + 1))
-    },
-  })
+  const counter = sharedCounter
   // Published before the consumer starts, so the first read brings all 60 in one batch.
   await bus.publish(Array.from({ length: 60 }, (_, i) => ({ type: 'tick', key: `k${i}`, payload: {} })))
   const runners = bus.run([counter], fast)

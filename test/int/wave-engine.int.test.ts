@@ -4,6 +4,7 @@ import { GroupReader } from '../../src/bus/reader.js'
 import type { RetryPolicy } from '../../src/bus/retry.js'
 import { WaveEngine, type WaveEngineOptions } from '../../src/bus/wave-engine.js'
 import { testBus } from '../support/bus.js'
+import { sharedCounter } from '../support/consumers.js'
 
 const retry: RetryPolicy = { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1_000 }
 
@@ -49,15 +50,7 @@ async function engineFor(consumer: ConsumerDefinition, options: Partial<WaveEngi
   return { bus, engine, story, clock, feed, drain }
 }
 
-/** Every event adds one to a shared total: a read-modify-write of one key, whatever the event's key. */
-const counter = defineConsumer({
-  name: 'counter',
-  subscribes: ['tick'],
-  async handle(_event, ctx) {
-    const total = Number((await ctx.state.get('total')) ?? 0)
-    ctx.state.set('total', String(total + 1))
-  },
-})
+const counter = sharedCounter
 
 describe('the wave engine', () => {
   it('defers an event that read what an earlier one of its wave wrote; the next deferred one sits out behind it', async () => {

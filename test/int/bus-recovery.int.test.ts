@@ -133,7 +133,7 @@ describe('Redis going away', () => {
           const sums = await bus.redis.hvals(bus.keys.state('sum', 'sum'))
           return sums.reduce((a, b) => a + Number(b), 0) === 100
         },
-        { what: 'all 100 applied', timeoutMs: 30_000 },
+        { what: 'all 100 applied' },
       )
       await sleep(300)
       const sums = await bus.redis.hvals(bus.keys.state('sum', 'sum'))
@@ -199,7 +199,7 @@ describe('Redis going away', () => {
     }, { what: 'the read blocked' })
     await bus.redis.client('KILL', 'ID', blocked)
     await bus.publish({ type: 'num.added', key: 'k', payload: { n: 2 } })
-    await waitFor(async () => (await bus.redis.hget(bus.keys.state(name, 'sum'), 'k')) === '3', { what: 'handled after the kill', timeoutMs: 5_000 })
+    await waitFor(async () => (await bus.redis.hget(bus.keys.state(name, 'sum'), 'k')) === '3', { what: 'handled after the kill' })
     await runners.stop()
     expect(warnings).toEqual([])
   })
@@ -211,18 +211,15 @@ describe('Redis going away', () => {
       const runners = bus.run([summer()], { ...fast, watchdogGraceMs: 200 })
       await bus.publish({ type: 'num.added', key: 'k', payload: { n: 1 } })
       await waitFor(async () => (await bus.redis.hget(bus.keys.stats('sum'), 'handled')) === '1')
+      const before = await readConnectionId(bus)
       server.process.kill('SIGSTOP')
       await sleep(3_000)
       server.process.kill('SIGCONT')
-      const resumedAt = Date.now()
       await bus.publish({ type: 'num.added', key: 'k', payload: { n: 2 } })
       await waitFor(async () => (await bus.redis.hget(bus.keys.state('sum', 'sum'), 'k')) === '3', { what: 'handled after the freeze' })
-      const clients = (await bus.redis.client('LIST')) as string
-      const read = clients.split('\n').find((line) => line.includes(' name=sum:read '))
-      const age = Number(/ age=(\d+) /.exec(read ?? '')?.[1])
-      // re-made during the freeze (accepted when Redis resumed), not the one from before it (3 s old)
-      expect(age).toBeLessThan(2)
-      expect(Date.now() - resumedAt).toBeLessThan(2_000)
+      // Re-made during the freeze (accepted when Redis resumed), not the one from before it.
+      expect(before).toEqual(expect.any(String))
+      expect(await readConnectionId(bus)).not.toBe(before)
       await runners.stop()
       await bus.close()
     } finally {
@@ -278,3 +275,10 @@ describe('Redis losing writes under a running consumer', () => {
     expect(warnings.join('\n')).toMatch(/no longer pending in Redis/)
   })
 })
+
+/** The id Redis gave the runner's blocking-read connection (CLIENT LIST, by its name). */
+async function readConnectionId(bus: Awaited<ReturnType<typeof testBus>>): Promise<string | undefined> {
+  const clients = (await bus.redis.client('LIST')) as string
+  const read = clients.split('\n').find((line) => line.includes(' name=sum:read '))
+  return /^id=(\d+) /.exec(read ?? '')?.[1]
+}

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { EventspineError } from '../../errors.js'
@@ -15,7 +16,7 @@ export interface WorkerPoolOptions {
   readonly visibilityTimeoutMs: number
   /** Each worker's output goes to `<logDir>/<stage>-<n>.log`. */
   readonly logDir: string
-  /** A worker that has not said it runs after this long is a failed start. Default 60 s. */
+  /** A worker that has not said it runs after this long is a failed start (a hang, not a slow machine). Default 120 s. */
   readonly startTimeoutMs?: number
 }
 
@@ -56,9 +57,18 @@ export class WorkerPool {
 
   constructor(private readonly options: WorkerPoolOptions) {}
 
-  /** Starts one worker per stage and waits until each is running. */
+  /**
+   * Starts one worker per stage and waits until each is running. As many at a time as there
+   * are cores: all at once on a small, busy machine, each start would wait for every other's
+   * and the start timeout would measure the queue, not a hang. A start is mostly CPU (loading
+   * the CLI), so more at once would hardly finish sooner.
+   */
   async startAll(stages: readonly string[]): Promise<void> {
-    await Promise.all(stages.map((stage) => this.start(stage)))
+    const queue = [...stages]
+    const lane = async () => {
+      for (let stage = queue.shift(); stage !== undefined && !this.closing; stage = queue.shift()) await this.start(stage)
+    }
+    await Promise.all(Array.from({ length: Math.min(queue.length, availableParallelism()) }, lane))
   }
 
   /** The stage's workers still alive. */
@@ -159,7 +169,7 @@ export class WorkerPool {
   }
 
   private async ready(w: WorkerProcess): Promise<void> {
-    const timeoutMs = this.options.startTimeoutMs ?? 60_000
+    const timeoutMs = this.options.startTimeoutMs ?? 120_000
     const outcome = await new Promise<'ready' | 'exited' | 'timeout'>((resolve) => {
       const settle = (how: 'ready' | 'exited' | 'timeout') => {
         clearTimeout(timer)

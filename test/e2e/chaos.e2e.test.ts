@@ -10,8 +10,8 @@ import { testNamespace, testRedisUrl } from '../support/namespace.js'
 
 let project: string
 
-function pipeline(args: string[], timeoutMs = 60_000): Promise<CliRun> {
-  return runCli(args, { cwd: project, env: bareEnv(project), timeoutMs })
+function pipeline(args: string[], timeoutMs?: number): Promise<CliRun> {
+  return runCli(args, { cwd: project, env: bareEnv(project), ...(timeoutMs === undefined ? {} : { timeoutMs }) })
 }
 
 beforeAll(() => {
@@ -28,10 +28,11 @@ interface Fault {
 }
 
 describe('pipeline load --chaos', () => {
-  it('injects every fault into worker processes, each recovers, and the manifest check finds nothing wrong', { timeout: 300_000 }, async () => {
+  it('injects every fault into worker processes, each recovers, and the manifest check finds nothing wrong', { timeout: 600_000 }, async () => {
     const run = await pipeline(
       ['load', '--chaos', '--seed', '11', '--events-per-day', '2500', '--date', '2026-11-20', '--json', '--assert', 'mismatches=0', '--assert', 'unrecovered=0'],
-      280_000,
+      // A worker process per stage and a day of events on two cores: minutes under load.
+      580_000,
     )
     expect(run.stderr).not.toMatch(/Error/)
     expect(run.code).toBe(0)
@@ -60,7 +61,7 @@ describe('pipeline load --chaos', () => {
     })
     let out = ''
     child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()))
-    await waitFor(() => out.includes('Ctrl-C to stop.'), { what: 'the worker to start', timeoutMs: 30_000 })
+    await waitFor(() => out.includes('Ctrl-C to stop.'), { what: 'the worker to start' })
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
     child.disconnect()
     expect(await exited).toBe(0)

@@ -13,7 +13,7 @@ import { bareEnv, runCli } from '../support/cli.js'
 let project: string
 
 function pipeline(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return runCli(args, { cwd: project, env: bareEnv(project), timeoutMs: 120_000 })
+  return runCli(args, { cwd: project, env: bareEnv(project) })
 }
 
 beforeAll(() => {

@@ -12,7 +12,7 @@ let project: string
 
 
 async function pipeline(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return runCli(args, { cwd: project, env: bareEnv(project, env), timeoutMs: 30_000 })
+  return runCli(args, { cwd: project, env: bareEnv(project, env) })
 }
 
 beforeAll(() => {

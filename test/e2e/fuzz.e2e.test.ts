@@ -9,7 +9,7 @@ import { bareEnv, runCli } from '../support/cli.js'
 let scratch: string
 
 function pipeline(args: string[], cwd = resolve('.')): Promise<{ code: number; stdout: string; stderr: string }> {
-  return runCli(args, { cwd, env: bareEnv(scratch), timeoutMs: 120_000 })
+  return runCli(args, { cwd, env: bareEnv(scratch) })
 }
 
 beforeAll(() => {

@@ -3,18 +3,18 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { bareEnv, runCli, type CliRun as Run } from '../support/cli.js'
+import { bareEnv, CLI_TIMEOUT_MS, runCli, type CliRun as Run } from '../support/cli.js'
 
 // The built CLI as a user runs it (`npm test` builds first), with no terminal: stdin is a pipe.
 let home: string
 
 async function pipeline(args: string[]): Promise<Run> {
-  return runCli(args, { cwd: home, env: bareEnv(home), timeoutMs: 30_000 })
+  return runCli(args, { cwd: home, env: bareEnv(home) })
 }
 
 function bash(script: string): Promise<Run> {
   return new Promise((done) => {
-    execFile('bash', ['-c', script], { cwd: home, env: bareEnv(home), timeout: 30_000 }, (error, stdout, stderr) =>
+    execFile('bash', ['-c', script], { cwd: home, env: bareEnv(home), timeout: CLI_TIMEOUT_MS }, (error, stdout, stderr) =>
       done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     )
   })

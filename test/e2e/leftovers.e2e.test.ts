@@ -43,12 +43,12 @@ async function interrupt(args: string[], pattern: string): Promise<{ code: numbe
   child.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()))
   child.stdout.resume()
   const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)))
-  await waitFor(async () => (await keysMatching(pattern)).length > 0, { what: `keys ${pattern}`, timeoutMs: 90_000 })
+  await waitFor(async () => (await keysMatching(pattern)).length > 0, { what: `keys ${pattern}` })
   child.kill('SIGINT')
   return { code: await exited, stderr }
 }
 
-describe('interrupted runs leave nothing behind', { timeout: 240_000 }, () => {
+describe('interrupted runs leave nothing behind', () => {
   it('Ctrl-C of pipeline load deletes its namespace and exits 130', async () => {
     const run = await interrupt(['load', '--events-per-day', '300', '--speed', '10x', '--seed', '3'], '{load-*')
     expect(run.stderr).toContain('SIGINT: stopping the run and deleting its namespace')
@@ -77,7 +77,7 @@ describe('interrupted runs leave nothing behind', { timeout: 240_000 }, () => {
     await redis.hset('{pipeline}:consumers', 'old-audit', JSON.stringify({ subscribes: ['pipeline.file.delivered'], emits: [] }), 'fresh-audit', JSON.stringify({ subscribes: ['pipeline.file.delivered'], emits: [] }))
     await redis.hset('{pipeline}:consumers:seen', 'old-audit', String(nowMs - 600_000), 'fresh-audit', String(nowMs))
 
-    const list = await runCli(['clean', '--redis-url', server.url], { cwd: project, env: bareEnv(project), timeoutMs: 60_000 })
+    const list = await runCli(['clean', '--redis-url', server.url], { cwd: project, env: bareEnv(project) })
     expect(list.code).toBe(0)
     expect(list.stdout).toContain('Namespaces left by load and fuzz runs (3):')
     expect(list.stdout).toMatch(/load-7-mi3k2x1a +2 keys\n/)
@@ -86,7 +86,7 @@ describe('interrupted runs leave nothing behind', { timeout: 240_000 }, () => {
     expect(list.stdout).toContain('Nothing removed: run `pipeline clean --yes` to remove them.')
     expect(await redis.exists('{load-7-mi3k2x1a}:inbox:map')).toBe(1)
 
-    const removed = await runCli(['clean', '--yes', '--json', '--redis-url', server.url], { cwd: project, env: bareEnv(project), timeoutMs: 60_000 })
+    const removed = await runCli(['clean', '--yes', '--json', '--redis-url', server.url], { cwd: project, env: bareEnv(project) })
     expect(removed.code).toBe(0)
     expect(JSON.parse(removed.stdout)).toMatchObject({ removed: true, deletedKeys: 3, namespaces: [{ namespace: 'check-0a1b2c3d-12' }, { namespace: 'check-0a1b2c3d-13', live: true }, { namespace: 'load-7-mi3k2x1a', keys: 2 }] })
     expect(JSON.parse(removed.stdout)).toMatchObject({ goneConsumers: [{ consumer: 'old-audit' }] })

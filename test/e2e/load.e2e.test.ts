@@ -10,7 +10,7 @@ let project: string
 
 
 function pipeline(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return runCli(args, { cwd: project, env: bareEnv(project, env), timeoutMs: 120_000 })
+  return runCli(args, { cwd: project, env: bareEnv(project, env) })
 }
 
 beforeAll(() => {

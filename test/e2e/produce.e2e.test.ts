@@ -13,7 +13,7 @@ import { BIN, bareEnv, runCli } from '../support/cli.js'
 let project: string
 
 function pipeline(args: string[], input?: string) {
-  return runCli(args, { cwd: project, env: bareEnv(project), timeoutMs: 120_000, ...(input === undefined ? {} : { input }) })
+  return runCli(args, { cwd: project, env: bareEnv(project), ...(input === undefined ? {} : { input }) })
 }
 
 /** `pipeline tail --ndjson` until it printed `count` lines, then Ctrl-C. */
@@ -22,7 +22,7 @@ async function captureTail(args: string[], count: number): Promise<string> {
   let stdout = ''
   child.stdout.on('data', (chunk: Buffer) => void (stdout += chunk.toString()))
   const exited = new Promise<void>((done) => child.on('exit', () => done()))
-  await waitFor(() => stdout.split('\n').filter(Boolean).length >= count, { what: `${count} lines from tail`, timeoutMs: 120_000 })
+  await waitFor(() => stdout.split('\n').filter(Boolean).length >= count, { what: `${count} lines from tail` })
   child.kill('SIGINT')
   await exited
   return stdout

@@ -27,11 +27,11 @@ afterAll(async () => {
   rmSync(project, { recursive: true, force: true })
 })
 
-describe('pipeline publish --wait', { timeout: 120_000 }, () => {
+describe('pipeline publish --wait', () => {
   it('prints each ending (delivered with its path, rejected with stage, rule and row, duplicate of which) and exits 1 for the rejection', async () => {
     const good = resolve('fixtures/inbox/northwind-nav-2026-11-24.csv')
     const bad = resolve('fixtures/faulty/northwind-nav-bad-isin.csv')
-    const run = await runCli(['publish', '--wait', good, bad, good], { cwd: project, env: bareEnv(project, { PIPELINE_REDIS_URL: testRedisUrl(), PIPELINE_NAMESPACE: namespace }), timeoutMs: 90_000 })
+    const run = await runCli(['publish', '--wait', good, bad, good], { cwd: project, env: bareEnv(project, { PIPELINE_REDIS_URL: testRedisUrl(), PIPELINE_NAMESPACE: namespace }) })
     expect(run.code, run.stdout + run.stderr).toBe(1)
     // One line per file.
     const lines = run.stdout.trim().split('\n')
@@ -43,14 +43,14 @@ describe('pipeline publish --wait', { timeout: 120_000 }, () => {
     expect(lines.filter((l) => / {2}rejected at /.test(l))[0]).toMatch(/^\S+ {2}\S*northwind-nav-bad-isin\.csv {2}rejected at validate: [a-z-]+ row \d+ column \w+ \(value "[^"]*"\): .+/)
     expect(lines.filter((l) => / {2}duplicate of /.test(l))[0]).toMatch(new RegExp(`^\\S+ {2}\\S*northwind-nav-2026-11-24\\.csv {2}duplicate of ${firstId}$`))
 
-    const json = await runCli(['publish', '--wait', '--json', good], { cwd: project, env: bareEnv(project, { PIPELINE_REDIS_URL: testRedisUrl(), PIPELINE_NAMESPACE: namespace }), timeoutMs: 90_000 })
+    const json = await runCli(['publish', '--wait', '--json', good], { cwd: project, env: bareEnv(project, { PIPELINE_REDIS_URL: testRedisUrl(), PIPELINE_NAMESPACE: namespace }) })
     expect(json.code).toBe(0)
     expect(JSON.parse(json.stdout)).toMatchObject({ files: [{ ending: { outcome: 'duplicate', firstCorrelationId: firstId } }] })
   })
 
   it('a file with no pipeline to end it times out: exit 1 and says so', async () => {
     const idle = testNamespace('publish-idle')
-    const run = await runCli(['publish', '--wait', '--timeout', '1s', resolve('fixtures/inbox/northwind-nav-2026-11-24.csv')], { cwd: project, env: bareEnv(project, { PIPELINE_REDIS_URL: testRedisUrl(), PIPELINE_NAMESPACE: idle }), timeoutMs: 60_000 })
+    const run = await runCli(['publish', '--wait', '--timeout', '1s', resolve('fixtures/inbox/northwind-nav-2026-11-24.csv')], { cwd: project, env: bareEnv(project, { PIPELINE_REDIS_URL: testRedisUrl(), PIPELINE_NAMESPACE: idle }) })
     expect(run.code).toBe(1)
     expect(run.stdout).toMatch(/northwind-nav-2026-11-24\.csv {2}no ending within 1s \(timed out\)\n$/)
   })

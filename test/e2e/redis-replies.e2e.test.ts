@@ -13,7 +13,7 @@ let server: TestRedis
 let project: string
 
 function pipeline(args: string[]): Promise<Run> {
-  return runCli(args, { cwd: project, env: bareEnv(project, { PIPELINE_REDIS_URL: server.url, PIPELINE_NAMESPACE: NAMESPACE }), timeoutMs: 30_000 })
+  return runCli(args, { cwd: project, env: bareEnv(project, { PIPELINE_REDIS_URL: server.url, PIPELINE_NAMESPACE: NAMESPACE }) })
 }
 
 beforeAll(async () => {

@@ -20,7 +20,7 @@ let empty: string
 let correlationId: string
 
 function pipeline(args: string[], cwd = project) {
-  return runCli(args, { cwd, env: bareEnv(cwd), timeoutMs: 30_000 })
+  return runCli(args, { cwd, env: bareEnv(cwd) })
 }
 
 /** pids of redis-servers running in the project's data dir (redis-server rewrites its command line, not its cwd). */
@@ -81,7 +81,7 @@ describe('a stopped pipeline\'s saved data', () => {
     child.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()))
     const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)))
     try {
-      await waitFor(() => stdout.includes(EVENT.delivered), { what: 'the saved events from tail', timeoutMs: 30_000 })
+      await waitFor(() => stdout.includes(EVENT.delivered), { what: 'the saved events from tail' })
       expect(serversOf(project)).toHaveLength(1)
     } finally {
       child.kill('SIGINT')

@@ -12,7 +12,7 @@ let work: string
 
 
 async function pipeline(args: string[], cwd = work): Promise<Run> {
-  return runCli(args, { cwd, env: bareEnv(work), timeoutMs: 60_000 })
+  return runCli(args, { cwd, env: bareEnv(work) })
 }
 
 /** Renames a required field of a contract in place, as a careless edit would. */

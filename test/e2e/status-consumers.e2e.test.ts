@@ -15,7 +15,7 @@ let project: string
 const auditor = defineConsumer({ name: 'auditor', subscribes: ['pipeline.file.validated'], emits: ['audit.noted'], handle() {} })
 
 const status = (args: string[] = []) =>
-  runCli(['status', '--namespace', NAMESPACE, '--redis-url', server.url, ...args], { cwd: project, env: bareEnv(project), timeoutMs: 30_000 })
+  runCli(['status', '--namespace', NAMESPACE, '--redis-url', server.url, ...args], { cwd: project, env: bareEnv(project) })
 
 beforeAll(async () => {
   project = mkdtempSync(join(tmpdir(), 'eventspine-status-e2e-'))

@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createBus, permissiveContracts, type Bus } from '../../src/bus/index.js'
 import { EVENT, receivedEvent } from '../../src/pipeline/index.js'
 import { waitFor } from '../support/bus.js'
+import { BIN } from '../support/cli.js'
 import { startTestRedis, type TestRedis } from '../support/redis-server.js'
 
 // `pipeline tail` as a user runs it, against a Redis with a password.
-const BIN = resolve('bin/run.js')
 const PASSWORD = 'ta1l-s3cret-pw'
 const NAMESPACE = 'e2e-tail'
 
@@ -45,7 +45,7 @@ function tail(args: string[]) {
   return {
     lines: () => stdout.split('\n').filter((l) => l !== ''),
     /** Resolves once tail says what it follows (it reads from that moment on). */
-    started: () => waitFor(() => stderr.includes('following'), { what: 'tail to start', timeoutMs: 30_000 }),
+    started: () => waitFor(() => stderr.includes('following'), { what: 'tail to start' }),
     /** Resolves when it exits by itself. */
     done: result,
     async stop() {
@@ -61,7 +61,7 @@ describe('pipeline tail', () => {
     await run.started() // blocking on a namespace with no streams yet
     const content = readFileSync('fixtures/inbox/northwind-nav-2026-11-24.csv')
     const [published] = await bus.publish([receivedEvent('nav.csv', content), { type: 'other.thing', key: 'x', payload: {} }])
-    await waitFor(() => run.lines().length >= 1, { what: 'a line from tail', timeoutMs: 15_000 })
+    await waitFor(() => run.lines().length >= 1, { what: 'a line from tail' })
     const { code, stdout, stderr } = await run.stop()
     expect(code).toBe(0)
     expect(stderr).toContain('following no streams yet')
@@ -74,7 +74,7 @@ describe('pipeline tail', () => {
   it('plain lines from --since, one per event, no colour in a pipe', async () => {
     const run = tail(['--since', '10m', '--correlation-id', 'corr-e2e'])
     await bus.publish({ type: 'plain.event', key: 'k-1', correlationId: 'corr-e2e' as never, payload: { fileName: 'a.csv', rowCount: 3 } })
-    await waitFor(() => run.lines().length >= 1, { what: 'a line from tail', timeoutMs: 15_000 })
+    await waitFor(() => run.lines().length >= 1, { what: 'a line from tail' })
     const { code, stdout } = await run.stop()
     expect(code).toBe(0)
     expect(stdout).toMatch(/^\d\d:\d\d:\d\d\.\d{3} plain\.event +k-1 +corr-e2e +eventspine@\S+ +fileName=a\.csv rowCount=3\n$/)

@@ -24,7 +24,7 @@ const ids: Record<string, string> = {}
 
 
 function pipeline(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return runCli(args, { cwd: project, env: bareEnv(project, { PIPELINE_NAMESPACE: NAMESPACE, ...env }), timeoutMs: 30_000 })
+  return runCli(args, { cwd: project, env: bareEnv(project, { PIPELINE_NAMESPACE: NAMESPACE, ...env }) })
 }
 
 beforeAll(async () => {
@@ -119,7 +119,7 @@ describe('pipeline trace', () => {
     child.stdout.on('data', (chunk: Buffer) => void (out += chunk.toString()))
     child.stderr.on('data', (chunk: Buffer) => void (out += chunk.toString()))
     const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)))
-    await waitFor(() => out.includes('waiting for pipeline.file.ingested'), { what: 'the first trace', timeoutMs: 30_000 })
+    await waitFor(() => out.includes('waiting for pipeline.file.ingested'), { what: 'the first trace' })
     child.kill('SIGINT')
     expect(await exited).toBe(0)
     expect(out).toContain('(ingest: queued)')

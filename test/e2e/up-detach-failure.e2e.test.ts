@@ -34,10 +34,10 @@ afterEach(async () => {
   rmSync(project, { recursive: true, force: true })
 })
 
-describe('pipeline up --detach that cannot start', { timeout: 90_000 }, () => {
+describe('pipeline up --detach that cannot start', () => {
   it('port in use: exit 1, says so, and leaves no managed redis-server behind', async () => {
     const port = (blocker.address() as { port: number }).port
-    const run = await runCli(['up', '--detach', '--port', String(port), '--namespace', 'e2e-detach-port'], { cwd: project, env: bareEnv(project), timeoutMs: 60_000 })
+    const run = await runCli(['up', '--detach', '--port', String(port), '--namespace', 'e2e-detach-port'], { cwd: project, env: bareEnv(project) })
     expect(run.code).toBe(1)
     expect(run.stderr).toContain('pipeline up did not start in the background')
     expect(run.stderr).toContain(`cannot serve HTTP on 127.0.0.1:${port}: the port is in use`)

@@ -21,7 +21,7 @@ function env(namespace: string): NodeJS.ProcessEnv {
 }
 
 function pipeline(args: string[], namespace: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return runCli(args, { cwd: project, env: env(namespace), timeoutMs: 40_000 })
+  return runCli(args, { cwd: project, env: env(namespace) })
 }
 
 beforeEach(() => {
@@ -33,7 +33,7 @@ afterEach(() => {
 })
 
 // Each CLI start costs seconds on a loaded machine; the detach story runs six of them.
-describe('pipeline up', { timeout: 150_000 }, () => {
+describe('pipeline up', () => {
   it('runs the pipeline, delivers a published file, answers HTTP, and stops cleanly on SIGINT', async () => {
     const namespace = testNamespace('up')
     const up = spawn(process.execPath, [BIN, 'up', '--port', '0'], { cwd: project, env: env(namespace), stdio: ['ignore', 'pipe', 'pipe'] })
@@ -43,7 +43,7 @@ describe('pipeline up', { timeout: 150_000 }, () => {
     up.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()))
     const exited = new Promise<number | null>((done) => up.on('exit', (code) => done(code)))
     try {
-      const http = await waitFor(() => /http {3}(http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1], { what: 'the HTTP URL on stdout', timeoutMs: 30_000 })
+      const http = await waitFor(() => /http {3}(http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1], { what: 'the HTTP URL on stdout' })
       expect(stdout).toContain(`inbox  ${join(project, '.pipeline', 'inbox')}`)
 
       const published = await pipeline(['publish', FIXTURE, '--json'], namespace)

@@ -52,7 +52,7 @@ describe('consumer registrations expire when no instance is seen', () => {
     const runners = bus.run([watcher], fast)
     await waitFor(async () => (await registeredConsumers(bus)).length === 1, { what: 'watcher registered' })
     await bus.redis.hdel(bus.keys.consumers, 'watcher')
-    await waitFor(async () => (await registeredConsumers(bus)).some((c) => c.name === 'watcher'), { what: 'the next beat', timeoutMs: 10_000 })
+    await waitFor(async () => (await registeredConsumers(bus)).some((c) => c.name === 'watcher'), { what: 'the next beat' })
     await runners.stop()
   })
 })

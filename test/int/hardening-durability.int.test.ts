@@ -88,7 +88,7 @@ async function expectOutcomes(redis: Redis, bus: Bus, outDir: string, files: Map
       const s = await snapshot(redis, bus.keys, names)
       return halfCommits(s, stages).length === 0 ? s : null
     },
-    { timeoutMs: 30_000, what: 'stages to settle' },
+    { what: 'stages to settle' },
   )
   const done = terminals(final)
   for (const [cid, file] of files) {
@@ -147,7 +147,7 @@ describe('durability: kill -9 of redis-server mid-run', () => {
     cleanup.push(() => runners.stop())
     const files = new Map<string, ExpectedFile>()
     for (const file of expected.files) files.set((await publishFile(bus, file)).correlationId, file)
-    await waitFor(() => crash !== undefined, { timeoutMs: 60_000, what: 'the crash to be triggered' })
+    await waitFor(() => crash !== undefined, { what: 'the crash to be triggered' })
     await crash
     const after = await snapshot(redis, bus.keys, names)
     expect(before === undefined ? ['no snapshot'] : containsAll(before, after)).toEqual([])
@@ -187,7 +187,7 @@ describe('durability: kill -9 of redis-server mid-run', () => {
       published.push({ file, ...(await publishFile(first, file)) })
       if (i === half) cut = statSync(incrAof(dir)).size + 37 // a few bytes into whatever came next
     }
-    await waitFor(async () => Number(await first.redis.hget(first.keys.stats(STAGE.deliver), 'handled')) >= 1, { timeoutMs: 60_000, what: 'a first delivery' })
+    await waitFor(async () => Number(await first.redis.hget(first.keys.stats(STAGE.deliver), 'handled')) >= 1, { what: 'a first delivery' })
     // The whole machine goes: every stage dies on the spot (no commit, no lease release), then Redis.
     for (const r of runners.runners) r.kill()
     // Its connections go with it: nothing it had sent is re-sent to the restarted server.

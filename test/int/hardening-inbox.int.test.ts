@@ -122,7 +122,7 @@ async function expectRejected(h: Host, name: string, rule: string, message: RegE
   expect(journey.reasons?.[0]?.message).toMatch(message)
 }
 
-describe('the inbox: what really gets dropped in', { timeout: 240_000 }, () => {
+describe('the inbox: what really gets dropped in', () => {
   it('a directory is refused as not-a-file, and the pipeline carries on', async () => {
     await withHost(async (h) => {
       mkdirSync(join(h.pipeline.inboxDir, 'batch.csv'))

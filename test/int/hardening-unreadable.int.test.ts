@@ -63,7 +63,7 @@ it('an unreadable file (chmod 000, pipeline run unprivileged) is refused as unre
   const { child, lines, errors } = startUnprivileged(project)
   const intakes = () => lines.map((l) => JSON.parse(l) as Intake | { ready: true } | { warn: string })
   const find = (name: string) => intakes().find((i): i is Intake => 'fileName' in i && i.fileName === name)
-  const what = (w: string) => ({ timeoutMs: 90_000, what: `${w} (child stderr: ${errors.join('').slice(-500)})` })
+  const what = (w: string) => ({ what: `${w} (child stderr: ${errors.join('').slice(-500)})` })
   await waitFor(() => intakes().some((i) => 'ready' in i) || child.exitCode !== null, what('the pipeline to start unprivileged'))
   expect(child.exitCode, errors.join('')).toBeNull()
   const inbox = join(project, '.pipeline', 'inbox')

@@ -109,7 +109,7 @@ describe('replay on the fund pipeline', () => {
       ...(await readdir(join(packageRoot(), 'fixtures', 'faulty'))).sort().map((f) => `faulty/${f}`),
     ]
     await publishFiles(bus, files)
-    await waitFor(async () => (await bus.redis.xlen(bus.keys.stream(EVENT.received))) === files.length && drained(bus, consumers), { what: 'pipeline drained', timeoutMs: 40_000 })
+    await waitFor(async () => (await bus.redis.xlen(bus.keys.stream(EVENT.received))) === files.length && drained(bus, consumers), { what: 'pipeline drained' })
     await runners.stop()
     for (const name of [STAGE.navLatest, STAGE.fileJourney]) {
       const live = await stateOf(bus, name)
@@ -131,7 +131,7 @@ describe('replay on the fund pipeline', () => {
     const runners = bus.run(consumers, fast)
     const files = (await readdir(join(packageRoot(), 'fixtures', 'inbox'))).sort().map((f) => `inbox/${f}`)
     await publishFiles(bus, files)
-    await waitFor(async () => (await bus.redis.xlen(bus.keys.stream(EVENT.received))) === files.length && drained(bus, consumers), { what: 'pipeline drained', timeoutMs: 40_000 })
+    await waitFor(async () => (await bus.redis.xlen(bus.keys.stream(EVENT.received))) === files.length && drained(bus, consumers), { what: 'pipeline drained' })
     await runners.stop()
     const journey = consumers.find((c) => c.name === STAGE.fileJourney) as ConsumerDefinition
     const live = await stateOf(bus, STAGE.fileJourney)

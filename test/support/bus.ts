@@ -18,8 +18,11 @@ export async function testBus(options: Partial<BusOptions> = {}): Promise<Bus> {
   return bus
 }
 
-/** Polls until `check` returns a truthy value (or throws after `timeoutMs`). */
-export async function waitFor<T>(check: () => Promise<T> | T, { timeoutMs = 20_000, what = 'condition' } = {}): Promise<NonNullable<T>> {
+/**
+ * Polls until `check` returns a truthy value (or throws after `timeoutMs`). The default is a
+ * hang detector, not a speed target: on a loaded 2-core machine a CLI start alone takes seconds.
+ */
+export async function waitFor<T>(check: () => Promise<T> | T, { timeoutMs = 120_000, what = 'condition' } = {}): Promise<NonNullable<T>> {
   const until = Date.now() + timeoutMs
   for (;;) {
     const value = await check()

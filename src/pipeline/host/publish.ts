@@ -53,8 +53,10 @@ const GLOB = /[*?[{]/
 
 /** A path, or a glob (`*`, `?`, `**`, `[...]`, `{a,b}`) matched against files under its fixed prefix. */
 export async function expand(pattern: string, cwd: string): Promise<string[]> {
+  const path = resolve(cwd, pattern)
+  // A file whose name holds glob characters (`report[1].csv`) is that file, not a pattern.
+  if (GLOB.test(pattern) && (await stat(path).catch(() => null))?.isFile() === true) return [path]
   if (!GLOB.test(pattern)) {
-    const path = resolve(cwd, pattern)
     const info = await stat(path).catch(() => null)
     if (info === null) throw new EventspineError('E_PUBLISH_MISSING', `no such file: ${pattern}`, { hint: 'Check the path (relative paths start from the current directory).' })
     if (info.isDirectory()) throw new EventspineError('E_PUBLISH_DIRECTORY', `${pattern} is a directory`, { hint: `Publish its files with a glob, e.g. '${join(pattern, '*')}'.` })
@@ -97,14 +99,24 @@ function globRegExp(glob: string): RegExp {
       }
     } else if (c === '[') {
       const end = glob.indexOf(']', i)
-      if (end < 0) re += '\\['
+      const set = end < 0 ? '' : `[${glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`
+      // No closing bracket, or no valid set (`[z-a]`): a plain `[`, as in a shell.
+      if (set === '' || !validRegExp(set)) re += '\\['
       else {
-        re += `[${glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`
+        re += set
         i = end
       }
     } else re += escape(c)
   }
   return new RegExp(`^${re}$`)
+}
+
+function validRegExp(source: string): boolean {
+  try {
+    return new RegExp(source) instanceof RegExp
+  } catch {
+    return false
+  }
 }
 
 function escape(text: string): string {

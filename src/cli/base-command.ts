@@ -1,16 +1,20 @@
-import { Command, Errors } from '@oclif/core'
+import { Command, Errors, ux } from '@oclif/core'
 import { EventspineError, type ErrorCode } from '../errors.js'
 import { replyError } from '../redis/errors.js'
 import { redact } from '../redis/redact.js'
+import { terminalSafe } from '../ui/safe-text.js'
 import { FlagError } from './flags.js'
 
 type Thrown = Error & { exitCode?: number; oclif?: { exit?: number } }
 
+/** Messages and hints may span lines on purpose; every other control character they quote (a file name, a value) is shown escaped. */
+const safeLines = (text: string) => text.split('\n').map(terminalSafe).join('\n')
+
 /**
  * The one base command: renders errors people can act on (message + hint; exit 1, or 2 for a
  * bad flag value or another usage error, `details.usage`) apart from bugs (stack, exit 2), and
- * never lets a Redis password reach the terminal or `--json`. An error reply of Redis is not a
- * bug of ours: it is shown as what failed and what to do.
+ * never lets a Redis password, or a control character a user sent, reach the terminal or
+ * `--json`. An error reply of Redis is not a bug of ours: it is shown as what failed and what to do.
  */
 export abstract class BaseCommand extends Command {
   protected override async catch(thrown: Thrown): Promise<unknown> {
@@ -29,7 +33,7 @@ export abstract class BaseCommand extends Command {
     const stack = redact(error.stack ?? String(error))
     if (json) this.logJson({ error: { code, message: redact(error.message), stack } })
     else {
-      process.stderr.write(`Unexpected error (${code}): this is a bug in eventspine; please report it with what follows.\n${stack}\n`)
+      process.stderr.write(`Unexpected error (${code}): this is a bug in eventspine; please report it with what follows.\n${safeLines(stack)}\n`)
     }
     this.exit(2)
   }
@@ -38,9 +42,18 @@ export abstract class BaseCommand extends Command {
     const hint = error.hint ? redact(error.hint) : undefined
     if (this.jsonEnabled()) this.logJson({ error: { code: error.code, message: redact(error.message), hint } })
     else {
-      process.stderr.write(`Error: ${redact(error.message)}\n`)
-      if (hint) process.stderr.write(`  ${hint}\n`)
+      process.stderr.write(`Error: ${safeLines(redact(error.message))}\n`)
+      if (hint) process.stderr.write(`  ${safeLines(hint)}\n`)
     }
     this.exit(exit)
+  }
+
+  /**
+   * Every `--json` answer (results and errors) goes out here. JSON.stringify escapes C0 controls
+   * but not DEL, C1 or bidi controls: those get the same JSON escape, so the JSON means the same
+   * (its line breaks are all between values: one inside a string is escaped already).
+   */
+  override logJson(json: unknown): void {
+    ux.stdout(ux.colorizeJson(safeLines(JSON.stringify(json, null, 2) ?? ''), { pretty: false, theme: this.config.theme?.json }))
   }
 }

@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { redisFlags } from '../cli/flags.js'
 import type { CleanReport } from '../pipeline/clean.js'
+import { terminalSafe as safe } from '../ui/safe-text.js'
 
 export default class Clean extends BaseCommand {
   static override summary = 'List what interrupted load and fuzz runs left in Redis; remove it with --yes.'
@@ -31,8 +32,8 @@ function render(r: CleanReport): string {
   if (r.namespaces.length === 0 && r.goneConsumers.length === 0) return 'Nothing left behind: no load or fuzz namespaces, no gone consumers.'
   const lines: string[] = []
   if (r.namespaces.length > 0) lines.push(`Namespaces left by load and fuzz runs (${r.namespaces.length}):`)
-  for (const n of r.namespaces) lines.push(`  ${n.namespace.padEnd(28)} ${String(n.keys).padStart(6)} keys${n.live ? '  in use (a run holds a lease): left alone' : r.removed ? '  removed' : ''}`)
-  if (r.goneConsumers.length > 0) lines.push(`Consumers whose instances are gone (${r.goneConsumers.length}):`, ...r.goneConsumers.map((c) => `  ${c.consumer.padEnd(28)} last seen ${c.lastSeenAt ?? 'never'}${r.removed ? '  removed' : ''}`))
+  for (const n of r.namespaces) lines.push(`  ${safe(n.namespace).padEnd(28)} ${String(n.keys).padStart(6)} keys${n.live ? '  in use (a run holds a lease): left alone' : r.removed ? '  removed' : ''}`)
+  if (r.goneConsumers.length > 0) lines.push(`Consumers whose instances are gone (${r.goneConsumers.length}):`, ...r.goneConsumers.map((c) => `  ${safe(c.consumer).padEnd(28)} last seen ${safe(c.lastSeenAt ?? 'never')}${r.removed ? '  removed' : ''}`))
   lines.push(r.removed ? `Removed ${r.deletedKeys} keys.` : 'Nothing removed: run `pipeline clean --yes` to remove them.')
   return lines.join('\n')
 }

@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { flagError, redisFlags } from '../cli/flags.js'
 import type { ProduceInput, ProduceResult } from '../pipeline/host/produce.js'
+import { terminalSafe as safe } from '../ui/safe-text.js'
 
 export default class Produce extends BaseCommand {
   static override summary = 'Send events by hand: one from flags, or NDJSON on stdin as `tail --ndjson` prints it.'
@@ -50,7 +51,7 @@ export default class Produce extends BaseCommand {
     }
     const result = await produceEvents({ input, redisUrl: flags['redis-url'], namespace: flags.namespace, projectDir: process.cwd() })
     if (!this.jsonEnabled()) {
-      for (const e of result.events) this.log(`${e.entryId === null ? 'already   ' : 'appended  '}${e.id}  ${e.type}  key ${e.key}${e.entryId === null ? '  (this id was published before: nothing appended)' : `  entry ${e.entryId}`}`)
+      for (const e of result.events) this.log(`${e.entryId === null ? 'already   ' : 'appended  '}${safe(e.id)}  ${safe(e.type)}  key ${safe(e.key)}${e.entryId === null ? '  (this id was published before: nothing appended)' : `  entry ${safe(e.entryId)}`}`)
       this.log(`${result.appended} appended, ${result.duplicates} already published.`)
     }
     return result

@@ -3,6 +3,7 @@ import { BaseCommand } from '../cli/base-command.js'
 import { durationFlag, redisFlags } from '../cli/flags.js'
 import type { FileEnding } from '../pipeline/ending.js'
 import type { PublishResult } from '../pipeline/host/publish.js'
+import { terminalSafe as safe } from '../ui/safe-text.js'
 
 export default class Publish extends BaseCommand {
   static override summary = 'Send files into the running pipeline and print each one’s correlation id.'
@@ -30,7 +31,7 @@ export default class Publish extends BaseCommand {
     const waitMs = flags.wait ? timeoutMs : undefined
     const result = await publishFiles({ patterns: argv as string[], cwd: process.cwd(), redisUrl: flags['redis-url'], namespace: flags.namespace, ...(waitMs === undefined ? {} : { waitMs }) })
     if (!this.jsonEnabled()) {
-      for (const f of result.files) this.log(`${f.correlationId}  ${f.file}${f.ending === undefined ? '' : `  ${describeEnding(f.ending, timeoutMs)}`}`)
+      for (const f of result.files) this.log(`${safe(f.correlationId)}  ${safe(f.file)}${f.ending === undefined ? '' : `  ${describeEnding(f.ending, timeoutMs)}`}`)
       if (!result.pipelineUp) this.logToStderr('Note: no `pipeline up` is running on this namespace; the files wait in Redis until one (or `pipeline worker`) runs.')
     }
     // A script's read-your-writes: a rejected file, or one that never ended, is not a success.
@@ -42,11 +43,11 @@ export default class Publish extends BaseCommand {
 /** A line about an ending: `delivered -> out/...json`, `rejected at validate: isin-checksum row 3 column isin (value "X"): ...`, `duplicate of <id>`. */
 function describeEnding(ending: FileEnding | null, timeoutMs: number): string {
   if (ending === null) return `no ending within ${Math.round(timeoutMs / 1000)}s (timed out)`
-  if (ending.outcome === 'delivered') return `delivered -> ${ending.outputPath}`
-  if (ending.outcome === 'duplicate') return `duplicate of ${ending.firstCorrelationId}`
+  if (ending.outcome === 'delivered') return `delivered -> ${safe(ending.outputPath)}`
+  if (ending.outcome === 'duplicate') return `duplicate of ${safe(ending.firstCorrelationId)}`
   const [first] = ending.reasons
   const where = first === undefined ? '' : `${first.row === undefined ? '' : ` row ${first.row}`}${first.column === undefined ? '' : ` column ${first.column}`}${first.value === undefined ? '' : ` (value ${JSON.stringify(first.value)})`}`
   const more = ending.reasons.length > 1 ? ` (and ${ending.reasons.length - 1} more)` : ''
-  return `rejected at ${ending.stage}${first === undefined ? '' : `: ${first.rule}${where}: ${first.message}`}${more}`
+  return safe(`rejected at ${ending.stage}${first === undefined ? '' : `: ${first.rule}${where}: ${first.message}`}${more}`)
 }
 

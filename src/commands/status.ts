@@ -2,6 +2,7 @@ import { BaseCommand } from '../cli/base-command.js'
 import { redisFlags } from '../cli/flags.js'
 import type { PipelineStatus } from '../pipeline/host/status.js'
 import { clockTime, figuresLegend, outcomeLine, stageTable } from '../ui/format.js'
+import { terminalSafe as safe } from '../ui/safe-text.js'
 
 export default class Status extends BaseCommand {
   static override summary = 'Per-stage figures once: handled, rate, lag, pending, retries, dead letters, latency.'
@@ -27,9 +28,9 @@ export default class Status extends BaseCommand {
 function render(s: PipelineStatus): string {
   if (s.redis === null) return 'No Redis is running for this project (none given, no managed redis-server). Start the pipeline with `pipeline up`.'
   const lines = [
-    `redis ${s.redis.url} (${s.redis.source}), namespace ${s.namespace}`,
-    s.up === null ? 'pipeline up: not running in this project' : `pipeline up: pid ${s.up.pid} since ${s.up.startedAt}${s.up.logPath ? `, log ${s.up.logPath}` : ''}`,
-    ...(s.http === null ? [] : [`http ${s.http}`]),
+    `redis ${safe(s.redis.url)} (${s.redis.source}), namespace ${safe(s.namespace)}`,
+    s.up === null ? 'pipeline up: not running in this project' : `pipeline up: pid ${s.up.pid} since ${s.up.startedAt}${s.up.logPath ? `, log ${safe(s.up.logPath)}` : ''}`,
+    ...(s.http === null ? [] : [`http ${safe(s.http)}`]),
     '',
     s.stages.length === 0 ? 'No consumer figures yet.' : stageTable(s.stages),
     ...(s.stages.length === 0 ? [] : ['', ...figuresLegend(s.stages)]),
@@ -38,7 +39,7 @@ function render(s: PipelineStatus): string {
   const gone = s.consumers.filter((c) => c.gone)
   if (gone.length > 0) {
     lines.push('', `Gone consumers: registered, but no instance seen for over ${s.goneAfterMs / 1000} s (trace no longer waits for them; \`pipeline clean\` removes them)`)
-    lines.push(...gone.map((c) => `  ${c.name}  last seen ${c.lastSeenAt ?? 'never (registered before heartbeats)'}`))
+    lines.push(...gone.map((c) => `  ${safe(c.name)}  last seen ${safe(c.lastSeenAt ?? 'never (registered before heartbeats)')}`))
   }
   if (s.recent.length > 0) lines.push('', 'Recent files', ...s.recent.map((o) => `${clockTime(o.at)} ${outcomeLine(o)}`))
   return lines.join('\n')

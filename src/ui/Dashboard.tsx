@@ -1,6 +1,7 @@
 import { Box, Text } from 'ink'
 import type { RuntimeSnapshot } from '../pipeline/host/figures.js'
 import { clockTime, COLUMNS, figuresLegend, padCell, stageCells } from './format.js'
+import { terminalSafe as safe } from './safe-text.js'
 
 export interface DashboardProps {
   readonly snapshot: RuntimeSnapshot
@@ -22,14 +23,14 @@ export function Dashboard({ snapshot, redisSource, status, recentCount = 5, warn
   return (
     <Box flexDirection="column">
       <Text>
-        <Text bold>eventspine pipeline</Text> <Text dimColor>ns</Text> {snapshot.namespace} <Text dimColor>redis</Text> {snapshot.redis}
+        <Text bold>eventspine pipeline</Text> <Text dimColor>ns</Text> {safe(snapshot.namespace)} <Text dimColor>redis</Text> {safe(snapshot.redis)}
         {redisSource ? <Text dimColor> ({redisSource})</Text> : null}
       </Text>
       <Text>
-        <Text dimColor>inbox</Text> {snapshot.inbox ?? '-'} <Text dimColor>out</Text> {snapshot.outDir}
+        <Text dimColor>inbox</Text> {safe(snapshot.inbox ?? '-')} <Text dimColor>out</Text> {safe(snapshot.outDir)}
       </Text>
       <Text>
-        <Text dimColor>http</Text> {snapshot.http ?? 'off'} <Text dimColor>updated</Text> {clockTime(snapshot.at)}
+        <Text dimColor>http</Text> {safe(snapshot.http ?? 'off')} <Text dimColor>updated</Text> {clockTime(snapshot.at)}
       </Text>
       <Box flexDirection="column" marginTop={1}>
         <Text bold>{COLUMNS.map((c, i) => padCell(c.title, i)).join(' ')}</Text>
@@ -48,7 +49,7 @@ export function Dashboard({ snapshot, redisSource, status, recentCount = 5, warn
         {recent.length === 0 ? <Text dimColor>none yet: drop a file into the inbox or run `pipeline publish FILE`</Text> : null}
         {recent.map((o) => (
           <Text key={`${o.correlationId}-${o.outcome}`}>
-            {clockTime(o.at)} <Text color={OUTCOME_COLOR[o.outcome]}>{o.outcome.padEnd(9)}</Text> {o.fileName} <Text dimColor>{o.detail}</Text>
+            {clockTime(o.at)} <Text color={OUTCOME_COLOR[o.outcome]}>{o.outcome.padEnd(9)}</Text> {safe(o.fileName)} <Text dimColor>{safe(o.detail)}</Text>
           </Text>
         ))}
       </Box>
@@ -59,7 +60,7 @@ export function Dashboard({ snapshot, redisSource, status, recentCount = 5, warn
           </Text>
           {warnings.map((w, i) => (
             <Text key={i} color="yellow" wrap="truncate-end">
-              {warningText(w)}
+              {safe(warningText(w))}
             </Text>
           ))}
         </Box>

@@ -1,4 +1,5 @@
 import { LATENCY_WINDOW, type FileOutcome, type StageFigures } from '../pipeline/host/figures.js'
+import { terminalSafe as safe } from './safe-text.js'
 
 /** Columns of the stage table, shared by the dashboard, plain lines and `pipeline status`. */
 export const COLUMNS = [
@@ -27,10 +28,10 @@ export function formatRate(perSecond: number | null): string {
 
 /** The cells of one stage, in COLUMNS order. DEAD is what the dead-letter stream holds now, as `dlq list` shows it. */
 export function stageCells(s: StageFigures): string[] {
-  return [s.stage, String(s.handled), formatRate(s.perSecond), String(s.lag ?? '?'), String(s.pending), String(s.retries), String(s.deadLetterBacklog), formatMs(s.p50Ms), formatMs(s.p99Ms)]
+  return [safe(s.stage), String(s.handled), formatRate(s.perSecond), String(s.lag ?? '?'), String(s.pending), String(s.retries), String(s.deadLetterBacklog), formatMs(s.p50Ms), formatMs(s.p99Ms)]
 }
 
-const lastPart = (type: string) => type.split('.').pop() ?? type
+const lastPart = (type: string) => safe(type.split('.').pop() ?? type)
 
 /**
  * What the columns mean, under the table (dashboard, plain log, `status`): HANDLED counts input
@@ -39,7 +40,7 @@ const lastPart = (type: string) => type.split('.').pop() ?? type
  */
 export function figuresLegend(stages: readonly StageFigures[]): string[] {
   const several = stages.filter((s) => (s.reads?.length ?? 0) > 1)
-  const per = several.map((s) => (s.reads.length > 3 ? `${s.stage} one per event of a file` : `${s.stage} ${s.reads.length} per file (${s.reads.map(lastPart).join(' + ')})`))
+  const per = several.map((s) => (s.reads.length > 3 ? `${safe(s.stage)} one per event of a file` : `${safe(s.stage)} ${s.reads.length} per file (${s.reads.map(lastPart).join(' + ')})`))
   return [
     `HANDLED: input events, not files${per.length > 0 ? `; ${per.join(', ')}` : ''}.`,
     'DEAD: entries in the dead-letter streams now, as `pipeline dlq list` shows them.',
@@ -62,7 +63,7 @@ export function stageTable(stages: readonly StageFigures[]): string {
 /** One line per stage for logs and CI: `key=value` pairs, easy to grep. */
 export function stageLine(time: string, s: StageFigures): string {
   return (
-    `${time} ${s.stage} handled=${s.handled} rate=${formatRate(s.perSecond)}/s lag=${s.lag ?? '?'} pending=${s.pending} ` +
+    `${time} ${safe(s.stage)} handled=${s.handled} rate=${formatRate(s.perSecond)}/s lag=${s.lag ?? '?'} pending=${s.pending} ` +
     `retries=${s.retries} dead=${s.deadLetterBacklog} p50=${formatMs(s.p50Ms)} p99=${formatMs(s.p99Ms)}`
   )
 }
@@ -74,15 +75,15 @@ export function clockTime(iso: string): string {
 }
 
 export function outcomeLine(o: FileOutcome): string {
-  return `${o.outcome.padEnd(9)} ${o.fileName}  ${o.detail}  [${o.correlationId}]`
+  return `${o.outcome.padEnd(9)} ${safe(o.fileName)}  ${safe(o.detail)}  [${safe(o.correlationId)}]`
 }
 
 /** What `pipeline up` prints first when there is no dashboard (and `status` reuses). */
 export function upBanner(info: { redis: string; redisSource: string; namespace: string; inbox: string | null; outDir: string; http: string | null }): string {
   return [
-    `pipeline up: redis ${info.redis} (${info.redisSource}), namespace ${info.namespace}`,
-    ...(info.inbox === null ? [] : [`  inbox  ${info.inbox}  (drop files here, or run \`pipeline publish FILE\`)`]),
-    `  out    ${info.outDir}`,
+    `pipeline up: redis ${safe(info.redis)} (${info.redisSource}), namespace ${safe(info.namespace)}`,
+    ...(info.inbox === null ? [] : [`  inbox  ${safe(info.inbox)}  (drop files here, or run \`pipeline publish FILE\`)`]),
+    `  out    ${safe(info.outDir)}`,
     ...(info.http === null ? [] : [`  http   ${info.http}  (/health /metrics /files/:correlationId /funds/:isin)`]),
   ].join('\n')
 }

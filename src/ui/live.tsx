@@ -2,6 +2,7 @@ import { render } from 'ink'
 import type { RuntimeSnapshot } from '../pipeline/host/figures.js'
 import { Dashboard } from './Dashboard.js'
 import { clockTime, figuresLegend, outcomeLine, stageLine } from './format.js'
+import { terminalSafe } from './safe-text.js'
 
 /** What the live view needs of a running pipeline. */
 export interface SnapshotSource {
@@ -75,7 +76,7 @@ export async function showLive(source: SnapshotSource, options: LiveOptions): Pr
     for (const w of snapshot.warnings) {
       if (warned.has(w)) continue
       warned.add(w)
-      options.write(`warning: ${w}`)
+      options.write(`warning: ${terminalSafe(w)}`)
     }
   })
   const timer = setInterval(() => stageLines(source.snapshot()), options.plainIntervalMs ?? 5_000)

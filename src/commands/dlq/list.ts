@@ -3,6 +3,7 @@ import type { DeadLetterSummary } from '../../bus/index.js'
 import { BaseCommand } from '../../cli/base-command.js'
 import { BUILTIN_CONSUMERS, unknownConsumer } from '../../cli/consumers.js'
 import { redisFlags } from '../../cli/flags.js'
+import { terminalSafe as safe } from '../../ui/safe-text.js'
 
 export default class DlqList extends BaseCommand {
   static override summary = 'Dead letters waiting, per consumer: counts, oldest, newest, top errors.'
@@ -36,10 +37,10 @@ function render(consumers: readonly DeadLetterSummary[]): string {
   if (consumers.length === 0 || consumers.every((c) => c.count === 0)) return 'No dead letters.'
   const lines: string[] = []
   for (const c of consumers) {
-    lines.push(`${c.consumer}: ${c.count} dead letter${c.count === 1 ? '' : 's'}${c.oldest ? `, oldest ${c.oldest.failedAt}, newest ${c.newest?.failedAt ?? ''}` : ''}`)
+    lines.push(`${safe(c.consumer)}: ${c.count} dead letter${c.count === 1 ? '' : 's'}${c.oldest ? `, oldest ${safe(c.oldest.failedAt)}, newest ${safe(c.newest?.failedAt ?? '')}` : ''}`)
     if (c.topErrors.length > 0) lines.push(`  top errors${c.errorsSampled < c.count ? ` (of the newest ${c.errorsSampled})` : ''}:`)
-    for (const e of c.topErrors) lines.push(`  ${String(e.count).padStart(5)} x ${e.error}`)
-    for (const e of c.entries) lines.push(`    ${e.id}  ${e.type ?? '(no event)'}  key ${e.key ?? '-'}  attempts ${e.attempts}  ${e.error}`)
+    for (const e of c.topErrors) lines.push(`  ${String(e.count).padStart(5)} x ${safe(e.error)}`)
+    for (const e of c.entries) lines.push(`    ${safe(e.id)}  ${safe(e.type ?? '(no event)')}  key ${safe(e.key ?? '-')}  attempts ${e.attempts}  ${safe(e.error)}`)
     if (c.entries.length < c.count) lines.push(`    ... ${c.count - c.entries.length} more (--limit)`)
     lines.push('')
   }

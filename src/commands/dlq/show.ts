@@ -2,6 +2,7 @@ import { Args } from '@oclif/core'
 import type { DeadLetter } from '../../bus/index.js'
 import { BaseCommand } from '../../cli/base-command.js'
 import { redisFlags } from '../../cli/flags.js'
+import { terminalSafe as safe } from '../../ui/safe-text.js'
 
 const PAYLOAD_SHOWN = 4_000
 
@@ -26,26 +27,26 @@ export default class DlqShow extends BaseCommand {
 
 function render(d: Omit<DeadLetter, 'originalFields'>): string {
   const lines = [
-    `Dead letter ${d.id}`,
-    `  consumer   ${d.consumer}`,
-    `  from       ${d.stream} entry ${d.sourceEntryId}`,
-    `  failed at  ${d.failedAt} after ${d.attempts} attempt${d.attempts === 1 ? '' : 's'}`,
-    `  error      ${d.error}`,
+    `Dead letter ${safe(d.id)}`,
+    `  consumer   ${safe(d.consumer)}`,
+    `  from       ${safe(d.stream)} entry ${safe(d.sourceEntryId)}`,
+    `  failed at  ${safe(d.failedAt)} after ${d.attempts} attempt${d.attempts === 1 ? '' : 's'}`,
+    `  error      ${safe(d.error)}`,
   ]
-  if (d.stack) lines.push('  stack', ...d.stack.split('\n').map((l) => `    ${l}`))
+  if (d.stack) lines.push('  stack', ...d.stack.split('\n').map((l) => `    ${safe(l)}`))
   if (d.event) {
     const e = d.event
     const payload = JSON.stringify(e.payload, null, 2)
     lines.push(
       '',
-      `Event ${e.id}`,
-      `  type ${e.type} v${e.version}, key ${e.key}, source ${e.source}, occurred ${e.occurredAt}`,
-      `  correlation ${e.correlationId}, causation ${e.causationId || '-'}`,
+      `Event ${safe(e.id)}`,
+      `  type ${safe(e.type)} v${e.version}, key ${safe(e.key)}, source ${safe(e.source)}, occurred ${safe(e.occurredAt)}`,
+      `  correlation ${safe(e.correlationId)}, causation ${safe(e.causationId || '-')}`,
       '  payload',
-      ...(payload.length > PAYLOAD_SHOWN ? `${payload.slice(0, PAYLOAD_SHOWN)}\n... (${payload.length} characters; --json shows all)` : payload).split('\n').map((l) => `    ${l}`),
+      ...(payload.length > PAYLOAD_SHOWN ? `${payload.slice(0, PAYLOAD_SHOWN)}\n... (${payload.length} characters; --json shows all)` : payload).split('\n').map((l) => `    ${safe(l)}`),
     )
   } else {
-    lines.push('', `No event: ${d.undecodable ?? 'unknown'}`)
+    lines.push('', `No event: ${safe(d.undecodable ?? 'unknown')}`)
   }
   return lines.join('\n')
 }

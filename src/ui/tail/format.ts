@@ -1,5 +1,6 @@
 import { entryTime } from '../../bus/entry-ids.js'
 import { summarizePayload, type TailItem } from '../../pipeline/inspect/index.js'
+import { terminalSafe as safe } from '../safe-text.js'
 
 export type Paint = (code: number, text: string) => string
 
@@ -56,22 +57,25 @@ function shortKey(key: string): string {
 /** One line per event: time, type, key, short correlation id, source, payload summary. */
 export function formatLine(item: TailItem, paint: Paint): string {
   const time = paint(GREY, clock(item.entryId))
-  if (item.event === null) return `${time} ${paint(RED, item.type)} ${item.entryId} ${paint(RED, `unreadable: ${item.error ?? 'not an event'}`)}`
+  if (item.event === null) return `${time} ${paint(RED, safe(item.type))} ${safe(item.entryId)} ${paint(RED, `unreadable: ${safe(item.error ?? 'not an event')}`)}`
   const e = item.event
   return [
     time,
-    paint(typeColor(e.type), e.type.padEnd(24)),
-    shortKey(e.key).padEnd(16),
-    paint(GREY, shortId(e.correlationId)),
-    paint(GREY, e.source.padEnd(10)),
-    summarizePayload(e.payload, 60),
+    paint(typeColor(e.type), safe(e.type).padEnd(24)),
+    safe(shortKey(e.key)).padEnd(16),
+    paint(GREY, safe(shortId(e.correlationId))),
+    paint(GREY, safe(e.source).padEnd(10)),
+    safe(summarizePayload(e.payload, 60)),
   ].join(' ').trimEnd()
 }
 
-/** One JSON object per line, for jq: the entry id, then the event as stored (payload decoded). */
+/**
+ * One JSON object per line, for jq: the entry id, then the event as stored (payload decoded).
+ * JSON.stringify escapes C0 controls only; DEL, C1 and bidi controls get the same JSON escape.
+ */
 export function formatNdjson(item: TailItem): string {
-  if (item.event === null) return JSON.stringify({ entryId: item.entryId, type: item.type, error: item.error ?? 'not an event' })
-  return JSON.stringify({ entryId: item.entryId, ...item.event })
+  if (item.event === null) return safe(JSON.stringify({ entryId: item.entryId, type: item.type, error: item.error ?? 'not an event' }))
+  return safe(JSON.stringify({ entryId: item.entryId, ...item.event }))
 }
 
 export interface TailPrinter {

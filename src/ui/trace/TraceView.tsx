@@ -1,5 +1,6 @@
 import { Box, Text } from 'ink'
 import type { Trace, TraceDeadLetter, TraceEvent } from '../../pipeline/inspect/index.js'
+import { terminalSafe as safe } from '../safe-text.js'
 import { awaitedLine, formatMs, reasonLines, statusLine, timeOfDay, traceRows } from './rows.js'
 
 export interface TraceViewProps {
@@ -27,16 +28,16 @@ function EventRow({ prefix, node, s }: { prefix: string; node: TraceEvent; s: St
     <Text wrap="truncate-end">
       <Text {...s.dim}>{prefix}</Text>
       <Text {...s.c(tone)} {...s.bold}>
-        {node.type}
+        {safe(node.type)}
       </Text>
       {node.trimmed ? (
-        <Text {...s.c('yellow')}>  entry {node.entryId} trimmed from its stream</Text>
+        <Text {...s.c('yellow')}>  entry {safe(node.entryId)} trimmed from its stream</Text>
       ) : (
         <>
-          <Text>  {node.source}</Text>
-          <Text {...s.dim}>  {timeOfDay(node.at)}</Text>
+          <Text>  {safe(node.source)}</Text>
+          <Text {...s.dim}>  {safe(timeOfDay(node.at))}</Text>
           <Text {...s.c('magenta')}>{node.latencyMs === null ? '' : `  +${formatMs(node.latencyMs)}`}</Text>
-          <Text {...s.dim}>{node.summary === '' ? '' : `  ${node.summary}`}</Text>
+          <Text {...s.dim}>{node.summary === '' ? '' : `  ${safe(node.summary)}`}</Text>
         </>
       )}
     </Text>
@@ -48,7 +49,7 @@ function DeadLetterRow({ prefix, node, s }: { prefix: string; node: TraceDeadLet
     return (
       <Text wrap="truncate-end">
         <Text {...s.dim}>{prefix}</Text>
-        <Text {...s.dim}>✓ dead letter in {node.consumer} since removed (re-delivered or purged)</Text>
+        <Text {...s.dim}>✓ dead letter in {safe(node.consumer)} since removed (re-delivered or purged)</Text>
       </Text>
     )
   }
@@ -61,11 +62,11 @@ function DeadLetterRow({ prefix, node, s }: { prefix: string; node: TraceDeadLet
       </Text>
       <Text>
         {'  '}
-        {node.consumer} gave up on {node.eventType || 'an event'}
+        {safe(node.consumer)} gave up on {safe(node.eventType) || 'an event'}
         {attempts}
       </Text>
-      <Text {...s.dim}>  {timeOfDay(node.at)}</Text>
-      <Text {...s.c('red')}>  {node.error}</Text>
+      <Text {...s.dim}>  {safe(timeOfDay(node.at))}</Text>
+      <Text {...s.c('red')}>  {safe(node.error)}</Text>
     </Text>
   )
 }
@@ -77,8 +78,8 @@ export function TraceView({ trace, color = true, following = false }: TraceViewP
   return (
     <Box flexDirection="column">
       <Text>
-        <Text {...s.bold}>{trace.fileName ?? 'file'}</Text>
-        <Text {...s.dim}> · correlation {trace.correlationId}</Text>
+        <Text {...s.bold}>{safe(trace.fileName ?? 'file')}</Text>
+        <Text {...s.dim}> · correlation {safe(trace.correlationId)}</Text>
       </Text>
       <Text {...s.c(tone)}>{statusLine(trace)}</Text>
       <Text> </Text>

@@ -1,4 +1,5 @@
 import type { Awaited, Trace, TraceNode, TraceReason } from '../../pipeline/inspect/index.js'
+import { terminalSafe as safe } from '../safe-text.js'
 
 /** One line of the tree: the branch drawing before it, and the node. */
 export interface TraceRow {
@@ -40,23 +41,24 @@ export function timeOfDay(iso: string): string {
 /** The one-line headline of a journey. */
 export function statusLine(trace: Trace): string {
   const counts = `${trace.events} event${trace.events === 1 ? '' : 's'}, ${trace.deadLetters} dead letter${trace.deadLetters === 1 ? '' : 's'}, ${formatMs(trace.elapsedMs)} from first to last`
-  if (trace.status === 'complete') return `${(trace.outcome ?? '').split('.').pop()} (${trace.outcome}) · ${counts}`
+  if (trace.status === 'complete') return `${safe((trace.outcome ?? '').split('.').pop() ?? '')} (${safe(trace.outcome ?? '')}) · ${counts}`
   if (trace.status === 'stuck') return `stuck: nothing is pending and it was not finished${trace.deadLetters > 0 ? ' (see the dead letters)' : ''} · ${counts}`
   return `in progress · ${counts}`
 }
 
 /** "waiting for pipeline.file.scored (score: queued)". */
 export function awaitedLine(a: Awaited): string {
-  const what = a.types.join(' or ')
-  if (a.state === 'joining') return `waiting for ${what} (${a.consumer}: handled its input, needs ${a.needs.join(' and ') || 'more input'})`
-  if (a.state === 'retrying') return `waiting for ${what} (${a.consumer}: retrying, ${a.failedAttempts} failed attempt${a.failedAttempts === 1 ? '' : 's'} so far)`
-  return `waiting for ${what} (${a.consumer}: queued)`
+  const what = safe(a.types.join(' or '))
+  const consumer = safe(a.consumer)
+  if (a.state === 'joining') return `waiting for ${what} (${consumer}: handled its input, needs ${safe(a.needs.join(' and ')) || 'more input'})`
+  if (a.state === 'retrying') return `waiting for ${what} (${consumer}: retrying, ${a.failedAttempts} failed attempt${a.failedAttempts === 1 ? '' : 's'} so far)`
+  return `waiting for ${what} (${consumer}: queued)`
 }
 
 /** "isin-check-digit: row 3, column ISIN, value "LU000000000X": check digit does not match". */
 export function reasonLine(r: TraceReason): string {
   const where = [r.row === undefined ? '' : `row ${r.row}`, r.column === undefined ? '' : `column ${r.column}`, r.value === undefined ? '' : `value ${JSON.stringify(r.value)}`].filter((w) => w !== '')
-  return `${r.rule}${where.length > 0 ? `: ${where.join(', ')}` : ''}${r.message === '' ? '' : ` · ${r.message}`}`
+  return safe(`${r.rule}${where.length > 0 ? `: ${where.join(', ')}` : ''}${r.message === '' ? '' : ` · ${r.message}`}`)
 }
 
 /** The reason lines of a node: the first few, then how many more `--json` lists. */

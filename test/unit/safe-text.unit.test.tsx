@@ -1,0 +1,59 @@
+import { render } from 'ink-testing-library'
+import { describe, expect, it } from 'vitest'
+import type { RuntimeSnapshot } from '../../src/pipeline/host/figures.js'
+import { Dashboard } from '../../src/ui/Dashboard.js'
+import { outcomeLine } from '../../src/ui/format.js'
+import { terminalSafe } from '../../src/ui/safe-text.js'
+
+const EVIL = '\u001b[31mred\u001b[0m-\u001b]0;pwned\u0007.csv'
+const SHOWN = '\\u001b[31mred\\u001b[0m-\\u001b]0;pwned\\u0007.csv'
+
+describe('terminalSafe', () => {
+  it('shows C0 controls (with newline and tab), DEL, C1 controls and bidi overrides as escapes', () => {
+    expect(terminalSafe(EVIL)).toBe(SHOWN)
+    expect(terminalSafe('a\nb\tc\r\u0000')).toBe('a\\u000ab\\u0009c\\u000d\\u0000')
+    expect(terminalSafe('\u007f\u0080\u009b\u009f')).toBe('\\u007f\\u0080\\u009b\\u009f')
+    expect(terminalSafe('\u202a\u202e\u2066\u2069x')).toBe('\\u202a\\u202e\\u2066\\u2069x')
+  })
+
+  it('leaves printable text alone, accents, symbols and emoji included', () => {
+    for (const text of ['northwind-nav-2026-11-24.csv', 'Zürich ✓ … 📈', 'C:\\data\\x.csv', '\u00a0\u00ff\u2028']) expect(terminalSafe(text)).toBe(text)
+  })
+
+  it('keeps JSON valid with the same value: its escape is JSON’s own', () => {
+    const value = { name: `${EVIL}\u0085\u202e`, n: 1 }
+    const safe = terminalSafe(JSON.stringify(value))
+    expect(safe).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e]/)
+    expect(JSON.parse(safe)).toEqual(value)
+  })
+
+  it('plain outcome lines show a file name and detail escaped', () => {
+    const line = outcomeLine({ at: '2026-11-25T07:30:04.000Z', fileName: EVIL, outcome: 'rejected', correlationId: 'c\u001b1', detail: 'validate:\nfake line' })
+    expect(line).toBe(`rejected  ${SHOWN}  validate:\\u000afake line  [c\\u001b1]`)
+  })
+})
+
+describe('Dashboard with a file named with escape sequences', () => {
+  const snapshot: RuntimeSnapshot = {
+    at: '2026-11-25T07:30:05.000Z',
+    pid: 1,
+    namespace: 'pipeline',
+    redis: 'redis://127.0.0.1:6379',
+    inbox: null,
+    outDir: '/out',
+    http: null,
+    stages: [],
+    recent: [{ at: '2026-11-25T07:30:04.000Z', fileName: EVIL, outcome: 'delivered', correlationId: 'c1', detail: 'out/\u009b2J.json' }],
+    warnings: [`2026-11-25T07:30:02.000Z consumer validate: bad name ${EVIL}`],
+  }
+
+  it('shows them as text; no raw control reaches the frame', () => {
+    const frame = render(<Dashboard snapshot={snapshot} />).lastFrame() ?? ''
+    expect(frame).toContain(`delivered ${SHOWN} out/\\u009b2J.json`)
+    expect(frame).toContain(`bad name ${SHOWN}`)
+    expect(frame).not.toContain('\u001b]0;')
+    expect(frame).not.toContain('\u001b[31mred')
+    expect(frame).not.toContain('\u0007')
+    expect(frame).not.toContain('\u009b')
+  })
+})

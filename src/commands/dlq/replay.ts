@@ -4,6 +4,7 @@ import { BaseCommand } from '../../cli/base-command.js'
 import { builtinConsumer } from '../../cli/consumers.js'
 import { redisFlags } from '../../cli/flags.js'
 import { EventspineError } from '../../errors.js'
+import { terminalSafe as safe } from '../../ui/safe-text.js'
 
 export default class DlqReplay extends BaseCommand {
   static override summary = 'Re-deliver dead letters to the consumer that dead-lettered them.'
@@ -55,10 +56,10 @@ export default class DlqReplay extends BaseCommand {
 
 function render(s: RedeliverySummary): string {
   const lines = s.results.map((r) => {
-    if (r.outcome === 'delivered') return `delivered  ${r.id} (event ${r.eventId}, ${r.emitted} emitted)`
-    if (r.outcome === 'duplicate') return `removed    ${r.id} (event ${r.eventId} was already committed: nothing applied)`
-    if (r.outcome === 'failed') return `FAILED     ${r.id}: ${r.error} (still in the DLQ as ${r.newId})`
-    return `skipped    ${r.id}: ${r.reason}`
+    if (r.outcome === 'delivered') return `delivered  ${safe(r.id)} (event ${safe(r.eventId)}, ${r.emitted} emitted)`
+    if (r.outcome === 'duplicate') return `removed    ${safe(r.id)} (event ${safe(r.eventId)} was already committed: nothing applied)`
+    if (r.outcome === 'failed') return `FAILED     ${safe(r.id)}: ${safe(r.error)} (still in the DLQ as ${safe(r.newId)})`
+    return `skipped    ${safe(r.id)}: ${safe(r.reason)}`
   })
   if (s.results.length === 0) return 'No dead letters to replay.'
   lines.push('', `${s.delivered} delivered, ${s.duplicates} already committed, ${s.failed} failed again, ${s.skipped} skipped.`)

@@ -25,7 +25,7 @@ let published: CliRun
 let correlationId: string
 
 function pipeline(args: string[]): Promise<CliRun> {
-  return runCli([...args, '--redis-url', server.url], { cwd: project, env: bareEnv(project, { PIPELINE_NAMESPACE: NAMESPACE }), timeoutMs: 30_000 })
+  return runCli([...args, '--redis-url', server.url], { cwd: project, env: bareEnv(project, { PIPELINE_NAMESPACE: NAMESPACE }) })
 }
 
 beforeAll(async () => {
@@ -75,7 +75,7 @@ describe('a file name with control characters', () => {
       let stdout = ''
       child.stdout.on('data', (chunk: Buffer) => void (stdout += chunk.toString()))
       const exited = new Promise((done) => child.on('exit', done))
-      await waitFor(() => stdout.includes('pipeline.file.delivered'), { what: 'tail to print the journey', timeoutMs: 30_000 })
+      await waitFor(() => stdout.includes('pipeline.file.delivered'), { what: 'tail to print the journey' })
       child.kill('SIGINT')
       await exited
       expect(stdout).not.toMatch(RAW_CONTROL)

@@ -1,4 +1,4 @@
-import type { StageFigures } from '../../src/pipeline/host/figures.js'
+import type { RuntimeSnapshot, StageFigures } from '../../src/pipeline/host/figures.js'
 
 /** A stage's figures for view tests: zeros unless the test says otherwise. */
 export const stageFigures = (name: string, extra: Partial<StageFigures> = {}): StageFigures => ({
@@ -14,5 +14,20 @@ export const stageFigures = (name: string, extra: Partial<StageFigures> = {}): S
   deadLetterBacklog: 0,
   p50Ms: null,
   p99Ms: null,
+  ...extra,
+})
+
+/** A runtime snapshot for view tests: one quiet process with no stages, files or warnings unless the test says. */
+export const runtimeSnapshot = (extra: Partial<RuntimeSnapshot> = {}): RuntimeSnapshot => ({
+  at: '2026-11-25T07:30:05.000Z',
+  pid: 1,
+  namespace: 'pipeline',
+  redis: 'redis://127.0.0.1:6379',
+  inbox: null,
+  outDir: '/out',
+  http: null,
+  stages: [],
+  recent: [],
+  warnings: [],
   ...extra,
 })

@@ -1,9 +1,9 @@
 import { render } from 'ink-testing-library'
 import { describe, expect, it } from 'vitest'
-import type { RuntimeSnapshot } from '../../src/pipeline/host/figures.js'
 import { Dashboard } from '../../src/ui/Dashboard.js'
 import { outcomeLine } from '../../src/ui/format.js'
 import { terminalSafe } from '../../src/ui/safe-text.js'
+import { runtimeSnapshot } from '../support/figures.js'
 
 const EVIL = '\u001b[31mred\u001b[0m-\u001b]0;pwned\u0007.csv'
 const SHOWN = '\\u001b[31mred\\u001b[0m-\\u001b]0;pwned\\u0007.csv'
@@ -34,18 +34,10 @@ describe('terminalSafe', () => {
 })
 
 describe('Dashboard with a file named with escape sequences', () => {
-  const snapshot: RuntimeSnapshot = {
-    at: '2026-11-25T07:30:05.000Z',
-    pid: 1,
-    namespace: 'pipeline',
-    redis: 'redis://127.0.0.1:6379',
-    inbox: null,
-    outDir: '/out',
-    http: null,
-    stages: [],
+  const snapshot = runtimeSnapshot({
     recent: [{ at: '2026-11-25T07:30:04.000Z', fileName: EVIL, outcome: 'delivered', correlationId: 'c1', detail: 'out/\u009b2J.json' }],
     warnings: [`2026-11-25T07:30:02.000Z consumer validate: bad name ${EVIL}`],
-  }
+  })
 
   it('shows them as text; no raw control reaches the frame', () => {
     const frame = render(<Dashboard snapshot={snapshot} />).lastFrame() ?? ''

@@ -1,22 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { RuntimeSnapshot } from '../../src/pipeline/host/figures.js'
 import { showLive } from '../../src/ui/live.js'
-import { stageFigures } from '../support/figures.js'
+import { runtimeSnapshot, stageFigures } from '../support/figures.js'
 
 const stage = (name: string, handled: number) => stageFigures(name, { handled })
 
-const snap = (ingest: number, validate: number): RuntimeSnapshot => ({
-  at: new Date().toISOString(),
-  pid: 1,
-  namespace: 'pipeline',
-  redis: 'redis://127.0.0.1:6379',
-  inbox: null,
-  outDir: '/out',
-  http: null,
-  stages: [stage('ingest', ingest), stage('validate', validate)],
-  recent: [],
-  warnings: [],
-})
+const snap = (ingest: number, validate: number): RuntimeSnapshot =>
+  runtimeSnapshot({ at: new Date().toISOString(), stages: [stage('ingest', ingest), stage('validate', validate)] })
 
 afterEach(() => {
   vi.useRealTimers()

@@ -2,13 +2,13 @@ import { Command, Errors, ux } from '@oclif/core'
 import { EventspineError, type ErrorCode } from '../errors.js'
 import { replyError } from '../redis/errors.js'
 import { redact } from '../redis/redact.js'
-import { terminalSafe } from '../ui/safe-text.js'
+import { terminalSafeLines } from '../ui/safe-text.js'
 import { FlagError } from './flags.js'
 
 type Thrown = Error & { exitCode?: number; oclif?: { exit?: number } }
 
 /** Messages and hints may span lines on purpose; every other control character they quote (a file name, a value) is shown escaped. */
-const safeLines = (text: string) => text.split('\n').map(terminalSafe).join('\n')
+const safeLines = terminalSafeLines
 
 /**
  * The one base command: renders errors people can act on (message + hint; exit 1, or 2 for a

@@ -1,3 +1,4 @@
+import { terminalSafeLines } from '../ui/safe-text.js'
 import { BaseCommand } from '../cli/base-command.js'
 import { redisFlags } from '../cli/flags.js'
 import type { DoctorReport } from '../redis/doctor.js'
@@ -16,7 +17,7 @@ export default class Doctor extends BaseCommand {
     const { flags } = await this.parse(Doctor)
     const { runDoctor } = await import('../redis/doctor.js')
     const report = await runDoctor({ url: flags['redis-url'] })
-    if (!this.jsonEnabled()) this.log(render(report))
+    if (!this.jsonEnabled()) this.log(terminalSafeLines(render(report)))
     // Not this.exit(1): that would throw before --json prints the report.
     if (!report.ok) process.exitCode = 1
     return report

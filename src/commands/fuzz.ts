@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises'
 import { Flags } from '@oclif/core'
+import { terminalSafeLines } from '../ui/safe-text.js'
 import { BaseCommand } from '../cli/base-command.js'
 import { redisFlags, usageError } from '../cli/flags.js'
 import { hasCode, type EventspineError } from '../errors.js'
@@ -70,7 +71,7 @@ export default class Fuzz extends BaseCommand {
         return this.exit(130)
       }
       if (flags.junit) await writeFile(flags.junit, junitXml(report))
-      if (!this.jsonEnabled()) this.log(renderReport(report, { consumerArg: (c) => report.consumerArgs[c] ?? c, runs: report.runs, durationMs: report.durationMs }))
+      if (!this.jsonEnabled()) this.log(terminalSafeLines(renderReport(report, { consumerArg: (c) => report.consumerArgs[c] ?? c, runs: report.runs, durationMs: report.durationMs })))
       if (!report.passed) process.exitCode = 1
       return {
         passed: report.passed,

@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core'
+import { terminalSafeLines } from '../ui/safe-text.js'
 import { BaseCommand } from '../cli/base-command.js'
 import { parsedBy, redisFlags } from '../cli/flags.js'
 import { FILE_KINDS } from '../pipeline/types.js'
@@ -84,7 +85,7 @@ export default class Load extends BaseCommand {
       process.stderr.write(`Interrupted: the run was stopped and its namespace deleted${flags.keep ? ' (--keep: kept)' : ''}.\n`)
       return this.exit(130)
     }
-    if (!this.jsonEnabled()) this.log(render(result))
+    if (!this.jsonEnabled()) this.log(terminalSafeLines(render(result)))
     // Not this.exit(1): that would throw before --json prints the report.
     if (result.gatesBroken > 0) process.exitCode = 1
     return result

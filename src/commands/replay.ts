@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core'
 import { toEntryBound, type ReplaySummary } from '../bus/index.js'
+import { terminalSafeLines } from '../ui/safe-text.js'
 import { BaseCommand } from '../cli/base-command.js'
 import { builtinConsumer } from '../cli/consumers.js'
 import { durationFlag, parsedBy, redisFlags } from '../cli/flags.js'
@@ -58,7 +59,7 @@ export default class Replay extends BaseCommand {
       })
       progress.done()
       if (!this.jsonEnabled()) for (const w of summary.warnings) process.stderr.write(`warning: ${w}\n`)
-      if (!this.jsonEnabled()) this.log(render(summary))
+      if (!this.jsonEnabled()) this.log(terminalSafeLines(render(summary)))
       if (summary.failed > 0) process.exitCode = 1
       return summary
     } finally {

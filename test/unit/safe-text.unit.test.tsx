@@ -2,7 +2,7 @@ import { render } from 'ink-testing-library'
 import { describe, expect, it } from 'vitest'
 import { Dashboard } from '../../src/ui/Dashboard.js'
 import { outcomeLine } from '../../src/ui/format.js'
-import { terminalSafe } from '../../src/ui/safe-text.js'
+import { terminalSafe, terminalSafeLines } from '../../src/ui/safe-text.js'
 import { runtimeSnapshot } from '../support/figures.js'
 
 const EVIL = '\u001b[31mred\u001b[0m-\u001b]0;pwned\u0007.csv'
@@ -47,5 +47,11 @@ describe('Dashboard with a file named with escape sequences', () => {
     expect(frame).not.toContain('\u001b[31mred')
     expect(frame).not.toContain('\u0007')
     expect(frame).not.toContain('\u009b')
+  })
+})
+
+describe('terminalSafeLines', () => {
+  it('keeps a report\'s line breaks and escapes what is inside each line', () => {
+    expect(terminalSafeLines('FAIL ledger\n  key=\u001b[2Jk\u009b1\n  done')).toBe('FAIL ledger\n  key=\\u001b[2Jk\\u009b1\n  done')
   })
 })

@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline/promises'
 import { Flags } from '@oclif/core'
 import type { PurgeResult } from '../../bus/index.js'
+import { terminalSafe } from '../../ui/safe-text.js'
 import { BaseCommand } from '../../cli/base-command.js'
 import { BUILTIN_CONSUMERS, unknownConsumer } from '../../cli/consumers.js'
 import { redisFlags } from '../../cli/flags.js'
@@ -44,7 +45,7 @@ export default class DlqPurge extends BaseCommand {
       }
     }
     const purged = await dlqPurge(connection)
-    if (!this.jsonEnabled()) this.log(`Purged ${purged.reduce((n, p) => n + p.purged, 0)} dead letters${purged.length > 0 ? ` (${purged.map((p) => `${p.consumer}: ${p.purged}`).join(', ')})` : ''}.`)
+    if (!this.jsonEnabled()) this.log(`Purged ${purged.reduce((n, p) => n + p.purged, 0)} dead letters${purged.length > 0 ? ` (${purged.map((p) => `${terminalSafe(p.consumer)}: ${p.purged}`).join(', ')})` : ''}.`)
     return { purged }
   }
 }

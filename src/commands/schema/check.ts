@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core'
+import { terminalSafeLines } from '../../ui/safe-text.js'
 import { BaseCommand } from '../../cli/base-command.js'
 import type { CompatibilityReport } from '../../events/compat/index.js'
 import { catalogFlags } from '../../cli/flags.js'
@@ -31,7 +32,7 @@ export default class SchemaCheck extends BaseCommand {
     const registry = await loadRegistry({ dirs, upcastersModule: flags.upcasters })
     const level = flags.level as 'full' | 'backward' | 'forward'
     const report = checkContracts({ registry, baseline: readBaseline({ against: flags.against, dirs }), level })
-    if (!this.jsonEnabled()) this.log(formatCompatibilityReport(report))
+    if (!this.jsonEnabled()) this.log(terminalSafeLines(formatCompatibilityReport(report)))
     // Not this.exit(1): that would throw before --json prints the report.
     if (!report.ok) process.exitCode = 1
     return report

@@ -1,3 +1,4 @@
+import { terminalSafeLines } from '../../ui/safe-text.js'
 import { BaseCommand } from '../../cli/base-command.js'
 import type { Catalog } from '../../events/compat/index.js'
 import { catalogFlags } from '../../cli/flags.js'
@@ -17,7 +18,7 @@ export default class SchemaList extends BaseCommand {
     const [{ buildCatalog, formatCatalog, loadRegistry, withShipped }, { pipelineParticipants }] = await Promise.all([import('../../events/compat/index.js'), import('../../pipeline/participants.js')])
     const registry = await loadRegistry({ dirs: withShipped(flags.contracts), upcastersModule: flags.upcasters })
     const catalog = buildCatalog({ registry, participants: pipelineParticipants() })
-    if (!this.jsonEnabled()) this.log(formatCatalog(catalog))
+    if (!this.jsonEnabled()) this.log(terminalSafeLines(formatCatalog(catalog)))
     return catalog
   }
 }

@@ -6,6 +6,20 @@ import { binaryMissingError } from './errors.js'
 
 const run = promisify(execFile)
 
+/**
+ * The environment of every redis-server we start: ours, without libfaketime in LD_PRELOAD.
+ * redis-server aborts under it (its allocator reads the clock before the library is ready), so a
+ * run under `faketime` (a test of another date) moves only our clock, as a server's clock differs
+ * from its clients'.
+ */
+export function redisServerEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const preload = env['LD_PRELOAD']
+  if (preload === undefined || !preload.includes('faketime')) return env
+  const kept = preload.split(/[\s:]+/).filter((lib) => lib !== '' && !lib.includes('faketime'))
+  const { LD_PRELOAD: _dropped, ...rest } = env
+  return kept.length === 0 ? rest : { ...rest, LD_PRELOAD: kept.join(':') }
+}
+
 export interface RedisServerBinary {
   path: string
   /** e.g. "7.0.15"; undefined when `--version` printed something unexpected. */
@@ -32,7 +46,7 @@ export async function findRedisServer(env: NodeJS.ProcessEnv = process.env): Pro
   const path = findOnPath('redis-server', env)
   if (path === undefined) return undefined
   try {
-    const { stdout } = await run(path, ['--version'], { timeout: 5_000 })
+    const { stdout } = await run(path, ['--version'], { timeout: 5_000, env: redisServerEnv() })
     return { path, version: /\bv=(\S+)/.exec(stdout)?.[1] }
   } catch {
     return { path, version: undefined }

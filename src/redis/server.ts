@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { EventspineError } from '../errors.js'
-import { findOnPath, requireRedisServer } from './binary.js'
+import { findOnPath, redisServerEnv, requireRedisServer } from './binary.js'
 import { RedisErrorCode } from './errors.js'
 import { freePort, tailOf, waitUntilServing } from './process.js'
 
@@ -107,8 +107,8 @@ function spawnServer(path: string, port: number, options: OwnedRedisOptions): Ch
   const setpriv = process.platform === 'linux' ? findOnPath('setpriv') : undefined
   const child =
     setpriv === undefined
-      ? spawn(path, args, { cwd: options.dir, stdio: 'ignore' })
-      : spawn(setpriv, ['--pdeathsig', 'KILL', '--', path, ...args], { cwd: options.dir, stdio: 'ignore' })
+      ? spawn(path, args, { cwd: options.dir, stdio: 'ignore', env: redisServerEnv() })
+      : spawn(setpriv, ['--pdeathsig', 'KILL', '--', path, ...args], { cwd: options.dir, stdio: 'ignore', env: redisServerEnv() })
   child.on('error', () => {})
   return child
 }

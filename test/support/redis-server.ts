@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import { freePort } from '../../src/redis/process.js'
+import { redisServerEnv } from '../../src/redis/binary.js'
 import { redisServerArgs } from '../../src/redis/server.js'
 
 export { freePort }
@@ -30,7 +31,7 @@ export async function startTestRedis(
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'eventspine-redis-'))
   // Our servers' settings, quieter logs, then the test's own (later arguments win).
   const args = [...redisServerArgs({ port, dir, appendfsync: options.appendfsync ?? 'everysec' }), '--loglevel', 'warning', ...(options.extraArgs ?? [])]
-  const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'], env: redisServerEnv() })
   let spawnError: Error | undefined
   child.on('error', (error) => {
     spawnError = error

@@ -14,4 +14,4 @@ export { listDeadLetters, findDeadLetter, purgeDeadLetters, readDeadLetters, dea
 export { redeliverDeadLetters, type RedeliverOptions, type RedeliveryOutcome, type RedeliverySummary } from './redeliver.js'
 export { replayConsumer, dropState, type ReplayOptions, type ReplayProgress, type ReplaySummary } from './replay.js'
 export { toEntryBound, type StreamBounds, type WindowRequest } from './replay-window.js'
-export { GONE_AFTER_MS, HEARTBEAT_MS, registeredConsumers, removeGoneConsumers, startHeartbeat, type PresenceOptions, type RegisteredConsumer } from './presence.js'
+export { GONE_AFTER_MS, registeredConsumers, removeGoneConsumers, startHeartbeat, type PresenceOptions, type RegisteredConsumer } from './presence.js'

@@ -25,8 +25,8 @@ export interface PresenceOptions {
   readonly now?: number
 }
 
-/** Redis's clock, so processes on machines with skewed clocks agree on who is gone. */
-const registration = (c: ConsumerDefinition) => JSON.stringify({ subscribes: c.subscribes, emits: c.emits ?? [] })
+/** A consumer's row in the namespace's registry (`keys.consumers`): what it reads and emits. */
+export const registration = (c: ConsumerDefinition): string => JSON.stringify({ subscribes: c.subscribes, emits: c.emits ?? [] })
 
 /**
  * Refreshes, now and every HEARTBEAT_MS, when each consumer was last seen, and its registration
@@ -34,14 +34,16 @@ const registration = (c: ConsumerDefinition) => JSON.stringify({ subscribes: c.s
  * says which still run: a runner that stopped or was killed stops beating.
  */
 export function startHeartbeat(bus: Bus, consumers: readonly ConsumerDefinition[], alive: (name: string) => boolean = () => true): { stop(): void } {
+  const rows = consumers.map((c) => ({ name: c.name, row: registration(c) }))
   const beat = async () => {
-    const live = consumers.filter((c) => alive(c.name))
+    const live = rows.filter((c) => alive(c.name))
     if (live.length === 0) return
+    // Redis's clock, so processes on machines with skewed clocks agree on who is gone.
     const now = String(await redisTimeMs(bus.redis))
     const p = bus.redis.pipeline()
     for (const c of live) {
       p.hset(bus.keys.consumersSeen, c.name, now)
-      p.hset(bus.keys.consumers, c.name, registration(c))
+      p.hset(bus.keys.consumers, c.name, c.row)
     }
     await p.exec()
   }

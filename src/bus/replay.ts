@@ -11,6 +11,7 @@ import { replayContext } from './replay-context.js'
 import { entryTime } from './entry-ids.js'
 import { MergedRange, resolveBounds, type StreamBounds, type WindowRequest } from './replay-window.js'
 import type { ConsumerDefinition } from './types.js'
+import { orderKeyOf } from './wave-engine.js'
 import { redisTimeMs } from '../redis/clock.js'
 
 export interface ReplayOptions extends WindowRequest {
@@ -142,12 +143,12 @@ export async function replayConsumer(bus: Bus, options: ReplayOptions): Promise<
   const batchSize = options.batchSize ?? 200
   const range = new MergedRange(bus, record.window, batchSize)
   const span = timeSpan(record.window)
-  const orderKeyOf = (e: EventEnvelope) => consumer.orderingKey?.(e) ?? e.key
+  const orderKey = (e: EventEnvelope) => orderKeyOf(consumer, e)
   for (let chunk = await range.take(batchSize); chunk.length > 0; chunk = await range.take(batchSize)) {
     summary.events += chunk.length
     const held: Held[] = []
     for (const { key, entry } of chunk) {
-      const h = toHeld(bus, key, entry, orderKeyOf)
+      const h = toHeld(bus, key, entry, orderKey)
       if (h.event) held.push(h)
       else summary.invalid++
     }

@@ -6,6 +6,7 @@ import { errorMessage } from '../errors.js'
 import type { Bus } from './bus.js'
 import { Lease } from './lease.js'
 import { RunnerMetrics } from './metrics.js'
+import { registration } from './presence.js'
 import { entryTime } from './entry-ids.js'
 import { GroupReader, isNoGroup } from './reader.js'
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js'
@@ -148,7 +149,7 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
   const loop = async () => {
     await reader.ensureGroups()
     await bus.redis.sadd(bus.keys.streams, ...consumer.subscribes, ...(consumer.emits ?? []))
-    await bus.redis.hset(bus.keys.consumers, consumer.name, JSON.stringify({ subscribes: consumer.subscribes, emits: consumer.emits ?? [] }))
+    await bus.redis.hset(bus.keys.consumers, consumer.name, registration(consumer))
     let backoff = 100
     while (running) {
       try {

@@ -18,7 +18,7 @@ export function checkRunTag(): string {
   return `check-${randomBytes(4).toString('hex')}`
 }
 
-export function isScratchNamespace(namespace: string): boolean {
+function isScratchNamespace(namespace: string): boolean {
   return SCRATCH.some((re) => re.test(namespace))
 }
 

@@ -81,6 +81,8 @@ export class WaveEngine {
   private readonly now: () => number
   private readonly random: () => number
   private readonly sink: WaveSink
+  /** The consumer's ordering key of an event, made once (hold runs per entry read). */
+  private readonly orderKey = (event: EventEnvelope): string => orderKeyOf(this.consumer, event)
 
   constructor(
     private readonly bus: Bus,
@@ -108,7 +110,7 @@ export class WaveEngine {
       const id = `${key} ${entry[0]}`
       if (this.known.has(id)) continue
       this.known.add(id)
-      fresh.push(toHeld(this.bus, key, entry, (e) => orderKeyOf(this.consumer, e)))
+      fresh.push(toHeld(this.bus, key, entry, this.orderKey))
     }
     if (fresh.length === 0) return
     if (seenBefore) {

@@ -5,7 +5,7 @@ import { faker } from '@faker-js/faker'
 import fc from 'fast-check'
 import { Redis } from 'ioredis'
 import { DEFAULT_RETRY } from '../bus/retry.js'
-import { checkRunTag } from '../bus/scratch.js'
+import { checkRunTag, deleteNamespaces } from '../bus/scratch.js'
 import { withScripts } from '../bus/scripts.js'
 import type { ConsumerDefinition } from '../bus/types.js'
 import { EventspineError } from '../errors.js'
@@ -14,7 +14,6 @@ import type { ContractRegistry } from '../events/contracts.js'
 import { contractInputs, finalise, type InputModel } from './inputs.js'
 import { propertySpec } from './properties.js'
 import { describeEvent, type Harness } from './run.js'
-import { escapeGlob } from './observe.js'
 import { PROPERTIES, type CheckEnv, type CheckEvent, type ConsumerUnderTest, type Counterexample, type PropertyName, type PropertyResult } from './types.js'
 
 export interface CheckOptions {
@@ -116,8 +115,7 @@ export async function checkConsumers(targets: readonly CheckTarget[], options: C
     const failed = settled.find((s) => s.status === 'rejected')
     if (failed !== undefined) throw failed.reason
   } finally {
-    const stream = redis.scanStream({ match: `${escapeGlob(`{${runTag}-`)}*`, count: 1000 })
-    for await (const keys of stream as AsyncIterable<string[]>) if (keys.length > 0) await redis.unlink(...keys)
+    await deleteNamespaces(redis, `${runTag}-*`)
     redis.disconnect()
     await rm(tmpRoot, { recursive: true, force: true })
   }

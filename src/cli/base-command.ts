@@ -8,7 +8,6 @@ import { FlagError } from './flags.js'
 type Thrown = Error & { exitCode?: number; oclif?: { exit?: number } }
 
 /** Messages and hints may span lines on purpose; every other control character they quote (a file name, a value) is shown escaped. */
-const safeLines = terminalSafeLines
 
 /**
  * The one base command: renders errors people can act on (message + hint; exit 1, or 2 for a
@@ -33,7 +32,7 @@ export abstract class BaseCommand extends Command {
     const stack = redact(error.stack ?? String(error))
     if (json) this.logJson({ error: { code, message: redact(error.message), stack } })
     else {
-      process.stderr.write(`Unexpected error (${code}): this is a bug in eventspine; please report it with what follows.\n${safeLines(stack)}\n`)
+      process.stderr.write(`Unexpected error (${code}): this is a bug in eventspine; please report it with what follows.\n${terminalSafeLines(stack)}\n`)
     }
     this.exit(2)
   }
@@ -42,8 +41,8 @@ export abstract class BaseCommand extends Command {
     const hint = error.hint ? redact(error.hint) : undefined
     if (this.jsonEnabled()) this.logJson({ error: { code: error.code, message: redact(error.message), hint } })
     else {
-      process.stderr.write(`Error: ${safeLines(redact(error.message))}\n`)
-      if (hint) process.stderr.write(`  ${safeLines(hint)}\n`)
+      process.stderr.write(`Error: ${terminalSafeLines(redact(error.message))}\n`)
+      if (hint) process.stderr.write(`  ${terminalSafeLines(hint)}\n`)
     }
     this.exit(exit)
   }
@@ -54,6 +53,6 @@ export abstract class BaseCommand extends Command {
    * (its line breaks are all between values: one inside a string is escaped already).
    */
   override logJson(json: unknown): void {
-    ux.stdout(ux.colorizeJson(safeLines(JSON.stringify(json, null, 2) ?? ''), { pretty: false, theme: this.config.theme?.json }))
+    ux.stdout(ux.colorizeJson(terminalSafeLines(JSON.stringify(json, null, 2) ?? ''), { pretty: false, theme: this.config.theme?.json }))
   }
 }

@@ -1,8 +1,8 @@
 import { unknownNameError } from '../names.js'
-import { STAGE } from '../pipeline/stages/names.js'
+import { STAGE_NAMES } from '../pipeline/stages/names.js'
 
 /** The built-in pipeline's consumers: the ones whose handlers `dlq replay` and `replay` can run. */
-export const BUILTIN_CONSUMERS: readonly string[] = Object.values(STAGE)
+export const BUILTIN_CONSUMERS: readonly string[] = STAGE_NAMES
 
 /** `name` when it is a built-in consumer; else a usage error (exit 2) with the closest name and the list. */
 export function builtinConsumer(name: string): string {

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Bus } from '../bus/bus.js'
+import { parseIndexRow } from '../bus/index-rows.js'
 import { decodeEvent } from '../events/envelope.js'
 import { EVENT, type Issue } from './types.js'
 
@@ -17,10 +18,9 @@ const ENDINGS: ReadonlySet<string> = new Set([EVENT.delivered, EVENT.rejected, E
  */
 export async function readEnding(bus: Bus, correlationId: string): Promise<FileEnding | null> {
   const rows = await bus.redis.lrange(bus.keys.correlation(correlationId), 0, -1)
-  const row = rows.find((r) => ENDINGS.has(r.slice(0, r.indexOf(' '))))
-  if (row === undefined) return null
-  const space = row.indexOf(' ')
-  const [entry] = (await bus.redis.xrange(bus.keys.stream(row.slice(0, space)), row.slice(space + 1), row.slice(space + 1))) as [string, string[]][]
+  const row = rows.map(parseIndexRow).find((r) => r.kind === 'event' && ENDINGS.has(r.type))
+  if (row?.kind !== 'event') return null
+  const [entry] = (await bus.redis.xrange(bus.keys.stream(row.type), row.entryId, row.entryId)) as [string, string[]][]
   if (entry === undefined) return null
   const { type, payload } = decodeEvent(entry[1])
   const p = payload as Record<string, unknown>

@@ -46,7 +46,7 @@ export async function findRedisServer(env: NodeJS.ProcessEnv = process.env): Pro
   const path = findOnPath('redis-server', env)
   if (path === undefined) return undefined
   try {
-    const { stdout } = await run(path, ['--version'], { timeout: 5_000, env: redisServerEnv() })
+    const { stdout } = await run(path, ['--version'], { timeout: 5_000, env: redisServerEnv(env) })
     return { path, version: /\bv=(\S+)/.exec(stdout)?.[1] }
   } catch {
     return { path, version: undefined }

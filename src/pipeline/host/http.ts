@@ -101,7 +101,7 @@ async function health(options: HttpOptions, res: ServerResponse): Promise<void> 
 }
 
 /** Longest `?wait=` honoured: a long poll, not a connection held open for good. */
-export const MAX_WAIT_MS = 60_000
+const MAX_WAIT_MS = 60_000
 const ENDED = new Set(['delivered', 'rejected', 'duplicate'])
 
 /** `?wait=5s` (or milliseconds) as a number, bounded by MAX_WAIT_MS; a message when it is not a duration. */

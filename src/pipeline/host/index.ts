@@ -69,7 +69,7 @@ export interface PipelineHandle {
 
 const WARNINGS_KEPT = 20
 
-/** Names accepted by `--stage`: the seven stages and the two projections. */
+/** The consumers whose names `stages` lists (all when undefined); an unknown name is an error naming the valid ones. */
 export function selectStages<C extends { readonly name: string }>(consumers: readonly C[], stages: readonly string[] | undefined): C[] {
   if (stages === undefined) return [...consumers]
   const unknown = stages.filter((s) => !consumers.some((c) => c.name === s))

@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises'
 import { escapeGlob, type Bus } from '../../bus/index.js'
 import { EventspineError } from '../../errors.js'
 import { decodeEvent } from '../../events/index.js'
+import { isEventId } from '../../events/ids.js'
 import { contentHash } from '../intake.js'
 import { seenKey, STAGE } from '../stages/names.js'
 import { EVENT } from '../types.js'
@@ -67,8 +68,6 @@ export async function traceTarget(value: string): Promise<TraceTarget> {
   return { kind: 'id', correlationId: value }
 }
 
-/** A whole UUID: taken as given, no lookup. */
-const FULL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 /** Candidates named in the ambiguity error; more are counted, not listed. */
 const LISTED = 10
 
@@ -80,7 +79,7 @@ const LISTED = 10
  */
 export async function resolveCorrelationId(bus: Bus, value: string): Promise<string | null> {
   const wanted = value.trim().toLowerCase()
-  if (FULL_ID.test(wanted) || (await bus.redis.exists(bus.keys.correlation(value))) === 1) return value
+  if (isEventId(wanted) || (await bus.redis.exists(bus.keys.correlation(value))) === 1) return value
   if (wanted === '') return null
   const prefix = bus.keys.correlation('')
   const found = new Set<string>()

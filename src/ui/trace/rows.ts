@@ -10,7 +10,7 @@ export interface TraceRow {
 }
 
 /** Reasons of a rejection shown in the tree; `--json` has them all. */
-export const REASONS_SHOWN = 5
+const REASONS_SHOWN = 5
 
 /** The causation tree, depth first, each node after its cause, siblings in index order. */
 export function traceRows(trace: Trace): TraceRow[] {

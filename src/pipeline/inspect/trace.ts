@@ -1,6 +1,7 @@
 import type { IndexedItem } from '../../bus/index.js'
 import { entryTime } from '../../bus/entry-ids.js'
 import type { EventEnvelope } from '../../events/index.js'
+import type { Issue } from '../types.js'
 import { summarizePayload } from './summary.js'
 import type { Topology } from './topology.js'
 
@@ -28,13 +29,7 @@ export interface TraceEvent {
 }
 
 /** One rule a file broke (a rejected event's `reasons`), as the stage reported it. */
-export interface TraceReason {
-  readonly rule: string
-  readonly message: string
-  readonly row?: number
-  readonly column?: string
-  readonly value?: string
-}
+export type TraceReason = Issue
 
 /** An event a consumer gave up on: its error, and how many attempts it took. */
 export interface TraceDeadLetter {

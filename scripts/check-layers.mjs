@@ -8,13 +8,14 @@ const root = resolve(dirname(new URL(import.meta.url).pathname), '..', 'src')
 
 // layer -> layers it must not import
 const forbidden = {
-  events: ['bus', 'redis', 'pipeline', 'sim', 'check', 'ui', 'cli', 'commands'],
-  redis: ['bus', 'events', 'pipeline', 'sim', 'check', 'ui', 'cli', 'commands'],
-  bus: ['pipeline', 'sim', 'check', 'ui', 'cli', 'commands'],
-  pipeline: ['sim', 'check', 'ui', 'cli', 'commands'],
-  sim: ['check', 'ui', 'cli', 'commands'],
-  check: ['sim', 'ui', 'cli', 'commands'],
-  ui: ['cli', 'commands'],
+  events: ['bus', 'redis', 'pipeline', 'sim', 'check', 'project', 'ui', 'cli', 'commands'],
+  redis: ['bus', 'events', 'pipeline', 'sim', 'check', 'project', 'ui', 'cli', 'commands'],
+  bus: ['pipeline', 'sim', 'check', 'project', 'ui', 'cli', 'commands'],
+  pipeline: ['sim', 'check', 'project', 'ui', 'cli', 'commands'],
+  sim: ['check', 'project', 'ui', 'cli', 'commands'],
+  check: ['sim', 'project', 'ui', 'cli', 'commands'],
+  project: ['sim', 'ui', 'cli', 'commands'],
+  ui: ['project', 'cli', 'commands'],
   cli: ['commands'],
   commands: [],
 }

@@ -10,7 +10,7 @@
 export { checkConsumer, checkConsumers, type CheckOptions, type CheckReport, type CheckTarget } from './check/check.js'
 export { contractInputs, KEY_POOL, CORRELATION_POOL, type DraftEvent, type InputModel } from './check/inputs.js'
 export { schemaArbitrary } from './check/schema.js'
-export type { PipelineConfig } from './check/config.js'
+export type { ConsumerEnv, ConsumerFactory, PipelineConfig } from './project/define.js'
 export { PROPERTIES, type CheckEnv, type ConsumerUnderTest, type Counterexample, type PropertyName, type PropertyResult } from './check/types.js'
 import type { CheckReport } from './check/check.js'
 import { renderReport } from './check/report.js'

@@ -6,7 +6,7 @@ import { connect as connectReady, sanitizeRedisError } from '../redis/index.js'
 import { redact } from '../redis/redact.js'
 import { defaultContractsDir, loadContracts } from '../events/index.js'
 import type { ContractChecker } from './contracts.js'
-import { keysFor, type Keys } from './keys.js'
+import { DEFAULT_NAMESPACE, keysFor, type Keys } from './keys.js'
 import { startHeartbeat } from './presence.js'
 import { publishEvents, type PublishedEvent } from './publish.js'
 import { startRunner, type Runner, type RunnerOptions } from './runner.js'
@@ -54,7 +54,7 @@ export interface Runners {
  * The returned object is the runtime's one entry point (publish, run, close).
  */
 export async function createBus(options: BusOptions): Promise<Bus> {
-  const namespace = options.namespace ?? 'pipeline'
+  const namespace = options.namespace ?? DEFAULT_NAMESPACE
   const keys = keysFor(namespace)
   const warn = options.warn ?? ((message: string) => void process.stderr.write(`warning: ${redact(message)}\n`))
   const base: RedisOptions = { ...clientOptions(options.url, { longLived: true, connectTimeoutMs: 5_000 }), lazyConnect: false, ...options.redisOptions }

@@ -45,6 +45,9 @@ export function escapeGlob(text: string): string {
 
 const NAMESPACE = /^[A-Za-z0-9._-]{1,64}$/
 
+/** The namespace when none is given (`--namespace`, PIPELINE_NAMESPACE). */
+export const DEFAULT_NAMESPACE = 'pipeline'
+
 export function isValidNamespace(namespace: string): boolean {
   return NAMESPACE.test(namespace)
 }

@@ -3,6 +3,7 @@ import { Flags } from '@oclif/core'
 import { terminalSafeLines } from '../ui/safe-text.js'
 import { BaseCommand } from '../cli/base-command.js'
 import { redisFlags, usageError } from '../cli/flags.js'
+import { configFlag, openProject } from '../cli/project.js'
 import { hasCode, type EventspineError } from '../errors.js'
 import { junitXml, renderReport } from '../check/report.js'
 import { PROPERTIES, type Counterexample, type PropertyName } from '../check/types.js'
@@ -34,6 +35,7 @@ export default class Fuzz extends BaseCommand {
   static override enableJsonFlag = true
   static override flags = {
     'redis-url': redisFlags['redis-url'],
+    ...configFlag,
     contracts: Flags.string({ summary: 'Folder of your contracts (<type>/v<N>.schema.json), beside pipeline.config\'s and the built-in ones. Repeatable.', multiple: true }),
     consumer: Flags.string({ summary: 'A built-in consumer name, a consumer name from pipeline.config, or a path to a JS module exporting consumers. Repeatable.', multiple: true }),
     property: Flags.string({ summary: 'Only these properties. Repeatable.', multiple: true, options: [...PROPERTIES] }),
@@ -46,7 +48,8 @@ export default class Fuzz extends BaseCommand {
 
   async run(): Promise<FuzzJson> {
     const { flags } = await this.parse(Fuzz)
-    const [{ runFuzz }, { resolveRedis }] = await Promise.all([import('../check/fuzz.js'), import('../redis/index.js')])
+    const [{ runFuzz }, { resolveRedis }, { chooseFuzzTargets }] = await Promise.all([import('../check/fuzz.js'), import('../redis/index.js'), import('../project/fuzz-targets.js')])
+    const project = await openProject(flags.config)
     const redis = await resolveRedis({ url: flags['redis-url'] })
     const interrupt = abortOnStopSignal((name) => process.stderr.write(`\n${name}: stopping the check and deleting its namespaces (again to exit at once)...\n`))
     try {
@@ -54,7 +57,8 @@ export default class Fuzz extends BaseCommand {
         signal: interrupt.signal,
         redisUrl: redis.url,
         runs: flags.runs,
-        ...(flags.consumer ? { consumers: flags.consumer } : {}),
+        ...(await chooseFuzzTargets(project, flags.consumer, redis.url)),
+        configContracts: project.contractsDirs,
         ...(flags.contracts ? { contracts: flags.contracts } : {}),
         ...(flags.property ? { properties: flags.property as PropertyName[] } : {}),
         ...(flags.seed === undefined ? {} : { seed: flags.seed }),

@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core'
 import { terminalSafeLines } from '../ui/safe-text.js'
 import { BaseCommand } from '../cli/base-command.js'
 import { parsedBy, redisFlags } from '../cli/flags.js'
+import { configFlag, openProject } from '../cli/project.js'
 import { FILE_KINDS } from '../pipeline/types.js'
 import { todayIso } from '../sim/calendar.js'
 import { parseGate, type Gate } from '../sim/gates.js'
@@ -45,6 +46,7 @@ export default class Load extends BaseCommand {
     keep: Flags.boolean({ summary: 'Keep the namespace, the generated day and the output documents (with --chaos: the worker and Redis logs).' }),
     chaos: Flags.boolean({ summary: 'Inject faults (workers, connections, Redis, poison) on a schedule drawn from --seed; stages run as worker processes.' }),
     'redis-url': redisFlags['redis-url'],
+    ...configFlag,
   }
 
   async run(): Promise<LoadTestResult | ChaosResult> {
@@ -74,6 +76,7 @@ export default class Load extends BaseCommand {
       gates,
       keep: flags.keep,
       progress: !this.jsonEnabled(),
+      source: await openProject(flags.config),
       ...(interrupt === null ? {} : { signal: interrupt.signal }),
     })
       .catch((error: unknown) => {
@@ -104,6 +107,10 @@ function render(r: LoadTestResult | ChaosResult): string {
     `  largest lag  ${Object.entries(r.stageLag).map(([stage, s]) => `${stage} ${n(s.maxLag)}/${n(s.maxPending)}`).join(', ')} (undelivered/pending)`,
     `  mismatches   ${n(r.mismatches)}`,
   ]
+  for (const c of r.consumers) {
+    lines.push(`  consumer ${c.consumer}: handled ${n(c.handled)} (${n(c.perSecond)}/s), largest lag ${n(c.maxLag)}/${n(c.maxPending)}, retries ${n(c.retries)}, dead letters ${n(c.deadLetters)}`)
+  }
+  for (const line of r.leftBehind) lines.push(`    left behind: ${line} (counted in mismatches)`)
   if ('chaos' in r) lines.push(...renderChaos(r))
   for (const m of r.mismatchList.slice(0, 20)) lines.push(`    ${m.file} [${m.faults.join(', ') || 'no fault'}]: expected ${describe(m.expected)}, got ${describe(m.actual)}`)
   if (r.mismatches > 20) lines.push(`    ... and ${n(r.mismatches - 20)} more (--json lists up to 200)`)

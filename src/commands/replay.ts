@@ -2,7 +2,8 @@ import { Flags } from '@oclif/core'
 import { toEntryBound, type ReplaySummary } from '../bus/index.js'
 import { terminalSafeLines } from '../ui/safe-text.js'
 import { BaseCommand } from '../cli/base-command.js'
-import { builtinConsumer } from '../cli/consumers.js'
+import { projectConsumer } from '../cli/consumers.js'
+import { configFlag, openProject } from '../cli/project.js'
 import { durationFlag, parsedBy, redisFlags } from '../cli/flags.js'
 import { EventspineError } from '../errors.js'
 import { formatDuration, progressLine } from '../ui/progress/progress.js'
@@ -25,6 +26,7 @@ export default class Replay extends BaseCommand {
   static override enableJsonFlag = true
   static override flags = {
     ...redisFlags,
+    ...configFlag,
     consumer: Flags.string({ summary: 'The consumer to run again.', required: true }),
     since: durationFlag('since', { summary: 'Window: this long ago until now (30m, 24h, 7d).', exclusive: ['from', 'to', 'rebuild'] }),
     from: Flags.string({ summary: 'Window start: an entry id (1764086400000-0) or an ISO time.', exclusive: ['rebuild'], parse: parsedBy((value) => (toEntryBound(value, '--from'), value)) }),
@@ -41,7 +43,8 @@ export default class Replay extends BaseCommand {
       throw new EventspineError('E_REPLAY_NO_WINDOW', 'say which window to replay', { hint: 'Pass --since 24h, --from <id|time> [--to <id|time>], or --rebuild for a projection.' })
     }
     const { replayPipeline } = await import('../pipeline/repair.js')
-    const consumer = builtinConsumer(flags.consumer)
+    const project = await openProject(flags.config)
+    const consumer = projectConsumer(project, flags.consumer)
     const progress = progressLine(process.stderr, `replay ${flags.consumer}`)
     try {
       const summary = await replayPipeline({
@@ -49,6 +52,7 @@ export default class Replay extends BaseCommand {
         namespace: flags.namespace,
         outDir: flags['out-dir'],
         consumer,
+        source: project,
         since: flags.since,
         from: flags.from,
         to: flags.to,

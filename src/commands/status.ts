@@ -1,5 +1,6 @@
 import { BaseCommand } from '../cli/base-command.js'
 import { redisFlags } from '../cli/flags.js'
+import { configFlag, openProject } from '../cli/project.js'
 import type { PipelineStatus } from '../pipeline/host/status.js'
 import { clockTime, figuresLegend, outcomeLine, stageTable } from '../ui/format.js'
 import { terminalSafe as safe } from '../ui/safe-text.js'
@@ -12,14 +13,14 @@ export default class Status extends BaseCommand {
 
   static override examples = ['<%= config.bin %> status', '<%= config.bin %> status --json']
   static override enableJsonFlag = true
-  static override flags = { ...redisFlags }
+  static override flags = { ...redisFlags, ...configFlag }
 
   async run(): Promise<PipelineStatus> {
     const { flags, metadata } = await this.parse(Status)
     const { pipelineStatus } = await import('../pipeline/host/status.js')
     // Without --namespace (or its variable), follow the namespace the running `up` recorded.
     const namespace = metadata.flags['namespace']?.setFromDefault ? undefined : flags.namespace
-    const status = await pipelineStatus({ redisUrl: flags['redis-url'], namespace, projectDir: process.cwd() })
+    const status = await pipelineStatus({ redisUrl: flags['redis-url'], namespace, projectDir: process.cwd(), source: await openProject(flags.config, { quiet: true }) })
     if (!this.jsonEnabled()) this.log(render(status))
     return status
   }

@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { redisFlags } from '../cli/flags.js'
+import { configFlag, openProject } from '../cli/project.js'
 import type { Trace } from '../pipeline/inspect/index.js'
 
 export default class TraceCommand extends BaseCommand {
@@ -27,6 +28,7 @@ export default class TraceCommand extends BaseCommand {
 
   static override flags = {
     ...redisFlags,
+    ...configFlag,
     follow: Flags.boolean({ char: 'f', summary: 'Keep updating until the file is delivered, rejected or a duplicate (Ctrl-C stops).' }),
   }
 
@@ -43,6 +45,7 @@ export default class TraceCommand extends BaseCommand {
     const interrupt = interruptSignal()
     try {
       const trace = await traceFile({
+        source: await openProject(flags.config, { quiet: true }),
         url: flags['redis-url'],
         namespace: flags.namespace,
         target: args.target,

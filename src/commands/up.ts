@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { redisFlags } from '../cli/flags.js'
+import { configFlag, openProject } from '../cli/project.js'
 import type { UpRecord } from '../pipeline/host/record.js'
 import { untilStopSignal } from '../pipeline/host/signals.js'
 import { upBanner } from '../ui/format.js'
@@ -9,7 +10,7 @@ export default class Up extends BaseCommand {
   static override summary = 'Run the whole fund pipeline locally: Redis, every stage, an inbox folder, a dashboard and an HTTP API.'
   static override description =
     'Uses the Redis given (--redis-url, PIPELINE_REDIS_URL, REDIS_URL) or starts a managed redis-server for this project, runs the ' +
-    'seven stages and two projections, and takes in every file dropped into the inbox (then moved to .done/). Shows a live ' +
+    'consumers of the project config (pipeline.config.ts; without one, the fund pipeline\'s seven stages and two projections), and takes in every file dropped into the inbox (then moved to .done/). Shows a live ' +
     'dashboard on a terminal, plain lines otherwise (per stage every 5 s while it works, once a minute when idle). Ctrl-C drains in-flight work and stops.'
 
   static override examples = [
@@ -20,6 +21,7 @@ export default class Up extends BaseCommand {
 
   static override flags = {
     ...redisFlags,
+    ...configFlag,
     inbox: Flags.string({ summary: 'Folder watched for dropped files.', default: '.pipeline/inbox' }),
     out: Flags.string({ summary: 'Folder deliver writes output files into.', default: '.pipeline/out' }),
     port: Flags.integer({ summary: 'Loopback HTTP port (0 = any free port).', default: 7878, min: 0, max: 65_535 }),
@@ -32,6 +34,8 @@ export default class Up extends BaseCommand {
   async run(): Promise<UpRecord | undefined> {
     const { flags } = await this.parse(Up)
     const projectDir = process.cwd()
+    // Checked here too for --detach: a broken config fails in this terminal, not in a background log.
+    const project = await openProject(flags.config)
     if (flags.detach) {
       const { detachUp } = await import('../pipeline/host/detach.js')
       const record = await detachUp({ projectDir, bin: process.argv[1] ?? '', argv: this.argv, redisUrl: flags['redis-url'] })
@@ -46,6 +50,7 @@ export default class Up extends BaseCommand {
         redisUrl: flags['redis-url'],
         namespace: flags.namespace,
         projectDir,
+        source: project,
         inboxDir: flags.inbox,
         outDir: flags.out,
         httpPort: flags.port,

@@ -1,8 +1,9 @@
 import { Flags } from '@oclif/core'
 import { resolve } from 'node:path'
 import { BaseCommand } from '../cli/base-command.js'
-import { durationFlag, flagError, parsedBy, redisFlags } from '../cli/flags.js'
-import { parseStageName, STAGE_NAMES } from '../pipeline/stages/names.js'
+import { durationFlag, flagError, redisFlags } from '../cli/flags.js'
+import { configFlag, openProject } from '../cli/project.js'
+import { STAGE_NAMES } from '../pipeline/stages/names.js'
 import { untilStopSignal } from '../pipeline/host/signals.js'
 
 export default class Worker extends BaseCommand {
@@ -10,7 +11,7 @@ export default class Worker extends BaseCommand {
   static override description =
     `Runs the named stages (repeat --stage) against the Redis a \`pipeline up\` uses. One instance of a stage works at a time ` +
     `(a lease); another instance of the same stage waits and takes over, with the work in flight, once the first is gone for ` +
-    `--visibility-timeout. Stages: ${STAGE_NAMES.join(', ')}. Prints a line per stage every 5 s while it works (once a minute when idle); Ctrl-C drains and stops.`
+    `--visibility-timeout. A stage is any consumer of the project config (pipeline.config.ts), else one of the built-in pipeline's: ${STAGE_NAMES.join(', ')}. Prints a line per stage every 5 s while it works (once a minute when idle); Ctrl-C drains and stops.`
 
   static override examples = [
     '<%= config.bin %> worker --stage validate',
@@ -20,7 +21,8 @@ export default class Worker extends BaseCommand {
 
   static override flags = {
     ...redisFlags,
-    stage: Flags.string({ summary: 'A stage to run (repeatable).', multiple: true, required: true, parse: parsedBy(parseStageName) }),
+    ...configFlag,
+    stage: Flags.string({ summary: 'A consumer of the project to run (repeatable).', multiple: true, required: true }),
     out: Flags.string({ summary: 'Folder deliver writes output files into.', default: '.pipeline/out' }),
     reference: Flags.string({ summary: 'Folder with funds.csv and identifiers.csv for enrich and resolve. Default: the shipped reference data.' }),
     'visibility-timeout': durationFlag('visibility-timeout', {
@@ -35,6 +37,7 @@ export default class Worker extends BaseCommand {
     const { flags } = await this.parse(Worker)
     const clock = flags.clock === undefined ? undefined : parseClock(flags.clock)
     const [{ openWorker }, { showLive }] = await Promise.all([import('../pipeline/host/session.js'), import('../ui/live.js')])
+    const project = await openProject(flags.config)
     const stop = untilStopSignal()
     // Started by another process with an IPC channel (a chaos run): stop when that process goes.
     if (process.channel !== undefined) {
@@ -51,6 +54,7 @@ export default class Worker extends BaseCommand {
         namespace: flags.namespace,
         projectDir: process.cwd(),
         stages: flags.stage,
+        source: project,
         outDir: flags.out,
         ...(flags.reference === undefined ? {} : { referenceDir: resolve(flags.reference) }),
         ...(clock === undefined ? {} : { clock: () => clock }),

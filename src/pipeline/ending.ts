@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { Bus } from '../bus/bus.js'
 import { parseIndexRow } from '../bus/index-rows.js'
 import { decodeEvent } from '../events/envelope.js'
+import { FUND_ENDINGS } from './source.js'
 import { EVENT, type Issue } from './types.js'
 
 /** How a file's journey ended: what `publish --wait` prints and `GET /files/:id?wait=` waits for. */
@@ -10,7 +11,7 @@ export type FileEnding =
   | { readonly outcome: 'rejected'; readonly fileName: string; readonly stage: string; readonly reasons: readonly Issue[] }
   | { readonly outcome: 'duplicate'; readonly fileName: string; readonly firstCorrelationId: string }
 
-const ENDINGS: ReadonlySet<string> = new Set([EVENT.delivered, EVENT.rejected, EVENT.duplicate])
+const ENDINGS: ReadonlySet<string> = new Set(FUND_ENDINGS)
 
 /**
  * The file's ending, or null while it has none. Reads the correlation index's rows (no payloads)

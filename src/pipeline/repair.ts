@@ -17,7 +17,8 @@ import {
 } from '../bus/index.js'
 import { EventspineError } from '../errors.js'
 import { withPipelineBus, type PipelineConnection } from './connection.js'
-import { pipelineConsumers } from './index.js'
+import { defaultContractsDir, loadContracts } from '../events/index.js'
+import { builtinSource, type PipelineSource } from './source.js'
 
 /** Where the operator's tools find Redis: a running one, or the project's saved data (never a new, empty one). */
 export type RepairConnection = PipelineConnection
@@ -25,15 +26,24 @@ export type RepairConnection = PipelineConnection
 export interface PipelineHandlers {
   /** Where deliver writes. Default `<projectDir>/.pipeline/out`, as `pipeline up`. */
   readonly outDir?: string | undefined
+  /** Whose handlers run: the project's pipeline (its config). Default the built-in one. */
+  readonly source?: PipelineSource | undefined
 }
 
-/** The operator's tools run handlers, so events are validated against the shipped contracts. */
-function withBus<T>(options: RepairConnection, work: (bus: Bus) => Promise<T>): Promise<T> {
-  return withPipelineBus(options, work)
+/** The operator's tools run handlers, so events are validated against the shipped contracts and the project's. */
+function withBus<T>(options: RepairConnection & PipelineHandlers, work: (bus: Bus) => Promise<T>): Promise<T> {
+  const contracts = options.source === undefined || options.source.contractsDirs.length === 0 ? {} : { contracts: loadContracts([defaultContractsDir(), ...options.source.contractsDirs]) }
+  return withPipelineBus({ ...options, ...contracts }, work)
 }
 
 function consumers(options: RepairConnection & PipelineHandlers) {
-  return pipelineConsumers({ outDir: options.outDir ?? resolve(options.projectDir ?? process.cwd(), '.pipeline', 'out') })
+  const projectDir = resolve(options.projectDir ?? process.cwd())
+  return (options.source ?? builtinSource()).consumers({
+    outDir: options.outDir ?? resolve(projectDir, '.pipeline', 'out'),
+    namespace: options.namespace,
+    redisUrl: options.url ?? '',
+    tmpDir: resolve(projectDir, '.pipeline', 'consumers'),
+  })
 }
 
 /** `pipeline dlq list`. */
@@ -48,7 +58,7 @@ export function dlqShow(options: RepairConnection & { id: string }): Promise<Dea
   return withBus(options, (bus) => findDeadLetter(bus, options.id))
 }
 
-/** `pipeline dlq replay`: re-delivers to the built-in pipeline's consumers. */
+/** `pipeline dlq replay`: re-delivers to the project's consumers (the built-in pipeline's without a config). */
 export function dlqReplay(options: RepairConnection & PipelineHandlers & { ids: readonly string[]; all: boolean; consumer?: string | undefined }): Promise<RedeliverySummary> {
   return withBus(options, (bus) =>
     redeliverDeadLetters(bus, {
@@ -76,7 +86,7 @@ export interface ReplayRun extends RepairConnection, PipelineHandlers {
   readonly onProgress?: (progress: ReplayProgress) => void
 }
 
-/** `pipeline replay`: one of the built-in pipeline's consumers, again, over a window. */
+/** `pipeline replay`: one of the project's consumers, again, over a window. */
 export function replayPipeline(options: ReplayRun): Promise<ReplaySummary> {
   const all = consumers(options)
   const consumer = all.find((c) => c.name === options.consumer)

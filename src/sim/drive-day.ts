@@ -1,7 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { join } from 'node:path'
 import { entryTime } from '../bus/entry-ids.js'
 import { consumerStatus, createBus, type Bus, type ConsumerStatus, type RunnerOptions } from '../bus/index.js'
-import { EVENT, pipelineConsumers, receivedEvent } from '../pipeline/index.js'
+import { EVENT, receivedEvent } from '../pipeline/index.js'
+import { builtinSource, type PipelineSource } from '../pipeline/source.js'
+import { defaultContractsDir, loadContracts } from '../events/index.js'
+import { leftBehind, manifestUnknown, ownFigures, settle, type OwnConsumerFigures } from './own-consumers.js'
 import { dayStartMs, LAST_MS_OF_DAY } from './calendar.js'
 import { actualOf, JourneyObserver } from './observe.js'
 import { compareOutcome, type Mismatch } from './outcome.js'
@@ -49,6 +53,8 @@ export interface LoadOptions {
   readonly onProgress?: (state: LoadProgress) => void
   /** Aborted (Ctrl-C): stop publishing and waiting, and end as a finished run does (namespace deleted unless `keep`). */
   readonly signal?: AbortSignal
+  /** The pipeline the day flows through: the project's (its config), else the built-in one. */
+  readonly source?: PipelineSource
 }
 
 export interface StageLag {
@@ -76,6 +82,10 @@ export interface LoadReport {
   readonly mismatches: number
   /** The first 200 mismatches, with expected and actual outcome. */
   readonly mismatchList: readonly Mismatch[]
+  /** The project's consumers the manifest does not know (not fund stages): their figures. */
+  readonly consumers: readonly OwnConsumerFigures[]
+  /** What those consumers left pending or dead-lettered at the end (counted in mismatches). */
+  readonly leftBehind: readonly string[]
 }
 
 const DEFAULT_RUNNER: RunnerOptions = { batchSize: 500, blockMs: 100 }
@@ -87,8 +97,17 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const window = options.window ?? { fromMs: 0, toMs: LAST_MS_OF_DAY + 1 }
   const files = manifest.files.filter((f) => f.arrivalMs < window.toMs && (options.warmUp !== false || f.arrivalMs >= window.fromMs))
   const bytes = files.map((f) => readDayFile(options.day, f.name))
-  const bus = await createBus({ url: options.url, namespace: options.namespace })
-  const consumers = pipelineConsumers({ outDir: options.outDir, referenceDir: options.day.referenceDir, clock: () => new Date(start + LAST_MS_OF_DAY) })
+  const source = options.source ?? builtinSource()
+  const contracts = source.contractsDirs.length === 0 ? {} : { contracts: loadContracts([defaultContractsDir(), ...source.contractsDirs]) }
+  const bus = await createBus({ url: options.url, namespace: options.namespace, ...contracts })
+  const consumers = source.consumers({
+    outDir: options.outDir,
+    referenceDir: options.day.referenceDir,
+    clock: () => new Date(start + LAST_MS_OF_DAY),
+    namespace: options.namespace,
+    redisUrl: options.url,
+    tmpDir: join(options.outDir, '..', 'consumers'),
+  })
   const runners = options.stages === 'external' ? null : bus.run(consumers, { ...DEFAULT_RUNNER, ...options.runner })
   const observer = new JourneyObserver(bus)
   observer.start()
@@ -107,6 +126,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   }, 200)
   try {
     const driven = await drive(bus, options, files, bytes, window, observer, start)
+    const unknown = manifestUnknown(consumers)
+    const own = unknown.length === 0 ? [] : ownFigures(await settle(bus, unknown, { idleTimeoutMs: options.idleTimeoutMs ?? 30_000, signal: options.signal }), lags, driven.elapsedMs)
+    const left = leftBehind(own)
     clearInterval(sampler)
     await sampling
     const status = await sample()
@@ -145,8 +167,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       retries: status.reduce((a, s) => a + s.retries, 0),
       deadLetters: status.reduce((a, s) => a + s.deadLettered, 0),
       outcomes,
-      mismatches: mismatches.length,
+      mismatches: mismatches.length + left.length,
       mismatchList: mismatches.slice(0, 200),
+      consumers: own,
+      leftBehind: left,
     }
   } finally {
     clearInterval(sampler)

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadNamespace } from '../bus/scratch.js'
+import type { PipelineSource } from '../pipeline/source.js'
 import { resolveRedis } from '../redis/index.js'
 import { generateDay, type GenerateOptions } from './day.js'
 import { evaluateGates, type Gate, type GateResult } from './gates.js'
@@ -25,6 +26,8 @@ export interface LoadTestOptions {
   readonly window?: { readonly fromMs: number; readonly toMs: number }
   /** Ctrl-C: the run stops and deletes its namespace, as a finished one does. */
   readonly signal?: AbortSignal
+  /** The pipeline the day flows through: the project's (its config), else the built-in one. */
+  readonly source?: PipelineSource
 }
 
 export interface LoadTestResult extends LoadReport {
@@ -43,7 +46,7 @@ export function openDay(options: Pick<LoadTestOptions, 'dayDir' | 'generate' | '
 
 /** What every load run takes from the command's options, whatever else it adds. */
 export function loadRunOptions(
-  options: Pick<LoadTestOptions, 'speed' | 'keep' | 'maxInFlight' | 'signal'>,
+  options: Pick<LoadTestOptions, 'speed' | 'keep' | 'maxInFlight' | 'signal' | 'source'>,
   run: { url: string; namespace: string; day: DayOnDisk; outDir: string; bar: Progress | null },
 ): LoadOptions {
   const bar = run.bar
@@ -56,6 +59,7 @@ export function loadRunOptions(
     keep: options.keep,
     ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.source === undefined ? {} : { source: options.source }),
     ...(bar === null ? {} : { onProgress: (p) => bar.update({ done: p.done, total: p.total, rate: p.eventsPerSecond, rateUnit: 'events/s', etaMs: p.etaMs, note: loadNote(p, options.speed) }) }),
   }
 }

@@ -14,22 +14,37 @@ import { CHECK_NOW, fundInputs, type FundWorld } from './fund.js'
  * knows the pipeline (the harness itself only knows src/bus): it supplies the domain inputs and
  * makes deliver's output folder observable.
  */
-let world: FundWorld | undefined
-const fundWorld = (): FundWorld => (world ??= { profiles: loadProfiles(defaultProfilesDir()), reference: loadReferenceData(defaultReferenceDir()) })
+const worlds = new Map<string, FundWorld>()
+function fundWorld(dirs: BuiltinDirs): () => FundWorld {
+  const profilesDir = dirs.profilesDir ?? defaultProfilesDir()
+  const referenceDir = dirs.referenceDir ?? defaultReferenceDir()
+  const key = `${profilesDir}\0${referenceDir}`
+  return () => {
+    let world = worlds.get(key)
+    if (world === undefined) worlds.set(key, (world = { profiles: loadProfiles(profilesDir), reference: loadReferenceData(referenceDir) }))
+    return world
+  }
+}
+
+/** A project's own mapping profiles and reference data for the fund stages (fundPipeline's options). */
+export interface BuiltinDirs {
+  readonly profilesDir?: string
+  readonly referenceDir?: string
+}
 
 export function builtinConsumerNames(): string[] {
   return pipelineConsumers({ outDir: '.' }).map((c) => c.name)
 }
 
-export function builtinTargets(names?: readonly string[]): CheckTarget[] {
-  const inputs = fundInputs(fundWorld)
+export function builtinTargets(names?: readonly string[], dirs: BuiltinDirs = {}): CheckTarget[] {
+  const inputs = fundInputs(fundWorld(dirs))
   return builtinConsumerNames()
     .filter((name) => names === undefined || names.includes(name))
-    .map((name) => ({ consumer: (env: CheckEnv) => builtinConsumer(name, env), inputs }))
+    .map((name) => ({ consumer: (env: CheckEnv) => builtinConsumer(name, env, dirs), inputs }))
 }
 
-function builtinConsumer(name: string, env: CheckEnv): ConsumerDefinition {
-  const consumer = pipelineConsumers({ outDir: env.tmpDir, clock: () => CHECK_NOW }).find((c) => c.name === name)
+function builtinConsumer(name: string, env: CheckEnv, dirs: BuiltinDirs): ConsumerDefinition {
+  const consumer = pipelineConsumers({ ...dirs, outDir: env.tmpDir, clock: () => CHECK_NOW }).find((c) => c.name === name)
   if (!consumer) throw new Error(`no built-in consumer named ${name}`)
   // deliver's effect outside Redis is the files it writes: show them to the harness.
   if (name === 'deliver') return { ...consumer, inspect: () => readTree(env.tmpDir) }

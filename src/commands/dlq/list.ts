@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core'
 import type { DeadLetterSummary } from '../../bus/index.js'
 import { BaseCommand } from '../../cli/base-command.js'
-import { BUILTIN_CONSUMERS, unknownConsumer } from '../../cli/consumers.js'
+import { unknownConsumer } from '../../cli/consumers.js'
+import { configFlag, openProject } from '../../cli/project.js'
 import { redisFlags } from '../../cli/flags.js'
 import { terminalSafe as safe } from '../../ui/safe-text.js'
 
@@ -16,6 +17,7 @@ export default class DlqList extends BaseCommand {
   static override enableJsonFlag = true
   static override flags = {
     ...redisFlags,
+    ...configFlag,
     consumer: Flags.string({ summary: 'Only this consumer.' }),
     limit: Flags.integer({ summary: 'Entries listed per consumer.', default: 20, min: 0 }),
   }
@@ -25,8 +27,9 @@ export default class DlqList extends BaseCommand {
     const { dlqList } = await import('../../pipeline/repair.js')
     const connection = { url: flags['redis-url'], namespace: flags.namespace }
     const consumers = await dlqList({ ...connection, consumer: flags.consumer, limit: flags.limit })
-    if (flags.consumer !== undefined && !BUILTIN_CONSUMERS.includes(flags.consumer) && consumers.every((c) => c.count === 0)) {
-      throw unknownConsumer(flags.consumer, (await dlqList({ ...connection, limit: 0 })).map((c) => c.consumer))
+    if (flags.consumer !== undefined && consumers.every((c) => c.count === 0)) {
+      const { names } = await openProject(flags.config, { quiet: true })
+      if (!names.includes(flags.consumer)) throw unknownConsumer(flags.consumer, names, (await dlqList({ ...connection, limit: 0 })).map((c) => c.consumer))
     }
     if (!this.jsonEnabled()) this.log(render(consumers))
     return { consumers }

@@ -3,7 +3,8 @@ import { Flags } from '@oclif/core'
 import type { PurgeResult } from '../../bus/index.js'
 import { terminalSafe } from '../../ui/safe-text.js'
 import { BaseCommand } from '../../cli/base-command.js'
-import { BUILTIN_CONSUMERS, unknownConsumer } from '../../cli/consumers.js'
+import { unknownConsumer } from '../../cli/consumers.js'
+import { configFlag, openProject } from '../../cli/project.js'
 import { redisFlags } from '../../cli/flags.js'
 import { EventspineError } from '../../errors.js'
 
@@ -14,6 +15,7 @@ export default class DlqPurge extends BaseCommand {
   static override enableJsonFlag = true
   static override flags = {
     ...redisFlags,
+    ...configFlag,
     consumer: Flags.string({ summary: 'Only this consumer\'s dead letters.' }),
     yes: Flags.boolean({ char: 'y', summary: 'Do not ask.' }),
   }
@@ -22,9 +24,10 @@ export default class DlqPurge extends BaseCommand {
     const { flags } = await this.parse(DlqPurge)
     const { dlqList, dlqPurge } = await import('../../pipeline/repair.js')
     const connection = { url: flags['redis-url'], namespace: flags.namespace, consumer: flags.consumer }
-    if (flags.consumer !== undefined && !BUILTIN_CONSUMERS.includes(flags.consumer)) {
+    const names = flags.consumer === undefined ? [] : (await openProject(flags.config, { quiet: true })).names
+    if (flags.consumer !== undefined && !names.includes(flags.consumer)) {
       const waiting = await dlqList({ ...connection, consumer: undefined, limit: 0 })
-      if (!waiting.some((c) => c.consumer === flags.consumer && c.count > 0)) throw unknownConsumer(flags.consumer, waiting.map((c) => c.consumer))
+      if (!waiting.some((c) => c.consumer === flags.consumer && c.count > 0)) throw unknownConsumer(flags.consumer, names, waiting.map((c) => c.consumer))
     }
     if (!flags.yes) {
       if (!process.stdin.isTTY || !process.stdout.isTTY || this.jsonEnabled()) {

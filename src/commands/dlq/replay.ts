@@ -1,7 +1,8 @@
 import { Args, Flags } from '@oclif/core'
 import type { RedeliverySummary } from '../../bus/index.js'
 import { BaseCommand } from '../../cli/base-command.js'
-import { builtinConsumer } from '../../cli/consumers.js'
+import { projectConsumer } from '../../cli/consumers.js'
+import { configFlag, openProject } from '../../cli/project.js'
 import { redisFlags } from '../../cli/flags.js'
 import { EventspineError } from '../../errors.js'
 import { terminalSafe as safe } from '../../ui/safe-text.js'
@@ -26,6 +27,7 @@ export default class DlqReplay extends BaseCommand {
   static override args = { ids: Args.string({ description: 'Dead-letter ids (consumer:entry id), as `dlq list` shows them.' }) }
   static override flags = {
     ...redisFlags,
+    ...configFlag,
     all: Flags.boolean({ summary: 'Every dead letter (of --consumer when given).' }),
     consumer: Flags.string({ summary: 'With --all: only this consumer.' }),
     'out-dir': Flags.string({ summary: 'Where deliver writes output files. Default: .pipeline/out, as `pipeline up`.' }),
@@ -40,8 +42,9 @@ export default class DlqReplay extends BaseCommand {
       })
     }
     const { dlqReplay } = await import('../../pipeline/repair.js')
-    const consumer = flags.consumer === undefined ? undefined : builtinConsumer(flags.consumer)
-    const summary = await dlqReplay({ url: flags['redis-url'], namespace: flags.namespace, outDir: flags['out-dir'], ids, all: flags.all, consumer })
+    const project = await openProject(flags.config)
+    const consumer = flags.consumer === undefined ? undefined : projectConsumer(project, flags.consumer)
+    const summary = await dlqReplay({ url: flags['redis-url'], namespace: flags.namespace, outDir: flags['out-dir'], ids, all: flags.all, consumer, source: project })
     if (!this.jsonEnabled()) this.log(render(summary))
     const replayed = summary.delivered + summary.duplicates + summary.failed
     if (summary.skipped > 0 && replayed === 0) {

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../../cli/base-command.js'
+import { configFlag, openProject } from '../../cli/project.js'
 import { redisFlags } from '../../cli/flags.js'
 import { catalogFlags } from '../../cli/flags.js'
 
@@ -18,13 +19,15 @@ export default class SchemaExport extends BaseCommand {
     out: Flags.string({ summary: 'File to write (JSON). Default: standard output.' }),
     namespace: redisFlags.namespace,
     ...catalogFlags,
+    ...configFlag,
   }
 
   async run(): Promise<void> {
     const { flags } = await this.parse(SchemaExport)
     const [{ buildCatalog, loadRegistry, toAsyncApi, withShipped }, { pipelineParticipants }] = await Promise.all([import('../../events/compat/index.js'), import('../../pipeline/participants.js')])
-    const registry = await loadRegistry({ dirs: withShipped(flags.contracts), upcastersModule: flags.upcasters })
-    const catalog = buildCatalog({ registry, participants: pipelineParticipants() })
+    const project = await openProject(flags.config)
+    const registry = await loadRegistry({ dirs: withShipped([...project.contractsDirs, ...(flags.contracts ?? [])]), upcastersModule: flags.upcasters })
+    const catalog = buildCatalog({ registry, participants: pipelineParticipants(project) })
     const document = toAsyncApi(catalog, { namespace: flags.namespace, version: this.config.version, title: `${this.config.name} event catalog` })
     const text = `${JSON.stringify(document, null, 2)}\n`
     if (flags.out === undefined) {

@@ -1,13 +1,15 @@
 import { join, resolve } from 'node:path'
 import { createBus, type Bus, type Runners } from '../../bus/bus.js'
+import { DEFAULT_NAMESPACE } from '../../bus/keys.js'
 import { trimStream } from '../../bus/retention.js'
 import { consumerStatus } from '../../bus/status.js'
 import type { RunnerOptions } from '../../bus/runner.js'
 import type { ConsumerDefinition } from '../../bus/types.js'
-import { EventspineError, errorMessage } from '../../errors.js'
+import { errorMessage } from '../../errors.js'
+import { unknownNameError } from '../../names.js'
 import { defaultContractsDir, loadContracts } from '../../events/index.js'
 import { redact } from '../../redis/redact.js'
-import { pipelineConsumers } from '../index.js'
+import { builtinSource, type PipelineSource } from '../source.js'
 import { EVENT } from '../types.js'
 import { FigureCollector, OutcomeFeed, writeRuntime } from './collect.js'
 import type { RuntimeSnapshot, StageFigures } from './figures.js'
@@ -22,6 +24,8 @@ export interface StartPipelineOptions {
   readonly durability?: 'default' | 'strict'
   readonly namespace?: string
   readonly projectDir: string
+  /** The pipeline to run: a project's config (src/project/), else the built-in fund pipeline. */
+  readonly source?: PipelineSource
   /** Default `<projectDir>/.pipeline/inbox`. */
   readonly inboxDir?: string
   /** Default `<projectDir>/.pipeline/out`. */
@@ -72,12 +76,8 @@ const WARNINGS_KEPT = 20
 /** The consumers whose names `stages` lists (all when undefined); an unknown name is an error naming the valid ones. */
 export function selectStages<C extends { readonly name: string }>(consumers: readonly C[], stages: readonly string[] | undefined): C[] {
   if (stages === undefined) return [...consumers]
-  const unknown = stages.filter((s) => !consumers.some((c) => c.name === s))
-  if (unknown.length > 0) {
-    throw new EventspineError('E_UNKNOWN_STAGE', `unknown stage ${unknown.map((s) => `"${s}"`).join(', ')}`, {
-      hint: `Valid stages: ${consumers.map((c) => c.name).join(', ')}.`,
-    })
-  }
+  const unknown = stages.find((s) => !consumers.some((c) => c.name === s))
+  if (unknown !== undefined) throw unknownNameError('E_UNKNOWN_STAGE', 'stage', unknown, consumers.map((c) => c.name))
   return consumers.filter((c) => stages.includes(c.name))
 }
 
@@ -89,11 +89,15 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
   const projectDir = resolve(options.projectDir)
   const inboxDir = resolve(options.inboxDir ?? join(projectDir, '.pipeline', 'inbox'))
   const outDir = resolve(options.outDir ?? join(projectDir, '.pipeline', 'out'))
-  const all = pipelineConsumers({
+  const source = options.source ?? builtinSource()
+  const all = source.consumers({
     outDir,
     syncOutput: options.durability === 'strict',
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.referenceDir === undefined ? {} : { referenceDir: options.referenceDir }),
+    namespace: options.namespace ?? DEFAULT_NAMESPACE,
+    redisUrl: options.url,
+    tmpDir: join(projectDir, '.pipeline', 'consumers'),
   })
   const consumers = selectStages(all, options.stages)
   const full = options.stages === undefined
@@ -104,7 +108,7 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
     if (warnings.length > WARNINGS_KEPT) warnings.shift()
     options.onWarn?.(line)
   }
-  const bus = await createBus({ url: options.url, contracts: loadContracts(defaultContractsDir()), warn, ...(options.namespace ? { namespace: options.namespace } : {}) })
+  const bus = await createBus({ url: options.url, contracts: loadContracts([defaultContractsDir(), ...source.contractsDirs]), warn, ...(options.namespace ? { namespace: options.namespace } : {}) })
   const runners = bus.run(consumers, options.chaosHold === true ? { ...options.runner, beforeCommit: holdBeforeCommit(bus) } : options.runner)
   const stopped = new Set<string>()
   for (const r of runners.runners) void r.done.then(() => stopped.add(r.consumer.name))

@@ -5,7 +5,7 @@ import { EventspineError } from '../../errors.js'
 import { resolveRedis, stopManagedRedis, type ResolvedRedis } from '../../redis/index.js'
 import { packageRoot } from '../paths.js'
 import { loadReferenceData } from '../reference.js'
-import { STAGE_NAMES } from '../stages/names.js'
+import { builtinSource, listingHost, type PipelineSource } from '../source.js'
 import { selectStages, startPipeline, type PipelineHandle, type StartPipelineOptions } from './index.js'
 import { findLiveUp, removeUpRecord, upPaths, writeUpRecord } from './record.js'
 
@@ -131,6 +131,8 @@ export interface WorkerOptions {
   readonly namespace?: string
   readonly projectDir: string
   readonly stages: readonly string[]
+  /** The project's pipeline (its config); default the built-in one. */
+  readonly source?: PipelineSource
   readonly outDir?: string
   readonly onWarn?: (message: string) => void
   readonly referenceDir?: string
@@ -144,7 +146,7 @@ export interface WorkerOptions {
  * one). Stage names are checked before Redis is looked for.
  */
 export async function openWorker(options: WorkerOptions): Promise<{ pipeline: PipelineHandle; redis: ResolvedRedis }> {
-  selectStages(STAGE_NAMES.map((name) => ({ name })), options.stages)
+  selectStages((options.source ?? builtinSource()).consumers(listingHost()), options.stages)
   // Fail now with the table's problem, not later as dead letters of every file.
   if (options.referenceDir !== undefined) loadReferenceData(options.referenceDir)
   const projectDir = resolve(options.projectDir)
@@ -153,6 +155,7 @@ export async function openWorker(options: WorkerOptions): Promise<{ pipeline: Pi
     url: redis.url,
     projectDir,
     stages: options.stages,
+    ...(options.source === undefined ? {} : { source: options.source }),
     ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
     ...(options.outDir === undefined ? {} : { outDir: options.outDir }),
     ...(options.onWarn === undefined ? {} : { onWarn: options.onWarn }),

@@ -4,7 +4,7 @@ import { GONE_AFTER_MS, registeredConsumers, type RegisteredConsumer } from '../
 import { consumerStatus } from '../../bus/status.js'
 import { hasCode } from '../../errors.js'
 import { RedisErrorCode, resolveRedis } from '../../redis/index.js'
-import { pipelineConsumers } from '../index.js'
+import { builtinSource, listingHost, type PipelineSource } from '../source.js'
 import { readRuntime } from './collect.js'
 import { stageFigures, type FileOutcome, type StageFigures } from './figures.js'
 import { findLiveUp, type UpRecord } from './record.js'
@@ -30,7 +30,7 @@ export interface PipelineStatus {
  * The per-stage figures once: from the runtime key a live `pipeline up` refreshes every second
  * (with latency), else straight from Redis counters. Never starts Redis.
  */
-export async function pipelineStatus(options: { redisUrl?: string | undefined; namespace?: string | undefined; projectDir: string }): Promise<PipelineStatus> {
+export async function pipelineStatus(options: { redisUrl?: string | undefined; namespace?: string | undefined; projectDir: string; source?: PipelineSource }): Promise<PipelineStatus> {
   const projectDir = resolve(options.projectDir)
   const up = findLiveUp(projectDir) ?? null
   // No namespace asked for: the one the running `pipeline up` of this project uses.
@@ -48,7 +48,7 @@ export async function pipelineStatus(options: { redisUrl?: string | undefined; n
     const [runtime, consumers] = await Promise.all([readRuntime(bus), registeredConsumers(bus)])
     const where = { url: redis.displayUrl, source: redis.source }
     if (runtime !== null) return { ...base, redis: where, figuresFrom: 'runtime', http: runtime.http, stages: runtime.stages, recent: runtime.recent, consumers }
-    const status = await consumerStatus(bus, pipelineConsumers({ outDir: projectDir }))
+    const status = await consumerStatus(bus, (options.source ?? builtinSource()).consumers(listingHost()))
     return { ...base, redis: where, figuresFrom: 'redis', stages: stageFigures(status, new Map(), null), recent: [], consumers }
   } finally {
     await bus.close()

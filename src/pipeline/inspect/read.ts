@@ -48,6 +48,8 @@ export interface FollowOptions {
   readonly intervalMs?: number
   /** The trace is re-read at least this often even when the index has not grown (retries). Default 1000 ms. */
   readonly refreshMs?: number
+  /** What the file waits for. Default: read from the namespace and the built-in pipeline. */
+  readonly topology?: Topology
 }
 
 /**
@@ -55,7 +57,7 @@ export interface FollowOptions {
  * aborts. Between changes it costs one LLEN per interval.
  */
 export async function* followTrace(bus: Bus, first: Trace, options: FollowOptions = {}): AsyncGenerator<Trace> {
-  const topology = await readTopology(bus)
+  const topology = options.topology ?? (await readTopology(bus))
   let last = first
   let size = await correlationSize(bus, first.correlationId)
   let readAt = Date.now()

@@ -3,7 +3,9 @@ import { withPipelineBus, type PipelineConnection } from '../connection.js'
 import { EventspineError } from '../../errors.js'
 import { contentHash } from '../intake.js'
 import { findFileCorrelation, resolveCorrelationId, traceTarget } from './lookup.js'
+import type { PipelineSource } from '../source.js'
 import { followTrace, readTrace } from './read.js'
+import { readTopology } from './topology.js'
 import { tailEvents, type TailItem, type TailOptions } from './tail.js'
 import type { Trace } from './trace.js'
 
@@ -22,6 +24,8 @@ export interface TraceOptions extends ConnectionOptions {
   readonly signal?: AbortSignal
   /** Called with the first trace and, when following, each change. */
   readonly onUpdate?: (trace: Trace) => void
+  /** The project's pipeline (its config): what a file waits for and what ends it. Default the built-in one. */
+  readonly source?: PipelineSource
 }
 
 /** `pipeline trace`: finds the file's correlation id, reads its journey, follows it if asked. */
@@ -38,7 +42,8 @@ export async function traceFile(options: TraceOptions): Promise<Trace> {
       }
       correlationId = found.correlationId
     } else correlationId = (await resolveCorrelationId(bus, target.correlationId)) ?? target.correlationId
-    const first = await readTrace(bus, correlationId)
+    const topology = await readTopology(bus, {}, options.source)
+    const first = await readTrace(bus, correlationId, topology)
     if (first === null) {
       throw new EventspineError('E_TRACE_NOT_FOUND', `No events for correlation id "${correlationId}" in namespace "${bus.namespace}"`, {
         hint: 'Check the id and --namespace; the index of a file expires 7 days after its first event. `pipeline tail` shows the last 8 characters of the correlation ids of new events; any unique start or end of an id will do.',
@@ -47,7 +52,7 @@ export async function traceFile(options: TraceOptions): Promise<Trace> {
     options.onUpdate?.(first)
     if (!options.follow) return first
     let last = first
-    for await (const next of followTrace(bus, first, options.signal ? { signal: options.signal } : {})) {
+    for await (const next of followTrace(bus, first, { topology, ...(options.signal ? { signal: options.signal } : {}) })) {
       last = next
       options.onUpdate?.(next)
     }

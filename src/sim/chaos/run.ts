@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { Redis } from 'ioredis'
 import { createBus, type Bus } from '../../bus/index.js'
 import { EventspineError } from '../../errors.js'
-import { pipelineConsumers } from '../../pipeline/index.js'
+import { builtinSource } from '../../pipeline/source.js'
 import { connect, startOwnedRedis, type OwnedRedis } from '../../redis/index.js'
 import { dayStartMs, LAST_MS_OF_DAY } from '../calendar.js'
 import { evaluateGates } from '../gates.js'
@@ -77,6 +77,7 @@ export async function chaosTest(options: ChaosOptions): Promise<ChaosResult> {
       clock: new Date(dayStartMs(day.manifest.date) + LAST_MS_OF_DAY),
       visibilityTimeoutMs: CHAOS_VISIBILITY_MS,
       logDir,
+      config: options.source?.file,
     })
     const result = await runWithFaults({ options, day, redis, pool, bar, work, logDir, namespace })
     if (result.mismatches > 0 || result.chaos.unrecovered > 0) keepWork = true
@@ -109,7 +110,7 @@ interface Run {
 async function runWithFaults(run: Run): Promise<ChaosResult> {
   const { options, day, redis, pool, bar, logDir, namespace } = run
   const outDir = join(run.work, 'out')
-  const consumers = pipelineConsumers({ outDir, referenceDir: day.referenceDir })
+  const consumers = (options.source ?? builtinSource()).consumers({ outDir, referenceDir: day.referenceDir, namespace, redisUrl: redis.url, tmpDir: join(run.work, 'consumers') })
   const stages = consumers.map((c) => c.name)
   const seed = options.generate.seed
   const schedule = chaosSchedule({

@@ -16,6 +16,8 @@ export interface WorkerPoolOptions {
   readonly visibilityTimeoutMs: number
   /** Each worker's output goes to `<logDir>/<stage>-<n>.log`. */
   readonly logDir: string
+  /** The project config the workers run (its consumers); none: the built-in pipeline. */
+  readonly config?: string | undefined
   /** A worker that has not said it runs after this long is a failed start (a hang, not a slow machine). Default 120 s. */
   readonly startTimeoutMs?: number
 }
@@ -138,6 +140,7 @@ export class WorkerPool {
       '--clock', o.clock.toISOString(),
       '--visibility-timeout', `${o.visibilityTimeoutMs}ms`,
       '--chaos-hold',
+      ...(o.config === undefined ? [] : ['--config', o.config]),
     ]
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, NO_COLOR: '1' } })
     child.on('error', () => {})

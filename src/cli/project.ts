@@ -1,0 +1,23 @@
+import { Flags } from '@oclif/core'
+import type { Project } from '../project/load.js'
+import { terminalSafe } from '../ui/safe-text.js'
+
+/** `--config`: every command that runs or describes consumers takes the project's pipeline from it. */
+export const configFlag = {
+  config: Flags.string({
+    summary: 'The project config (pipeline.config.ts/.mjs/.js). Default: the nearest one in this folder or above; none: the built-in fund pipeline.',
+    env: 'PIPELINE_CONFIG',
+    helpGroup: 'PROJECT',
+  }),
+}
+
+/**
+ * The project's pipeline, loaded (lazily: `--help` loads no config) and checked; its warnings go
+ * to stderr (stdout may be --json), where they do not stop anything.
+ */
+export async function openProject(config: string | undefined, options: { quiet?: boolean } = {}): Promise<Project> {
+  const { loadProject } = await import('../project/load.js')
+  const project = await loadProject({ configPath: config })
+  if (options.quiet !== true) for (const warning of project.warnings) process.stderr.write(`warning: ${terminalSafe(warning)}\n`)
+  return project
+}

@@ -1,0 +1,61 @@
+import type { ConsumerDefinition } from '../bus/types.js'
+import { pipelineConsumers } from './index.js'
+import { EVENT } from './types.js'
+
+/** What a host knows when it builds its consumers: where files go, "now", and the Redis it runs on. */
+export interface HostEnv {
+  /** Where deliver writes (`--out`, default `<project>/.pipeline/out`). */
+  readonly outDir: string
+  readonly syncOutput?: boolean
+  /** "Now" for the not-in-the-future rule (tests and load pin it). */
+  readonly clock?: () => Date
+  /** Reference data given on the command line (`--reference`, load's generated day): wins over the config's. */
+  readonly referenceDir?: string
+  readonly namespace: string
+  readonly redisUrl: string
+  /** A folder for consumers' own files outside Redis (a factory's `env.tmpDir`). */
+  readonly tmpDir: string
+}
+
+/**
+ * The pipeline a command runs: the built-in one, or a project's (`pipeline.config.ts`, built by
+ * src/project/). Every host (up, worker, load, replay, dlq replay, status, trace, schema) asks it
+ * for consumers, so a team's own consumer runs wherever ours do.
+ */
+export interface PipelineSource {
+  /** The config file it came from; undefined for the built-in pipeline. */
+  readonly file: string | undefined
+  /** Builds fresh consumer definitions for one host. */
+  consumers(host: HostEnv): ConsumerDefinition[]
+  /** The project's own contract folders (the shipped ones always come too). */
+  readonly contractsDirs: readonly string[]
+  /** Event types that end a file's journey, whatever else listens to them (trace, publish --wait). */
+  readonly endings: readonly string[]
+  /** Types the host itself publishes (the inbox and `publish`): produced, though no consumer emits them. */
+  readonly intakeEmits: readonly string[]
+}
+
+/** The fund pipeline's journey ends: a file is delivered, rejected, or found a duplicate. */
+export const FUND_ENDINGS: readonly string[] = [EVENT.delivered, EVENT.rejected, EVENT.duplicate]
+
+/** With no project config: the seven stages and two projections, as every command ran before configs. */
+export function builtinSource(): PipelineSource {
+  return {
+    file: undefined,
+    consumers: (host) =>
+      pipelineConsumers({
+        outDir: host.outDir,
+        ...(host.syncOutput === undefined ? {} : { syncOutput: host.syncOutput }),
+        ...(host.clock ? { clock: host.clock } : {}),
+        ...(host.referenceDir === undefined ? {} : { referenceDir: host.referenceDir }),
+      }),
+    contractsDirs: [],
+    endings: FUND_ENDINGS,
+    intakeEmits: [EVENT.received],
+  }
+}
+
+/** A host env for listing consumers (topology, catalog): nothing is read or written through it. */
+export function listingHost(): HostEnv {
+  return { outDir: '.pipeline/out', namespace: 'pipeline', redisUrl: 'redis://127.0.0.1:6379', tmpDir: '.pipeline/tmp' }
+}

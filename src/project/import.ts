@@ -1,0 +1,52 @@
+import { existsSync } from 'node:fs'
+import { extname, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { EventspineError } from '../errors.js'
+
+/**
+ * Imports a config or consumer module. Plain JS (`.js`, `.mjs`) is imported as is. A `.ts` file
+ * needs a TypeScript loader at run time: tsx's ESM API is registered when tsx is installed in
+ * the user's project (it stays a devDependency of eventspine: a CLI should not ship esbuild to
+ * every user for one optional file); without it the error says what to do.
+ */
+export async function importModule(path: string): Promise<Record<string, unknown>> {
+  const absolute = resolve(path)
+  if (!existsSync(absolute)) throw new EventspineError('E_CHECK_MODULE', `${path} does not exist`, { hint: 'Pass a path to a built .js/.mjs module (or a .ts file with tsx installed).' })
+  if (isTypeScript(absolute)) await registerTsx(absolute)
+  return (await import(pathToFileURL(absolute).href)) as Record<string, unknown>
+}
+
+export function isTypeScript(path: string): boolean {
+  return ['.ts', '.mts', '.cts'].includes(extname(path))
+}
+
+let tsxRegistered = false
+
+async function registerTsx(file: string): Promise<void> {
+  if (tsxRegistered) return
+  try {
+    const api = (await import('tsx/esm/api')) as { register: () => unknown }
+    api.register()
+    tsxRegistered = true
+  } catch {
+    throw new EventspineError('E_CHECK_TS_LOADER', `${file} is TypeScript, and no TypeScript loader (tsx) could be found`, {
+      hint: 'Install tsx in your project (npm i -D tsx), or build the file to JavaScript and pass the .js/.mjs path.',
+    })
+  }
+}
+
+/** Consumers a module exports: its default (one, a factory, or a list), else every named export that is a consumer definition. */
+export async function loadConsumerModule(path: string): Promise<{ consumer: unknown }[]> {
+  const mod = await importModule(path)
+  const fromDefault = mod.default
+  const list: unknown[] = Array.isArray(fromDefault) ? fromDefault : fromDefault !== undefined ? [fromDefault] : Object.values(mod).filter(isDefinition)
+  const targets = list.filter((v) => isDefinition(v) || typeof v === 'function').map((consumer) => ({ consumer }))
+  if (targets.length === 0) {
+    throw new EventspineError('E_CHECK_MODULE', `${path} exports no consumer`, { hint: 'Export a consumer from defineConsumer (default or named), or a factory (env) => consumer as default.' })
+  }
+  return targets
+}
+
+export function isDefinition(v: unknown): boolean {
+  return v !== null && typeof v === 'object' && typeof (v as { name?: unknown }).name === 'string' && Array.isArray((v as { subscribes?: unknown }).subscribes) && typeof (v as { handle?: unknown }).handle === 'function'
+}

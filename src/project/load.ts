@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import type { ConsumerDefinition } from '../bus/types.js'
 import type { CheckTarget } from '../check/check.js'
 import type { InputModel } from '../check/inputs.js'
-import { EventspineError, errorMessage, hasCode } from '../errors.js'
+import { EventspineError, errorMessage } from '../errors.js'
 import { defaultContractsDir, loadContracts } from '../events/index.js'
 import { listingHost, type HostEnv, type PipelineSource } from '../pipeline/source.js'
 import { isPreset, type ConsumerEntry, type ConsumerFactory, type ConsumerPreset, type PipelineConfig } from './define.js'
@@ -58,7 +58,8 @@ export async function loadProject(options: LoadProjectOptions = {}): Promise<Pro
   try {
     mod = await importModule(file)
   } catch (error) {
-    if (hasCode(error, 'E_CHECK_TS_LOADER')) throw error
+    // Our own errors (a preset's bad option, no TypeScript loader) already say what to do.
+    if (error instanceof EventspineError) throw error
     const at = projectFrame(error, dirname(file))
     throw new EventspineError('E_CONFIG_IMPORT', `${file} failed to load: ${errorMessage(error)}${at === undefined ? '' : ` (at ${at})`}`, {
       hint: `Fix the error in ${at ?? (relative(cwd, file) || file)}: the config and every module it imports run when a command loads it.`,

@@ -1,5 +1,7 @@
 import { Flags } from '@oclif/core'
 import type { Project } from '../project/load.js'
+import type { ProjectWatch } from '../project/reload.js'
+import { errorMessage } from '../errors.js'
 import { terminalSafe } from '../ui/safe-text.js'
 
 /** `--config`: every command that runs or describes consumers takes the project's pipeline from it. */
@@ -20,4 +22,19 @@ export async function openProject(config: string | undefined, options: { quiet?:
   const project = await loadProject({ configPath: config })
   if (options.quiet !== true) for (const warning of project.warnings) process.stderr.write(`warning: ${terminalSafe(warning)}\n`)
   return project
+}
+
+/**
+ * For `up`: watch what the project's config imports, so changed consumers are reloaded. None for
+ * the built-in pipeline; when watching cannot start (no tsx), up runs on and says why.
+ */
+export async function watchForReload(project: Project, enabled: boolean): Promise<ProjectWatch | undefined> {
+  if (!enabled || project.file === undefined) return undefined
+  const { watchProject } = await import('../project/reload.js')
+  try {
+    return await watchProject(project)
+  } catch (error) {
+    process.stderr.write(`warning: changes to ${terminalSafe(project.file)} will not be reloaded: ${terminalSafe(errorMessage(error))}\n`)
+    return undefined
+  }
 }

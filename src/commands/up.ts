@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { redisFlags } from '../cli/flags.js'
-import { configFlag, openProject } from '../cli/project.js'
+import { configFlag, openProject, watchForReload } from '../cli/project.js'
 import type { UpRecord } from '../pipeline/host/record.js'
 import { untilStopSignal } from '../pipeline/host/signals.js'
 import { upBanner } from '../ui/format.js'
@@ -28,6 +28,7 @@ export default class Up extends BaseCommand {
     detach: Flags.boolean({ summary: 'Run in the background; follow with `pipeline status`, stop with `pipeline down`.' }),
     demo: Flags.boolean({ summary: 'Copy the shipped sample files (good and faulty) into the inbox once running.' }),
     durability: Flags.option({ options: ['default', 'strict'] as const, default: 'default' as const, summary: 'strict: fsync every write of a managed redis-server.' })(),
+    reload: Flags.boolean({ summary: 'Reload consumers whose code changed (the files pipeline.config imports), draining them first.', default: true, allowNo: true }),
     background: Flags.boolean({ hidden: true, summary: 'Set by --detach on the background process.' }),
   }
 
@@ -45,12 +46,14 @@ export default class Up extends BaseCommand {
     }
     const [{ openUp }, { showLive }] = await Promise.all([import('../pipeline/host/session.js'), import('../ui/live.js')])
     const stop = untilStopSignal()
+    const updates = await watchForReload(project, flags.reload)
     try {
       const session = await openUp({
         redisUrl: flags['redis-url'],
         namespace: flags.namespace,
         projectDir,
         source: project,
+        ...(updates === undefined ? {} : { updates }),
         inboxDir: flags.inbox,
         outDir: flags.out,
         httpPort: flags.port,
@@ -73,6 +76,7 @@ export default class Up extends BaseCommand {
       return undefined
     } finally {
       stop.dispose()
+      await updates?.close()
     }
   }
 }

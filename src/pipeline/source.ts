@@ -33,10 +33,21 @@ export interface PipelineSource {
   readonly endings: readonly string[]
   /** Types the host itself publishes (the inbox and `publish`): produced, though no consumer emits them. */
   readonly intakeEmits: readonly string[]
+  /** Equal in two versions of a source when the consumer's code is the same: a reload leaves it running. */
+  fingerprint(name: string): string
 }
 
 /** The fund pipeline's journey ends: a file is delivered, rejected, or found a duplicate. */
 export const FUND_ENDINGS: readonly string[] = [EVENT.delivered, EVENT.rejected, EVENT.duplicate]
+
+/** A new version of the pipeline's code, or why it could not be loaded. */
+export type SourceUpdate = { readonly source: PipelineSource } | { readonly error: unknown }
+
+/** New versions of a source as its files change (`up` reloading a project). */
+export interface SourceUpdates {
+  /** Calls `listener` with each update; returns the unsubscribe function. */
+  subscribe(listener: (update: SourceUpdate) => void): () => void
+}
 
 /** With no project config: the seven stages and two projections, as every command ran before configs. */
 export function builtinSource(): PipelineSource {
@@ -52,6 +63,7 @@ export function builtinSource(): PipelineSource {
     contractsDirs: [],
     endings: FUND_ENDINGS,
     intakeEmits: [EVENT.received],
+    fingerprint: (name) => `builtin:${name}`,
   }
 }
 

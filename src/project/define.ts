@@ -23,6 +23,8 @@ export interface ConsumerPreset {
   readonly names: readonly string[]
   /** Event types that end a file's journey. */
   readonly endings: readonly string[]
+  /** Equal for two presets built with the same options (a reload keeps their stages running). */
+  readonly fingerprint: string
   /** Types the host publishes for it (the inbox's `pipeline.file.received`). */
   readonly intakeEmits: readonly string[]
   /** Its consumers for one host; `configDir` resolves the preset's relative folders. */

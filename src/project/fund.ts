@@ -40,6 +40,7 @@ export function fundPipeline(options: FundPipelineOptions = {}): ConsumerPreset 
   return {
     kind: 'eventspine.preset',
     title: 'the fund pipeline',
+    fingerprint: `fund:${JSON.stringify(options)}`,
     names,
     endings: FUND_ENDINGS,
     intakeEmits: [EVENT.received],

@@ -20,6 +20,28 @@ export function isTypeScript(path: string): boolean {
   return ['.ts', '.mts', '.cts'].includes(extname(path))
 }
 
+/**
+ * Imports a module and everything it imports afresh, past Node's module cache (which never
+ * forgets a module), reporting each file it loads: how `up` reloads a changed config. Each call
+ * is a tsx namespace of its own; its loader is unregistered once the graph is in. Needs tsx,
+ * for `.js` configs too: plain Node cannot re-import a module's imports.
+ */
+export async function importFresh(path: string, generation: number, onImport: (url: string) => void): Promise<Record<string, unknown>> {
+  const absolute = resolve(path)
+  let api: { register: (options: { namespace: string; onImport?: (url: string) => void }) => { import: (specifier: string, parent: string) => Promise<unknown>; unregister: () => Promise<void> } }
+  try {
+    api = (await import('tsx/esm/api')) as typeof api
+  } catch {
+    throw new EventspineError('E_CHECK_TS_LOADER', 'reloading the config needs tsx, which could not be found', { hint: 'Install tsx in your project (npm i -D tsx) for `pipeline up` to reload changed consumers.' })
+  }
+  const scope = api.register({ namespace: `eventspine-reload-${generation}`, onImport })
+  try {
+    return (await scope.import(pathToFileURL(absolute).href, import.meta.url)) as Record<string, unknown>
+  } finally {
+    await scope.unregister()
+  }
+}
+
 let tsxRegistered = false
 
 async function registerTsx(file: string): Promise<void> {

@@ -9,7 +9,7 @@ import { defaultContractsDir, loadContracts } from '../events/index.js'
 import { listingHost, type HostEnv, type PipelineSource } from '../pipeline/source.js'
 import { isPreset, type ConsumerEntry, type ConsumerFactory, type ConsumerPreset, type PipelineConfig } from './define.js'
 import { fundPipeline } from './fund.js'
-import { importModule, isDefinition } from './import.js'
+import { importFresh, importModule, isDefinition } from './import.js'
 
 export const CONFIG_FILES = ['pipeline.config.ts', 'pipeline.config.mts', 'pipeline.config.mjs', 'pipeline.config.js'] as const
 
@@ -41,6 +41,8 @@ export interface LoadProjectOptions {
   readonly cwd?: string
   /** An explicit config file (`--config`, PIPELINE_CONFIG): must exist. */
   readonly configPath?: string | undefined
+  /** Reload: import the config and everything it imports afresh (generation > 0), telling each file loaded. */
+  readonly fresh?: { readonly generation: number; readonly onImport: (url: string) => void }
 }
 
 /**
@@ -56,7 +58,7 @@ export async function loadProject(options: LoadProjectOptions = {}): Promise<Pro
   }
   let mod: Record<string, unknown>
   try {
-    mod = await importModule(file)
+    mod = options.fresh === undefined ? await importModule(file) : await importFresh(file, options.fresh.generation, options.fresh.onImport)
   } catch (error) {
     // Our own errors (a preset's bad option, no TypeScript loader) already say what to do.
     if (error instanceof EventspineError) throw error
@@ -66,7 +68,7 @@ export async function loadProject(options: LoadProjectOptions = {}): Promise<Pro
       cause: error,
     })
   }
-  return projectOf(configOf(mod, file), file, dirname(file))
+  return projectOf(configOf(mod, file), file, dirname(file), options.fresh?.generation ?? 0)
 }
 
 /** The first stack frame inside the project (not its node_modules): where the user's code threw. */
@@ -106,7 +108,7 @@ function describe(value: unknown): string {
 /** One listed consumer: the entry, and whether a preset stage it replaces. */
 type Slot = { readonly kind: 'preset'; readonly preset: ConsumerPreset } | { readonly kind: 'own'; readonly entry: ConsumerDefinition | ConsumerFactory; readonly index: number }
 
-function projectOf(config: PipelineConfig, file: string | undefined, dir: string): Project {
+function projectOf(config: PipelineConfig, file: string | undefined, dir: string, generation = 0): Project {
   const where = file ?? 'the built-in pipeline'
   const slots: Slot[] = config.consumers.map((entry: ConsumerEntry, index) => (isPreset(entry) ? { kind: 'preset', preset: entry } : { kind: 'own', entry, index }))
   const presets = slots.flatMap((s) => (s.kind === 'preset' ? [s.preset] : []))
@@ -184,6 +186,9 @@ function projectOf(config: PipelineConfig, file: string | undefined, dir: string
     endings: [...new Set(presets.flatMap((p) => p.endings))],
     intakeEmits,
     consumers: build,
+    // A preset's stages are eventspine's code: the same while its options are. The team's own may
+    // have changed in any file the config imports, so a new generation is new code.
+    fingerprint: (name) => presets.find((p) => p.names.includes(name) && !own.includes(name))?.fingerprint ?? `own:${generation}:${name}`,
     async fuzzTargets() {
       const probe: HostEnv = { ...listingHost(), tmpDir: tmpdir() }
       const ownNames = new Set(own)

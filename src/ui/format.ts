@@ -1,4 +1,4 @@
-import { LATENCY_WINDOW, type FileOutcome, type StageFigures } from '../pipeline/host/figures.js'
+import { LATENCY_WINDOW, type FileOutcome, type ReloadNote, type StageFigures } from '../pipeline/host/figures.js'
 import { terminalSafe as safe } from './safe-text.js'
 
 /** Columns of the stage table, shared by the dashboard, plain lines and `pipeline status`. */
@@ -86,4 +86,15 @@ export function upBanner(info: { redis: string; redisSource: string; namespace: 
     `  out    ${safe(info.outDir)}`,
     ...(info.http === null ? [] : [`  http   ${info.http}  (/health /metrics /files/:correlationId /funds/:isin)`]),
   ].join('\n')
+}
+
+/** "reloaded 14:02:11: restarted audit" or "reload failed 14:02:11, still running the previous version: <why>". */
+export function reloadLine(note: ReloadNote): string {
+  if (!note.ok) return `reload failed ${clockTime(note.at)}, still running the previous version: ${safe(note.error ?? '')}`
+  const parts = [
+    note.restarted.length > 0 ? `restarted ${note.restarted.join(', ')}` : '',
+    note.added.length > 0 ? `started ${note.added.join(', ')}` : '',
+    note.removed.length > 0 ? `stopped ${note.removed.join(', ')}` : '',
+  ].filter((p) => p !== '')
+  return `reloaded ${clockTime(note.at)}: ${safe(parts.length === 0 ? 'no consumer changed' : parts.join('; '))}`
 }

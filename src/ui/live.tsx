@@ -1,7 +1,7 @@
 import { render } from 'ink'
 import type { RuntimeSnapshot } from '../pipeline/host/figures.js'
 import { Dashboard } from './Dashboard.js'
-import { clockTime, figuresLegend, outcomeLine, stageLine } from './format.js'
+import { clockTime, figuresLegend, outcomeLine, reloadLine, stageLine } from './format.js'
 import { terminalSafe } from './safe-text.js'
 
 /** What the live view needs of a running pipeline. */
@@ -65,6 +65,7 @@ export async function showLive(source: SnapshotSource, options: LiveOptions): Pr
     }
   }
   let first = true
+  let reloadedAt: string | undefined
   const off = source.onSnapshot((snapshot) => {
     if (first && snapshot.stages.length > 0) {
       first = false
@@ -73,6 +74,10 @@ export async function showLive(source: SnapshotSource, options: LiveOptions): Pr
       stageLines(snapshot)
     }
     report(snapshot)
+    if (snapshot.reload && snapshot.reload.at !== reloadedAt) {
+      reloadedAt = snapshot.reload.at
+      options.write(reloadLine(snapshot.reload))
+    }
     for (const w of snapshot.warnings) {
       if (warned.has(w)) continue
       warned.add(w)

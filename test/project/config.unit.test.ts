@@ -1,25 +1,13 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { hasCode } from '../../src/errors.js'
 import { loadProject } from '../../src/project/load.js'
 import { STAGE_NAMES } from '../../src/pipeline/stages/names.js'
 import { listingHost } from '../../src/pipeline/source.js'
+import { contractText, scratchProject } from '../support/project.js'
 
-const src = resolve('src/index.ts')
-
-/** A project folder with these files; `pipeline.config.ts` imports eventspine from this checkout. */
-function project(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'eventspine-config-'))
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(join(dir, name, '..'), { recursive: true })
-    writeFileSync(join(dir, name), text.replaceAll('EVENTSPINE', JSON.stringify(src)))
-  }
-  return dir
-}
-
-const auditContract = JSON.stringify({ $schema: 'https://json-schema.org/draft/2020-12/schema', title: 'audit.file.recorded', description: 'A delivered file was recorded by audit.', type: 'object', properties: { fileName: { type: 'string' } }, required: ['fileName'] })
+const project = (files: Record<string, string>) => scratchProject(files)
+const auditContract = contractText('audit.file.recorded', ['fileName'])
 
 const audit = `
 export const audit = defineConsumer({

@@ -33,7 +33,7 @@ describe('the /metrics registry', () => {
       status('deliver', { handled: 100, lag: 4 }),
     ]
     let reads = 0
-    const registry = metricsRegistry({ status: async () => (reads++, consumers), runners: [{ stage: 'deliver', metrics: deliver }, { stage: 'score', metrics: new RunnerMetrics() }] })
+    const registry = metricsRegistry({ status: async () => (reads++, consumers), runners: () => [{ stage: 'deliver', metrics: deliver }, { stage: 'score', metrics: new RunnerMetrics() }] })
     const lines = (await registry.metrics()).split('\n')
 
     expect(lines).toEqual(
@@ -65,8 +65,8 @@ describe('the /metrics registry', () => {
 
   it('reads the figures at scrape time, one registry per host', async () => {
     let handled = 1
-    const one = metricsRegistry({ status: async () => [status('deliver', { handled })], runners: [] })
-    const two = metricsRegistry({ status: async () => [status('deliver', { handled: 50 })], runners: [] })
+    const one = metricsRegistry({ status: async () => [status('deliver', { handled })], runners: () => [] })
+    const two = metricsRegistry({ status: async () => [status('deliver', { handled: 50 })], runners: () => [] })
     expect(await one.metrics()).toContain('eventspine_consumer_handled_total{consumer="deliver"} 1\n')
     handled = 2
     expect(await one.metrics()).toContain('eventspine_consumer_handled_total{consumer="deliver"} 2\n')

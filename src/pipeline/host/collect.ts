@@ -75,15 +75,15 @@ export class FigureCollector {
 
   constructor(
     private readonly bus: Bus,
-    private readonly consumers: readonly ConsumerDefinition[],
-    private readonly runners: readonly Runner[],
+    private readonly consumers: () => readonly ConsumerDefinition[],
+    private readonly runners: () => readonly Runner[],
     private readonly now: () => number = Date.now,
   ) {}
 
   async collect(): Promise<StageFigures[]> {
-    const status = await consumerStatus(this.bus, this.consumers)
+    const status = await consumerStatus(this.bus, this.consumers())
     const latency = new Map<string, LatencyFigures>()
-    for (const r of this.runners) latency.set(r.consumer.name, r.metrics.snapshot())
+    for (const r of this.runners()) latency.set(r.consumer.name, r.metrics.snapshot())
     const at = this.now()
     const previous = this.previous === null ? null : { handled: this.previous.handled, elapsedMs: at - this.previous.at }
     const figures = stageFigures(status, latency, previous)

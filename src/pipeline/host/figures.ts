@@ -49,6 +49,20 @@ export interface RuntimeSnapshot {
   readonly stages: readonly StageFigures[]
   readonly recent: readonly FileOutcome[]
   readonly warnings: readonly string[]
+  /** The last reload of the project's code (`up` watches what its config imports); null before any. */
+  readonly reload?: ReloadNote | null
+}
+
+/** What the last reload did: the consumers it restarted, or why the old code still runs. */
+export interface ReloadNote {
+  readonly at: string
+  readonly ok: boolean
+  /** Restarted with new code, started, or stopped (gone from the config). */
+  readonly restarted: readonly string[]
+  readonly added: readonly string[]
+  readonly removed: readonly string[]
+  /** Why the new code was not taken (the previous version keeps running). */
+  readonly error: string | null
 }
 
 export interface LatencyFigures {

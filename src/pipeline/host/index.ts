@@ -1,18 +1,19 @@
 import { join, resolve } from 'node:path'
-import { createBus, type Bus, type Runners } from '../../bus/bus.js'
+import { createBus, type Bus } from '../../bus/bus.js'
 import { DEFAULT_NAMESPACE } from '../../bus/keys.js'
 import { trimStream } from '../../bus/retention.js'
 import { consumerStatus } from '../../bus/status.js'
-import type { RunnerOptions } from '../../bus/runner.js'
+import type { Runner, RunnerOptions } from '../../bus/runner.js'
 import type { ConsumerDefinition } from '../../bus/types.js'
 import { errorMessage } from '../../errors.js'
 import { unknownNameError } from '../../names.js'
 import { defaultContractsDir, loadContracts } from '../../events/index.js'
 import { redact } from '../../redis/redact.js'
-import { builtinSource, type PipelineSource } from '../source.js'
+import { builtinSource, type HostEnv, type PipelineSource, type SourceUpdate, type SourceUpdates } from '../source.js'
 import { EVENT } from '../types.js'
 import { FigureCollector, OutcomeFeed, writeRuntime } from './collect.js'
-import type { RuntimeSnapshot, StageFigures } from './figures.js'
+import type { ReloadNote, RuntimeSnapshot, StageFigures } from './figures.js'
+import { RunningConsumers } from './running.js'
 import { holdBeforeCommit } from './chaos-hold.js'
 import { startHttp, type HttpApi } from './http.js'
 import { watchInbox, type InboxWatcher, type Intake } from './inbox.js'
@@ -52,11 +53,14 @@ export interface StartPipelineOptions {
   readonly snapshotIntervalMs?: number
   /** Per stream, trimmed every minute without dropping unacknowledged entries. Default 1,000,000. */
   readonly retentionMaxLen?: number
+  /** New versions of the source (`up` watching the config's files): changed consumers are drained and restarted. */
+  readonly updates?: SourceUpdates
 }
 
 export interface PipelineHandle {
   readonly bus: Bus
-  readonly runners: Runners
+  /** The runners now (a reload replaces those of changed consumers). */
+  runners(): readonly Runner[]
   readonly http: HttpApi | undefined
   readonly watcher: InboxWatcher | undefined
   readonly inboxDir: string
@@ -90,7 +94,7 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
   const inboxDir = resolve(options.inboxDir ?? join(projectDir, '.pipeline', 'inbox'))
   const outDir = resolve(options.outDir ?? join(projectDir, '.pipeline', 'out'))
   const source = options.source ?? builtinSource()
-  const all = source.consumers({
+  const host: HostEnv = {
     outDir,
     syncOutput: options.durability === 'strict',
     ...(options.clock ? { clock: options.clock } : {}),
@@ -98,7 +102,8 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
     namespace: options.namespace ?? DEFAULT_NAMESPACE,
     redisUrl: options.url,
     tmpDir: join(projectDir, '.pipeline', 'consumers'),
-  })
+  }
+  const all = source.consumers(host)
   const consumers = selectStages(all, options.stages)
   const full = options.stages === undefined
   const warnings: string[] = []
@@ -109,12 +114,18 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
     options.onWarn?.(line)
   }
   const bus = await createBus({ url: options.url, contracts: loadContracts([defaultContractsDir(), ...source.contractsDirs]), warn, ...(options.namespace ? { namespace: options.namespace } : {}) })
-  const runners = bus.run(consumers, options.chaosHold === true ? { ...options.runner, beforeCommit: holdBeforeCommit(bus) } : options.runner)
-  const stopped = new Set<string>()
-  for (const r of runners.runners) void r.done.then(() => stopped.add(r.consumer.name))
+  const running = new RunningConsumers(bus, options.chaosHold === true ? { ...options.runner, beforeCommit: holdBeforeCommit(bus) } : options.runner)
+  running.start(consumers, source.fingerprint)
+  const stopped = new WeakSet<Runner>()
+  const watchStops = () => {
+    for (const r of running.runners()) void r.done.then(() => stopped.add(r))
+  }
+  watchStops()
+  // A worker's figures cover the whole pipeline it is part of; up runs all of it anyway.
+  let figured = full ? all : consumers
   let http: HttpApi | undefined
   let watcher: InboxWatcher | undefined
-  const collector = new FigureCollector(bus, full ? all : consumers, runners.runners)
+  const collector = new FigureCollector(bus, () => figured, () => running.runners())
   const feed = new OutcomeFeed(bus)
   let latest: RuntimeSnapshot = {
     at: new Date().toISOString(),
@@ -134,8 +145,8 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
       http = await startHttp({
         bus,
         port: options.httpPort,
-        metrics: metricsRegistry({ status: () => consumerStatus(bus, all), runners: runners.runners.map((r) => ({ stage: r.consumer.name, metrics: r.metrics })) }),
-        consumers: () => consumers.map((c) => ({ name: c.name, running: !stopped.has(c.name) })),
+        metrics: metricsRegistry({ status: () => consumerStatus(bus, figured), runners: () => running.runners().map((r) => ({ stage: r.consumer.name, metrics: r.metrics })) }),
+        consumers: () => running.runners().map((r) => ({ name: r.consumer.name, running: !stopped.has(r) })),
       })
     }
     if (full) {
@@ -153,9 +164,35 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
     throw error
   }
 
+  let reload: ReloadNote | null = null
+  let reloading: Promise<void> = Promise.resolve()
+  const reloadTo = async (update: SourceUpdate): Promise<void> => {
+    const at = new Date().toISOString()
+    const failed = (error: unknown) => {
+      reload = { at, ok: false, restarted: [], added: [], removed: [], error: redact(errorMessage(error)) }
+      warn(`reload failed, the previous version keeps running: ${reload.error}`)
+    }
+    if ('error' in update) return failed(update.error)
+    try {
+      const nextAll = update.source.consumers(host)
+      // The bus compiled its contracts at start: code that needs others waits for a restart.
+      const unknown = [...new Set(nextAll.flatMap((c) => [...c.subscribes, ...(c.emits ?? [])]))].filter((t) => bus.contracts.latestVersion(t) === undefined)
+      if (unknown.length > 0) throw new Error(`the new code uses ${unknown.join(', ')}, whose contracts this process did not load at start: restart pipeline up to take them`)
+      const diff = await running.replace(selectStages(nextAll, options.stages), update.source.fingerprint)
+      watchStops()
+      figured = full ? nextAll : running.definitions()
+      reload = { at, ok: true, restarted: diff.changed, added: diff.added, removed: diff.removed, error: null }
+    } catch (error) {
+      failed(error)
+    }
+  }
+  const unsubscribe = options.updates?.subscribe((update) => {
+    reloading = reloading.then(() => reloadTo(update))
+  })
+
   const refresh = async (): Promise<RuntimeSnapshot> => {
     const [stages, recent] = await Promise.all([collector.collect(), full ? feed.read() : Promise.resolve([])])
-    latest = { ...latest, at: new Date().toISOString(), http: http?.url ?? null, stages, recent, warnings: [...warnings] }
+    latest = { ...latest, at: new Date().toISOString(), http: http?.url ?? null, stages, recent, warnings: [...warnings], reload }
     if (full) await writeRuntime(bus, latest)
     for (const listener of listeners) listener(latest)
     return latest
@@ -176,7 +213,7 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
 
   return {
     bus,
-    runners,
+    runners: () => running.runners(),
     http,
     watcher,
     inboxDir,
@@ -194,7 +231,9 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
       clearInterval(retention)
       await inflight
       await watcher?.close()
-      await runners.stop()
+      unsubscribe?.()
+      await reloading
+      await running.stop()
       await http?.close()
       if (full) await bus.redis.del(bus.keys.runtime).catch(() => {})
       await bus.close()

@@ -5,8 +5,8 @@ import type { ConsumerStatus } from '../../bus/status.js'
 export interface MetricsSources {
   /** Counters, lag and pending of every consumer, from Redis (all processes). */
   readonly status: () => Promise<readonly ConsumerStatus[]>
-  /** The runners of this process, for stage latency. */
-  readonly runners: readonly { readonly stage: string; readonly metrics: RunnerMetrics }[]
+  /** The runners of this process now (a reload replaces some), for stage latency. */
+  readonly runners: () => readonly { readonly stage: string; readonly metrics: RunnerMetrics }[]
 }
 
 interface Family<V> {
@@ -102,7 +102,7 @@ class StageLatency extends Summary<'consumer' | 'quantile'> {
 
   override async get(): ReturnType<Summary<'consumer' | 'quantile'>['get']> {
     const base = await super.get() // name, help and type; no values, as nothing is observed
-    const values = this.runners.flatMap(({ stage, metrics }) => {
+    const values = this.runners().flatMap(({ stage, metrics }) => {
       const r = metrics.snapshot()
       return [
         ...QUANTILES.map((q) => ({ labels: { consumer: stage, quantile: q.quantile }, value: latencySeconds(q.of(r)) })),

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
-import { extname, resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { extname, resolve, sep } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { EventspineError } from '../errors.js'
 
 /**
@@ -43,12 +43,24 @@ export async function importFresh(path: string, generation: number, onImport: (u
 }
 
 let tsxRegistered = false
+const imported = new Set<string>()
+
+/** Every file URL tsx has loaded in this process (what a `.ts` config imported, among others). */
+export function importedUrls(): readonly string[] {
+  return [...imported]
+}
+
+/** The project's own files (under its folder, not in node_modules) among module URLs. */
+export function projectFiles(urls: readonly string[], dir: string): string[] {
+  const files = urls.filter((u) => u.startsWith('file:')).map((u) => fileURLToPath(u.replace(/\?.*$/, '')))
+  return [...new Set(files.filter((f) => f.startsWith(dir + sep) && !f.includes(`${sep}node_modules${sep}`)))].sort()
+}
 
 async function registerTsx(file: string): Promise<void> {
   if (tsxRegistered) return
   try {
-    const api = (await import('tsx/esm/api')) as { register: () => unknown }
-    api.register()
+    const api = (await import('tsx/esm/api')) as { register: (options: { onImport: (url: string) => void }) => unknown }
+    api.register({ onImport: (url) => void imported.add(url) })
     tsxRegistered = true
   } catch {
     throw new EventspineError('E_CHECK_TS_LOADER', `${file} is TypeScript, and no TypeScript loader (tsx) could be found`, {

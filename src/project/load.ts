@@ -9,7 +9,7 @@ import { defaultContractsDir, loadContracts } from '../events/index.js'
 import { listingHost, type HostEnv, type PipelineSource } from '../pipeline/source.js'
 import { isPreset, type ConsumerEntry, type ConsumerFactory, type ConsumerPreset, type PipelineConfig } from './define.js'
 import { fundPipeline } from './fund.js'
-import { importFresh, importModule, isDefinition } from './import.js'
+import { importedUrls, importFresh, importModule, isDefinition, projectFiles } from './import.js'
 
 export const CONFIG_FILES = ['pipeline.config.ts', 'pipeline.config.mts', 'pipeline.config.mjs', 'pipeline.config.js'] as const
 
@@ -25,6 +25,8 @@ export function findConfig(dir: string): string | undefined {
 export interface Project extends PipelineSource {
   /** The config's folder, else the folder the command ran in. */
   readonly dir: string
+  /** The project's own files the config imported (known when it went through tsx; else empty). */
+  readonly files: readonly string[]
   /** Consumer names, in order (a replaced preset stage keeps its place). */
   readonly names: readonly string[]
   /** Problems worth saying that are not errors, e.g. a type nothing here produces. */
@@ -68,7 +70,8 @@ export async function loadProject(options: LoadProjectOptions = {}): Promise<Pro
       cause: error,
     })
   }
-  return projectOf(configOf(mod, file), file, dirname(file), options.fresh?.generation ?? 0)
+  const files = options.fresh === undefined ? projectFiles(importedUrls(), dirname(file)) : []
+  return { ...projectOf(configOf(mod, file), file, dirname(file), options.fresh?.generation ?? 0), files }
 }
 
 /** The first stack frame inside the project (not its node_modules): where the user's code threw. */
@@ -178,6 +181,7 @@ function projectOf(config: PipelineConfig, file: string | undefined, dir: string
   return {
     file,
     dir,
+    files: [],
     names: listed.map((c) => c.name),
     own,
     warnings,

@@ -1,7 +1,6 @@
-import { sep } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { watch, type FSWatcher } from 'chokidar'
 import type { SourceUpdate, SourceUpdates } from '../pipeline/source.js'
+import { projectFiles } from './import.js'
 import { loadProject, type Project } from './load.js'
 
 export interface ProjectWatch extends SourceUpdates {
@@ -10,11 +9,6 @@ export interface ProjectWatch extends SourceUpdates {
   close(): Promise<void>
 }
 
-/** The project's own files (under its folder, not in node_modules) among the URLs a fresh import loaded. */
-function projectFiles(urls: readonly string[], dir: string): string[] {
-  const files = urls.filter((u) => u.startsWith('file:')).map((u) => fileURLToPath(u.replace(/\?.*$/, '')))
-  return [...new Set(files.filter((f) => f.startsWith(dir + sep) && !f.includes(`${sep}node_modules${sep}`)))].sort()
-}
 
 /**
  * Watches every project file the config imports and, when one changes (debounced), loads the
@@ -36,10 +30,13 @@ export async function watchProject(project: Project, options: { debounceMs?: num
       return { error }
     }
   }
-  // The first look only learns which files the config imports (the running version came from a plain import).
-  const first = await load()
-  if ('error' in first) throw first.error
-  let watched: string[] = first.files
+  // A .ts config went through tsx, which told what it imported; a .js one needs a first look.
+  let watched: string[] = [...project.files]
+  if (watched.length === 0) {
+    const first = await load()
+    if ('error' in first) throw first.error
+    watched = first.files
+  }
   const watcher: FSWatcher = watch(watched, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 50, pollInterval: 20 } })
   let timer: NodeJS.Timeout | undefined
   let loading: Promise<void> = Promise.resolve()

@@ -169,8 +169,8 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
   const reloadTo = async (update: SourceUpdate): Promise<void> => {
     const at = new Date().toISOString()
     const failed = (error: unknown) => {
+      // Shown by the dashboard's header and a line of plain output (not a warning as well).
       reload = { at, ok: false, restarted: [], added: [], removed: [], error: redact(errorMessage(error)) }
-      warn(`reload failed, the previous version keeps running: ${reload.error}`)
     }
     if ('error' in update) return failed(update.error)
     try {

@@ -12,6 +12,8 @@ export interface CheckEnv {
   /** The run's namespace (`keysFor(namespace)` names its keys) and Redis, for consumers that open their own client. */
   readonly namespace: string
   readonly redisUrl: string
+  /** The host's "now" where it pins one (`load` to the end of the generated day); else use the clock. */
+  readonly clock?: () => Date
 }
 
 /**

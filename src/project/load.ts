@@ -116,7 +116,7 @@ function projectOf(config: PipelineConfig, file: string | undefined, dir: string
   const slots: Slot[] = config.consumers.map((entry: ConsumerEntry, index) => (isPreset(entry) ? { kind: 'preset', preset: entry } : { kind: 'own', entry, index }))
   const presets = slots.flatMap((s) => (s.kind === 'preset' ? [s.preset] : []))
   const contractsDirs = (config.contracts === undefined ? [] : typeof config.contracts === 'string' ? [config.contracts] : [...config.contracts]).map((d) => resolve(dir, d))
-  const envOf = (host: HostEnv) => ({ tmpDir: host.tmpDir, namespace: host.namespace, redisUrl: host.redisUrl })
+  const envOf = (host: HostEnv) => ({ tmpDir: host.tmpDir, namespace: host.namespace, redisUrl: host.redisUrl, ...(host.clock ? { clock: host.clock } : {}) })
 
   // The team's own consumers, built once per host, with the config position each came from.
   const buildOwn = (host: HostEnv) =>

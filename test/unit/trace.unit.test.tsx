@@ -172,3 +172,30 @@ describe('trace: the view', () => {
     expect(strip(text)).toContain('         └─ pipeline.file.enriched  enrich  HH:MM:SS.mmm  +9 ms')
   })
 })
+
+describe('trace: a file ending stays its ending', () => {
+  // A team's audit reads delivered and emits: derived endings would drop delivered as terminal.
+  const withAudit = [
+    ...pipelineConsumers({ outDir: '.' }).map((c) => ({ name: c.name, subscribes: [...c.subscribes], emits: [...(c.emits ?? [])] })),
+    { name: 'audit', subscribes: [EVENT.delivered], emits: ['audit.file.recorded'] },
+  ]
+  const delivered = [
+    ...base,
+    ev(6, EVENT.resolved, 'resolve', 5, 50),
+    ev(7, EVENT.scored, 'score', 4, 45),
+    ev(8, EVENT.delivered, 'deliver', 6, 60, { fileName: 'nav.csv', outputPath: 'x.json' }),
+  ]
+
+  it('derived from the consumers alone, delivered stops being an ending once something listens and emits', () => {
+    expect(topologyOf(withAudit).terminalTypes).not.toContain(EVENT.delivered)
+  })
+
+  it('with the pipeline endings declared, a delivered file is complete, before and after audit recorded it', () => {
+    const topo = topologyOf(withAudit, [EVENT.delivered, EVENT.rejected, EVENT.duplicate])
+    expect(buildTrace(CORR, delivered, topo, noProbes).status).toBe('complete')
+    const recorded = [...delivered, ev(9, 'audit.file.recorded', 'audit', 8, 61)]
+    const trace = buildTrace(CORR, recorded, topo, noProbes)
+    expect(trace.status).toBe('complete')
+    expect(trace.outcome).toBe(EVENT.delivered)
+  })
+})

@@ -22,17 +22,22 @@ export const counter = defineConsumer({
 })
 `
 
+/** The counter project, loaded, and a watch on its files. */
+async function counterProject() {
+  const dir = scratchProject({
+    'pipeline.config.ts': `import { defineConfig } from EVENTSPINE\nimport { counter } from './consumers/counter.js'\nexport default defineConfig({ consumers: [counter], contracts: './contracts' })`,
+    'consumers/counter.ts': counter('v1'),
+    'consumers/label.ts': `export const label = (v: string) => 'counter ' + v\n`,
+    'contracts/demo.tick/v1.schema.json': contractText('demo.tick', ['n']),
+    'contracts/demo.counted/v1.schema.json': contractText('demo.counted', ['by']),
+  })
+  const project = await loadProject({ cwd: dir })
+  return { dir, project, updates: await watchProject(project, { debounceMs: 50 }) }
+}
+
 describe('up reloads the consumers whose code changed', () => {
   it('drains the old version, starts the new one, and applies every event exactly once', async () => {
-    const dir = scratchProject({
-      'pipeline.config.ts': `import { defineConfig } from EVENTSPINE\nimport { counter } from './consumers/counter.js'\nexport default defineConfig({ consumers: [counter], contracts: './contracts' })`,
-      'consumers/counter.ts': counter('v1'),
-      'consumers/label.ts': `export const label = (v: string) => 'counter ' + v\n`,
-      'contracts/demo.tick/v1.schema.json': contractText('demo.tick', ['n']),
-      'contracts/demo.counted/v1.schema.json': contractText('demo.counted', ['by']),
-    })
-    const project = await loadProject({ cwd: dir })
-    const updates = await watchProject(project, { debounceMs: 50 })
+    const { dir, project, updates } = await counterProject()
     // What the config imports, and nothing from node_modules or eventspine itself.
     expect(updates.files().map((f) => f.slice(dir.length + 1)).sort()).toEqual(['consumers/counter.ts', 'consumers/label.ts', 'pipeline.config.ts'])
     const pipeline = await startPipeline({ url: testRedisUrl(), namespace: testNamespace('reload'), projectDir: dir, source: project, updates, snapshotIntervalMs: 100 })
@@ -64,15 +69,7 @@ describe('up reloads the consumers whose code changed', () => {
   })
 
   it('new code that fails to load keeps the old version running, and says why', async () => {
-    const dir = scratchProject({
-      'pipeline.config.ts': `import { defineConfig } from EVENTSPINE\nimport { counter } from './consumers/counter.js'\nexport default defineConfig({ consumers: [counter], contracts: './contracts' })`,
-      'consumers/counter.ts': counter('v1'),
-      'consumers/label.ts': `export const label = (v: string) => 'counter ' + v\n`,
-      'contracts/demo.tick/v1.schema.json': contractText('demo.tick', ['n']),
-      'contracts/demo.counted/v1.schema.json': contractText('demo.counted', ['by']),
-    })
-    const project = await loadProject({ cwd: dir })
-    const updates = await watchProject(project, { debounceMs: 50 })
+    const { dir, project, updates } = await counterProject()
     const pipeline = await startPipeline({ url: testRedisUrl(), namespace: testNamespace('reload'), projectDir: dir, source: project, updates, snapshotIntervalMs: 100 })
     try {
       const before = pipeline.runners()[0]

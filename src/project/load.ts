@@ -160,14 +160,15 @@ function projectOf(config: PipelineConfig, file: string | undefined, dir: string
   const build = (host: HostEnv) => assemble(host).consumers
 
   // Checked once now, on consumers built for listing: a broken config fails before anything runs.
+  // The built-in pipeline (no file) is known good: compiling every contract would only slow commands.
   const { consumers: listed, own } = assemble(listingHost())
-  const registry = loadContracts([defaultContractsDir(), ...contractsDirs])
   const intakeEmits = [...new Set(presets.flatMap((p) => p.intakeEmits))]
   const produced = new Set([...intakeEmits, ...listed.flatMap((c) => c.emits ?? [])])
   const warnings: string[] = []
-  for (const c of listed) {
+  const registry = file === undefined ? undefined : loadContracts([defaultContractsDir(), ...contractsDirs])
+  for (const c of registry === undefined ? [] : listed) {
     for (const type of c.subscribes) {
-      if (!registry.has(type)) {
+      if (!registry!.has(type)) {
         const folder = contractsDirs[0] === undefined ? 'a contracts folder' : relative(process.cwd(), contractsDirs[0]) || contractsDirs[0]
         throw new EventspineError('E_CONFIG_NO_CONTRACT', `consumer "${c.name}" in ${where} reads ${type}, which has no contract`, {
           hint: `Add ${join(folder, type, 'v1.schema.json')}${contractsDirs.length === 0 ? " and list the folder in the config (contracts: './contracts')" : ''}, or fix the type's spelling.`,

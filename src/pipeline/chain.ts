@@ -64,7 +64,7 @@ export function runChain(fileName: string, content: Uint8Array, options: ChainOp
     return { outcome: 'rejected', stage, reasons, ...(kind === undefined ? {} : { kind }) }
   }
   const resolved = resolveFile(enrichFile(validated.payload, options.reference), options.reference)
-  const scoredResult = scoreFile(validated.payload, options.memory.lastNavs)
+  const scoredResult = scoreFile(validated.payload, options.memory.lastNavs, { assetClassOf: (isin) => options.reference.funds.get(isin)?.assetClass })
   for (const [isin, last] of scoredResult.updates) options.memory.lastNavs.set(isin, last)
   const half = joinStep(null, EVENT.resolved, resolved)
   const step = joinStep(half.ready ? null : half.state, EVENT.scored, scoredResult.payload)

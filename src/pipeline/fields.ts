@@ -1,13 +1,18 @@
 import type { FileKind } from './types.js'
 
 /** How a canonical field is normalised by map and checked by validate. */
-export type FieldType = 'text' | 'code' | 'isin' | 'lei' | 'currency' | 'date' | 'number'
+export type FieldType = 'text' | 'code' | 'isin' | 'lei' | 'cfi' | 'figi' | 'currency' | 'date' | 'number'
 
 export interface FieldSpec {
   readonly name: string
   readonly type: FieldType
   /** The column must be present and every row must carry a valid value (else the file is rejected). */
   readonly mandatory: boolean
+  /**
+   * Fields only the fund standards (FundsXML, EMT/EPT, openfunds) carry: they feed their own
+   * rules but do not count towards completeness, so a CSV layout without them scores as before.
+   */
+  readonly standard?: true
 }
 
 /** The canonical record of each kind, as data: map, validate and the contracts all follow it. */
@@ -21,6 +26,11 @@ export const FIELD_SPECS: Readonly<Record<FileKind, readonly FieldSpec[]>> = {
     { name: 'lei', type: 'lei', mandatory: false },
     { name: 'totalNetAssets', type: 'number', mandatory: false },
     { name: 'sharesOutstanding', type: 'number', mandatory: false },
+    { name: 'classNetAssets', type: 'number', mandatory: false, standard: true },
+    { name: 'fundNetAssets', type: 'number', mandatory: false, standard: true },
+    { name: 'fundNavDate', type: 'date', mandatory: false, standard: true },
+    { name: 'cfi', type: 'cfi', mandatory: false, standard: true },
+    { name: 'figi', type: 'figi', mandatory: false, standard: true },
   ],
   holdings: [
     { name: 'fundIsin', type: 'isin', mandatory: true },
@@ -30,6 +40,7 @@ export const FIELD_SPECS: Readonly<Record<FileKind, readonly FieldSpec[]>> = {
     { name: 'marketValue', type: 'number', mandatory: false },
     { name: 'currency', type: 'currency', mandatory: true },
     { name: 'asOfDate', type: 'date', mandatory: true },
+    { name: 'assetType', type: 'text', mandatory: false, standard: true },
   ],
   reference: [
     { name: 'isin', type: 'isin', mandatory: true },
@@ -39,6 +50,14 @@ export const FIELD_SPECS: Readonly<Record<FileKind, readonly FieldSpec[]>> = {
     { name: 'domicile', type: 'code', mandatory: true },
     { name: 'assetClass', type: 'text', mandatory: true },
     { name: 'manager', type: 'text', mandatory: true },
+    { name: 'cfi', type: 'cfi', mandatory: false, standard: true },
+    { name: 'figi', type: 'figi', mandatory: false, standard: true },
+    { name: 'ongoingCosts', type: 'number', mandatory: false, standard: true },
+    { name: 'sri', type: 'number', mandatory: false, standard: true },
+    { name: 'mrm', type: 'number', mandatory: false, standard: true },
+    { name: 'crm', type: 'number', mandatory: false, standard: true },
+    { name: 'sriAdjusted', type: 'text', mandatory: false, standard: true },
+    { name: 'recommendedHoldingPeriod', type: 'number', mandatory: false, standard: true },
   ],
 }
 

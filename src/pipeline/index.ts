@@ -23,8 +23,6 @@ export interface PipelineOptions {
   readonly clock?: () => Date
   /** Holding weights may be off 100% by this many percentage points. Default 0.5. */
   readonly weightTolerance?: number
-  /** Relative NAV move flagged by score. Default 0.10. */
-  readonly navJumpThreshold?: number
 }
 
 function once<T>(load: () => T): () => T {
@@ -53,7 +51,7 @@ export function pipelineConsumers(options: PipelineOptions): ConsumerDefinition[
     validateConsumer({ clock: options.clock ?? (() => new Date()), ...(options.weightTolerance === undefined ? {} : { weightTolerance: options.weightTolerance }) }),
     enrichConsumer(reference),
     resolveConsumer(reference),
-    scoreConsumer(options.navJumpThreshold === undefined ? {} : { jumpThreshold: options.navJumpThreshold }),
+    scoreConsumer(reference),
     deliverConsumer({ outDir: options.outDir, syncOutput: options.syncOutput ?? false }),
     navLatestConsumer(),
     fileJourneyConsumer(),

@@ -5,6 +5,8 @@ import { mapFile } from './mapping.js'
 import { MAX_FILE_BYTES, parseTable } from './parse.js'
 import { canonicalName, detectProfile, findProfile, type MappingProfile } from './profiles.js'
 import { contentHash } from './intake.js'
+import { templateProblems } from './templates.js'
+import { looksLikeXml, parseXmlTable } from './xml.js'
 import type { FileKind, IngestedPayload, Issue, ReceivedPayload } from './types.js'
 
 export type IngestResult =
@@ -25,7 +27,8 @@ export function canonicalColumns(header: readonly string[], profile: MappingProf
 export function ingestFile(received: ReceivedPayload, profiles: readonly MappingProfile[]): IngestResult {
   const bytes = Buffer.from(received.contentBase64, 'base64')
   const hash = contentHash(bytes)
-  const reject = (issue: Issue): IngestResult => ({ ok: false, contentHash: hash, reasons: [issue] })
+  const rejectAll = (reasons: readonly Issue[]): IngestResult => ({ ok: false, contentHash: hash, reasons })
+  const reject = (issue: Issue): IngestResult => rejectAll([issue])
   if (bytes.byteLength > MAX_FILE_BYTES) {
     return reject({ rule: 'file-too-large', message: `file is ${bytes.byteLength} bytes, over the ${MAX_FILE_BYTES}-byte limit (MAX_FILE_BYTES)` })
   }
@@ -35,7 +38,7 @@ export function ingestFile(received: ReceivedPayload, profiles: readonly Mapping
   if (bytes.byteLength === 0) return reject({ rule: 'empty-file', message: 'file is empty (0 bytes)' })
   const decoded = decodeFile(bytes)
   if (!decoded.ok) return reject({ rule: decoded.rule, message: decoded.message })
-  const parsed = parseTable(received.fileName, decoded.text)
+  const parsed = looksLikeXml(received.fileName, decoded.text) ? parseXmlTable(decoded.text, profiles) : parseTable(received.fileName, decoded.text)
   if (!parsed.ok) return reject(parsed.issue)
   const table = parsed.table
 
@@ -47,6 +50,10 @@ export function ingestFile(received: ReceivedPayload, profiles: readonly Mapping
     }
     profile = named
   } else profile = detectProfile(table.header, profiles)
+  if (profile.template !== undefined) {
+    const problems = templateProblems(table.header, table.rows, profile.template)
+    if (problems.length > 0) return rejectAll(problems)
+  }
 
   let kind: FileKind | null
   if (table.declaredKind !== undefined) {

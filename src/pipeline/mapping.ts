@@ -15,6 +15,8 @@ export function normaliseValue(raw: string, spec: FieldSpec, profile: MappingPro
     case 'code':
     case 'isin':
     case 'lei':
+    case 'cfi':
+    case 'figi':
     case 'currency':
       // Identifiers are often pasted with spaces ("US 0378331005") or in lower case.
       return text.replace(/\s+/g, '').toUpperCase()
@@ -60,6 +62,7 @@ export function mapFile(ingested: IngestedPayload, profile: MappingProfile): Map
     kind: ingested.kind,
     provider: ingested.provider,
     receivedAt: ingested.receivedAt,
+    ...(profile.standard === undefined ? {} : { standard: profile.standard }),
     rowCount: records.length,
     mappedFields: [...plan.keys()],
     unmappedColumns: unmapped,

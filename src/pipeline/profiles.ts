@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { EventspineError } from '../errors.js'
 import { DATE_FORMATS, type DateFormat } from './rules/dates.js'
 import type { NumberFormat } from './rules/numbers.js'
+import { FUND_STANDARDS, type FundStandard } from './types.js'
 
 /**
  * How one data provider writes its files, kept as JSON data in `fixtures/mapping-profiles/`.
@@ -12,12 +13,52 @@ import type { NumberFormat } from './rules/numbers.js'
  */
 export interface MappingProfile {
   readonly provider: string
+  /** The fund data standard the profile reads (`fundsxml4`, `emt`, `ept`, `openfunds`): validate applies its rules. */
+  readonly standard?: FundStandard
+  /** XML files: the root element that identifies them and where their records are. */
+  readonly xml?: XmlLayout
+  /** Versioned templates (EMT, EPT): mandatory columns per version and code lists. */
+  readonly template?: TemplateSpec
   readonly description?: string
   readonly signatures: readonly (readonly string[])[]
   readonly columns: Readonly<Record<string, string>>
   readonly dateFormat: DateFormat
   readonly decimalSeparator: NumberFormat['decimal']
   readonly thousandsSeparator: NumberFormat['thousands']
+}
+
+
+/**
+ * A column of an XML record: a path relative to the record element (`../` climbs, a last step
+ * `@name` is an attribute), or a lookup: the element at `from` (from the root) whose `key`
+ * equals the record's `by`, read at `value` (FundsXML positions name their asset by UniqueID).
+ */
+export type XmlColumn = string | { readonly from: string; readonly key: string; readonly by: string; readonly value: string }
+
+export interface XmlLayout {
+  /** Local name of the root element: the format's signature. */
+  readonly root: string
+  /** Namespaces the root may be in; "" is no namespace. */
+  readonly namespaces: readonly string[]
+  /**
+   * Tried in order: the first whose `each` path (from the root) finds elements, one of them
+   * with a value at `when` if given, gives the file's kind and rows.
+   */
+  readonly records: readonly {
+    readonly kind: 'nav' | 'holdings' | 'reference'
+    readonly each: string
+    readonly when?: string
+    readonly columns: Readonly<Record<string, XmlColumn>>
+  }[]
+}
+
+export interface TemplateSpec {
+  /** The column holding the template version (the same on every row). */
+  readonly versionColumn: string
+  /** Version -> columns that must be present and filled on every row. */
+  readonly versions: Readonly<Record<string, { readonly required: readonly string[] }>>
+  /** Column -> the values it may hold (when filled). */
+  readonly codeLists?: Readonly<Record<string, readonly string[]>>
 }
 
 /** Used when no provider signature matches: canonical column names, ISO dates, dot decimals. */
@@ -56,7 +97,42 @@ export function parseProfile(doc: unknown, where: string): MappingProfile {
   if (p.decimalSeparator !== '.' && p.decimalSeparator !== ',') fail('"decimalSeparator" must be "." or ","')
   if (!['', ',', '.', ' ', "'"].includes(p.thousandsSeparator as string)) fail('"thousandsSeparator" must be "", ",", ".", " " or "\'"')
   if (p.thousandsSeparator === p.decimalSeparator) fail('decimal and thousands separators must differ')
+  if (p.standard !== undefined && !FUND_STANDARDS.includes(p.standard as FundStandard)) fail(`"standard" must be one of ${FUND_STANDARDS.join(', ')}`)
+  if (p.xml !== undefined) checkXml(p.xml, fail)
+  if (p.template !== undefined) checkTemplate(p.template, fail)
   return doc as MappingProfile
+}
+
+const isStrings = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === 'string')
+
+function checkXml(xml: unknown, fail: (what: string) => never): void {
+  const x = xml as Record<string, unknown>
+  if (typeof x !== 'object' || x === null || typeof x.root !== 'string' || !isStrings(x.namespaces) || !Array.isArray(x.records)) {
+    fail('"xml" must have root (element name), namespaces (strings) and records')
+  }
+  for (const r of x.records as unknown[]) {
+    const rec = r as Record<string, unknown>
+    if (typeof rec !== 'object' || rec === null || !['nav', 'holdings', 'reference'].includes(rec.kind as string) || typeof rec.each !== 'string' || (rec.when !== undefined && typeof rec.when !== 'string') || typeof rec.columns !== 'object' || rec.columns === null) {
+      fail('each "xml.records" entry needs kind (nav, holdings, reference), each (a path) and columns')
+    }
+    for (const c of Object.values(rec.columns as object)) {
+      const lookup = c as Record<string, unknown>
+      if (typeof c !== 'string' && !(typeof c === 'object' && c !== null && ['from', 'key', 'by', 'value'].every((k) => typeof lookup[k] === 'string'))) {
+        fail('an "xml.records" column is a path or a lookup {from, key, by, value}')
+      }
+    }
+  }
+}
+
+function checkTemplate(template: unknown, fail: (what: string) => never): void {
+  const t = template as Record<string, unknown>
+  if (typeof t !== 'object' || t === null || typeof t.versionColumn !== 'string' || typeof t.versions !== 'object' || t.versions === null) {
+    fail('"template" must have versionColumn and versions')
+  }
+  if (!Object.values(t.versions as object).every((v) => isStrings((v as { required?: unknown }).required))) fail('each "template.versions" entry needs required (column names)')
+  if (t.codeLists !== undefined && !(typeof t.codeLists === 'object' && t.codeLists !== null && Object.values(t.codeLists).every(isStrings))) {
+    fail('"template.codeLists" maps columns to their allowed values')
+  }
 }
 
 /** Loads every `*.json` profile in `dir`, sorted by file name so detection order is stable. Throws `E_MAPPING_PROFILE`. */

@@ -1,5 +1,6 @@
 import { FIELD_SPECS } from './fields.js'
 import { businessDaysBetween, isoDay } from './rules/dates.js'
+import { fundTypeOf, NAV_TOLERANCE } from './rules/nav-tolerance.js'
 import type { PipelineRecord, ScoreComponents, ScoredPayload, ScoreFlag, ValidatedPayload } from './types.js'
 
 /** Last known NAV of a share class, as the score consumer keeps it (hash `last-nav`, field = ISIN). */
@@ -11,8 +12,12 @@ export interface LastNav {
 }
 
 export interface ScoreOptions {
-  /** Relative NAV move, against the last known NAV, that is flagged. Default 0.10 (10%). */
-  readonly jumpThreshold?: number
+  /**
+   * The reference data's asset class of a share class (by ISIN): its fund type sets the NAV
+   * move that is flagged (CSSF 24/856: money-market 0.20%, bond and mixed 0.50%, equity and
+   * other 1%). Unknown funds are "other".
+   */
+  readonly assetClassOf?: (isin: string) => string | undefined
 }
 
 /** Weights of the components in the 0-100 score. */
@@ -39,7 +44,7 @@ export function timelinessScore(dataDay: string, receivedDay: string): number {
 }
 
 function completeness(kind: ValidatedPayload['kind'], records: readonly PipelineRecord[]): number {
-  const optional = FIELD_SPECS[kind].filter((s) => !s.mandatory).map((s) => s.name)
+  const optional = FIELD_SPECS[kind].filter((s) => !s.mandatory && s.standard !== true).map((s) => s.name)
   if (optional.length === 0 || records.length === 0) return 100
   let filled = 0
   for (const r of records) for (const f of optional) if (r.fields[f] !== null && r.fields[f] !== undefined) filled++
@@ -65,7 +70,7 @@ function timeliness(file: ValidatedPayload, flags: ScoreFlag[]): number {
   return score
 }
 
-function navConsistency(file: ValidatedPayload, lastNavs: ReadonlyMap<string, LastNav>, threshold: number, flags: ScoreFlag[]): { score: number; updates: Map<string, LastNav> } {
+function navConsistency(file: ValidatedPayload, lastNavs: ReadonlyMap<string, LastNav>, assetClassOf: ScoreOptions['assetClassOf'], flags: ScoreFlag[]): { score: number; updates: Map<string, LastNav> } {
   const updates = new Map<string, LastNav>()
   const navs = file.records
     .map((r) => ({ row: r.row, isin: r.fields.isin, nav: r.fields.nav, navDate: r.fields.navDate }))
@@ -77,9 +82,16 @@ function navConsistency(file: ValidatedPayload, lastNavs: ReadonlyMap<string, La
     const base = navBaseline(known, r.navDate)
     if (base !== null && base.nav > 0) {
       const move = (r.nav - base.nav) / base.nav
+      const type = fundTypeOf(assetClassOf?.(r.isin))
+      const threshold = NAV_TOLERANCE[type]
       if (Math.abs(move) > threshold) {
         jumps++
-        flags.push({ rule: 'nav-jump', row: r.row, isin: r.isin, message: `NAV of ${r.isin} moved ${(move * 100).toFixed(1)}% from ${base.nav} (${base.navDate}) to ${r.nav} (${r.navDate})` })
+        flags.push({
+          rule: 'nav-jump',
+          row: r.row,
+          isin: r.isin,
+          message: `NAV of ${r.isin} moved ${(move * 100).toFixed(2)}% from ${base.nav} (${base.navDate}) to ${r.nav} (${r.navDate}), over the ${(threshold * 100).toFixed(2)}% CSSF 24/856 tolerance of a ${type} fund`,
+        })
       }
     }
     if (known === null || r.navDate > known.navDate) {
@@ -107,7 +119,7 @@ export function scoreFile(file: ValidatedPayload, lastNavs: ReadonlyMap<string, 
   const flags: ScoreFlag[] = []
   let consistency = 100
   let updates = new Map<string, LastNav>()
-  if (file.kind === 'nav') ({ score: consistency, updates } = navConsistency(file, lastNavs, options.jumpThreshold ?? 0.1, flags))
+  if (file.kind === 'nav') ({ score: consistency, updates } = navConsistency(file, lastNavs, options.assetClassOf, flags))
   else if (file.kind === 'holdings') consistency = holdingsConsistency(file.records)
   const components: ScoreComponents = {
     completeness: round1(completeness(file.kind, file.records)),

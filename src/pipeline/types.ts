@@ -17,7 +17,11 @@ export type PipelineEventType = (typeof EVENT)[keyof typeof EVENT]
 export type FileKind = 'nav' | 'holdings' | 'reference'
 export const FILE_KINDS: readonly FileKind[] = ['nav', 'holdings', 'reference']
 
-export type FileFormat = 'csv' | 'json'
+export type FileFormat = 'csv' | 'json' | 'xml'
+
+/** Fund data standards a mapping profile can follow; validate applies their rules. */
+export type FundStandard = 'fundsxml4' | 'emt' | 'ept' | 'openfunds'
+export const FUND_STANDARDS: readonly FundStandard[] = ['fundsxml4', 'emt', 'ept', 'openfunds']
 export type TextEncoding = 'utf-8' | 'utf-8-bom' | 'utf-16le' | 'utf-16be' | 'windows-1252'
 
 /** One problem found in a file; `row` is the 1-based data row (header excluded), absent for file-level problems. */
@@ -93,6 +97,8 @@ export interface DuplicatePayload {
 }
 
 export interface MappedPayload extends FileFacts {
+  /** The fund data standard of the provider's profile, when it follows one: validate applies its rules. */
+  readonly standard?: FundStandard
   readonly rowCount: number
   /** Canonical fields whose column the file has (validate checks mandatory ones against it). */
   readonly mappedFields: readonly string[]

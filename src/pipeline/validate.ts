@@ -1,6 +1,9 @@
 import { FIELD_SPECS, type FieldSpec } from './fields.js'
 import { isActiveCurrency } from './rules/currency.js'
 import { isFutureDay, latestDayOnEarth } from './rules/dates.js'
+import { fundRuleProblems, positionProblems } from './fund-rules.js'
+import { cfiProblem } from './rules/cfi.js'
+import { figiProblem } from './rules/figi.js'
 import { isinProblem } from './rules/isin.js'
 import { leiProblem } from './rules/lei.js'
 import type { CanonicalRecord, Issue, MappedPayload, PipelineRecord, RejectedPayload, ValidatedPayload } from './types.js'
@@ -16,7 +19,12 @@ import type { CanonicalRecord, Issue, MappedPayload, PipelineRecord, RejectedPay
  * - `nav-positive`: NAV is zero or negative.
  * - `date-format` / `number-format` on mandatory fields (unreadable NAV, NAV date, weight...).
  * - `date-not-future`: a NAV or as-of date that no time zone has reached yet (injected clock).
- * - `weights-sum`: a fund's holding weights are off 100% by more than the tolerance.
+ * - `weights-sum`: a fund's holding weights are off 100% by more than the tolerance
+ *   (FundsXML portfolios: `position-percentages`, 100 +/- 1).
+ * - `cfi-category` / `figi-check-digit`: a CFI code that is no ISO 10962 category (share
+ *   classes must be C), a FIGI whose check digit is wrong.
+ * - `nav-dates-agree`, `nav-shares-net-assets`, `class-net-assets-sum`, `sri-grid`: the fund
+ *   rules of `fund-rules.ts`.
  * Because each is fatal per row, a file whose rows all fail is rejected, with every reason.
  */
 export const FATAL_RULES = [
@@ -30,7 +38,20 @@ export const FATAL_RULES = [
   'number-format',
   'date-not-future',
   'weights-sum',
+  'position-percentages',
+  'cfi-category',
+  'figi-check-digit',
+  'nav-dates-agree',
+  'nav-shares-net-assets',
+  'class-net-assets-sum',
+  'sri-grid',
 ] as const
+
+/**
+ * Fields the EMT and EPT do not carry, which the reference kind otherwise requires: from those
+ * templates they are optional (the value is null), not a reason to refuse the file.
+ */
+const NOT_IN_TEMPLATES: ReadonlySet<string> = new Set(['domicile', 'assetClass'])
 
 /**
  * Rules that only warn; warnings travel with the file and lower its quality score:
@@ -78,6 +99,16 @@ function checkField(record: CanonicalRecord, spec: FieldSpec, kind: string, now:
     case 'lei': {
       const problem = leiProblem(text)
       if (problem !== null) sink.push(issue(record, spec.name, 'lei-check-digits', problem))
+      return
+    }
+    case 'cfi': {
+      const problem = cfiProblem(text, kind === 'holdings' ? undefined : 'C')
+      if (problem !== null) found.fatal.push(issue(record, spec.name, 'cfi-category', problem))
+      return
+    }
+    case 'figi': {
+      const problem = figiProblem(text)
+      if (problem !== null) found.fatal.push(issue(record, spec.name, 'figi-check-digit', problem))
       return
     }
     case 'currency':
@@ -140,7 +171,8 @@ function duplicateRows(kind: string, records: readonly CanonicalRecord[]): Issue
 
 /** Validate as a pure function: every rule over every row; any fatal issue rejects the file. */
 export function validateFile(mapped: MappedPayload, options: ValidateOptions): ValidateResult {
-  const specs = FIELD_SPECS[mapped.kind]
+  const relaxed = mapped.standard === 'emt' || mapped.standard === 'ept'
+  const specs = FIELD_SPECS[mapped.kind].map((s) => (relaxed && NOT_IN_TEMPLATES.has(s.name) ? { ...s, mandatory: false } : s))
   const present = new Set(mapped.mappedFields)
   const found: Found = { fatal: [], warnings: [] }
   const missing = specs.filter((s) => s.mandatory && !present.has(s.name))
@@ -154,7 +186,10 @@ export function validateFile(mapped: MappedPayload, options: ValidateOptions): V
   for (const record of mapped.records) {
     for (const spec of checked) checkField(record, spec, mapped.kind, options.now, found)
   }
-  if (mapped.kind === 'holdings') found.fatal.push(...weightProblems(mapped.records, options.weightTolerance ?? 0.5))
+  if (mapped.kind === 'holdings') {
+    found.fatal.push(...(mapped.standard === 'fundsxml4' ? positionProblems(mapped.records) : weightProblems(mapped.records, options.weightTolerance ?? 0.5)))
+  }
+  found.fatal.push(...fundRuleProblems(mapped.kind, mapped.records, mapped.standard))
   found.warnings.push(...duplicateRows(mapped.kind, mapped.records))
 
   if (found.fatal.length > 0) {

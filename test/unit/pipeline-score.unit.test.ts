@@ -4,6 +4,8 @@ import type { CanonicalRecord, Issue, ValidatedPayload } from '../../src/pipelin
 
 const APPLE = 'US0378331005'
 const MSFT = 'US5949181045'
+const GOOG = 'US02079K3059'
+const TSLA = 'US88160R1014'
 
 function navRecord(row: number, isin: string, nav: number, navDate = '2026-11-24', extra: Record<string, string | number | null> = {}): CanonicalRecord {
   return {
@@ -47,14 +49,21 @@ describe('score components', () => {
 
 describe('NAV consistency against the last known NAV', () => {
   const last: LastNav = { nav: 100, navDate: '2026-11-23' }
-  it('flags a jump beyond 10% and not one within it', () => {
-    const r = scoreFile(navFile([navRecord(1, APPLE, 111), navRecord(2, MSFT, 109)]), new Map([[APPLE, last], [MSFT, last]]))
-    expect(r.payload.flags).toEqual([expect.objectContaining({ rule: 'nav-jump', isin: APPLE, row: 1 })])
-    expect(r.payload.components.consistency).toBe(50)
+  // CSSF 24/856 replaces the one 10% jump threshold: the tolerance is the fund type's, from the reference data.
+  const types = new Map([[APPLE, 'Equity'], [MSFT, 'Fixed Income'], [GOOG, 'Money Market']])
+  const assetClassOf = (isin: string): string | undefined => types.get(isin)
+  it('flags a move beyond the fund type tolerance and not one within it (equity 1%, bond 0.5%, money-market 0.2%)', () => {
+    const within = scoreFile(navFile([navRecord(1, APPLE, 100.99), navRecord(2, MSFT, 100.49), navRecord(3, GOOG, 100.19)]), new Map([[APPLE, last], [MSFT, last], [GOOG, last]]), { assetClassOf })
+    expect(within.payload.flags).toEqual([])
+    const beyond = scoreFile(navFile([navRecord(1, APPLE, 101.01), navRecord(2, MSFT, 100.51), navRecord(3, GOOG, 100.21), navRecord(4, TSLA, 100.9)]), new Map([[APPLE, last], [MSFT, last], [GOOG, last], [TSLA, last]]), { assetClassOf })
+    expect(beyond.payload.flags.map((f) => [f.rule, f.isin])).toEqual([['nav-jump', GOOG], ['nav-jump', APPLE], ['nav-jump', MSFT]])
+    expect(beyond.payload.flags.find((f) => f.isin === GOOG)?.message).toContain('0.20% CSSF 24/856 tolerance of a money-market fund')
+    expect(beyond.payload.components.consistency).toBe(25)
   })
-  it('flags falls as well as rises, with a configurable threshold', () => {
-    expect(scoreFile(navFile([navRecord(1, APPLE, 88)]), new Map([[APPLE, last]])).payload.flags).toHaveLength(1)
-    expect(scoreFile(navFile([navRecord(1, APPLE, 104)]), new Map([[APPLE, last]]), { jumpThreshold: 0.03 }).payload.flags).toHaveLength(1)
+  it('flags falls as well as rises; a fund missing from the reference data is "other" (1%)', () => {
+    expect(scoreFile(navFile([navRecord(1, APPLE, 98.9)]), new Map([[APPLE, last]]), { assetClassOf }).payload.flags).toHaveLength(1)
+    expect(scoreFile(navFile([navRecord(1, APPLE, 101.5)]), new Map([[APPLE, last]])).payload.flags).toHaveLength(1)
+    expect(scoreFile(navFile([navRecord(1, APPLE, 100.5)]), new Map([[APPLE, last]])).payload.flags).toHaveLength(0)
   })
   it('updates the last NAV only when the NAV date moves forward, keeping the previous one', () => {
     const r = scoreFile(navFile([navRecord(1, APPLE, 105)]), new Map([[APPLE, last]]))

@@ -30,8 +30,19 @@ export interface UpSession {
   close(): Promise<void>
 }
 
-/** The faulty samples --demo adds to the good ones: a rejection per rule family and a duplicate. */
-export const DEMO_FAULTY = ['northwind-nav-bad-isin.csv', 'lumen-nav-unknown-currency.csv', 'northwind-holdings-weights-92.csv', 'northwind-nav-copy.csv']
+/**
+ * The faulty samples --demo adds to the good ones: a rejection per rule family, one per fund
+ * standard (FundsXML, EMT, openfunds) and a duplicate.
+ */
+export const DEMO_FAULTY = [
+  'northwind-nav-bad-isin.csv',
+  'lumen-nav-unknown-currency.csv',
+  'northwind-holdings-weights-92.csv',
+  'fundsxml-nav-net-assets-off.xml',
+  'emt-missing-ongoing-costs.csv',
+  'openfunds-nav-shares-off.csv',
+  'northwind-nav-copy.csv',
+]
 
 /**
  * `pipeline up` without the view: Redis (given, or managed), the pipeline with its inbox and

@@ -1,10 +1,14 @@
 import { defineConsumer, type ConsumerDefinition } from '../../bus/index.js'
-import { scoreFile, type LastNav, type ScoreOptions } from '../score.js'
+import type { ReferenceData } from '../reference.js'
+import { scoreFile, type LastNav } from '../score.js'
 import { EVENT, type ValidatedPayload } from '../types.js'
 import { LAST_NAV_HASH, STAGE } from './names.js'
 
-/** score: validated -> scored; keeps the last NAV per ISIN (hash `last-nav`) to flag jumps. */
-export function scoreConsumer(options: ScoreOptions = {}): ConsumerDefinition {
+/**
+ * score: validated -> scored; keeps the last NAV per ISIN (hash `last-nav`) to flag moves over
+ * the fund type's tolerance, the fund type coming from the reference data.
+ */
+export function scoreConsumer(reference: () => ReferenceData): ConsumerDefinition {
   return defineConsumer({
     name: STAGE.score,
     subscribes: [EVENT.validated],
@@ -26,7 +30,8 @@ export function scoreConsumer(options: ScoreOptions = {}): ConsumerDefinition {
           if (raw !== null && raw !== undefined) lastNavs.set(isin, JSON.parse(raw) as LastNav)
         })
       }
-      const result = scoreFile(file, lastNavs, options)
+      const funds = reference().funds
+      const result = scoreFile(file, lastNavs, { assetClassOf: (isin) => funds.get(isin)?.assetClass })
       for (const [isin, last] of result.updates) ctx.state.hset(LAST_NAV_HASH, isin, JSON.stringify(last))
       ctx.emit({ type: EVENT.scored, key: event.correlationId, payload: result.payload })
     },

@@ -4,13 +4,14 @@ import { BaseCommand } from '../cli/base-command.js'
 import { parsedBy } from '../cli/flags.js'
 import { todayIso } from '../sim/calendar.js'
 import { writeDay } from '../sim/store.js'
-import { parseDayDate, parseEventsPerDay, parseFaultRate, parseKind, summariseDay, type DaySummary } from '../sim/summary.js'
+import { parseDayDate, parseEventsPerDay, parseFaultRate, parseKind, parseProvider, summariseDay, type DaySummary } from '../sim/summary.js'
+import { PROVIDERS, type ProviderName } from '../sim/types.js'
 import { FILE_KINDS, type FileKind } from '../pipeline/types.js'
 
 export default class Generate extends BaseCommand {
   static override summary = 'Generate a busy day of synthetic fund files (NAV, holdings, reference) with named faults and a manifest.'
   static override description =
-    'Writes DIR/inbox/ (the files, in three providers\' layouts), DIR/reference/ (funds.csv and identifiers.csv for enrich ' +
+    'Writes DIR/inbox/ (the files: three providers\' CSV layouts, FundsXML 4, EMT and openfunds senders; --providers picks the mix), DIR/reference/ (funds.csv and identifiers.csv for enrich ' +
     'and resolve) and DIR/manifest.json (every file with its arrival time, provider, kind, faults and the outcome the ' +
     'pipeline must reach). Deterministic: the same seed, date and sizes give byte-identical files.'
 
@@ -26,6 +27,7 @@ export default class Generate extends BaseCommand {
     seed: Flags.integer({ summary: 'Seed for faker and every random draw.', default: 1 }),
     faults: Flags.custom<number>({ summary: 'Share of files with a fault, 0-1.', default: 0.02, parse: parsedBy(parseFaultRate) })(),
     kinds: Flags.custom<FileKind>({ summary: 'File kinds to generate, comma-separated.', multiple: true, delimiter: ',', default: [...FILE_KINDS], parse: parsedBy(parseKind) })(),
+    providers: Flags.custom<ProviderName>({ summary: 'Senders to draw funds from, comma-separated.', multiple: true, delimiter: ',', default: [...PROVIDERS], parse: parsedBy(parseProvider) })(),
     out: Flags.string({ summary: 'Folder to write. Default: .pipeline/days/<date>-seed<seed>.' }),
   }
 
@@ -33,9 +35,9 @@ export default class Generate extends BaseCommand {
     const { flags } = await this.parse(Generate)
     const { generateDay } = await import('../sim/day.js')
     const date = flags.date ?? todayIso()
-    const { faults, kinds } = flags
+    const { faults, kinds, providers } = flags
     const dir = resolve(flags.out ?? `.pipeline/days/${date}-seed${flags.seed}`)
-    const day = writeDay(generateDay({ eventsPerDay: flags['events-per-day'], date, seed: flags.seed, faults, kinds }), dir)
+    const day = writeDay(generateDay({ eventsPerDay: flags['events-per-day'], date, seed: flags.seed, faults, kinds, providers }), dir)
     const summary = summariseDay(day.manifest)
     if (!this.jsonEnabled()) this.log(render(summary, dir))
     return { ...summary, dir }

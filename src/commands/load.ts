@@ -8,7 +8,8 @@ import { todayIso } from '../sim/calendar.js'
 import { parseGate, type Gate } from '../sim/gates.js'
 import { describe } from '../sim/outcome.js'
 import type { LoadTestResult } from '../sim/load-test.js'
-import { parseDayDate, parseEventsPerDay, parseFaultRate, parseSpeed } from '../sim/summary.js'
+import { parseDayDate, parseEventsPerDay, parseFaultRate, parseProvider, parseSpeed } from '../sim/summary.js'
+import { PROVIDERS, type ProviderName } from '../sim/types.js'
 import type { ChaosResult } from '../sim/chaos/run.js'
 import { EventspineError } from '../errors.js'
 import { abortOnStopSignal } from '../pipeline/host/signals.js'
@@ -41,6 +42,7 @@ export default class Load extends BaseCommand {
     faults: Flags.custom<number>({ summary: 'Share of files with a fault, 0-1.', default: 0.02, parse: parsedBy(parseFaultRate) })(),
     date: Flags.custom<string>({ summary: 'Business day of the generated day. Default: today (UTC).', parse: parsedBy(parseDayDate) })(),
     day: Flags.string({ summary: 'Use a day written by `pipeline generate` instead of generating one.' }),
+    providers: Flags.custom<ProviderName>({ summary: 'Senders of the generated day, comma-separated.', multiple: true, delimiter: ',', default: [...PROVIDERS], parse: parsedBy(parseProvider) })(),
     assert: Flags.custom<Gate>({ summary: "A gate such as 'p99<50ms', 'mismatches=0', 'eventsPerSecond>=5000'; repeatable.", multiple: true, parse: parsedBy(parseGate) })(),
     'max-in-flight': Flags.integer({ summary: 'At --speed max, files published but not yet finished.', default: 256 }),
     keep: Flags.boolean({ summary: 'Keep the namespace, the generated day and the output documents (with --chaos: the worker and Redis logs).' }),
@@ -70,7 +72,7 @@ export default class Load extends BaseCommand {
     const result: LoadTestResult | ChaosResult | null = await run({
       redisUrl: flags['redis-url'],
       dayDir: flags.day,
-      generate: { eventsPerDay: flags['events-per-day'], date, seed: flags.seed, faults, kinds: [...FILE_KINDS] },
+      generate: { eventsPerDay: flags['events-per-day'], date, seed: flags.seed, faults, kinds: [...FILE_KINDS], providers: flags.providers },
       speed: flags.speed,
       maxInFlight: flags['max-in-flight'],
       gates,

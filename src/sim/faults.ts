@@ -1,8 +1,9 @@
 import type { Faker } from '@faker-js/faker'
 import type { FileKind } from '../pipeline/types.js'
 import { corruptIsin } from './identifiers.js'
+import { renderFundsXml } from './fundsxml.js'
 import { encodeText, renderCsv, type CanonicalRow, type Encoding, type RenderOptions } from './layouts.js'
-import type { Expected, FaultKind, ProviderName } from './types.js'
+import { PROVIDER_KINDS, type Expected, type FaultKind, type ProviderName } from './types.js'
 
 /** Why a file is in the day: its place in a fund's routine, which decides the faults it can carry. */
 export type FileRole = 'nav-today' | 'nav-previous' | 'nav-late' | 'holdings' | 'reference'
@@ -39,16 +40,39 @@ export interface FaultContext {
   readonly baselineDelivered: boolean
 }
 
-/** Whether `fault` can be injected into this file (extra-file faults are decided elsewhere). */
+/** Senders whose files are CSV text, where row-level CSV faults make sense. */
+const CSV_SENDERS: ReadonlySet<ProviderName> = new Set(['northwind', 'lumen', 'atlas', 'emt', 'openfunds'])
+/** Senders that state class and fund net assets next to the NAVs. */
+const NET_ASSET_SENDERS: ReadonlySet<ProviderName> = new Set(['fundsxml', 'openfunds'])
+
+/** Whether `fault` can be injected into this file (extra-file faults: whether it can be added after it). */
 export function canInject(fault: FaultKind, spec: FileSpec, context: FaultContext): boolean {
+  const p = spec.provider
   switch (fault) {
     case 'nav-jump':
       return spec.role === 'nav-today' && context.baselineDelivered
     case 'latin1-encoding':
-      return spec.provider === 'lumen' // French exports in ISO 8859-1; the header itself has accents
+      return p === 'lumen' // French exports in ISO 8859-1; the header itself has accents
     case 'duplicate-file':
+      return true
     case 'late-file':
-      return false
+      return PROVIDER_KINDS[p].includes('nav') // the late file is a NAV file of the same sender
+    case 'malformed-row':
+      return CSV_SENDERS.has(p)
+    case 'oversized-row':
+      return CSV_SENDERS.has(p) && p !== 'openfunds' // openfunds NAV files carry no free-text column
+    case 'missing-mandatory-column':
+      // FundsXML: a missing element is a missing value; EMT: its template names the column first.
+      return p !== 'fundsxml' && p !== 'emt'
+    case 'xml-malformed':
+    case 'xml-namespace':
+      return p === 'fundsxml'
+    case 'emt-missing-field':
+    case 'code-list-value':
+      return p === 'emt'
+    case 'net-assets-sum':
+    case 'nav-shares-off':
+      return NET_ASSET_SENDERS.has(p) && spec.kind === 'nav'
     default:
       return true
   }
@@ -79,10 +103,18 @@ export function injectFault(fault: FaultKind, spec: FileSpec, f: Faker): void {
       set('currency', f.helpers.arrayElement(BAD_CURRENCIES))
       spec.expected = rejected('validate', 'currency-code')
       return
-    case 'nav-jump':
-      set('nav', Math.round(Number(at.nav) * f.number.float({ min: 1.2, max: 1.6 }) * 10_000) / 10_000)
+    case 'nav-jump': {
+      const nav = Math.round(Number(at.nav) * f.number.float({ min: 1.2, max: 1.6 }) * 10_000) / 10_000
+      set('nav', nav)
+      // Where the file states net assets, they move with the NAV: the jump is real, not an inconsistency.
+      if (at.classNetAssets !== undefined) {
+        set('classNetAssets', Math.round(nav * Number(at.sharesOutstanding) * 100) / 100)
+        const total = Math.round(spec.rows.reduce((a, r) => a + Number(r.classNetAssets) * 100, 0)) / 100
+        spec.rows = spec.rows.map((r) => ({ ...r, fundNetAssets: total }))
+      }
       spec.expected = delivered(['nav-jump'])
       return
+    }
     case 'empty-file':
       spec.empty = f.datatype.boolean() ? 'zero-bytes' : 'header-only'
       spec.expected = rejected('ingest', spec.empty === 'zero-bytes' ? 'empty-file' : 'no-rows')
@@ -97,6 +129,34 @@ export function injectFault(fault: FaultKind, spec: FileSpec, f: Faker): void {
       set(TEXT_FIELD[spec.kind], `${String(at[TEXT_FIELD[spec.kind]])} ${OVERSIZED_TEXT}`)
       spec.expected = rejected('ingest', 'row-too-large')
       return
+    case 'xml-malformed':
+      spec.render = { ...spec.render, xml: 'malformed' }
+      spec.expected = rejected('ingest', 'xml-syntax')
+      return
+    case 'xml-namespace':
+      spec.render = { ...spec.render, xml: 'wrong-namespace' }
+      spec.expected = rejected('ingest', 'xml-namespace')
+      return
+    case 'emt-missing-field':
+      set('ongoingCosts', '') // mandatory in V4.2, the version the EMT sender writes
+      spec.expected = rejected('ingest', 'template-mandatory-field')
+      return
+    case 'code-list-value':
+      set('retail', f.helpers.arrayElement(['Maybe', 'Yes', 'R']))
+      spec.expected = rejected('ingest', 'code-list')
+      return
+    case 'net-assets-sum': {
+      // The fund total is restated and no longer matches its classes: off by 2 to 50,000 units.
+      const off = f.number.int({ min: 2, max: 50_000 })
+      spec.rows = spec.rows.map((r) => ({ ...r, fundNetAssets: Number(r.fundNetAssets) + off }))
+      spec.expected = rejected('validate', 'class-net-assets-sum')
+      return
+    }
+    case 'nav-shares-off':
+      // Shares outstanding of the day before the subscriptions: NAV x shares misses the class's net assets by 1-8%.
+      set('sharesOutstanding', Math.round(Number(at.sharesOutstanding) * f.number.float({ min: 1.01, max: 1.08 })))
+      spec.expected = rejected('validate', 'nav-shares-net-assets')
+      return
     case 'duplicate-file':
     case 'late-file':
       throw new Error(`${fault} adds a file; it is not injected into one`)
@@ -107,5 +167,6 @@ export function injectFault(fault: FaultKind, spec: FileSpec, f: Faker): void {
 export function renderSpec(spec: FileSpec): Buffer {
   if (spec.empty === 'zero-bytes') return Buffer.alloc(0)
   const rows = spec.empty === 'header-only' ? [] : spec.rows
-  return encodeText(renderCsv(spec.provider, spec.kind, rows, spec.render), spec.encoding)
+  const text = spec.provider === 'fundsxml' ? renderFundsXml(spec.kind, rows, spec.render) : renderCsv(spec.provider, spec.kind, rows, spec.render)
+  return encodeText(text, spec.encoding)
 }

@@ -1,4 +1,5 @@
 import type { Faker } from '@faker-js/faker'
+import { figiCheckDigit } from '../pipeline/rules/figi.js'
 import { isinCheckDigit } from '../pipeline/rules/isin.js'
 import { leiCheckDigits } from '../pipeline/rules/lei.js'
 
@@ -43,8 +44,13 @@ export class IdentifierMint {
     })
   }
 
+  /** A FIGI with its check digit (the draw of the former random last digit is kept, so seeds give the same days otherwise). */
   figi(): string {
-    return this.fresh(() => `BBG${pick(this.f, 'BCDFGHJKLMNPQRSTVWXYZ0123456789', 8)}${pick(this.f, DIGITS, 1)}`)
+    return this.fresh(() => {
+      const body = `BBG${pick(this.f, 'BCDFGHJKLMNPQRSTVWXYZ0123456789', 8)}`
+      pick(this.f, DIGITS, 1)
+      return `${body}${figiCheckDigit(body)}`
+    })
   }
 
   cusip(): string {

@@ -18,8 +18,14 @@ interface Layout {
 
 const [NAV, HOLDINGS, REFERENCE] = ['nav', 'holdings', 'reference'] as const
 
-/** The three providers' layouts, as `fixtures/mapping-profiles/*.json` describe them. */
-export const LAYOUTS: Readonly<Record<ProviderName, Layout>> = {
+/** Providers that send CSV: the three layouts, the EMT and openfunds senders (FundsXML is `fundsxml.ts`). */
+export type CsvProvider = Exclude<ProviderName, 'fundsxml'>
+
+/**
+ * The CSV layouts, as `fixtures/mapping-profiles/*.json` describe them. Columns of generator-only
+ * fields (the EMT's version, producer, identifier type...) are written from the row as well.
+ */
+export const LAYOUTS: Readonly<Record<CsvProvider, Layout>> = {
   northwind: {
     delimiter: ',',
     decimal: '.',
@@ -53,13 +59,57 @@ export const LAYOUTS: Readonly<Record<ProviderName, Layout>> = {
       [REFERENCE]: [['isin', 'Fund Identifier'], ['fundName', 'Legal Name'], ['lei', 'Entity LEI'], ['currency', 'CCY'], ['domicile', 'Country'], ['assetClass', 'Asset Type'], ['manager', 'Investment Manager']],
     },
   },
+  emt: {
+    delimiter: ';',
+    decimal: '.',
+    thousands: '',
+    date: (iso) => iso,
+    columns: {
+      [NAV]: [],
+      [HOLDINGS]: [],
+      [REFERENCE]: [
+        ['emtVersion', '00001_EMT_Version'],
+        ['manager', '00002_EMT_Producer_Name'],
+        ['isin', '00010_Financial_Instrument_Identifying_Data'],
+        ['idType', '00020_Type_Of_Identification_Code_For_The_Financial_Instrument'],
+        ['fundName', '00030_Financial_Instrument_Name'],
+        ['currency', '00040_Financial_Instrument_Currency'],
+        ['referenceDate', '00050_General_Reference_Date'],
+        ['manager', '00070_Financial_Instrument_Manufacturer_Name'],
+        ['lei', '00073_Financial_Instrument_Manufacturer_LEI'],
+        ['retail', '01010_Investor_Type_Retail'],
+        ['ongoingCosts', '07020_Financial_Instrument_Ongoing_Costs_Ex_Ante'],
+      ],
+    },
+  },
+  openfunds: {
+    delimiter: ',',
+    decimal: '.',
+    thousands: '',
+    date: (iso) => iso,
+    columns: {
+      [NAV]: [
+        ['isin', 'OFST020000'],
+        ['currency', 'OFST020540'],
+        ['fundCurrency', 'OFST010410'],
+        ['domicile', 'OFST010010'],
+        ['navDate', 'OFDY010010'],
+        ['nav', 'OFDY010020'],
+        ['sharesOutstanding', 'OFDY010030'],
+        ['classNetAssets', 'OFDY010040'],
+        ['fundNetAssets', 'OFDY010050'],
+      ],
+      [HOLDINGS]: [],
+      [REFERENCE]: [],
+    },
+  },
 }
 
 /** Decimals each numeric field is written with. */
-const DECIMALS: Readonly<Record<string, number>> = { nav: 4, totalNetAssets: 2, sharesOutstanding: 0, weight: 2, marketValue: 2 }
+export const DECIMALS: Readonly<Record<string, number>> = { nav: 4, totalNetAssets: 2, classNetAssets: 2, fundNetAssets: 2, sharesOutstanding: 0, weight: 2, marketValue: 2, ongoingCosts: 4, idType: 0 }
 /** Fields written with digit grouping by providers that group (amounts, not prices or weights). */
 const GROUPED = new Set(['totalNetAssets', 'sharesOutstanding', 'marketValue'])
-const DATE_FIELDS = new Set(['navDate', 'asOfDate'])
+const DATE_FIELDS = new Set(['navDate', 'asOfDate', 'referenceDate'])
 
 export function formatNumber(value: number, decimals: number, decimal: '.' | ',', thousands: string): string {
   const fixed = Math.abs(value).toFixed(decimals)
@@ -73,10 +123,12 @@ export interface RenderOptions {
   readonly drop?: readonly string[]
   /** 0-based data row that gets one cell too many (a malformed row). */
   readonly extraCellRow?: number
+  /** FundsXML only: a closing tag left out (not well-formed), or the root in a namespace the profile does not accept. */
+  readonly xml?: 'malformed' | 'wrong-namespace'
 }
 
 /** A file's text in the provider's layout: its delimiter, column names, dates and numbers. */
-export function renderCsv(provider: ProviderName, kind: FileKind, rows: readonly CanonicalRow[], options: RenderOptions = {}): string {
+export function renderCsv(provider: CsvProvider, kind: FileKind, rows: readonly CanonicalRow[], options: RenderOptions = {}): string {
   const layout = LAYOUTS[provider]
   const columns = layout.columns[kind].filter(([field]) => !(options.drop ?? []).includes(field))
   const cell = (field: string, value: string | number | undefined): string => {

@@ -1,7 +1,7 @@
 import { EventspineError } from '../errors.js'
 import { FILE_KINDS, type FileKind } from '../pipeline/types.js'
 import { isIsoDate } from './calendar.js'
-import type { Manifest } from './types.js'
+import { isProviderName, PROVIDERS, type Manifest, type ProviderName } from './types.js'
 
 export interface DaySummary {
   readonly date: string
@@ -71,6 +71,14 @@ export function parseKind(text: string): FileKind {
     throw new EventspineError('E_FLAG', `--kinds names ${kind === '' ? 'no kind' : `unknown kind ${kind}`}`, { hint: `Use a comma list of ${FILE_KINDS.join(', ')}.` })
   }
   return kind as FileKind
+}
+
+export function parseProvider(text: string): ProviderName {
+  const provider = text.trim()
+  if (!isProviderName(provider)) {
+    throw new EventspineError('E_FLAG', `--providers names ${provider === '' ? 'no provider' : `unknown provider ${provider}`}`, { hint: `Use a comma list of ${PROVIDERS.join(', ')}.` })
+  }
+  return provider
 }
 
 /** `max` or `<N>x` (N may be fractional) -> the load driver's speed. */

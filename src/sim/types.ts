@@ -13,6 +13,13 @@ export const FAULT_KINDS = [
   'latin1-encoding',
   'byte-order-mark',
   'oversized-row',
+  // Faults of the fund standards' senders
+  'xml-malformed',
+  'xml-namespace',
+  'emt-missing-field',
+  'code-list-value',
+  'net-assets-sum',
+  'nav-shares-off',
 ] as const
 
 export type FaultKind = (typeof FAULT_KINDS)[number]
@@ -21,8 +28,23 @@ export function isFaultKind(value: string): value is FaultKind {
   return (FAULT_KINDS as readonly string[]).includes(value)
 }
 
-export type ProviderName = 'northwind' | 'lumen' | 'atlas'
-export const PROVIDERS: readonly ProviderName[] = ['northwind', 'lumen', 'atlas']
+export type ProviderName = 'northwind' | 'lumen' | 'atlas' | 'fundsxml' | 'emt' | 'openfunds'
+/** The three CSV layouts and the senders of FundsXML 4, the EMT and openfunds files. */
+export const PROVIDERS: readonly ProviderName[] = ['northwind', 'lumen', 'atlas', 'fundsxml', 'emt', 'openfunds']
+
+export function isProviderName(value: string): value is ProviderName {
+  return (PROVIDERS as readonly string[]).includes(value)
+}
+
+/** The kinds each sender's format carries: a FundsXML sender sends NAVs and positions, an EMT sender reference rows, an openfunds sender NAVs. */
+export const PROVIDER_KINDS: Readonly<Record<ProviderName, readonly FileKind[]>> = {
+  northwind: ['nav', 'holdings', 'reference'],
+  lumen: ['nav', 'holdings', 'reference'],
+  atlas: ['nav', 'holdings', 'reference'],
+  fundsxml: ['nav', 'holdings'],
+  emt: ['reference'],
+  openfunds: ['nav'],
+}
 
 /**
  * What the pipeline should do with a file. `rules` are the distinct rule names of the
@@ -56,6 +78,8 @@ export interface Manifest {
   readonly eventsPerDay: number
   readonly faultRate: number
   readonly kinds: readonly FileKind[]
+  /** The senders the day's funds were drawn from (absent in days written before there was a choice: the three layouts). */
+  readonly providers?: readonly ProviderName[]
   /** Sum of `events` over the files: what processing the whole day emits. */
   readonly expectedEvents: number
   /** Reference tables for enrich and resolve, relative to the day's folder. */

@@ -1,6 +1,6 @@
 import type { Faker } from '@faker-js/faker'
 import { IdentifierMint } from './identifiers.js'
-import { PROVIDERS, type ProviderName } from './types.js'
+import type { ProviderName } from './types.js'
 
 export interface ShareClass {
   readonly isin: string
@@ -54,7 +54,16 @@ const DOMICILES: Readonly<Record<ProviderName, readonly string[]>> = {
   northwind: ['LU', 'IE', 'GB'],
   lumen: ['FR', 'LU'],
   atlas: ['US', 'IE'],
+  fundsxml: ['LU', 'IE'],
+  emt: ['IE', 'LU'],
+  openfunds: ['LU', 'FR'],
 }
+
+/**
+ * Senders whose documents state one fund total next to the share classes' net assets: their
+ * classes share the fund's currency, so the sum is in one currency.
+ */
+const ONE_CURRENCY: ReadonlySet<ProviderName> = new Set(['fundsxml', 'openfunds'])
 
 const CURRENCIES: Readonly<Record<string, readonly string[]>> = {
   LU: ['EUR', 'USD', 'GBP', 'CHF', 'SEK'],
@@ -84,7 +93,12 @@ export class Universe {
   readonly securities: Security[] = []
   private umbrella: Umbrella | null = null
 
-  constructor(private readonly f: Faker, securities = 600) {
+  constructor(
+    private readonly f: Faker,
+    private readonly providers: readonly ProviderName[],
+    securities = 600,
+  ) {
+    if (providers.length === 0) throw new Error('a universe needs at least one provider')
     this.mint = new IdentifierMint(f)
     const countries = ['US', 'US', 'US', 'GB', 'DE', 'FR', 'NL', 'JP', 'CH']
     for (let i = 0; i < securities; i++) {
@@ -103,7 +117,7 @@ export class Universe {
 
   private nextUmbrella(): Umbrella {
     const f = this.f
-    const provider = f.helpers.arrayElement(PROVIDERS)
+    const provider = f.helpers.arrayElement(this.providers)
     const domicile = f.helpers.arrayElement(DOMICILES[provider])
     const brand = `${f.person.lastName()} ${f.helpers.arrayElement(['Capital', 'Partners', 'Investors', 'Asset Management', 'Funds'])}`
     return { brand, provider, domicile, manager: `${brand} ${SUFFIX[domicile] ?? 'Ltd'}`, remaining: f.number.int({ min: 3, max: 8 }) }
@@ -123,7 +137,10 @@ export class Universe {
     const letters = ['A', 'B', 'C', 'I', 'R', 'Z']
     const start = f.number.float({ min: 8, max: 400, fractionDigits: 2 })
     for (let i = 0; i < count; i++) {
-      const currency = i === 0 ? (currencies[0] ?? 'EUR') : f.helpers.arrayElement(currencies)
+      const first = currencies[0] ?? 'EUR'
+      // Drawn whatever the provider, so the seed's sequence of draws does not depend on it.
+      const drawn = i === 0 ? first : f.helpers.arrayElement(currencies)
+      const currency = ONE_CURRENCY.has(u.provider) ? first : drawn
       const income = f.helpers.arrayElement(['Acc', 'Dist'])
       classes.push({
         isin: this.mint.isin(u.domicile),

@@ -28,6 +28,12 @@ const EXPECTED: Readonly<Record<FaultKind, (e: Expected) => boolean>> = {
   'latin1-encoding': (e) => e.outcome === 'delivered' && e.flags.length === 0,
   'byte-order-mark': (e) => e.outcome === 'delivered' && e.flags.length === 0,
   'oversized-row': (e) => e.outcome === 'rejected' && e.stage === 'ingest' && e.rules.join() === 'row-too-large',
+  'xml-malformed': (e) => e.outcome === 'rejected' && e.stage === 'ingest' && e.rules.join() === 'xml-syntax',
+  'xml-namespace': (e) => e.outcome === 'rejected' && e.stage === 'ingest' && e.rules.join() === 'xml-namespace',
+  'emt-missing-field': (e) => e.outcome === 'rejected' && e.stage === 'ingest' && e.rules.join() === 'template-mandatory-field',
+  'code-list-value': (e) => e.outcome === 'rejected' && e.stage === 'ingest' && e.rules.join() === 'code-list',
+  'net-assets-sum': (e) => e.outcome === 'rejected' && e.stage === 'validate' && e.rules.join() === 'class-net-assets-sum',
+  'nav-shares-off': (e) => e.outcome === 'rejected' && e.stage === 'validate' && e.rules.join() === 'nav-shares-net-assets',
 }
 
 describe('every fault kind, through the pure stage chain', () => {

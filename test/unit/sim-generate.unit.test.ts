@@ -65,9 +65,20 @@ describe('generate: a realistic day', () => {
     expect(summariseDay(day.manifest).navAfterCutOff).toBeGreaterThan(0.5)
   })
 
-  it('uses all three providers and all three kinds', () => {
-    expect(new Set(day.manifest.files.map((f) => f.provider))).toEqual(new Set(['northwind', 'lumen', 'atlas']))
+  // The default mix is all six senders since the fund standards (issue 25); `providers` picks some.
+  it('uses all six providers and all three kinds', () => {
+    expect(new Set(day.manifest.files.map((f) => f.provider))).toEqual(new Set(['northwind', 'lumen', 'atlas', 'fundsxml', 'emt', 'openfunds']))
     expect(new Set(day.manifest.files.map((f) => f.kind))).toEqual(new Set(['nav', 'holdings', 'reference']))
+    expect(day.manifest.providers).toEqual(['northwind', 'lumen', 'atlas', 'fundsxml', 'emt', 'openfunds'])
+  })
+
+  it('draws funds only from the providers asked for, each sending the kinds its format carries', () => {
+        const some = generateDay({ eventsPerDay: 1500, date: DATE, seed: 3, faults: 0, providers: ['fundsxml', 'emt'] })
+    expect(new Set(some.manifest.files.map((f) => f.provider))).toEqual(new Set(['fundsxml', 'emt']))
+    expect(new Set(some.manifest.files.filter((f) => f.provider === 'emt').map((f) => f.kind))).toEqual(new Set(['reference']))
+    expect(new Set(some.manifest.files.filter((f) => f.provider === 'fundsxml').map((f) => f.kind))).toEqual(new Set(['nav', 'holdings']))
+    expect(some.manifest.files.filter((f) => f.provider === 'fundsxml').every((f) => f.name.endsWith('.xml'))).toBe(true)
+    expect(() => generateDay({ eventsPerDay: 100, date: DATE, seed: 3, faults: 0, providers: ['emt'], kinds: ['nav'] })).toThrow(/sends nav/)
   })
 
   it('writes reference tables whose ISINs and LEIs are valid', () => {

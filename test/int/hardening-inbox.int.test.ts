@@ -211,6 +211,22 @@ describe('the inbox: what really gets dropped in', () => {
     })
   })
 
+  it('a billion-laughs XML, an XXE one and a 200,000-deep XML are each rejected by ingest with their rule, and the pipeline carries on', async () => {
+    await withHost(async (h) => {
+      const inbox = h.pipeline.inboxDir
+      const lol = ['<?xml version="1.0"?>', '<!DOCTYPE lolz [', '<!ENTITY lol "lol">']
+      for (let i = 1; i <= 9; i++) lol.push(`<!ENTITY lol${i} "${`&lol${i === 1 ? '' : i - 1};`.repeat(10)}">`)
+      lol.push(']>', '<FundsXML4>&lol9;</FundsXML4>')
+      writeFileSync(join(inbox, 'laughs.xml'), lol.join('\n'))
+      await expectRejected(h, 'laughs.xml', 'xml-doctype', /entities are never expanded \(billion laughs, XXE\)/)
+      writeFileSync(join(inbox, 'xxe.xml'), '<?xml version="1.0"?><!DOCTYPE f [<!ENTITY x SYSTEM "file:///etc/passwd">]><FundsXML4>&x;</FundsXML4>')
+      await expectRejected(h, 'xxe.xml', 'xml-doctype', /DOCTYPE or ENTITY declaration is refused/)
+      writeFileSync(join(inbox, 'deep.xml'), `<FundsXML4>${'<a>'.repeat(200_000)}${'</a>'.repeat(200_000)}</FundsXML4>`)
+      await expectRejected(h, 'deep.xml', 'xml-too-deep', /more than 64 levels deep \(MAX_XML_DEPTH\)/)
+      await h.nextGoodIsDelivered()
+    })
+  })
+
   it('UTF-16 without a byte-order mark and Latin-1 are decoded and delivered', async () => {
     await withHost(async (h) => {
       writeFileSync(join(h.pipeline.inboxDir, 'utf16.csv'), iconv.encode(GOOD.toString('utf8'), 'utf16le'))

@@ -34,7 +34,7 @@ export interface FundWorld {
 
 let fixtureFiles: FundFile[] | undefined
 
-/** The shipped provider files, good and faulty (three providers, CSV and JSON, encodings, faults). */
+/** The shipped provider files, good and faulty (the CSV layouts, JSON, the fund standards, encodings, faults). */
 function fixtures(): FundFile[] {
   if (fixtureFiles) return fixtureFiles
   const root = join(packageRoot(), 'fixtures')
@@ -95,7 +95,7 @@ export function fileEvents(file: FundFile, correlationId: string, copy: boolean,
         add(EVENT.enriched, enriched)
         const resolved = resolveFile(enriched, world.reference)
         add(EVENT.resolved, resolved)
-        const scored = scoreFile(validated.payload, new Map()).payload
+        const scored = scoreFile(validated.payload, new Map(), { assetClassOf: (isin) => world.reference.funds.get(isin)?.assetClass }).payload
         add(EVENT.scored, scored)
         add(EVENT.delivered, deliveredPayload(resolved, scored, buildOutput(correlationId, resolved, scored)))
       }

@@ -18,8 +18,6 @@ export interface FundPipelineOptions {
   readonly without?: readonly StageName[]
   /** Holding weights may be off 100% by this many percentage points. Default 0.5. */
   readonly weightTolerance?: number
-  /** Relative NAV move flagged by score. Default 0.10. */
-  readonly navJumpThreshold?: number
 }
 
 /**
@@ -53,7 +51,6 @@ export function fundPipeline(options: FundPipelineOptions = {}): ConsumerPreset 
         ...(host.syncOutput === undefined ? {} : { syncOutput: host.syncOutput }),
         ...(host.clock ? { clock: host.clock } : {}),
         ...(options.weightTolerance === undefined ? {} : { weightTolerance: options.weightTolerance }),
-        ...(options.navJumpThreshold === undefined ? {} : { navJumpThreshold: options.navJumpThreshold }),
       })
       return all.filter((c) => names.includes(c.name))
     },

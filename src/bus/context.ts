@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis'
 import { encodeEvent, type EventEnvelope } from '../events/envelope.js'
 import { deriveEventId, type EventId } from '../events/ids.js'
 import type { Keys } from './keys.js'
@@ -30,20 +29,33 @@ export interface Effects {
   readonly writes: WriteEffect[]
 }
 
+/**
+ * Where a context's reads go: Redis in the runtime (an ioredis client is one as it is, so the hot
+ * path gains no wrapper), an in-memory map in golden tests (src/check/golden), so both run this
+ * one context.
+ */
+export interface StateReader {
+  get(key: string): Promise<string | null>
+  hget(key: string, field: string): Promise<string | null>
+  hgetall(key: string): Promise<Record<string, string>>
+}
+
 /** What every context of one runner shares. */
 export interface ContextScope {
   readonly consumer: string
   readonly source: string
   readonly keys: Keys
-  readonly redis: Redis
+  /** Committed state: a handler's reads never see its own buffered writes. */
+  readonly reader: StateReader
   readonly contracts: ContractChecker
 }
 
 /**
  * The context a handler sees: a class so a busy runner builds one small object per event, not a
- * dozen closures. Writes are buffered into `effects`; reads go to Redis. Emitted ids derive from
- * the input id, the consumer and the emit's position, so a retry emits the same ids and a
- * replayed commit is caught by the inbox.
+ * dozen closures. Writes are buffered into `effects`; reads go to the scope's reader (Redis, or
+ * a map in golden tests) and see committed state only. Emitted ids derive from the input id,
+ * the consumer and the emit's position, so a retry emits the same ids and a replayed commit is
+ * caught by the inbox.
  */
 export class HandlerContext implements ConsumerContext, StateAccess {
   /** State this handler read: `key` (whole) or `key\0field`; see conflicts.ts. */
@@ -73,7 +85,7 @@ export class HandlerContext implements ConsumerContext, StateAccess {
   get(name: string): Promise<string | null> {
     const key = this.key(name)
     this.reads.push(key)
-    return this.scope.redis.get(key)
+    return this.scope.reader.get(key)
   }
 
   async getJson<T>(name: string): Promise<T | null> {
@@ -84,13 +96,13 @@ export class HandlerContext implements ConsumerContext, StateAccess {
   hget(name: string, field: string): Promise<string | null> {
     const key = this.key(name)
     this.reads.push(`${key}\0${field}`)
-    return this.scope.redis.hget(key, field)
+    return this.scope.reader.hget(key, field)
   }
 
   hgetall(name: string): Promise<Record<string, string>> {
     const key = this.key(name)
     this.reads.push(key)
-    return this.scope.redis.hgetall(key)
+    return this.scope.reader.hgetall(key)
   }
 
   set(name: string, value: string): void {

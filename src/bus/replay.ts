@@ -209,7 +209,7 @@ export async function replayConsumer(bus: Bus, options: ReplayOptions): Promise<
 async function handleWithRetries(bus: Bus, consumer: ConsumerDefinition, event: EventEnvelope, runId: string): Promise<{ ok: true; effects: Effects; reads: readonly string[] } | { ok: false; error: string }> {
   let error: unknown
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-    const scope: ContextScope = { consumer: consumer.name, source: consumer.name, keys: bus.keys, redis: bus.redis, contracts: bus.contracts }
+    const scope: ContextScope = { consumer: consumer.name, source: consumer.name, keys: bus.keys, reader: bus.redis, contracts: bus.contracts }
     const inner = new HandlerContext(scope, event, attempt)
     try {
       await consumer.handle(event, replayContext(inner, event, runId))

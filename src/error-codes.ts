@@ -87,6 +87,12 @@ export const ERROR_CODES = {
   E_CONFIG_DUPLICATE: 'Two consumers of the project config have one name.',
   E_CONFIG_NO_CONTRACT: 'A consumer of the project config reads an event type that has no contract.',
   E_CHECK_NO_CONTRACT: 'A consumer under fuzz subscribes to a type that has no contract, so nothing can be generated for it; a usage error (pass --contracts DIR).',
+
+  // Golden tests (pipeline test, given/when/then)
+  E_GOLDEN_MISMATCH: 'A golden case from code (given/when/then) did not emit or leave what it expected; the message is the diff.',
+  E_GOLDEN_CASE: 'A case file of `pipeline test` is not JSON or has a missing or bad field (the message names file and field); a usage error.',
+  E_GOLDEN_UNKNOWN_CONSUMER: 'A case file names a consumer the project does not have; a usage error with "did you mean".',
+  E_GOLDEN_NO_CASES: '`pipeline test` found no case files, or was given a path that does not exist; a usage error.',
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

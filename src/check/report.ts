@@ -39,25 +39,48 @@ export function renderReport(report: CheckReport, options: { consumerArg: (consu
   return out.join('\n')
 }
 
+/** One testcase of a JUnit report. */
+export interface JunitCase {
+  readonly classname: string
+  readonly name: string
+  readonly durationMs: number
+  readonly failure?: { readonly message: string; readonly body: string }
+  readonly systemOut?: string
+}
+
+/** The house's JUnit XML writer (fuzz and golden tests): suites of cases, times in seconds. */
+export function junitDocument(name: string, suites: readonly { readonly name: string; readonly cases: readonly JunitCase[] }[]): string {
+  const body = suites.map((suite) => {
+    const failures = suite.cases.filter((c) => c.failure !== undefined).length
+    const time = suite.cases.reduce((t, c) => t + c.durationMs, 0) / 1000
+    const cases = suite.cases.map((c) => {
+      const open = `    <testcase classname="${esc(c.classname)}" name="${esc(c.name)}" time="${(c.durationMs / 1000).toFixed(3)}"`
+      if (c.failure === undefined) return `${open}/>`
+      const out = c.systemOut === undefined ? '' : `\n      <system-out>${esc(c.systemOut)}</system-out>`
+      return `${open}>\n      <failure message="${esc(c.failure.message)}">${esc(c.failure.body)}</failure>${out}\n    </testcase>`
+    })
+    return `  <testsuite name="${esc(suite.name)}" tests="${suite.cases.length}" failures="${failures}" time="${time.toFixed(3)}">\n${cases.join('\n')}\n  </testsuite>`
+  })
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="${esc(name)}">\n${body.join('\n')}\n</testsuites>\n`
+}
+
 /** JUnit XML: one testsuite per consumer, one testcase per property. */
 export function junitXml(report: CheckReport): string {
   const byConsumer = new Map<string, PropertyResult[]>()
   for (const r of report.results) byConsumer.set(r.consumer, [...(byConsumer.get(r.consumer) ?? []), r])
-  const suites = [...byConsumer].map(([consumer, results]) => {
-    const failures = results.filter((r) => !r.passed).length
-    const time = results.reduce((t, r) => t + r.durationMs, 0) / 1000
-    const cases = results.map((r) => {
-      const open = `    <testcase classname="${esc(`fuzz.${consumer}`)}" name="${esc(r.property)}" time="${(r.durationMs / 1000).toFixed(3)}"`
-      if (r.passed) return `${open}/>`
+  const suites = [...byConsumer].map(([consumer, results]) => ({
+    name: `fuzz ${consumer}`,
+    cases: results.map((r): JunitCase => {
+      const base = { classname: `fuzz.${consumer}`, name: r.property, durationMs: r.durationMs }
+      if (r.passed) return base
       const c = r.counterexample
       const reproduce = r.reproduce ? [`reproduce: ${r.reproduce}`] : []
       const body = [...(c ? ['events:', ...c.events, 'schedule:', ...c.schedule, 'what happened:', ...c.story, 'failure:', c.failure] : []), ...reproduce].join('\n')
-      const out = r.reproduce ? `\n      <system-out>${esc(reproduce.join(''))}</system-out>` : ''
-      return `${open}>\n      <failure message="${esc(`seed ${r.seed}: ${c?.failure.split('\n')[0] ?? 'failed'}${r.reproduce ? ` (${reproduce.join('')})` : ''}`)}">${esc(body)}</failure>${out}\n    </testcase>`
-    })
-    return `  <testsuite name="${esc(`fuzz ${consumer}`)}" tests="${results.length}" failures="${failures}" time="${time.toFixed(3)}">\n${cases.join('\n')}\n  </testsuite>`
-  })
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="pipeline fuzz">\n${suites.join('\n')}\n</testsuites>\n`
+      const message = `seed ${r.seed}: ${c?.failure.split('\n')[0] ?? 'failed'}${r.reproduce ? ` (${reproduce.join('')})` : ''}`
+      return { ...base, failure: { message, body }, ...(r.reproduce ? { systemOut: reproduce.join('') } : {}) }
+    }),
+  }))
+  return junitDocument('pipeline fuzz', suites)
 }
 
 function esc(text: string): string {

@@ -20,16 +20,19 @@ export const CASE_FORMAT =
  * checked, unknown ones too (a typo would otherwise check nothing): a bad file is a usage error
  * naming the file and the field.
  */
-export async function readCaseFile(file: string): Promise<FileCase[]> {
+export async function readCaseFile(path: string, label = path): Promise<FileCase[]> {
+  // Errors name the file as the user gave or found it; cases keep the full path.
+  const file = label
   let doc: unknown
   try {
-    doc = JSON.parse(await readFile(file, 'utf8')) as unknown
+    doc = JSON.parse(await readFile(path, 'utf8')) as unknown
   } catch (error) {
     throw caseError(file, '', error instanceof SyntaxError ? `is not JSON (${error.message})` : `cannot be read (${(error as Error).message})`)
   }
   const top = object(file, '', doc, ['consumer', 'cases', 'name', 'given', 'when', 'then'])
   const fileConsumer = top['consumer'] === undefined ? undefined : string(file, 'consumer', top['consumer'])
-  if (top['cases'] === undefined) return [parseCase(file, '', top, fileConsumer)]
+  const located = (c: FileCase): FileCase => ({ ...c, file: path })
+  if (top['cases'] === undefined) return [located(parseCase(file, '', top, fileConsumer))]
   for (const k of ['name', 'given', 'when', 'then']) if (k in top) throw caseError(file, k, 'belongs inside a case when the file has "cases"')
   const list = top['cases']
   if (!Array.isArray(list) || list.length === 0) throw caseError(file, 'cases', 'must be a non-empty list of cases')
@@ -39,7 +42,7 @@ export async function readCaseFile(file: string): Promise<FileCase[]> {
     if (names.has(c.name)) throw caseError(file, `cases[${i}].name`, `"${c.name}" names two cases of the file`)
     names.add(c.name)
   })
-  return cases
+  return cases.map(located)
 }
 
 function parseCase(file: string, at: string, raw: Record<string, unknown>, fileConsumer: string | undefined): FileCase {

@@ -58,9 +58,10 @@ export async function runGoldenFiles(options: GoldenFilesOptions = {}): Promise<
     })
   }
   const cases: FileCase[] = []
-  for (const file of files) cases.push(...(await readCaseFile(file)))
+  const label = (file: string) => relative(cwd, file) || file
+  for (const file of files) cases.push(...(await readCaseFile(file, label(file))))
   const consumers = new Map<string, ConsumerUnderTest>()
-  for (const c of cases) if (!consumers.has(c.consumer)) consumers.set(c.consumer, project.consumer(c.consumer, c.file))
+  for (const c of cases) if (!consumers.has(c.consumer)) consumers.set(c.consumer, project.consumer(c.consumer, label(c.file)))
   const contracts = goldenContracts([...(project.contractsDir ? [project.contractsDir] : []), ...(options.contracts ?? [])])
   const results: GoldenCaseResult[] = []
   for (const c of cases) {

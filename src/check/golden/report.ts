@@ -14,7 +14,8 @@ export function renderGolden(report: GoldenReport): string {
     if (r.failure !== null) out.push(...r.failure.split('\n').map((line) => (line === '' ? '' : `      ${line}`)), '')
   }
   const failed = report.results.filter((r) => !r.passed).length
-  out.push('', `${report.results.length - failed}/${report.results.length} cases pass (${ms(report.durationMs)}, no Redis).${failed > 0 ? ` ${failed} failed: exit code 1.` : ''}`)
+  if (out.at(-1) !== '') out.push('')
+  out.push(`${report.results.length - failed}/${report.results.length} cases pass (${ms(report.durationMs)}, no Redis).${failed > 0 ? ` ${failed} failed: exit code 1.` : ''}`)
   return out.join('\n')
 }
 

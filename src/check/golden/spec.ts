@@ -94,19 +94,27 @@ export async function instantiate(consumer: ConsumerUnderTest): Promise<{ defini
 export function given(consumer: ConsumerUnderTest, prior: Given = {}, options: GoldenOptions = {}): { when(...events: readonly InputEvent[]): { then(expected: Expected): Promise<void> } } {
   return {
     when: (...events) => ({
-      async then(expected) {
-        // `await spec.when(...)` without `.then(...)` would call this as a thenable.
-        if (typeof expected === 'function') throw new TypeError('golden spec: call .then({ emits, state }) with what you expect; do not await .when(...) itself')
-        const dirs = options.contractsDir === undefined ? [] : typeof options.contractsDir === 'string' ? [options.contractsDir] : options.contractsDir
-        const contracts = options.contracts ?? goldenContracts(dirs)
-        const { definition, dispose } = await instantiate(consumer)
-        try {
-          const result = await runCase(definition, { name: definition.name, given: prior, when: events, then: expected }, contracts)
-          if (result.failure !== null) throw new EventspineError('E_GOLDEN_MISMATCH', `golden case of ${definition.name} failed:\n${result.failure}`, { userFixable: true })
-        } finally {
-          await dispose()
+      then(expected, ...rest: unknown[]) {
+        // `await spec.when(...)` without `.then(...)` calls this as a thenable's then(resolve, reject).
+        if (typeof expected === 'function') {
+          const misuse = new TypeError('golden spec: call .then({ emits, state }) with what you expect; do not await .when(...) itself')
+          if (typeof rest[0] === 'function') (rest[0] as (e: unknown) => void)(misuse)
+          return Promise.resolve()
         }
+        return check(consumer, prior, events, expected, options)
       },
     }),
+  }
+}
+
+async function check(consumer: ConsumerUnderTest, prior: Given, events: readonly InputEvent[], expected: Expected, options: GoldenOptions): Promise<void> {
+  const dirs = options.contractsDir === undefined ? [] : typeof options.contractsDir === 'string' ? [options.contractsDir] : options.contractsDir
+  const contracts = options.contracts ?? goldenContracts(dirs)
+  const { definition, dispose } = await instantiate(consumer)
+  try {
+    const result = await runCase(definition, { name: definition.name, given: prior, when: events, then: expected }, contracts)
+    if (result.failure !== null) throw new EventspineError('E_GOLDEN_MISMATCH', `golden case of ${definition.name} failed:\n${result.failure}`)
+  } finally {
+    await dispose()
   }
 }

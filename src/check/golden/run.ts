@@ -63,9 +63,11 @@ const KEYS = keysFor('golden')
  * one HandlerContext per attempt (the runtime's own class) reading committed state from a
  * map; its writes applied only when the event commits, with commit.lua's checks; an id
  * already committed is a duplicate (handled, nothing applied); a throw is a failed attempt,
- * retried up to the retry policy's attempts, then a dead letter. Events are handled one after
- * another in order, which is what the runtime's serializable waves commit. A retry happens at
- * once (the runtime waits a backoff, and events of other keys may overtake it meanwhile).
+ * retried up to the retry policy's attempts, then a dead letter. Events are handled in input
+ * order, each committed before the next: what the runtime does with events arriving one at a
+ * time. From a backlog it may commit events of different keys in another serializable order
+ * (per-key order always holds; fuzz's ordering property explores those orders). A retry
+ * happens at once (the runtime waits a backoff, and events of other keys may overtake it).
  */
 export async function runGolden(consumer: ConsumerDefinition, options: GoldenRunOptions): Promise<GoldenRun> {
   const state = new MemoryState()

@@ -34,7 +34,10 @@ export interface GoldenReport {
   readonly passed: boolean
   readonly projectDir: string
   readonly results: readonly GoldenCaseResult[]
+  /** Running the cases. */
   readonly durationMs: number
+  /** Loading the project (its config, a TypeScript one through tsx), reading the case files, compiling the contracts. */
+  readonly setupMs: number
 }
 
 /** Folders a search never enters: dependencies, VCS, the tool's own data, build output. */
@@ -64,6 +67,7 @@ export async function runGoldenFiles(options: GoldenFilesOptions = {}): Promise<
   for (const c of cases) if (!consumers.has(c.consumer)) consumers.set(c.consumer, project.consumer(c.consumer, label(c.file)))
   const contracts = goldenContracts([...(project.contractsDir ? [project.contractsDir] : []), ...(options.contracts ?? [])])
   const results: GoldenCaseResult[] = []
+  const running = performance.now()
   for (const c of cases) {
     const { definition, dispose } = await instantiate(consumers.get(c.consumer) as ConsumerUnderTest)
     try {
@@ -75,7 +79,8 @@ export async function runGoldenFiles(options: GoldenFilesOptions = {}): Promise<
       await dispose()
     }
   }
-  return { passed: results.every((r) => r.passed), projectDir: project.dir, results, durationMs: performance.now() - started }
+  const ended = performance.now()
+  return { passed: results.every((r) => r.passed), projectDir: project.dir, results, durationMs: ended - running, setupMs: running - started }
 }
 
 interface Project {

@@ -15,7 +15,8 @@ export function renderGolden(report: GoldenReport): string {
   }
   const failed = report.results.filter((r) => !r.passed).length
   if (out.at(-1) !== '') out.push('')
-  out.push(`${report.results.length - failed}/${report.results.length} cases pass (${ms(report.durationMs)}, no Redis).${failed > 0 ? ` ${failed} failed: exit code 1.` : ''}`)
+  const summary = `${report.results.length - failed}/${report.results.length} cases pass in ${ms(report.durationMs)}, no Redis (project and contracts loaded in ${ms(report.setupMs)}).`
+  out.push(`${summary}${failed > 0 ? ` ${failed} failed: exit code 1.` : ''}`)
   return out.join('\n')
 }
 
@@ -34,9 +35,14 @@ export function goldenJunit(report: GoldenReport): string {
   return junitDocument('pipeline test', [...byFile].map(([file, cases]) => ({ name: file, cases })))
 }
 
-/** The first changed line of a diff (after its `- expected` / `+ actual` legend), else the failure's first line. */
+/** A diff's first change, `expected X, actual Y` (after its legend), else the failure's first line. */
 function firstChange(failure: string): string {
   const lines = failure.split('\n')
-  const legend = lines[0] === '- expected' ? 2 : 0
-  return (lines.slice(legend).find((l) => /^[-+] /.test(l)) ?? lines[0] ?? 'failed').trim()
+  const at = lines.findIndex((l, i) => i >= 2 && /^[-+] /.test(l))
+  if (lines[0] !== '- expected' || at < 0) return lines[0] ?? 'failed'
+  const text = (l: string | undefined) => (l ?? '').slice(2).trim()
+  const first = lines[at] as string
+  const next = lines[at + 1]
+  if (first.startsWith('-') && next?.startsWith('+ ')) return `expected ${text(first)}, actual ${text(next)}`
+  return `${first.startsWith('-') ? 'expected' : 'actual'} ${text(first)}`
 }

@@ -15,18 +15,13 @@ export default class Test extends BaseCommand {
     'the project folder (that of pipeline.config.{ts,mjs,js}, else the current one) is run, skipping node_modules, .git, ' +
     '.pipeline and dist. A case names its consumer: one of pipeline.config or a built-in stage.\n\n' +
     'A case file (one case at the top level, or several under "cases"):\n' +
-    '{\n' +
-    '  "consumer": "audit",\n' +
-    '  "cases": [{\n' +
-    '    "name": "counts a delivered file",\n' +
-    '    "given": { "state": { "count": "1", "by-provider": { "northwind": "1" } }, "events": [] },\n' +
-    '    "when": [{ "type": "pipeline.file.delivered", "key": "f1", "payload": { ... } }],\n' +
-    '    "then": {\n' +
-    '      "emits": [{ "type": "audit.recorded", "key": "f1", "payloadIncludes": { "count": 2 } }],\n' +
-    '      "state": { "count": "2", "gone": null }\n' +
-    '    }\n' +
-    '  }]\n' +
-    '}\n' +
+    '{ "consumer": "receipts", "cases": [{\n' +
+    '  "name": "a credit adds to the balance",\n' +
+    '  "given": { "state": { "balances": { "acc-001": "250" } } },\n' +
+    '  "when": [{ "type": "account.credited", "key": "acc-001",\n' +
+    '    "payload": { "accountId": "acc-001", "amount": 100 } }],\n' +
+    '  "then": { "emits": [{ "type": "account.receipt", "key": "acc-001" }],\n' +
+    '    "state": { "balances": { "acc-001": "350" }, "gone": null } } }] }\n\n' +
     'Inputs: type, key, payload; version (default: the latest contract), id (default derived from the position; repeat one to ' +
     'test the inbox) and correlationId (default: the key) are optional. State: a string is a string key, an object a hash ' +
     '(non-string field values stored as JSON), {"$json": v} a key written with setJson. then.emits is every emitted event in ' +

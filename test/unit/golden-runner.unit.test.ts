@@ -121,6 +121,10 @@ describe('the golden runner: the runtime context over an in-memory state', () =>
     const result = await run(hashes, [credit('keep'), credit('drop')])
     expect(result.state.get('h')).toEqual({ kind: 'hash', fields: new Map([['n', '10']]) })
     expect(result.state.has('g')).toBe(false)
+    // Redis refuses HINCRBY of a field that is no integer: the event fails, nothing of it applied.
+    const refused = await run(hashes, [credit('keep')], { state: new Map([['h', { kind: 'hash' as const, fields: new Map([['n', 'x']]) }]]) })
+    expect(refused.inputs[0]?.errors[0]).toContain('hash value is not an integer')
+    expect([...refused.state.keys()]).toEqual(['h'])
   })
 })
 

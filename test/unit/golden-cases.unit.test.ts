@@ -54,6 +54,17 @@ describe('case files', () => {
   })
 })
 
+describe('finding case files', () => {
+  it('a folder without any, or a path that does not exist, is a usage error saying where it looked', async () => {
+    const empty = mkdtempSync(join(dir, 'empty-'))
+    writeFileSync(join(empty, 'notes.json'), '{}')
+    const none = await runGoldenFiles({ cwd: empty }).then(() => undefined, (e: unknown) => e as EventspineError)
+    expect([none?.code, none?.message, none?.details?.['usage']]).toEqual(['E_GOLDEN_NO_CASES', `no case files (*.case.json) under ${empty}`, true])
+    const missing = await runGoldenFiles({ cwd: empty, paths: ['nope.case.json'] }).then(() => undefined, (e: unknown) => e as EventspineError)
+    expect([missing?.code, missing?.message]).toEqual(['E_GOLDEN_NO_CASES', `${join(empty, 'nope.case.json')} does not exist`])
+  })
+})
+
 describe('the built-in stages\' golden cases (test/golden)', () => {
   it('all pass, without Redis; the report has a line per case, and JUnit a testcase per case', async () => {
     const report = await runGoldenFiles({ paths: ['test/golden'] })

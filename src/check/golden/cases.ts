@@ -53,9 +53,10 @@ export async function runGoldenFiles(options: GoldenFilesOptions = {}): Promise<
   const started = performance.now()
   const cwd = resolve(options.cwd ?? process.cwd())
   const project = await loadProject(cwd)
-  const files = options.paths && options.paths.length > 0 ? await expandPaths(options.paths.map((p) => resolve(cwd, p))) : await findCaseFiles(project.dir)
+  const paths = options.paths ?? []
+  const files = paths.length > 0 ? await expandPaths(paths.map((p) => resolve(cwd, p))) : await findCaseFiles(project.dir)
   if (files.length === 0) {
-    throw new EventspineError('E_GOLDEN_NO_CASES', `no case files (*${CASE_SUFFIX}) under ${options.paths?.join(', ') ?? project.dir}`, {
+    throw new EventspineError('E_GOLDEN_NO_CASES', `no case files (*${CASE_SUFFIX}) under ${paths.length > 0 ? paths.join(', ') : project.dir}`, {
       hint: `Write one beside your consumer, e.g. consumers/audit.case.json, or pass its path: pipeline test FILE. See pipeline test --help for the format.`,
       details: { usage: true },
     })

@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises'
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
+import { configFlag, openProject } from '../cli/project.js'
 import { terminalSafeLines } from '../ui/safe-text.js'
 import type { GoldenReport } from '../check/golden/cases.js'
 import { goldenJunit, renderGolden } from '../check/golden/report.js'
@@ -44,14 +45,16 @@ export default class Test extends BaseCommand {
   }
 
   static override flags = {
+    ...configFlag,
     contracts: Flags.string({ summary: 'Folder of your contracts (<type>/v<N>.schema.json), beside pipeline.config\'s and the built-in ones. Repeatable.', multiple: true }),
     junit: Flags.string({ summary: 'Also write a JUnit XML report to this file.' }),
   }
 
   async run(): Promise<GoldenReport> {
     const { argv, flags } = await this.parse(Test)
-    const { runGoldenFiles } = await import('../check/golden/cases.js')
-    const report = await runGoldenFiles({ paths: argv as string[], ...(flags.contracts ? { contracts: flags.contracts } : {}) })
+    const [{ runGoldenFiles }, { goldenProject }] = await Promise.all([import('../check/golden/cases.js'), import('../project/fuzz-targets.js')])
+    const project = await goldenProject(await openProject(flags.config))
+    const report = await runGoldenFiles({ project, paths: argv as string[], ...(flags.contracts ? { contracts: flags.contracts } : {}) })
     if (flags.junit) await writeFile(flags.junit, goldenJunit(report))
     if (!this.jsonEnabled()) this.log(terminalSafeLines(renderGolden(report)))
     if (!report.passed) process.exitCode = 1

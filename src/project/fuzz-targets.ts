@@ -1,5 +1,6 @@
 import { tmpdir } from 'node:os'
 import type { CheckTarget } from '../check/check.js'
+import type { GoldenProject } from '../check/golden/cases.js'
 import type { CheckEnv, ConsumerUnderTest } from '../check/types.js'
 import { EventspineError } from '../errors.js'
 import { unknownNameError } from '../names.js'
@@ -48,4 +49,10 @@ function nameOf(consumer: ConsumerUnderTest, redisUrl: string): string {
   if (typeof consumer !== 'function') return consumer.name
   const env: CheckEnv = { tmpDir: tmpdir(), namespace: 'probe', redisUrl }
   return consumer(env).name
+}
+
+/** The project's consumers by name, as `pipeline test` runs them: the same consumers fuzz checks (a preset's stages pinned to the harness's clock). */
+export async function goldenProject(project: Project): Promise<GoldenProject> {
+  const consumers = new Map((await project.fuzzTargets()).map((t) => [nameOf(t.consumer, ''), t.consumer] as const))
+  return { dir: project.dir, contractsDirs: project.contractsDirs, consumers }
 }

@@ -7,6 +7,8 @@ import { runGolden, type GoldenRun, type InputEvent } from '../../src/check/gold
 import { goldenContracts } from '../../src/check/golden/spec.js'
 import type { ContractChecker } from '../../src/bus/contracts.js'
 import { decodeEvent, type EventEnvelope } from '../../src/events/envelope.js'
+import { defaultReferenceDir } from '../../src/pipeline/paths.js'
+import { loadReferenceData } from '../../src/pipeline/reference.js'
 import { scoreConsumer } from '../../src/pipeline/stages/score.js'
 import { testBus, waitFor } from '../support/bus.js'
 
@@ -62,7 +64,7 @@ it('score\'s golden case gives what the runtime on Redis gives: the same emitted
   const [jump] = (await readCaseFile('test/golden/score.case.json')).filter((c) => c.name.includes('jump'))
   expect(jump).toBeDefined()
   const state = new Map(Object.entries(jump?.given?.state ?? {}).map(([name, value]) => [name, storedValue(value)]))
-  const memory = await agree(scoreConsumer(), goldenContracts(), state, jump?.when ?? [])
+  const memory = await agree(scoreConsumer(() => loadReferenceData(defaultReferenceDir())), goldenContracts(), state, jump?.when ?? [])
   expect(memory.inputs[0]?.emitted[0]?.payload).toMatchObject({ components: { consistency: 50 } })
 })
 

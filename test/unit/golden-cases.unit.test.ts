@@ -4,6 +4,8 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { readCaseFile } from '../../src/check/golden/case-file.js'
 import { runGoldenFiles } from '../../src/check/golden/cases.js'
+import { goldenProject } from '../../src/project/fuzz-targets.js'
+import { loadProject } from '../../src/project/load.js'
 import { goldenJunit, renderGolden } from '../../src/check/golden/report.js'
 import { EventspineError } from '../../src/errors.js'
 
@@ -58,16 +60,16 @@ describe('finding case files', () => {
   it('a folder without any, or a path that does not exist, is a usage error saying where it looked', async () => {
     const empty = mkdtempSync(join(dir, 'empty-'))
     writeFileSync(join(empty, 'notes.json'), '{}')
-    const none = await runGoldenFiles({ cwd: empty }).then(() => undefined, (e: unknown) => e as EventspineError)
+    const none = await runGoldenFiles({ project: await goldenProject(await loadProject({ cwd: empty })), cwd: empty }).then(() => undefined, (e: unknown) => e as EventspineError)
     expect([none?.code, none?.message, none?.details?.['usage']]).toEqual(['E_GOLDEN_NO_CASES', `no case files (*.case.json) under ${empty}`, true])
-    const missing = await runGoldenFiles({ cwd: empty, paths: ['nope.case.json'] }).then(() => undefined, (e: unknown) => e as EventspineError)
+    const missing = await runGoldenFiles({ project: await goldenProject(await loadProject({ cwd: empty })), cwd: empty, paths: ['nope.case.json'] }).then(() => undefined, (e: unknown) => e as EventspineError)
     expect([missing?.code, missing?.message]).toEqual(['E_GOLDEN_NO_CASES', `${join(empty, 'nope.case.json')} does not exist`])
   })
 })
 
 describe('the built-in stages\' golden cases (test/golden)', () => {
   it('all pass, without Redis; the report has a line per case, and JUnit a testcase per case', async () => {
-    const report = await runGoldenFiles({ paths: ['test/golden'] })
+    const report = await runGoldenFiles({ project: await goldenProject(await loadProject()), paths: ['test/golden'] })
     const failures = report.results.filter((r) => !r.passed).map((r) => `${r.file} ${r.name}\n${r.failure ?? ''}`)
     expect(failures).toEqual([])
     expect(new Set(report.results.map((r) => r.consumer))).toEqual(new Set(['ingest', 'validate', 'score']))

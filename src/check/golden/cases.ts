@@ -4,8 +4,6 @@ import { tmpdir } from 'node:os'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import { EventspineError } from '../../errors.js'
 import { closestName } from '../../names.js'
-import { builtinConsumerNames, builtinTargets } from '../builtin/index.js'
-import { findConfig, loadConfig } from '../config.js'
 import type { ConsumerUnderTest } from '../types.js'
 import { readCaseFile, type FileCase } from './case-file.js'
 import { goldenContracts, instantiate, runCase } from './spec.js'
@@ -13,7 +11,9 @@ import { goldenContracts, instantiate, runCase } from './spec.js'
 export interface GoldenFilesOptions {
   /** Case files, or folders to search for `*.case.json`. Default: the project folder. */
   readonly paths?: readonly string[]
-  /** Where the project is looked for. Default: the current directory. */
+  /** The project whose consumers the cases name. */
+  readonly project: GoldenProject
+  /** Where relative paths start. Default: the current directory. */
   readonly cwd?: string
   /** Contract folders beside the shipped ones and the config's. */
   readonly contracts?: readonly string[]
@@ -49,10 +49,10 @@ const CASE_SUFFIX = '.case.json'
  * case runs), looks up each case's consumer in the project and runs the cases one by one,
  * each on a fresh instance, without Redis.
  */
-export async function runGoldenFiles(options: GoldenFilesOptions = {}): Promise<GoldenReport> {
+export async function runGoldenFiles(options: GoldenFilesOptions): Promise<GoldenReport> {
   const started = performance.now()
   const cwd = resolve(options.cwd ?? process.cwd())
-  const project = await loadProject(cwd)
+  const project = options.project
   const paths = options.paths ?? []
   const files = paths.length > 0 ? await expandPaths(paths.map((p) => resolve(cwd, p))) : await findCaseFiles(project.dir)
   if (files.length === 0) {
@@ -65,8 +65,8 @@ export async function runGoldenFiles(options: GoldenFilesOptions = {}): Promise<
   const label = (file: string) => relative(cwd, file) || file
   for (const file of files) cases.push(...(await readCaseFile(file, label(file))))
   const consumers = new Map<string, ConsumerUnderTest>()
-  for (const c of cases) if (!consumers.has(c.consumer)) consumers.set(c.consumer, project.consumer(c.consumer, label(c.file)))
-  const contracts = goldenContracts([...(project.contractsDir ? [project.contractsDir] : []), ...(options.contracts ?? [])])
+  for (const c of cases) if (!consumers.has(c.consumer)) consumers.set(c.consumer, consumerOf(project, c.consumer, label(c.file)))
+  const contracts = goldenContracts([...project.contractsDirs, ...(options.contracts ?? [])])
   const results: GoldenCaseResult[] = []
   const running = performance.now()
   for (const c of cases) {
@@ -84,41 +84,26 @@ export async function runGoldenFiles(options: GoldenFilesOptions = {}): Promise<
   return { passed: results.every((r) => r.passed), projectDir: project.dir, results, durationMs: ended - running, setupMs: running - started }
 }
 
-interface Project {
+/** The project's consumers as `pipeline test` needs them (src/project/ builds it from the config). */
+export interface GoldenProject {
+  /** The config's folder (case files are searched there), else the current one. */
   readonly dir: string
-  readonly contractsDir?: string
-  /** The consumer a case names; an unknown name is a usage error naming the file. */
-  consumer(name: string, file: string): ConsumerUnderTest
+  /** The config's contract folders. */
+  readonly contractsDirs: readonly string[]
+  /** Every consumer of the project, by name: definitions, or factories built afresh per case. */
+  readonly consumers: ReadonlyMap<string, ConsumerUnderTest>
 }
 
-/**
- * The project's consumers by name: the config's (a team's own `validate` replaces the built-in
- * one), then the built-in pipeline. The one place that knows where consumers come from, so
- * moving to the project loader changes only this function.
- */
-async function loadProject(cwd: string): Promise<Project> {
-  const configPath = findConfig(cwd)
-  const config = configPath ? await loadConfig(configPath) : undefined
-  const byName = new Map<string, ConsumerUnderTest>()
-  for (const name of builtinConsumerNames()) byName.set(name, (builtinTargets([name])[0] as { consumer: ConsumerUnderTest }).consumer)
-  for (const { consumer } of config?.targets ?? []) {
-    const name = typeof consumer === 'function' ? consumer({ tmpDir: tmpdir(), namespace: 'golden', redisUrl: '' }).name : consumer.name
-    byName.set(name, consumer)
-  }
-  return {
-    dir: configPath ? dirname(configPath) : cwd,
-    ...(config?.contractsDir ? { contractsDir: config.contractsDir } : {}),
-    consumer(name, file) {
-      const found = byName.get(name)
-      if (found !== undefined) return found
-      const known = [...byName.keys()].sort()
-      const closest = closestName(name, known)
-      throw new EventspineError('E_GOLDEN_UNKNOWN_CONSUMER', `${file}: unknown consumer "${name}"${closest === undefined ? '' : `: did you mean ${closest}?`}`, {
-        hint: `Name a consumer of the project (pipeline.config's or a built-in one): ${known.join(', ')}.`,
-        details: { usage: true, file, input: name, known, ...(closest === undefined ? {} : { closest }) },
-      })
-    },
-  }
+/** The consumer a case names; an unknown name is a usage error naming the file. */
+function consumerOf(project: GoldenProject, name: string, file: string): ConsumerUnderTest {
+  const found = project.consumers.get(name)
+  if (found !== undefined) return found
+  const known = [...project.consumers.keys()].sort()
+  const closest = closestName(name, known)
+  throw new EventspineError('E_GOLDEN_UNKNOWN_CONSUMER', `${file}: unknown consumer "${name}"${closest === undefined ? '' : `: did you mean ${closest}?`}`, {
+    hint: `Name a consumer of the project (pipeline.config's, or the built-in pipeline's without one): ${known.join(', ')}.`,
+    details: { usage: true, file, input: name, known, ...(closest === undefined ? {} : { closest }) },
+  })
 }
 
 async function expandPaths(paths: readonly string[]): Promise<string[]> {

@@ -86,6 +86,7 @@ export const ERROR_CODES = {
   E_CONFIG_IMPORT: 'The project config, or a module it imports, threw while loading.',
   E_CONFIG_DUPLICATE: 'Two consumers of the project config have one name.',
   E_CONFIG_NO_CONTRACT: 'A consumer of the project config reads an event type that has no contract.',
+  E_INIT_EXISTS: '`pipeline init` would overwrite files that exist (--force overwrites them), or its folder is a file.',
   E_CHECK_NO_CONTRACT: 'A consumer under fuzz subscribes to a type that has no contract, so nothing can be generated for it; a usage error (pass --contracts DIR).',
 
   // Golden tests (pipeline test, given/when/then)

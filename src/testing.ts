@@ -19,6 +19,7 @@
 export { checkConsumer, checkConsumers, type CheckOptions, type CheckReport, type CheckTarget } from './check/check.js'
 export { contractInputs, KEY_POOL, CORRELATION_POOL, type DraftEvent, type InputModel } from './check/inputs.js'
 export { schemaArbitrary } from './check/schema.js'
+export { startThrowawayRedis, type ThrowawayRedis } from './redis/server.js'
 export type { ConsumerEnv, ConsumerFactory, PipelineConfig } from './project/define.js'
 export { given, type Given, type GoldenOptions } from './check/golden/spec.js'
 export type { Expected, ExpectedEmit, StateValue } from './check/golden/expect.js'

@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { EventspineError } from '../errors.js'
 import { findOnPath, redisServerEnv, requireRedisServer } from './binary.js'
@@ -90,6 +93,36 @@ export async function startOwnedRedis(options: OwnedRedisOptions): Promise<Owned
       await halt('SIGTERM')
     },
     kill: () => kill(child),
+  }
+}
+
+/** A redis-server for one test run: see {@link startThrowawayRedis}. */
+export interface ThrowawayRedis {
+  readonly url: string
+  /** Stops the server and deletes its data folder. */
+  stop(): Promise<void>
+}
+
+/**
+ * Starts a redis-server of its own (from PATH) on a free loopback port, its data in a new
+ * temporary folder: for a test that must not depend on a Redis being there, nor share one.
+ * It dies with this process even without `stop()`.
+ */
+export async function startThrowawayRedis(): Promise<ThrowawayRedis> {
+  const dir = await mkdtemp(join(tmpdir(), 'eventspine-redis-'))
+  let server: OwnedRedis
+  try {
+    server = await startOwnedRedis({ dir, appendfsync: 'everysec', logFile: join(dir, 'redis.log') })
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true })
+    throw error
+  }
+  return {
+    url: server.url,
+    async stop() {
+      await server.stop()
+      await rm(dir, { recursive: true, force: true })
+    },
   }
 }
 

@@ -23,10 +23,15 @@ export function bareEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.Pro
 export const CLI_TIMEOUT_MS = 150_000
 
 /** Runs `pipeline <args>` to the end (`input`: its stdin); never rejects, the exit code is in the result. */
-export function runCli(args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number; input?: string }): Promise<CliRun> {
+export function runCli(args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number; input?: string; bin?: string }): Promise<CliRun> {
+  return runProcess(process.execPath, [options.bin ?? BIN, ...args], options)
+}
+
+/** Runs any program to the end, as {@link runCli} runs the CLI (`npm`, `npx`, `git`). */
+export function runProcess(file: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number; input?: string }): Promise<CliRun> {
   const timeoutMs = options.timeoutMs ?? CLI_TIMEOUT_MS
   return new Promise((done) => {
-    const child = execFile(process.execPath, [BIN, ...args], { cwd: options.cwd, env: options.env, timeout: timeoutMs }, (error, stdout, stderr) =>
+    const child = execFile(file, args, { cwd: options.cwd, env: options.env, timeout: timeoutMs }, (error, stdout, stderr) =>
       // A run killed on the timeout says so, rather than passing for an exit code of 1.
       done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr: error?.killed ? `${stderr}
 (test harness: killed after ${timeoutMs} ms)` : stderr }),

@@ -1,0 +1,152 @@
+import { spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { delimiter, join, resolve } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { waitFor } from '../support/bus.js'
+import { runCli, runProcess } from '../support/cli.js'
+import { testClient, testNamespace, testRedisUrl } from '../support/namespace.js'
+
+// A team's path, from what `npm pack` ships, never from this source tree: init from the
+// unpacked tarball, `npm install` of the tarball into the scaffold, then `npx pipeline up --demo`
+// and `npx vitest run` there. The steps build on each other, in order.
+const REPO = resolve('.')
+let work = ''
+let tarball = ''
+let unpackedBin = ''
+let proj = ''
+let gitBefore = ''
+let installed = false
+
+/** npm and npx as a user's shell runs them: the real HOME (npm's warm cache), none of this run's PIPELINE_ or VITEST settings or node_modules/.bin. */
+function userEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const path = (process.env['PATH'] ?? '').split(delimiter).filter((p) => !p.includes('node_modules/.bin')).join(delimiter)
+  return { PATH: path, HOME: process.env['HOME'] ?? tmpdir(), TMPDIR: tmpdir(), ...extra }
+}
+
+async function gitStatus(): Promise<string> {
+  const status = await runProcess('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: REPO, env: userEnv() })
+  expect(status.code, status.stderr).toBe(0)
+  return status.stdout
+}
+
+beforeAll(async () => {
+  if (!existsSync(resolve('dist/commands/init.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does).')
+  gitBefore = await gitStatus()
+  work = realpathSync(mkdtempSync(join(tmpdir(), 'eventspine-init-')))
+  const pack = await runProcess('npm', ['pack', '--pack-destination', work, '--json'], { cwd: REPO, env: userEnv() })
+  expect(pack.code, pack.stderr).toBe(0)
+  tarball = join(work, (JSON.parse(pack.stdout) as { filename: string }[])[0]!.filename)
+  // The tarball's own files run init; only its dependencies come from this checkout's node_modules.
+  const unpack = await runProcess('tar', ['xzf', tarball, '-C', work], { cwd: work, env: userEnv() })
+  expect(unpack.code, unpack.stderr).toBe(0)
+  symlinkSync(resolve('node_modules'), join(work, 'package', 'node_modules'))
+  unpackedBin = join(work, 'package', 'bin', 'run.js')
+  proj = join(work, 'proj')
+})
+
+afterAll(() => {
+  if (work !== '') rmSync(work, { recursive: true, force: true })
+})
+
+describe('pipeline init, from the packed tarball', () => {
+  it('writes the scaffold, refuses to overwrite it, and overwrites it with --force', async () => {
+    const first = await runCli(['init', proj, '--eventspine', `file:${tarball}`, '--json'], { cwd: work, env: userEnv(), bin: unpackedBin })
+    expect(first.stderr).toBe('')
+    expect(first.code).toBe(0)
+    const wrote = JSON.parse(first.stdout) as { dir: string; files: string[]; overwritten: string[]; eventspine: string; fromRegistry: boolean }
+    expect(wrote).toMatchObject({ dir: proj, overwritten: [], eventspine: `file:${tarball}`, fromRegistry: false })
+    expect(wrote.files).toEqual([
+      '.gitignore',
+      'README.md',
+      'consumers/audit.test.ts',
+      'consumers/audit.ts',
+      'contracts/audit.file.recorded/v1.schema.json',
+      'package.json',
+      'pipeline.config.ts',
+      'samples/northwind-nav-2026-11-24.csv',
+      'tsconfig.json',
+    ])
+    const manifest = JSON.parse(readFileSync(join(proj, 'package.json'), 'utf8')) as Record<string, Record<string, string>>
+    expect(manifest['name']).toBe('proj')
+    expect(manifest['type']).toBe('module')
+    expect(manifest['dependencies']).toEqual({ eventspine: `file:${tarball}` })
+    expect(Object.keys(manifest['devDependencies'] ?? {})).toEqual(['tsx', 'vitest'])
+    expect(manifest['scripts']).toMatchObject({ test: 'vitest run', demo: 'pipeline up --demo', fuzz: 'pipeline fuzz' })
+    expect(readFileSync(join(proj, '.gitignore'), 'utf8')).toBe('node_modules\n.pipeline\n')
+    expect(readFileSync(join(proj, 'samples', 'northwind-nav-2026-11-24.csv'))).toEqual(readFileSync(resolve('fixtures/inbox/northwind-nav-2026-11-24.csv')))
+
+    const again = await runCli(['init', 'proj'], { cwd: work, env: userEnv(), bin: unpackedBin })
+    expect(again.code).toBe(1)
+    expect(again.stderr).toContain(`${proj} already has files pipeline init would write: .gitignore, README.md, consumers/audit.test.ts`)
+    expect(again.stderr).toContain('Pass --force to overwrite them')
+
+    const forced = await runCli(['init', 'proj', '--force', '--eventspine', tarball.replace(`${work}/`, './')], { cwd: work, env: userEnv(), bin: unpackedBin })
+    expect(forced.stderr).toBe('')
+    expect(forced.code).toBe(0)
+    expect(forced.stdout).toContain('package.json  (overwritten)')
+    expect(forced.stdout).toContain(`npm install                # eventspine from file:${tarball}`)
+    expect(forced.stdout).toContain('npx pipeline up --demo')
+  })
+
+  it('npm install installs eventspine from the tarball, with its dependencies from the registry', async () => {
+    // About 40 s with npm's cache warm on the 2-core machine; longer than one CLI run may take.
+    const install = await runProcess('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: proj, env: userEnv(), timeoutMs: 220_000 })
+    expect(install.code, install.stderr).toBe(0)
+    // A copy unpacked from the tarball, not a link to this checkout.
+    expect(realpathSync(join(proj, 'node_modules', 'eventspine'))).toBe(join(proj, 'node_modules', 'eventspine'))
+    expect(existsSync(join(proj, 'node_modules', 'eventspine', 'templates', 'init', 'pipeline.config.ts'))).toBe(true)
+    installed = true
+  })
+
+  it('npx pipeline up --demo runs the audit consumer beside the fund pipeline and stops cleanly', async () => {
+    expect(installed, 'the scaffold is installed by the test before').toBe(true)
+    const namespace = testNamespace('init')
+    const up = spawn('npx', ['pipeline', 'up', '--demo', '--port', '0'], {
+      cwd: proj,
+      env: userEnv({ PIPELINE_REDIS_URL: testRedisUrl(), PIPELINE_NAMESPACE: namespace }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    up.stdout.on('data', (chunk: Buffer) => void (stdout += chunk.toString()))
+    up.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()))
+    const exited = new Promise<number | null>((done) => up.on('exit', (code) => done(code)))
+    try {
+      const files = Number(await waitFor(() => /demo: dropping (\d+) sample files/.exec(stdout)?.[1], { what: 'the demo line on stdout' }))
+      const endings = () => [...stdout.matchAll(/^\d\d:\d\d:\d\d (delivered|rejected|duplicate) /gm)].map((m) => m[1])
+      await waitFor(() => endings().length === files, { what: `${files} demo files ended` })
+      const delivered = endings().filter((e) => e === 'delivered').length
+      expect(delivered).toBeGreaterThan(0)
+      // Each delivered file counted once in audit's state and recorded once in its own event.
+      const redis = testClient()
+      const counted = async () => Object.values(await redis.hgetall(`{${namespace}}:state:audit:delivered-per-kind`)).reduce((n, v) => n + Number(v), 0)
+      await waitFor(async () => (await counted()) === delivered, { what: `audit to count ${delivered} delivered files` })
+      expect(await redis.xlen(`{${namespace}}:stream:audit.file.recorded`)).toBe(delivered)
+      await waitFor(() => /^\d\d:\d\d:\d\d audit handled=[1-9]/m.test(stdout), { what: "audit's stage line on stdout" })
+
+      // A terminal's Ctrl-C reaches npx too, and npm then exits by the signal, which would hide
+      // up's exit code: signal up itself (its pid is in .pipeline/up.json) and npx passes its code on.
+      const record = JSON.parse(readFileSync(join(proj, '.pipeline', 'up.json'), 'utf8')) as { pid: number }
+      process.kill(record.pid, 'SIGINT')
+      expect(await exited).toBe(0)
+      expect(stdout).toContain('SIGINT: stopping')
+      expect(stdout).toContain('Stopped cleanly')
+      expect(stderr).toBe('')
+    } finally {
+      if (up.exitCode === null) up.kill('SIGKILL')
+    }
+  })
+
+  it("npx vitest run passes the scaffold's checkConsumer test on a redis-server of its own", async () => {
+    expect(installed, 'the scaffold is installed by the test before').toBe(true)
+    const run = await runProcess('npx', ['vitest', 'run'], { cwd: proj, env: userEnv({ NO_COLOR: '1' }) })
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0)
+    expect(run.stdout).toContain('consumers/audit.test.ts')
+    expect(run.stdout).toMatch(/Tests\s+1 passed/)
+  })
+
+  it("leaves this project's source tree as it was", async () => {
+    expect(await gitStatus()).toBe(gitBefore)
+  })
+})

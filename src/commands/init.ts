@@ -8,7 +8,7 @@ import { terminalSafe } from '../ui/safe-text.js'
 export default class Init extends BaseCommand {
   static override summary = 'Scaffold a project: the fund pipeline plus a consumer of your own, its contract and test, a sample file.'
   static override description =
-    'Writes package.json (eventspine as a dependency, tsx and vitest for development), pipeline.config.ts (fundPipeline() and ' +
+    'Writes package.json (eventspine as a dependency; tsx, vitest and @types/node for development), pipeline.config.ts (fundPipeline() and ' +
     'an audit consumer of pipeline.file.delivered), the consumer, its contract, a vitest test that calls checkConsumer, a sample ' +
     'fund file, a README and a .gitignore. Refuses to overwrite files that exist unless --force. eventspine is not on the npm ' +
     'registry: pass --eventspine file:/path/eventspine-<version>.tgz (made by `npm pack`) so that `npm install` finds it.'

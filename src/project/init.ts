@@ -60,7 +60,7 @@ export function initProject(options: InitOptions): InitResult {
     mkdirSync(dirname(join(dir, file)), { recursive: true })
     writeFileSync(join(dir, file), content)
   }
-  return { dir, files: [...plan.keys()].sort(), overwritten: existing, eventspine, fromRegistry: !/^(file|link|git|git\+\w+|https?):/.test(eventspine) }
+  return { dir, files: [...plan.keys()].sort(), overwritten: existing, eventspine, fromRegistry: !/^(file|link|git|git\+\w+|https?|github|gitlab|bitbucket):/.test(eventspine) }
 }
 
 /**

@@ -71,7 +71,7 @@ describe('pipeline init, from the packed tarball', () => {
     expect(manifest['name']).toBe('proj')
     expect(manifest['type']).toBe('module')
     expect(manifest['dependencies']).toEqual({ eventspine: `file:${tarball}` })
-    expect(Object.keys(manifest['devDependencies'] ?? {})).toEqual(['tsx', 'vitest'])
+    expect(Object.keys(manifest['devDependencies'] ?? {})).toEqual(['@types/node', 'tsx', 'vitest'])
     expect(manifest['scripts']).toMatchObject({ test: 'vitest run', demo: 'pipeline up --demo', fuzz: 'pipeline fuzz' })
     expect(readFileSync(join(proj, '.gitignore'), 'utf8')).toBe('node_modules\n.pipeline\n')
     expect(readFileSync(join(proj, 'samples', 'northwind-nav-2026-11-24.csv'))).toEqual(readFileSync(resolve('fixtures/inbox/northwind-nav-2026-11-24.csv')))
@@ -87,6 +87,17 @@ describe('pipeline init, from the packed tarball', () => {
     expect(forced.stdout).toContain('package.json  (overwritten)')
     expect(forced.stdout).toContain(`npm install                # eventspine from file:${tarball}`)
     expect(forced.stdout).toContain('npx pipeline up --demo')
+
+    // Without --eventspine the spec is npm's (^<version>), which cannot be installed: the next steps say so.
+    const bare = await runCli(['init', 'bare'], { cwd: work, env: userEnv(), bin: unpackedBin })
+    expect(bare.code).toBe(0)
+    expect(bare.stdout).toContain('eventspine is not on the npm registry')
+    const version = (JSON.parse(readFileSync(resolve('package.json'), 'utf8')) as { version: string }).version
+    expect((JSON.parse(readFileSync(join(work, 'bare', 'package.json'), 'utf8')) as { dependencies: object }).dependencies).toEqual({ eventspine: `^${version}` })
+    const missing = await runCli(['init', 'other', '--eventspine', './no-such.tgz'], { cwd: work, env: userEnv(), bin: unpackedBin })
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toContain(`--eventspine ./no-such.tgz: no such file or folder (${join(work, 'no-such.tgz')})`)
+    expect(existsSync(join(work, 'other'))).toBe(false)
   })
 
   it('npm install installs eventspine from the tarball, with its dependencies from the registry', async () => {
@@ -138,8 +149,11 @@ describe('pipeline init, from the packed tarball', () => {
     }
   })
 
-  it("npx vitest run passes the scaffold's checkConsumer test on a redis-server of its own", async () => {
+  it("the scaffold type-checks against the tarball's types, and npx vitest run passes its checkConsumer test on a redis-server of its own", async () => {
     expect(installed, 'the scaffold is installed by the test before').toBe(true)
+    // The compiler is this checkout's (the scaffold has none); the types are the installed tarball's.
+    const tsc = await runProcess(process.execPath, [resolve('node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: proj, env: userEnv() })
+    expect(tsc.code, tsc.stdout).toBe(0)
     const run = await runProcess('npx', ['vitest', 'run'], { cwd: proj, env: userEnv({ NO_COLOR: '1' }) })
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0)
     expect(run.stdout).toContain('consumers/audit.test.ts')

@@ -50,6 +50,7 @@ function render(r: InitResult): string {
       ? `  npm install /path/to/eventspine-<version>.tgz   # eventspine is not on the npm registry: install its tarball (npm pack in a clone), then npm install`
       : `  npm install                # eventspine from ${terminalSafe(r.eventspine)}`,
     '  npx pipeline up --demo     # the fund pipeline and your audit consumer; the samples flow through',
+    '  npx pipeline test          # audit\'s golden cases (consumers/audit.case.json), no Redis',
     '  npm test                   # vitest: checkConsumer proves audit\'s five properties on a throwaway redis-server',
     'More in README.md: publish, trace, load, fuzz.',
   ].join('\n')

@@ -59,6 +59,7 @@ describe('pipeline init, from the packed tarball', () => {
     expect(wrote.files).toEqual([
       '.gitignore',
       'README.md',
+      'consumers/audit.case.json',
       'consumers/audit.test.ts',
       'consumers/audit.ts',
       'contracts/audit.file.recorded/v1.schema.json',
@@ -78,7 +79,7 @@ describe('pipeline init, from the packed tarball', () => {
 
     const again = await runCli(['init', 'proj'], { cwd: work, env: userEnv(), bin: unpackedBin })
     expect(again.code).toBe(1)
-    expect(again.stderr).toContain(`${proj} already has files pipeline init would write: .gitignore, README.md, consumers/audit.test.ts`)
+    expect(again.stderr).toContain(`${proj} already has files pipeline init would write: .gitignore, README.md, consumers/audit.case.json, consumers/audit.test.ts`)
     expect(again.stderr).toContain('Pass --force to overwrite them')
 
     const forced = await runCli(['init', 'proj', '--force', '--eventspine', tarball.replace(`${work}/`, './')], { cwd: work, env: userEnv(), bin: unpackedBin })

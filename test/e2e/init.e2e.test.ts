@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { delimiter, join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -159,6 +159,140 @@ describe('pipeline init, from the packed tarball', () => {
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0)
     expect(run.stdout).toContain('consumers/audit.test.ts')
     expect(run.stdout).toMatch(/Tests\s+1 passed/)
+  })
+
+  // The rest of a team's path, in the installed scaffold: their consumer edited while up runs,
+  // their own validate under load, their consumer's dead letters and replay, fuzz and golden cases.
+  const auditFile = () => join(proj, 'consumers', 'audit.ts')
+  const configFile = () => join(proj, 'pipeline.config.ts')
+  const fixture = (name: string) => join(proj, 'node_modules', 'eventspine', 'fixtures', 'inbox', name)
+  const npx = (args: string[], namespace: string, timeoutMs?: number) =>
+    runProcess('npx', ['pipeline', ...args], { cwd: proj, env: userEnv({ PIPELINE_REDIS_URL: testRedisUrl(), PIPELINE_NAMESPACE: namespace, NO_COLOR: '1' }), ...(timeoutMs === undefined ? {} : { timeoutMs }) })
+  const kindCounts = async (namespace: string, field: string) => Object.values(await testClient().hgetall(`{${namespace}}:state:audit:${field}`)).reduce((n, v) => n + Number(v), 0)
+
+  /** `npx pipeline up` on the test's Redis, its stdout collected, stopped with SIGINT to up itself (see above). */
+  function startUp(namespace: string) {
+    const up = spawn('npx', ['pipeline', 'up', '--port', '0'], { cwd: proj, env: userEnv({ PIPELINE_REDIS_URL: testRedisUrl(), PIPELINE_NAMESPACE: namespace }), stdio: ['ignore', 'pipe', 'pipe'] })
+    const out = { stdout: '', stderr: '' }
+    up.stdout.on('data', (chunk: Buffer) => void (out.stdout += chunk.toString()))
+    up.stderr.on('data', (chunk: Buffer) => void (out.stderr += chunk.toString()))
+    const exited = new Promise<number | null>((done) => up.on('exit', (code) => done(code)))
+    return {
+      out,
+      ready: () => waitFor(() => out.stdout.includes('pipeline up: redis'), { what: 'up to start' }),
+      async stop() {
+        const record = JSON.parse(readFileSync(join(proj, '.pipeline', 'up.json'), 'utf8')) as { pid: number }
+        process.kill(record.pid, 'SIGINT')
+        expect(await exited).toBe(0)
+      },
+      kill: () => up.exitCode === null && up.kill('SIGKILL'),
+    }
+  }
+
+  it('up reloads audit when it is edited, loses and repeats nothing, and trace lists it', async () => {
+    expect(installed, 'the scaffold is installed by the test before').toBe(true)
+    const namespace = testNamespace('walk')
+    const original = readFileSync(auditFile(), 'utf8')
+    const up = startUp(namespace)
+    try {
+      await up.ready()
+      const first = await npx(['publish', '--wait', 'samples/northwind-nav-2026-11-24.csv'], namespace)
+      expect(first.code, first.stderr).toBe(0)
+      await waitFor(async () => (await kindCounts(namespace, 'delivered-per-kind')) === 1, { what: 'audit to count the first file' })
+      // The edit: from now on audit counts under another name, so each file shows which version counted it.
+      writeFileSync(auditFile(), original.replace("hincrby('delivered-per-kind'", "hincrby('delivered-per-kind-v2'"))
+      await waitFor(() => /^reloaded \d\d:\d\d:\d\d: restarted audit$/m.test(up.out.stdout), { what: 'the reload line' })
+      const second = await npx(['publish', '--wait', fixture('lumen-reference.csv')], namespace)
+      expect(second.code, second.stderr).toBe(0)
+      await waitFor(async () => (await kindCounts(namespace, 'delivered-per-kind-v2')) === 1, { what: 'the new audit to count the second file' })
+      expect(await kindCounts(namespace, 'delivered-per-kind')).toBe(1)
+      expect(await testClient().xlen(`{${namespace}}:stream:audit.file.recorded`)).toBe(2)
+
+      const trace = await npx(['trace', 'samples/northwind-nav-2026-11-24.csv'], namespace)
+      expect(trace.code, trace.stderr).toBe(0)
+      expect(trace.stdout).toContain('delivered (pipeline.file.delivered)')
+      expect(trace.stdout).toMatch(/└─ audit\.file\.recorded {2}audit {2}/)
+      await up.stop()
+    } finally {
+      up.kill()
+      writeFileSync(auditFile(), original)
+    }
+  })
+
+  it("load runs the day through the team's own validate: a faithful one passes the manifest check, one with a bug fails naming the rule", async () => {
+    expect(installed, 'the scaffold is installed by the test before').toBe(true)
+    const config = readFileSync(configFile(), 'utf8')
+    // Ours, through eventspine/fund, at the host's clock; `skip` is a bug: one rule's reasons dropped.
+    const validate = (skip: string) => `import { defineConsumer } from 'eventspine'
+import { EVENT, validateFile, type MappedPayload } from 'eventspine/fund'
+export const validate = (env: { clock?: () => Date }) => defineConsumer({
+  name: 'validate',
+  subscribes: [EVENT.mapped],
+  emits: [EVENT.validated, EVENT.rejected],
+  handle(event, ctx) {
+    const result = validateFile(event.payload as MappedPayload, { now: env.clock?.() ?? new Date() })
+    const reasons = result.ok ? [] : result.payload.reasons.filter((r) => r.rule !== ${JSON.stringify(skip)})
+    if (result.ok || reasons.length === 0) ctx.emit({ type: EVENT.validated, key: event.correlationId, payload: result.ok ? result.payload : { ...(event.payload as object), warnings: [] } })
+    else ctx.emit({ type: EVENT.rejected, key: event.correlationId, payload: { ...result.payload, reasons } })
+  },
+})
+`
+    try {
+      writeFileSync(configFile(), config.replace("import { audit } from './consumers/audit.js'", "import { audit } from './consumers/audit.js'\nimport { validate } from './consumers/validate.js'").replace('[fundPipeline(), audit]', '[fundPipeline(), validate, audit]'))
+      const day = ['load', '--events-per-day', '400', '--seed', '21', '--faults', '0.25', '--assert', 'mismatches=0']
+      writeFileSync(join(proj, 'consumers', 'validate.ts'), validate('none'))
+      const faithful = await npx(day, testNamespace('walk'))
+      expect(faithful.code, `${faithful.stdout}\n${faithful.stderr}`).toBe(0)
+      expect(faithful.stdout).toContain('  mismatches   0')
+      expect(faithful.stdout).toMatch(/^ {2}consumer audit: handled \d+ /m)
+      writeFileSync(join(proj, 'consumers', 'validate.ts'), validate('isin-check-digit'))
+      const buggy = await npx(day, testNamespace('walk'))
+      expect(buggy.code).toBe(1)
+      expect(buggy.stdout).toMatch(/expected rejected at validate \(isin-check-digit\), got delivered/)
+      expect(buggy.stdout).toContain('gate BROKEN mismatches=0')
+    } finally {
+      writeFileSync(configFile(), config)
+      rmSync(join(proj, 'consumers', 'validate.ts'), { force: true })
+    }
+  })
+
+  it("dlq replay re-delivers audit's dead letters once it is fixed, and replay runs audit over a window", async () => {
+    expect(installed, 'the scaffold is installed by the test before').toBe(true)
+    const namespace = testNamespace('walk')
+    const original = readFileSync(auditFile(), 'utf8')
+    // A bug for reference files: each is retried, then dead-lettered by audit alone.
+    writeFileSync(auditFile(), original.replace('const file = event.payload as Delivered', "const file = event.payload as Delivered\n    if (file.kind === 'reference') throw new Error('audit cannot record reference files yet')"))
+    const up = startUp(namespace)
+    try {
+      await up.ready()
+      for (const file of ['samples/northwind-nav-2026-11-24.csv', fixture('lumen-reference.csv')]) {
+        const published = await npx(['publish', '--wait', file], namespace)
+        expect(published.code, published.stderr).toBe(0)
+      }
+      await waitFor(async () => ((await testClient().xlen(`{${namespace}}:dlq:audit`)) === 1 ? true : null), { what: "audit's dead letter" })
+      await up.stop()
+    } finally {
+      up.kill()
+      writeFileSync(auditFile(), original)
+    }
+    const redelivered = await npx(['dlq', 'replay', '--all', '--consumer', 'audit'], namespace)
+    expect(redelivered.code, redelivered.stderr).toBe(0)
+    expect(await testClient().xlen(`{${namespace}}:dlq:audit`)).toBe(0)
+    expect(await kindCounts(namespace, 'delivered-per-kind')).toBe(2)
+    const replayed = await npx(['replay', '--consumer', 'audit', '--since', '1h'], namespace)
+    expect(replayed.code, replayed.stderr).toBe(0)
+    expect(replayed.stdout).toContain('Replayed audit')
+    expect(replayed.stdout).toMatch(/2 events read, 2 applied/)
+  })
+
+  it('fuzz proves audit\'s properties, and pipeline test runs its golden case without Redis', async () => {
+    expect(installed, 'the scaffold is installed by the test before').toBe(true)
+    const fuzz = await npx(['fuzz', '--consumer', 'audit', '--runs', '10'], testNamespace('walk'))
+    expect(fuzz.code, `${fuzz.stdout}\n${fuzz.stderr}`).toBe(0)
+    const golden = await npx(['test'], testNamespace('walk'))
+    expect(golden.code, `${golden.stdout}\n${golden.stderr}`).toBe(0)
+    expect(golden.stdout).toContain('pass  consumers/audit.case.json > audit > a delivered file is recorded once and counted under its kind')
+    expect(golden.stdout).toMatch(/1\/1 cases pass in [\d.]+ ms, no Redis/)
   })
 
   it("leaves this project's source tree as it was", async () => {

@@ -40,6 +40,8 @@ export const ERROR_CODES = {
   // The bus: consumers, dead letters, replay
   E_LEASE_LOST: 'Another instance of the consumer took over its lease; this one stops committing.',
   E_STATE_KEY_TYPE: 'A consumer wrote to a state key that holds another Redis type.',
+  E_TRANSIENT: 'A handler failed because the world is wrong (disk full, a service down): retried until it works, never dead-lettered; counts toward the breaker.',
+  E_POISON: 'A handler failed because the event is wrong (unparseable payload): dead-lettered at once, no retries, and it does not open the breaker.',
   E_DLQ_BAD_ID: 'A dead-letter id is not a stream entry id (or consumer/entry id).',
   E_DLQ_NOT_FOUND: 'No dead letter has the given id in the namespace.',
   E_DLQ_AMBIGUOUS: 'An entry id names a dead letter of several consumers.',

@@ -1,6 +1,7 @@
 import { EventspineError, errorMessage } from '../errors.js'
 import type { Bus } from './bus.js'
 import type { Effects } from './context.js'
+import type { FailureKind } from './failures.js'
 import { runEffects } from './effects.js'
 import { retryWhileOutOfMemory } from './pressure.js'
 import { INDEX_TTL_SECONDS } from './windows.js'
@@ -72,11 +73,11 @@ export interface FailureResult {
 }
 
 /**
- * Records a failed attempt in the consumer's own counter; the last allowed one (or a permanent
- * failure such as an invalid event) moves the entry to the dead-letter stream with its error,
- * in the same step as its XACK.
+ * Records a failed attempt in the consumer's own counter; the last allowed one (or a poison
+ * event, such as an invalid one) moves the entry to the dead-letter stream with its error, in
+ * the same step as its XACK. A transient failure is a retry that counts no attempt.
  */
-export async function recordFailure(bus: Bus, consumer: string, token: string, held: Held, error: unknown, permanent: boolean, policy: RetryPolicy): Promise<FailureResult> {
+export async function recordFailure(bus: Bus, consumer: string, token: string, held: Held, error: unknown, kind: FailureKind, policy: RetryPolicy): Promise<FailureResult> {
   const { keys } = bus
   const details = [
     'error', errorMessage(error),
@@ -93,13 +94,15 @@ export async function recordFailure(bus: Bus, consumer: string, token: string, h
   const reply = (await retryWhileOutOfMemory(bus, () =>
     bus.redis.esFail(
       scriptKeys.length, ...scriptKeys,
-      keys.group(consumer), token, policy.maxAttempts, permanent ? '1' : '0', held.entryId, INDEX_TTL_SECONDS, consumer, fields.length / 2, ...fields,
+      keys.group(consumer), token, policy.maxAttempts, FAIL_MODE[kind], held.entryId, INDEX_TTL_SECONDS, consumer, fields.length / 2, ...fields,
     ),
   )) as unknown[]
   const refused = scriptError(reply, consumer)
   if (refused) throw refused
   return { attempts: reply[0] as number, deadLettered: reply[1] === 1 }
 }
+
+const FAIL_MODE: Record<FailureKind, string> = { plain: '0', poison: '1', transient: 't' }
 
 function stackHead(error: unknown): string {
   if (!(error instanceof Error) || !error.stack) return ''

@@ -15,6 +15,8 @@ export interface Keys {
   stats(consumer: string): string
   deadLetters(consumer: string): string
   lease(consumer: string): string
+  /** A consumer's breaker (hash), absent while closed: open since when, why, the next probe. */
+  breaker(consumer: string): string
   /** A consumer's own state key; `name` is the key the handler chose. */
   state(consumer: string, name: string): string
   /** Prefix of all state keys of a consumer (for inspection, reset, rebuild). */
@@ -69,6 +71,7 @@ export function keysFor(namespace: string): Keys {
     stats: (consumer) => `${prefix}stats:${consumer}`,
     deadLetters: (consumer) => `${prefix}dlq:${consumer}`,
     lease: (consumer) => `${prefix}lease:${consumer}`,
+    breaker: (consumer) => `${prefix}breaker:${consumer}`,
     state: (consumer, name) => `${prefix}state:${consumer}:${name}`,
     statePrefix: (consumer) => `${prefix}state:${consumer}:`,
     correlation: (correlationId) => `${prefix}corr:${correlationId}`,

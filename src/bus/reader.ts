@@ -17,6 +17,8 @@ export interface Held {
   /** Failed attempts recorded so far (the consumer's own counter, not Redis's delivery count). */
   failures: number
   notBefore: number
+  /** Transient failures in a row (kept in memory: they count no attempt, only set the backoff). */
+  transientFailures?: number
   /** What its last handling read and wrote, when that handling was deferred (see conflicts.ts). */
   footprint?: string[] | undefined
 }

@@ -133,11 +133,17 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
       nextClaimAt = Date.now() + visibility / 2
     }
     const now = Date.now()
+    // Read each step: another instance, or `pipeline pause`/`resume`, may have changed it.
+    const breaker = await engine.refreshBreaker()
     const due = engine.nextDue()
-    if (engine.size < batchSize * 4) {
+    if (!breaker.open && engine.size < batchSize * 4) {
       // Work is due now: top up without blocking. Otherwise block until new entries or the next retry.
       const rewound = reader.rewound
       await engine.hold(await onConn(reader.readNew(batchSize, due <= now ? 0 : Math.min(blockMs, due - now))), rewound)
+    } else if (breaker.open && engine.size === 0 && engine.breaker.probeDue(now)) {
+      // Paused with nothing held (all committed before a restart): the probe is the next new entry.
+      const rewound = reader.rewound
+      await engine.hold(await onConn(reader.readNew(1, blockMs)), rewound)
     } else if (due > now) {
       await sleep(Math.min(due - now, blockMs))
     }

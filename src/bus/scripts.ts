@@ -13,9 +13,10 @@ const SCRIPTS: Record<ScriptName, { readonly file: string; readonly keys?: numbe
   esPublish: { file: 'publish.lua' },
   esLease: { file: 'lease.lua', keys: 1 },
   esRefail: { file: 'refail.lua' },
+  esBreaker: { file: 'breaker.lua', keys: 3 },
 }
 
-type ScriptName = 'esCommit' | 'esFail' | 'esPublish' | 'esLease' | 'esRefail'
+type ScriptName = 'esCommit' | 'esFail' | 'esPublish' | 'esLease' | 'esRefail' | 'esBreaker'
 type Arg = string | number
 
 /** A client with the runtime's scripts defined (EVALSHA, falling back to EVAL on NOSCRIPT). */

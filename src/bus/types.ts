@@ -1,5 +1,6 @@
 import type { EventEnvelope } from '../events/envelope.js'
 import type { CorrelationId, EventId } from '../events/ids.js'
+import type { BreakerPolicy } from './breaker.js'
 
 /** An event as a producer describes it; the bus fills in what is missing. */
 export interface NewEvent<P = unknown> {
@@ -68,7 +69,16 @@ export interface ConsumerDefinition {
   readonly dependsOnCrossKeyOrder?: boolean
   /** The event key that orders handling. Default: `event.key`. */
   orderingKey?(event: EventEnvelope): string
-  /** Handles one event. Throwing means "retry me"; the 3rd failure dead-letters it. */
+  /**
+   * When the consumer pauses because its failures are not about the events (see BreakerPolicy;
+   * unset fields keep DEFAULT_BREAKER). On the definition, not the runner: the threshold belongs
+   * to the consumer's dependency, and the runner, `pipeline up` and the fuzz driver all take it.
+   */
+  readonly breaker?: Partial<BreakerPolicy>
+  /**
+   * Handles one event. A plain error means "retry me" (the 3rd failure dead-letters it); a
+   * TransientError retries until it works; a PoisonError dead-letters it at once.
+   */
   handle(event: EventEnvelope, ctx: ConsumerContext): Promise<void> | void
   /** State kept outside Redis, for the property harness to compare. */
   inspect?(): Promise<unknown> | unknown

@@ -1,10 +1,12 @@
 import type { EventEnvelope } from '../events/envelope.js'
+import { ConsumerBreaker, type BreakerState } from './breaker.js'
 import type { Bus } from './bus.js'
 import { commitBatch, recordFailure } from './commit.js'
 import { WaveConflicts, footprint, formWave } from './conflicts.js'
 import { HandlerContext, type ContextScope, type Effects } from './context.js'
 import { compareEntryIds } from './entry-ids.js'
 import { toHeld, type Held } from './reader.js'
+import { failureKind, type FailureKind } from './failures.js'
 import { decideFailure, type FailureDecision, type RetryPolicy } from './retry.js'
 import type { ConsumerContext, ConsumerDefinition } from './types.js'
 
@@ -36,7 +38,9 @@ export interface WaveSink {
   /** A commit's counters: events applied, and duplicates the inbox acknowledged without effect. */
   counted?(handled: number, duplicates: number): void
   /** A failed attempt was recorded; `decision` says whether it retries or was dead-lettered. */
-  failed?(held: Held, error: unknown, attempts: number, decision: FailureDecision): void
+  failed?(held: Held, error: unknown, attempts: number, decision: FailureDecision, kind: FailureKind): void
+  /** The consumer's breaker opened or closed (by this instance, another, or by hand). */
+  breaker?(state: BreakerState): void
 }
 
 export interface WaveEngineOptions {
@@ -81,6 +85,10 @@ export class WaveEngine {
   private readonly now: () => number
   private readonly random: () => number
   private readonly sink: WaveSink
+  /** Pauses the consumer when its failures are not about the events; state in Redis. */
+  readonly breaker: ConsumerBreaker
+  /** The entry `admit` let through as the open breaker's probe. */
+  private probe: string | undefined
   /** The consumer's ordering key of an event, made once (hold runs per entry read). */
   private readonly orderKey = (event: EventEnvelope): string => orderKeyOf(this.consumer, event)
 
@@ -93,6 +101,15 @@ export class WaveEngine {
     this.now = options.now ?? Date.now
     this.random = options.random ?? Math.random
     this.sink = options.sink ?? {}
+    this.breaker = new ConsumerBreaker(bus, consumer, options.token, this.random)
+  }
+
+  /** Reads the breaker from Redis (another instance, or `pipeline pause`/`resume`, may have changed it). */
+  async refreshBreaker(): Promise<BreakerState> {
+    const was = this.breaker.state.open
+    const state = await this.breaker.refresh()
+    if (state.open !== was) this.sink.breaker?.(state)
+    return state
   }
 
   /** Entries known: held, retrying or deferred. */
@@ -142,7 +159,22 @@ export class WaveEngine {
 
   /** The next wave: the heads due now, with sit-outs for deferred heads that would only defer again. */
   readyWave(): WaveSlot[] {
-    return this.wave(this.heads(this.now()))
+    const now = this.now()
+    return this.wave(this.admit(this.heads(now), now))
+  }
+
+  /**
+   * What the breaker lets through of these heads: all while closed; while open, one head (the
+   * probe) once the probe is due at `now`, else none. Entries held meanwhile stay pending in
+   * Redis, uncommitted and unhandled, in their keys' order.
+   */
+  admit(heads: readonly Held[], now: number): Held[] {
+    this.probe = undefined
+    if (!this.breaker.state.open) return [...heads]
+    if (!this.breaker.probeDue(now) || heads.length === 0) return []
+    const probe = heads[0] as Held
+    this.probe = entryKey(probe)
+    return [probe]
   }
 
   /** A wave of the given heads (see `formWave`). */
@@ -154,7 +186,7 @@ export class WaveEngine {
   nextDue(): number {
     let due = Number.POSITIVE_INFINITY
     for (const q of this.queues.values()) due = Math.min(due, (q[0] as Held).notBefore)
-    return due
+    return Math.max(due, this.breaker.nextProbeAt())
   }
 
   /** Drops everything held (the lease or the group was lost); returns what was held. */
@@ -199,6 +231,7 @@ export class WaveEngine {
         this.sink.committed?.(held, effects, at)
       }
       this.sink.counted?.(outcome.handled, outcome.duplicates)
+      if (outcome.committed.length > 0) await this.noteCommits(outcome.committed.map((c) => c.held), at)
       if (outcome.stale > 0) {
         this.bus.warn(`consumer ${this.consumer.name}: ${outcome.stale} entries it held are no longer pending in Redis (Redis lost writes?); nothing was applied for them`)
       }
@@ -206,6 +239,13 @@ export class WaveEngine {
     }
     for (const { held, error } of failed) await this.fail(held, error, false)
     return true
+  }
+
+  /** Commits reset the failures in a row; a committed probe closes the breaker. */
+  private async noteCommits(committed: readonly Held[], at: number): Promise<void> {
+    const wasOpen = this.breaker.state.open
+    await this.breaker.committed(committed.length, at, committed.some((h) => entryKey(h) === this.probe))
+    if (wasOpen && !this.breaker.state.open) this.sink.breaker?.(this.breaker.state)
   }
 
   private async handleOne(held: Held): Promise<Outcome> {
@@ -229,9 +269,21 @@ export class WaveEngine {
     }
   }
 
-  private async fail(h: Held, error: unknown, permanent: boolean): Promise<void> {
-    const result = await recordFailure(this.bus, this.consumer.name, this.options.token, h, error, permanent, this.options.retry)
-    const decision = decideFailure(this.options.retry, result.attempts, result.deadLettered, this.random)
+  /**
+   * The failure decision, in one place: poison (and an unreadable entry) goes to the dead
+   * letters now; transient and plain failures count toward the breaker; while it is open, a
+   * failure counts no attempt (nothing is dead-lettered while the consumer is paused).
+   */
+  private async fail(h: Held, error: unknown, unreadable: boolean): Promise<void> {
+    const thrown = unreadable ? 'poison' : failureKind(error)
+    const wasOpen = this.breaker.state.open
+    const open = await this.breaker.failed(entryKey(h), thrown, error, this.now(), entryKey(h) === this.probe)
+    if (open && !wasOpen) this.sink.breaker?.(this.breaker.state)
+    const kind: FailureKind = thrown === 'plain' && open ? 'transient' : thrown
+    const result = await recordFailure(this.bus, this.consumer.name, this.options.token, h, error, kind, this.options.retry)
+    if (kind === 'transient') h.transientFailures = (h.transientFailures ?? 0) + 1
+    else h.transientFailures = 0
+    const decision = decideFailure(this.options.retry, { ...result, kind, transientFailures: h.transientFailures }, this.random)
     if (decision.kind === 'dead-letter') {
       this.known.delete(entryKey(h))
       // An unreadable entry was never queued.
@@ -240,6 +292,6 @@ export class WaveEngine {
       h.failures = result.attempts
       h.notBefore = this.now() + decision.delayMs
     }
-    this.sink.failed?.(h, error, result.attempts, decision)
+    this.sink.failed?.(h, error, result.attempts, decision, kind)
   }
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
+import { TransientError } from '../bus/failures.js'
 import { fundIsinOf } from './enrich.js'
 import { instrumentIsinOf } from './resolve.js'
 import { isoDay } from './rules/dates.js'
@@ -84,14 +85,32 @@ export function deliveredPayload(resolved: ResolvedPayload, scored: ScoredPayloa
  */
 export async function writeAtomic(outDir: string, relativePath: string, content: string, options: { sync?: boolean } = {}): Promise<string> {
   const target = join(outDir, ...relativePath.split('/'))
-  await mkdir(dirname(target), { recursive: true })
-  const temp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
   try {
-    await writeFile(temp, content, { flush: options.sync ?? false })
-    await rename(temp, target)
+    await mkdir(dirname(target), { recursive: true })
+    const temp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+    try {
+      await writeFile(temp, content, { flush: options.sync ?? false })
+      await rename(temp, target)
+    } catch (error) {
+      await rm(temp, { force: true }).catch(() => {})
+      throw error
+    }
   } catch (error) {
-    await rm(temp, { force: true })
-    throw error
+    throw asTransientIfOutputFault(error, `cannot write the output ${relativePath} under ${outDir}`)
   }
   return target
+}
+
+/**
+ * File-system errors that say the output place is wrong, not the event: disk full, quota, no
+ * permission, read-only, the output folder missing or a plain file where it should be. The
+ * same event succeeds once the place is fixed, so they are transient (retried, never
+ * dead-lettered, and they open deliver's breaker).
+ */
+const OUTPUT_FAULTS = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS', 'ENOENT', 'ENOTDIR', 'EEXIST', 'EIO'])
+
+export function asTransientIfOutputFault(error: unknown, what: string): unknown {
+  const code = (error as { code?: unknown } | null)?.code
+  if (typeof code !== 'string' || !OUTPUT_FAULTS.has(code)) return error
+  return new TransientError(`${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
 }

@@ -144,7 +144,7 @@ describe('dead letters: inspect, fix, replay', () => {
     const [entryId, fields] = read[0]?.[1][0] as [string, string[]]
     const held = { streamKey, entryId, fields, event: decodeEvent(fields), invalid: undefined, orderKey: 'k', failures: 0, notBefore: 0 }
 
-    expect(await recordFailure(bus, 'sum', '', held, new Error('poison'), true, DEFAULT_RETRY)).toEqual({ attempts: 1, deadLettered: true })
+    expect(await recordFailure(bus, 'sum', '', held, new Error('poison'), 'poison', DEFAULT_RETRY)).toEqual({ attempts: 1, deadLettered: true })
     const items = await readCorrelation(bus, published?.correlationId as string)
     expect(items.map((i) => i.kind)).toEqual(['event', 'dead-letter'])
     expect(items[1]).toMatchObject({ kind: 'dead-letter', consumer: 'sum', fields: { error: 'poison', consumer: 'sum' } })

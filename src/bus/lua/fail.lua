@@ -12,7 +12,8 @@ KEYS[6] index       correlation index (absent when the event could not be decode
 ARGV[1] group
 ARGV[2] lease token ('' skips the check)
 ARGV[3] max attempts
-ARGV[4] force       '1' dead-letters now (undecodable, invalid, or deleted entry)
+ARGV[4] mode        '0' counts the attempt; '1' dead-letters now (poison: undecodable, invalid,
+                    deleted entry, PoisonError); 't' transient: a retry, not counted as an attempt
 ARGV[5] entryId
 ARGV[6] indexTtl    seconds
 ARGV[7] consumer    consumer name (the index row names it; its group may be named otherwise)
@@ -27,6 +28,10 @@ if not holdsLease(KEYS[3], ARGV[2]) then
   return { -1 }
 end
 local field = KEYS[5] .. ' ' .. ARGV[5]
+if ARGV[4] == 't' then
+  redis.call('HINCRBY', KEYS[2], 'retries', 1)
+  return { tonumber(redis.call('HGET', KEYS[1], field) or '0'), 0, '' }
+end
 local attempts = redis.call('HINCRBY', KEYS[1], field, 1)
 if ARGV[4] ~= '1' and attempts < tonumber(ARGV[3]) then
   redis.call('HINCRBY', KEYS[2], 'retries', 1)

@@ -1,3 +1,4 @@
+import { parseBreaker, type BreakerState } from './breaker.js'
 import type { Bus } from './bus.js'
 import { record } from './retention.js'
 
@@ -15,6 +16,10 @@ export interface ConsumerStatus {
   readonly duplicates: number
   readonly retries: number
   readonly deadLettered: number
+  /** Times the breaker opened (by failures or by hand). */
+  readonly breakerOpened: number
+  /** The breaker now: open (paused) with its last error, since and next probe, or closed. */
+  readonly breaker: BreakerState
   /** Entries waiting in the dead-letter stream now. */
   readonly deadLetterBacklog: number
   /** Summed over the streams read; null when Redis cannot tell for one of them (after trims). */
@@ -29,6 +34,7 @@ export async function consumerStatus(bus: Bus, consumers: readonly { name: strin
   for (const c of consumers) {
     p.hgetall(bus.keys.stats(c.name))
     p.xlen(bus.keys.deadLetters(c.name))
+    p.hgetall(bus.keys.breaker(c.name))
     for (const type of c.subscribes) p.xinfo('GROUPS', bus.keys.stream(type))
   }
   const replies = (await p.exec()) ?? []
@@ -36,6 +42,7 @@ export async function consumerStatus(bus: Bus, consumers: readonly { name: strin
   return consumers.map((c) => {
     const stats = (replies[i++]?.[1] ?? {}) as Record<string, string>
     const backlog = Number(replies[i++]?.[1] ?? 0)
+    const breaker = parseBreaker((replies[i++]?.[1] ?? {}) as Record<string, string>)
     const streams = c.subscribes.map((type): StreamGroupStatus => {
       const [error, groups] = replies[i++] ?? [null, []]
       const g = error ? undefined : ((groups as unknown[][]).map(record).find((x) => x.name === bus.keys.group(c.name)))
@@ -47,6 +54,8 @@ export async function consumerStatus(bus: Bus, consumers: readonly { name: strin
       duplicates: Number(stats.duplicates ?? 0),
       retries: Number(stats.retries ?? 0),
       deadLettered: Number(stats.deadLettered ?? 0),
+      breakerOpened: Number(stats.breakerOpened ?? 0),
+      breaker,
       deadLetterBacklog: backlog,
       lag: streams.some((s) => s.lag === null) ? null : streams.reduce((a, s) => a + (s.lag ?? 0), 0),
       pending: streams.reduce((a, s) => a + s.pending, 0),

@@ -14,3 +14,9 @@ export function unknownConsumer(name: string, project: readonly string[], found:
   const known = [...new Set([...project, ...found])]
   return unknownNameError('E_UNKNOWN_CONSUMER', 'consumer', name, known, 'Consumers run from elsewhere are listed once they have dead letters in this namespace.')
 }
+
+/** For `pause` and `resume`: built-in consumers and those registered in the namespace (your own, once run). */
+export function unregisteredConsumer(name: string, registered: readonly string[]): Error {
+  const known = [...new Set([...BUILTIN_CONSUMERS, ...registered])]
+  return unknownNameError('E_UNKNOWN_CONSUMER', 'consumer', name, known, 'Your own consumers are listed once an instance has run in this namespace.')
+}

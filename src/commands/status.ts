@@ -2,7 +2,7 @@ import { BaseCommand } from '../cli/base-command.js'
 import { redisFlags } from '../cli/flags.js'
 import { configFlag, openProject } from '../cli/project.js'
 import type { PipelineStatus } from '../pipeline/host/status.js'
-import { clockTime, figuresLegend, outcomeLine, stageTable } from '../ui/format.js'
+import { clockTime, figuresLegend, outcomeLine, pausedLines, stageTable } from '../ui/format.js'
 import { terminalSafe as safe } from '../ui/safe-text.js'
 
 export default class Status extends BaseCommand {
@@ -34,6 +34,7 @@ function render(s: PipelineStatus): string {
     ...(s.http === null ? [] : [`http ${safe(s.http)}`]),
     '',
     s.stages.length === 0 ? 'No consumer figures yet.' : stageTable(s.stages),
+    ...pausedLines(s.stages),
     ...(s.stages.length === 0 ? [] : ['', ...figuresLegend(s.stages)]),
   ]
   if (s.figuresFrom === 'redis') lines.push('', 'Counters and lag from Redis (no live pipeline up on this namespace, so no rate or latency).')

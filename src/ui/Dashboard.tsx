@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink'
 import type { RuntimeSnapshot } from '../pipeline/host/figures.js'
-import { clockTime, COLUMNS, figuresLegend, padCell, reloadLine, stageCells } from './format.js'
+import { clockTime, COLUMNS, figuresLegend, padCell, pausedLines, reloadLine, stageCells } from './format.js'
 import { terminalSafe as safe } from './safe-text.js'
 
 export interface DashboardProps {
@@ -38,12 +38,18 @@ export function Dashboard({ snapshot, redisSource, status, recentCount = 5, warn
         {snapshot.stages.map((s) => {
           const busy = (s.lag ?? 0) + s.pending > 0
           const troubled = s.deadLetterBacklog > 0 || s.retries > 0
+          const paused = s.breaker?.open === true
           return (
-            <Text key={s.stage} {...(troubled ? { color: 'yellow' } : busy ? { color: 'cyan' } : {})}>
+            <Text key={s.stage} {...(paused ? { color: 'red' } : troubled ? { color: 'yellow' } : busy ? { color: 'cyan' } : {})}>
               {stageCells(s).map(padCell).join(' ')}
             </Text>
           )
         })}
+        {pausedLines(snapshot.stages).map((line) => (
+          <Text key={line} color="red">
+            {line}
+          </Text>
+        ))}
       </Box>
       <Box flexDirection="column" marginTop={1}>
         <Text bold>Recent files</Text>

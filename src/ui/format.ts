@@ -48,6 +48,21 @@ export function figuresLegend(stages: readonly StageFigures[]): string[] {
   ]
 }
 
+/**
+ * One line per paused stage, `deliver paused: <last error>, since 10:02:03, next probe 10:02:07`,
+ * under the table of the dashboard and `pipeline status`: why a stage takes no events.
+ */
+export function pausedLines(stages: readonly StageFigures[]): string[] {
+  return stages.flatMap((s) => {
+    const b = s.breaker
+    if (b === undefined || !b.open) return []
+    const next = b.nextProbeAt === null ? `until \`pipeline resume --consumer ${safe(s.stage)}\`` : `next probe ${clockTime(new Date(b.nextProbeAt).toISOString())}`
+    return [`${safe(s.stage)} paused: ${safe(firstLine(b.lastError))}, since ${clockTime(new Date(b.since).toISOString())}, ${next}`]
+  })
+}
+
+const firstLine = (text: string) => (text.split('\n')[0] ?? '').slice(0, 200)
+
 export function padCell(text: string, index: number): string {
   const column = COLUMNS[index]
   if (column === undefined) return text
@@ -97,4 +112,15 @@ export function reloadLine(note: ReloadNote): string {
     note.removed.length > 0 ? `stopped ${note.removed.join(', ')}` : '',
   ].filter((p) => p !== '')
   return `reloaded ${clockTime(note.at)}: ${safe(parts.length === 0 ? 'no consumer changed' : parts.join('; '))}`
+}
+
+/** What `pipeline pause` and `pipeline resume` print. */
+export function breakerChangeLine(c: { consumer: string; action: 'pause' | 'resume'; changed: boolean }): string {
+  const name = safe(c.consumer)
+  if (c.action === 'pause') {
+    return c.changed
+      ? `${name} paused: its instances take no new event until \`pipeline resume --consumer ${name}\` (what they hold stays pending, uncommitted).`
+      : `${name} was paused by hand already.`
+  }
+  return c.changed ? `${name} resumed: its breaker is closed, its instances take events again.` : `${name} was not paused (its breaker is closed).`
 }

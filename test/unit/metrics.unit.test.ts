@@ -20,7 +20,7 @@ it('reports the latency of recent commits, not of the whole run', () => {
 })
 
 function status(consumer: string, overrides: Partial<ConsumerStatus> = {}): ConsumerStatus {
-  return { consumer, handled: 0, duplicates: 0, retries: 0, deadLettered: 0, deadLetterBacklog: 0, lag: 0, pending: 0, streams: [], ...overrides }
+  return { consumer, handled: 0, duplicates: 0, retries: 0, deadLettered: 0, breakerOpened: 0, breaker: { open: false }, deadLetterBacklog: 0, lag: 0, pending: 0, streams: [], ...overrides }
 }
 
 describe('the /metrics registry', () => {
@@ -30,7 +30,7 @@ describe('the /metrics registry', () => {
     for (let i = 0; i < 2; i++) deliver.recordCommit(400)
     const consumers = [
       status('validate', { handled: 7, retries: 2, duplicates: 1, deadLettered: 1, deadLetterBacklog: 1, lag: null, pending: 3 }),
-      status('deliver', { handled: 100, lag: 4 }),
+      status('deliver', { handled: 100, lag: 4, breakerOpened: 2, breaker: { open: true, reason: 'failures', since: 0, lastError: 'disk full', nextProbeAt: 1_000, probes: 1 } }),
     ]
     let reads = 0
     const registry = metricsRegistry({ status: async () => (reads++, consumers), runners: () => [{ stage: 'deliver', metrics: deliver }, { stage: 'score', metrics: new RunnerMetrics() }] })
@@ -43,6 +43,9 @@ describe('the /metrics registry', () => {
         'eventspine_consumer_handled_total{consumer="deliver"} 100',
         'eventspine_consumer_retries_total{consumer="validate"} 2',
         'eventspine_consumer_duplicates_total{consumer="validate"} 1',
+        'eventspine_consumer_breaker_opened_total{consumer="deliver"} 2',
+        'eventspine_consumer_breaker_open{consumer="deliver"} 1',
+        'eventspine_consumer_breaker_open{consumer="validate"} 0',
         'eventspine_consumer_dead_lettered_total{consumer="validate"} 1',
         '# TYPE eventspine_consumer_lag gauge',
         'eventspine_consumer_lag{consumer="deliver"} 4',

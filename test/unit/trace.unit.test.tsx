@@ -4,6 +4,7 @@ import type { IndexedItem } from '../../src/bus/index.js'
 import type { CorrelationId, EventEnvelope, EventId } from '../../src/events/index.js'
 import { EVENT, pipelineConsumers } from '../../src/pipeline/index.js'
 import { buildTrace, topologyOf, type ConsumerProbe, type Trace } from '../../src/pipeline/inspect/index.js'
+import { awaitedLine } from '../../src/ui/trace/rows.js'
 import { TraceView } from '../../src/ui/trace/TraceView.js'
 import { traceText } from '../../src/ui/trace/render.js'
 
@@ -64,6 +65,17 @@ describe('trace: the journey from the index', () => {
     const trace = buildTrace(CORR, items, topology, probes)
     expect(trace.awaited.find((a) => a.consumer === 'deliver')).toEqual({ consumer: 'deliver', types: [EVENT.delivered], state: 'joining', failedAttempts: 0, needs: [EVENT.scored] })
     expect(trace.awaited.map((a) => a.consumer)).toEqual(['score', 'deliver'])
+  })
+
+  it('a file whose input waits behind an open breaker says so: the last error, since when, the next probe', () => {
+    const items = [...base, ev(6, EVENT.resolved, 'resolve', 5, 50), ev(7, EVENT.scored, 'score', 4, 55)]
+    const breaker = { open: true as const, reason: 'failures' as const, since: T0 + 60, lastError: 'cannot write the output: ENOTDIR', nextProbeAt: T0 + 4_060, probes: 1 }
+    const probes = new Map<string, ConsumerProbe>([['deliver', { handled: new Set(), failures: new Map(), breaker }]])
+    const waiting = buildTrace(CORR, items, topology, probes).awaited.find((a) => a.consumer === 'deliver')
+    expect(waiting?.paused).toEqual({ lastError: 'cannot write the output: ENOTDIR', since: '2026-11-25T09:30:00.060Z', nextProbeAt: '2026-11-25T09:30:04.060Z' })
+    expect(awaitedLine(waiting as NonNullable<typeof waiting>)).toBe(
+      "waiting for pipeline.file.delivered behind deliver's open breaker (paused: cannot write the output: ENOTDIR, since 09:30:00.060, next probe 09:30:04.060)",
+    )
   })
 
   it('a dead letter sits under the event that failed; with nothing else pending the file is stuck', () => {

@@ -2,7 +2,7 @@ import { render } from 'ink-testing-library'
 import { describe, expect, it } from 'vitest'
 import type { RuntimeSnapshot, StageFigures } from '../../src/pipeline/host/figures.js'
 import { Dashboard } from '../../src/ui/Dashboard.js'
-import { figuresLegend, stageLine, stageTable } from '../../src/ui/format.js'
+import { figuresLegend, pausedLines, stageLine, stageTable } from '../../src/ui/format.js'
 import { stageFigures } from '../support/figures.js'
 
 const stage = stageFigures
@@ -31,6 +31,23 @@ const snapshot: RuntimeSnapshot = {
 const normalise = (frame: string | undefined) => (frame ?? '').replace(/\b\d\d:\d\d:\d\d\b/g, 'HH:MM:SS')
 
 describe('Dashboard', () => {
+  it('says why a paused stage takes no events: its last error, since when, the next probe (or resume, when paused by hand)', () => {
+    const paused = {
+      ...snapshot,
+      stages: [
+        stage('deliver', { pending: 4, breaker: { open: true, reason: 'failures', since: Date.parse('2026-11-25T07:30:00Z'), lastError: 'cannot write the output: ENOTDIR\nat ...', nextProbeAt: Date.parse('2026-11-25T07:30:08Z'), probes: 2 } }),
+        stage('score', { breaker: { open: true, reason: 'manual', since: Date.parse('2026-11-25T07:29:00Z'), lastError: 'paused by hand (pipeline pause)', nextProbeAt: null, probes: 0 } }),
+        stage('ingest', { breaker: { open: false } }),
+      ],
+    }
+    // The lines may wrap at the test terminal's width: compare the words.
+    const frame = normalise(render(<Dashboard snapshot={paused} />).lastFrame()).replace(/\s+/g, ' ')
+    expect(frame).toContain('deliver paused: cannot write the output: ENOTDIR, since HH:MM:SS, next probe HH:MM:SS')
+    expect(frame).toContain('score paused: paused by hand (pipeline pause), since HH:MM:SS, until `pipeline resume --consumer score`')
+    expect(frame).not.toContain('ingest paused')
+    expect(pausedLines(paused.stages)).toHaveLength(2)
+  })
+
   it('shows the header, a row per stage with every column, recent files and warnings', () => {
     const { lastFrame } = render(<Dashboard snapshot={snapshot} redisSource="managed-started" />)
     const frame = normalise(lastFrame())

@@ -1,4 +1,5 @@
 import { LATENCY_WINDOW_MS } from '../../bus/metrics.js'
+import type { BreakerState } from '../../bus/breaker.js'
 import type { ConsumerStatus } from '../../bus/status.js'
 
 /** Over which time p50 and p99 hold: the metrics keep one to two windows of commits. */
@@ -24,6 +25,8 @@ export interface StageFigures {
   /** Stage latency (publish of the input to commit) in this process over LATENCY_WINDOW; null when not run here or nothing was committed then. */
   readonly p50Ms: number | null
   readonly p99Ms: number | null
+  /** The stage's breaker: open means paused (last error, since, next probe). Absent in figures from before breakers. */
+  readonly breaker?: BreakerState
 }
 
 /** A file that reached the end of its journey. */
@@ -98,6 +101,7 @@ export function stageFigures(
       deadLetterBacklog: s.deadLetterBacklog,
       p50Ms: l?.p50Ms ?? null,
       p99Ms: l?.p99Ms ?? null,
+      breaker: s.breaker,
     }
   })
 }

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import ms from 'ms'
 import type { Registry } from 'prom-client'
 import type { Bus } from '../../bus/bus.js'
+import { readBreaker } from '../../bus/breaker.js'
 import { readCorrelation, type IndexedItem } from '../../bus/correlation.js'
 import { EventspineError, errorMessage } from '../../errors.js'
 import { pollUntil, readEnding } from '../ending.js'
@@ -95,8 +96,14 @@ async function health(options: HttpOptions, res: ServerResponse): Promise<void> 
     options.bus.redis.ping().then(() => 'up' as const, () => 'down' as const),
     new Promise<'down'>((resolve) => setTimeout(() => resolve('down'), 1_000).unref()),
   ])
-  const consumers = options.consumers()
-  const ok = redis === 'up' && consumers.every((c) => c.running)
+  const running = options.consumers()
+  // A paused consumer (its breaker open) runs but takes no events: the pipeline is degraded.
+  const breakers = redis === 'up' ? await Promise.all(running.map((c) => readBreaker(options.bus, c.name).catch(() => null))) : running.map(() => null)
+  const consumers = running.map((c, i) => {
+    const b = breakers[i]
+    return b?.open ? { ...c, paused: { reason: b.reason, lastError: b.lastError, since: new Date(b.since).toISOString(), nextProbeAt: b.nextProbeAt === null ? null : new Date(b.nextProbeAt).toISOString() } } : c
+  })
+  const ok = redis === 'up' && consumers.every((c) => c.running && !('paused' in c))
   send(res, ok ? 200 : 503, { status: ok ? 'ok' : 'degraded', redis, consumers })
 }
 

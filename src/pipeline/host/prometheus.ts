@@ -20,6 +20,7 @@ const COUNTERS: readonly Family<number>[] = [
   { name: 'eventspine_consumer_duplicates_total', help: 'Redelivered events acknowledged without effect.', value: (s) => s.duplicates },
   { name: 'eventspine_consumer_retries_total', help: 'Failed attempts that were retried.', value: (s) => s.retries },
   { name: 'eventspine_consumer_dead_lettered_total', help: 'Events moved to the dead-letter stream.', value: (s) => s.deadLettered },
+  { name: 'eventspine_consumer_breaker_opened_total', help: 'Times the consumer breaker opened (failures of different events, or pipeline pause).', value: (s) => s.breakerOpened },
 ]
 
 const GAUGES: readonly Family<number | null>[] = [
@@ -27,6 +28,7 @@ const GAUGES: readonly Family<number | null>[] = [
   { name: 'eventspine_consumer_lag', help: 'Entries not yet delivered to the consumer group.', value: (s) => s.lag },
   { name: 'eventspine_consumer_pending', help: 'Entries delivered but not yet acknowledged.', value: (s) => s.pending },
   { name: 'eventspine_consumer_dead_letter_backlog', help: 'Entries waiting in the dead-letter stream.', value: (s) => s.deadLetterBacklog },
+  { name: 'eventspine_consumer_breaker_open', help: 'Consumer breaker: 1 open (paused: takes no events but a probe), 0 closed.', value: (s) => (s.breaker.open ? 1 : 0) },
 ]
 
 /**

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { parseBreaker } from '../../bus/breaker.js'
 import { correlationSize, readCorrelation, type Bus } from '../../bus/index.js'
 import type { EventEnvelope } from '../../events/index.js'
 import { buildTrace, candidates, type ConsumerProbe, type Trace } from './trace.js'
@@ -6,7 +7,8 @@ import { readTopology, type Topology } from './topology.js'
 
 /**
  * Asks Redis, in one pipeline, about the consumers that have the file's input and have not
- * emitted: is each input in the consumer's inbox (handled), and how many attempts failed so far.
+ * emitted: is each input in the consumer's inbox (handled), how many attempts failed so far,
+ * and whether the consumer is paused (its breaker open).
  */
 async function probeConsumers(bus: Bus, topology: Topology, events: readonly { entryId: string; event: EventEnvelope }[]): Promise<Map<string, ConsumerProbe>> {
   const pending = candidates(topology, events.map((e) => e.event))
@@ -22,9 +24,11 @@ async function probeConsumers(bus: Bus, topology: Topology, events: readonly { e
       asked.push({ consumer, eventId: input.id })
     }
   }
+  for (const { consumer } of pending) p.hgetall(bus.keys.breaker(consumer))
   const replies = (await p.exec()) ?? []
+  const breakers = new Map(pending.map(({ consumer }, i) => [consumer, parseBreaker((replies[2 * asked.length + i]?.[1] ?? {}) as Record<string, string>)]))
   asked.forEach(({ consumer, eventId }, i) => {
-    const probe = probes.get(consumer) ?? { handled: new Set<string>(), failures: new Map<string, number>() }
+    const probe = probes.get(consumer) ?? { handled: new Set<string>(), failures: new Map<string, number>(), breaker: breakers.get(consumer) ?? { open: false } }
     probes.set(consumer, probe)
     if (replies[2 * i]?.[1] != null) (probe.handled as Set<string>).add(eventId)
     const failures = Number(replies[2 * i + 1]?.[1] ?? 0)

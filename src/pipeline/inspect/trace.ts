@@ -1,4 +1,5 @@
 import type { IndexedItem } from '../../bus/index.js'
+import type { BreakerState } from '../../bus/breaker.js'
 import { entryTime } from '../../bus/entry-ids.js'
 import type { EventEnvelope } from '../../events/index.js'
 import type { Issue } from '../types.js'
@@ -59,6 +60,8 @@ export interface Awaited {
   readonly failedAttempts: number
   /** For a join: the types it reads that the file has not produced yet. */
   readonly needs: readonly string[]
+  /** Set when the file's input waits behind the consumer's open breaker (it is paused). */
+  readonly paused?: { readonly lastError: string; readonly since: string; readonly nextProbeAt: string | null }
 }
 
 export type TraceStatus = 'complete' | 'in-progress' | 'stuck'
@@ -86,6 +89,8 @@ export interface ConsumerProbe {
   readonly handled: ReadonlySet<string>
   /** Failed attempts so far per input event id (an entry being retried). */
   readonly failures: ReadonlyMap<string, number>
+  /** The consumer's breaker: while open, its unhandled inputs wait behind it. */
+  readonly breaker?: BreakerState
 }
 
 /** The consumers that could still be waited on: they read a type the file has and emit something. */
@@ -179,12 +184,16 @@ export function buildTrace(correlationId: string, items: readonly IndexedItem[],
       // Handled everything it reads and emitted nothing: it chose not to (or the rest was
       // dead-lettered). Nothing is coming from it.
       if (unhandled.length === 0 && needs.length === 0) continue
+      const breaker = probe?.breaker
       awaited.push({
         consumer,
         types: def?.emits ?? [],
         state: unhandled.length === 0 ? 'joining' : failedAttempts > 0 ? 'retrying' : 'queued',
         failedAttempts,
         needs,
+        ...(breaker?.open && unhandled.length > 0
+          ? { paused: { lastError: breaker.lastError, since: new Date(breaker.since).toISOString(), nextProbeAt: breaker.nextProbeAt === null ? null : new Date(breaker.nextProbeAt).toISOString() } }
+          : {}),
       })
     }
   }

@@ -50,6 +50,10 @@ export function statusLine(trace: Trace): string {
 export function awaitedLine(a: Awaited): string {
   const what = safe(a.types.join(' or '))
   const consumer = safe(a.consumer)
+  if (a.paused !== undefined) {
+    const next = a.paused.nextProbeAt === null ? `until \`pipeline resume --consumer ${consumer}\`` : `next probe ${timeOfDay(a.paused.nextProbeAt)}`
+    return `waiting for ${what} behind ${consumer}'s open breaker (paused: ${safe(a.paused.lastError.split('\n')[0] ?? '')}, since ${timeOfDay(a.paused.since)}, ${next})`
+  }
   if (a.state === 'joining') return `waiting for ${what} (${consumer}: handled its input, needs ${safe(a.needs.join(' and ')) || 'more input'})`
   if (a.state === 'retrying') return `waiting for ${what} (${consumer}: retrying, ${a.failedAttempts} failed attempt${a.failedAttempts === 1 ? '' : 's'} so far)`
   return `waiting for ${what} (${consumer}: queued)`

@@ -9,7 +9,11 @@ import type { ConsumerDefinition } from './types.js'
  * full, a service down), and how it probes. Either threshold opens the breaker.
  */
 export interface BreakerPolicy {
-  /** Different events failing in a row, with no commit between them. */
+  /**
+   * Different events failing within `windowMs` while none that failed has since committed. Not
+   * reset by other commits: in a join (deliver) the first half of each file commits without
+   * touching the output, and a dependency that is down is down for every event that needs it.
+   */
   readonly consecutiveFailures: number
   /** Share of different events failing over `windowMs`, once `minimumEvents` were seen there. */
   readonly failureRate: number
@@ -78,23 +82,24 @@ export function probeDelay(policy: BreakerPolicy, probes: number, random: () => 
  * (only it handles): pure but for the clock passed in.
  */
 export class FailureCount {
-  /** Distinct events failed since the last commit. */
-  private readonly inRow = new Set<string>()
+  /** Distinct events failed (and when) since an event that had failed last committed. */
+  private readonly inRow = new Map<string, number>()
   /** Within the window: when each distinct event last failed, and when commits happened. */
   private readonly failedAt = new Map<string, number>()
   private commits: number[] = []
 
   constructor(private readonly policy: BreakerPolicy) {}
 
-  committed(count: number, now: number): void {
-    this.inRow.clear()
+  /** `recovered`: an event among them had failed before, so the world is right again. */
+  committed(count: number, now: number, recovered: boolean): void {
+    if (recovered) this.inRow.clear()
     for (let i = 0; i < count; i++) this.commits.push(now)
     this.trim(now)
   }
 
   /** Counts a failure of event `id`; true when a threshold is crossed. */
   failed(id: string, now: number): boolean {
-    this.inRow.add(id)
+    this.inRow.set(id, now)
     this.failedAt.set(id, now)
     this.trim(now)
     if (this.inRow.size >= this.policy.consecutiveFailures) return true
@@ -111,6 +116,7 @@ export class FailureCount {
   private trim(now: number): void {
     const from = now - this.policy.windowMs
     for (const [id, at] of this.failedAt) if (at < from) this.failedAt.delete(id)
+    for (const [id, at] of this.inRow) if (at < from) this.inRow.delete(id)
     if (this.commits.length > 0 && (this.commits[0] as number) < from) this.commits = this.commits.filter((at) => at >= from)
   }
 }
@@ -167,9 +173,9 @@ export class ConsumerBreaker {
     return this.current.open ? (this.current.nextProbeAt ?? Number.POSITIVE_INFINITY) : Number.NEGATIVE_INFINITY
   }
 
-  /** Events committed: a probe among them closes the breaker; otherwise the count in a row starts again. */
-  async committed(count: number, now: number, probe: boolean): Promise<void> {
-    this.count.committed(count, now)
+  /** Events committed: a probe among them closes the breaker; one that had failed starts the count in a row again. */
+  async committed(count: number, now: number, probe: boolean, recovered: boolean): Promise<void> {
+    this.count.committed(count, now, recovered || probe)
     if (probe && this.current.open && this.current.reason === 'failures') {
       await change(this.bus, this.consumer.name, 'close', this.token, now)
       await this.refresh()

@@ -172,7 +172,8 @@ export class WaveEngine {
     this.probe = undefined
     if (!this.breaker.state.open) return [...heads]
     if (!this.breaker.probeDue(now) || heads.length === 0) return []
-    const probe = heads[0] as Held
+    // An event that failed is the one that tells whether the world is right again.
+    const probe = heads.find((h) => h.failures > 0 || (h.transientFailures ?? 0) > 0) ?? (heads[0] as Held)
     this.probe = entryKey(probe)
     return [probe]
   }
@@ -244,7 +245,8 @@ export class WaveEngine {
   /** Commits reset the failures in a row; a committed probe closes the breaker. */
   private async noteCommits(committed: readonly Held[], at: number): Promise<void> {
     const wasOpen = this.breaker.state.open
-    await this.breaker.committed(committed.length, at, committed.some((h) => entryKey(h) === this.probe))
+    const recovered = committed.some((h) => h.failures > 0 || (h.transientFailures ?? 0) > 0)
+    await this.breaker.committed(committed.length, at, committed.some((h) => entryKey(h) === this.probe), recovered)
     if (wasOpen && !this.breaker.state.open) this.sink.breaker?.(this.breaker.state)
   }
 

@@ -146,8 +146,9 @@ export class ConsumerBreaker {
     private readonly consumer: ConsumerDefinition,
     private readonly token: string,
     private readonly random: () => number,
+    override: Partial<BreakerPolicy> = {},
   ) {
-    this.policy = breakerPolicy(consumer)
+    this.policy = { ...breakerPolicy(consumer), ...override }
     this.count = new FailureCount(this.policy)
   }
 

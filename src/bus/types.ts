@@ -50,7 +50,7 @@ export interface StateAccess {
 export interface ConsumerContext {
   /** The consumer's name. */
   readonly consumer: string
-  /** 1 on first delivery, 2 and 3 on retries (the consumer's own count, not Redis's). */
+  /** 1 on first delivery, then 2, 3... on retries, transient ones included (the consumer's own count, not Redis's). */
   readonly attempt: number
   readonly state: StateAccess
   /** Queue an event to publish atomically with this event's acknowledgement; returns its id. */

@@ -1,5 +1,5 @@
 import type { EventEnvelope } from '../events/envelope.js'
-import { ConsumerBreaker, type BreakerState } from './breaker.js'
+import { ConsumerBreaker, type BreakerPolicy, type BreakerState } from './breaker.js'
 import type { Bus } from './bus.js'
 import { commitBatch, recordFailure } from './commit.js'
 import { WaveConflicts, footprint, formWave } from './conflicts.js'
@@ -55,6 +55,8 @@ export interface WaveEngineOptions {
   readonly now?: () => number
   readonly random?: () => number
   readonly sink?: WaveSink
+  /** Over the consumer's own breaker policy (the check driver opens breakers on few events). */
+  readonly breaker?: Partial<BreakerPolicy>
   /** Calls the consumer's handler (default `consumer.handle`); the check driver wraps it to count calls and inject failures. */
   readonly handle?: (event: EventEnvelope, ctx: ConsumerContext) => Promise<void> | void
   /** Runs after handling, before the commit; false abandons the wave uncommitted, as a process that died there. */
@@ -87,8 +89,11 @@ export class WaveEngine {
   private readonly sink: WaveSink
   /** Pauses the consumer when its failures are not about the events; state in Redis. */
   readonly breaker: ConsumerBreaker
-  /** The entry `admit` let through as the open breaker's probe. */
+  /** The entry `admit` let through as the open breaker's probe, and the one before it. */
   private probe: string | undefined
+  private lastProbe: string | undefined
+  /** The probe was the only head: nothing else could show the world is right again. */
+  private probeAlone = false
   /** The consumer's ordering key of an event, made once (hold runs per entry read). */
   private readonly orderKey = (event: EventEnvelope): string => orderKeyOf(this.consumer, event)
 
@@ -101,7 +106,7 @@ export class WaveEngine {
     this.now = options.now ?? Date.now
     this.random = options.random ?? Math.random
     this.sink = options.sink ?? {}
-    this.breaker = new ConsumerBreaker(bus, consumer, options.token, this.random)
+    this.breaker = new ConsumerBreaker(bus, consumer, options.token, this.random, options.breaker)
   }
 
   /** Reads the breaker from Redis (another instance, or `pipeline pause`/`resume`, may have changed it). */
@@ -172,9 +177,13 @@ export class WaveEngine {
     this.probe = undefined
     if (!this.breaker.state.open) return [...heads]
     if (!this.breaker.probeDue(now) || heads.length === 0) return []
-    // An event that failed is the one that tells whether the world is right again.
-    const probe = heads.find((h) => h.failures > 0 || (h.transientFailures ?? 0) > 0) ?? (heads[0] as Held)
+    // An event that failed tells best whether the world is right again; not the same one twice
+    // in a row, so one poison event (a plain error) cannot keep a paused consumer paused.
+    const others = heads.filter((h) => entryKey(h) !== this.lastProbe)
+    const probe = others.find((h) => h.failures > 0 || (h.transientFailures ?? 0) > 0) ?? others[0] ?? (heads[0] as Held)
     this.probe = entryKey(probe)
+    this.lastProbe = this.probe
+    this.probeAlone = heads.length === 1
     return [probe]
   }
 
@@ -252,7 +261,8 @@ export class WaveEngine {
 
   private async handleOne(held: Held): Promise<Outcome> {
     const event = held.event as EventEnvelope
-    const ctx = new HandlerContext(this.scope, event, held.failures + 1)
+    // Every try counts for the handler, transient ones too (they count no attempt toward the dead letters).
+    const ctx = new HandlerContext(this.scope, event, held.failures + (held.transientFailures ?? 0) + 1)
     try {
       await (this.options.handle ? this.options.handle(event, ctx) : this.consumer.handle(event, ctx))
       return { ctx }
@@ -274,14 +284,17 @@ export class WaveEngine {
   /**
    * The failure decision, in one place: poison (and an unreadable entry) goes to the dead
    * letters now; transient and plain failures count toward the breaker; while it is open, a
-   * failure counts no attempt (nothing is dead-lettered while the consumer is paused).
+   * failure counts no attempt (nothing is dead-lettered while the consumer is paused), but for
+   * a plain-error probe that was the only head: it keeps the plain meaning (3 attempts), so a
+   * poison event left alone cannot hold the consumer paused for good.
    */
   private async fail(h: Held, error: unknown, unreadable: boolean): Promise<void> {
     const thrown = unreadable ? 'poison' : failureKind(error)
     const wasOpen = this.breaker.state.open
-    const open = await this.breaker.failed(entryKey(h), thrown, error, this.now(), entryKey(h) === this.probe)
+    const probe = entryKey(h) === this.probe
+    const open = await this.breaker.failed(entryKey(h), thrown, error, this.now(), probe)
     if (open && !wasOpen) this.sink.breaker?.(this.breaker.state)
-    const kind: FailureKind = thrown === 'plain' && open ? 'transient' : thrown
+    const kind: FailureKind = thrown === 'plain' && open && !(probe && this.probeAlone) ? 'transient' : thrown
     const result = await recordFailure(this.bus, this.consumer.name, this.options.token, h, error, kind, this.options.retry)
     if (kind === 'transient') h.transientFailures = (h.transientFailures ?? 0) + 1
     else h.transientFailures = 0

@@ -1,7 +1,9 @@
+import { pauseConsumer, resumeConsumer } from '../bus/breaker.js'
 import type { Bus } from '../bus/bus.js'
 import { commitBatch } from '../bus/commit.js'
 import type { ContractChecker } from '../bus/contracts.js'
 import type { Effects } from '../bus/context.js'
+import { TransientError } from '../bus/failures.js'
 import { publishEvents } from '../bus/publish.js'
 import { trimStream } from '../bus/retention.js'
 import { GroupReader, type Held } from '../bus/reader.js'
@@ -39,7 +41,18 @@ interface Instance {
 }
 
 /** Faults the schedule injects; each is counted only when it took place. */
-export type FaultKind = 're-sent event' | 'redelivery' | 'injected failure' | 'crash before commit' | 'pause before commit' | 'takeover' | 'retention trim' | 'group loss'
+export type FaultKind =
+  | 're-sent event'
+  | 'redelivery'
+  | 'injected failure'
+  | 'crash before commit'
+  | 'pause before commit'
+  | 'takeover'
+  | 'retention trim'
+  | 'group loss'
+  | 'dependency-down failure'
+  | 'breaker opening'
+  | 'pause by hand'
 
 /** Where a step stops after handling: a crash (kill -9) or a pause (GC, SIGSTOP) before its commit. */
 type Stop = 'crash' | 'pause'
@@ -62,6 +75,8 @@ export class Driver {
   readonly transient = new Map<string, number>()
   /** Event ids whose handler always throws (before running). */
   readonly poison = new Set<string>()
+  /** The next this many attempts, of any event, throw a TransientError before the handler runs (a dependency down). */
+  private down = 0
   /** The faults this run actually injected (what a label may name), counted by kind. */
   readonly faults = new Map<FaultKind, number>()
   private readonly entries = new Map<string, { streamKey: string; entryId: string; event: CheckEvent }>()
@@ -94,7 +109,7 @@ export class Driver {
   async start(): Promise<void> {
     const { redis, keys } = this.bus
     const name = this.consumer.name
-    for (const key of [keys.inbox(name), keys.stats(name), keys.attempts(name), keys.deadLetters(name), keys.lease(name), keys.streams]) this.touched.add(key)
+    for (const key of [keys.inbox(name), keys.stats(name), keys.attempts(name), keys.deadLetters(name), keys.lease(name), keys.breaker(name), keys.streams]) this.touched.add(key)
     await Promise.all(
       this.consumer.subscribes.map((type) => {
         this.touched.add(keys.stream(type))
@@ -141,6 +156,24 @@ export class Driver {
     this.say(`arm ${attempts} transient failure(s) for ${this.options.label(id)}`)
   }
 
+  /** The dependency is down for the next `attempts` attempts, whatever the event: each throws a TransientError. */
+  dependencyDown(attempts: number): void {
+    this.down += attempts
+    this.say(`the dependency goes down for the next ${attempts} attempt(s)`)
+  }
+
+  /** The operator pauses the consumer (`pipeline pause`): its breaker opens by hand, no probes. */
+  async pauseByHand(): Promise<void> {
+    if ((await pauseConsumer(this.bus, this.consumer.name)).changed) this.count('pause by hand')
+    this.say('the operator pauses the consumer (pipeline pause): nothing is handled until resume')
+  }
+
+  /** The operator resumes the consumer (`pipeline resume`): its breaker closes, however it opened. */
+  async resumeByHand(): Promise<void> {
+    await resumeConsumer(this.bus, this.consumer.name)
+    this.say('the operator resumes the consumer (pipeline resume)')
+  }
+
   orderKey(event: EventEnvelope): string {
     return orderKeyOf(this.consumer, event)
   }
@@ -151,8 +184,10 @@ export class Driver {
     if (instance === undefined || instance.dead) return false
     const rewound = instance.reader.rewound
     await instance.engine.hold(await instance.reader.readNew(200, 0), rewound)
-    // Every head, due or not: the schedule, not the clock, says when a retry comes.
-    const heads = instance.engine.heads()
+    // Every head, due or not: the schedule, not the clock, says when a retry (or a probe) comes.
+    // An open breaker lets one head through as its probe; one opened by hand, none.
+    await instance.engine.refreshBreaker()
+    const heads = instance.engine.admit(instance.engine.heads(), Number.POSITIVE_INFINITY)
     if (heads.length === 0) return false
     const oldest = heads.reduce((a, b) => ((this.arrival.get(b) ?? 0) < (this.arrival.get(a) ?? 0) ? b : a))
     const chosen = options.key !== undefined ? [heads[options.key % heads.length] as Held] : this.options.mode === 'waves' ? heads : [oldest]
@@ -224,6 +259,8 @@ export class Driver {
 
   /** Handles until nothing is left (taking over from a dead instance first); throws if it never settles. */
   async drain(): Promise<void> {
+    // The operator resumes a consumer paused by hand: nothing would be handled otherwise.
+    if (await this.pausedByHand()) await this.resumeByHand()
     for (let i = 0; i < 2_000; i++) {
       if (!this.alive) await this.takeOver()
       if (await this.deliver()) continue
@@ -232,6 +269,10 @@ export class Driver {
       await this.takeOver()
     }
     throw new Error(`${this.consumer.name} did not settle: entries stay pending after 2000 steps`)
+  }
+
+  private async pausedByHand(): Promise<boolean> {
+    return (await this.bus.redis.hget(this.bus.keys.breaker(this.consumer.name), 'reason')) === 'manual'
   }
 
   async pendingCount(): Promise<number> {
@@ -271,9 +312,16 @@ export class Driver {
       inboxSize: 100_000,
       lastCommitted: reader.lastCommitted,
       random: () => 0.5,
+      // Two events failing in a row open it: schedules are short.
+      breaker: { consecutiveFailures: 2 },
       handle: async (event, ctx) => {
         this.calls.set(event.id, (this.calls.get(event.id) ?? 0) + 1)
         if (this.poison.has(event.id)) throw new Error('poison: this event always fails')
+        if (this.down > 0) {
+          this.down--
+          this.count('dependency-down failure')
+          throw new TransientError('injected: the dependency is down')
+        }
         await consumer.handle(event, ctx)
         const left = this.transient.get(event.id) ?? 0
         if (left === 0) return
@@ -306,7 +354,12 @@ export class Driver {
         counted: (_handled, duplicates) => {
           if (duplicates > 0) this.say(`  commit saw ${duplicates} duplicate(s): already in the inbox, nothing applied`)
         },
-        failed: (h, error, attempts, decision) => this.say(`${label(h)} failed (${errorMessage(error)}), attempt ${attempts}: ${decision.kind === 'dead-letter' ? 'dead-lettered' : 'will retry'}`),
+        failed: (h, error, attempts, decision, kind) =>
+          this.say(`${label(h)} failed (${errorMessage(error)}), ${kind === 'transient' ? 'transient, no attempt counted' : `attempt ${attempts}`}: ${decision.kind === 'dead-letter' ? 'dead-lettered' : 'will retry'}`),
+        breaker: (state) => {
+          if (state.open && state.reason === 'failures') this.count('breaker opening')
+          this.say(state.open ? `  the breaker is open (${state.reason === 'manual' ? 'by hand' : 'failures of different events'}): one probe at a time` : '  the breaker closes: the probe committed')
+        },
       },
     })
   }

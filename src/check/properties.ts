@@ -73,6 +73,9 @@ const PLURAL: Record<FaultKind, string> = {
   takeover: 'takeovers',
   'retention trim': 'retention trims',
   'group loss': 'group losses',
+  'dependency-down failure': 'dependency-down failures',
+  'breaker opening': 'breaker openings',
+  'pause by hand': 'pauses by hand',
 }
 
 /** A run's label naming only the faults it actually injected: "in waves, with 1 re-sent event, 2 injected failures". */

@@ -10,6 +10,8 @@ export interface ScheduleModel {
   /** An instance is paused before its commit and may wake up later. */
   zombie: boolean
   readonly armed: Map<number, number>
+  /** The operator paused the consumer by hand. */
+  paused: boolean
 }
 
 export interface ScheduleReal {
@@ -145,6 +147,36 @@ export class TransientFailure implements Cmd {
   toString = () => `TransientFailure(#${this.i}, ${this.n}x)`
 }
 
+/** A dependency is down for the next n attempts (of whichever events): TransientErrors, the breaker may open. */
+export class DependencyDown implements Cmd {
+  constructor(readonly n: number) {}
+  check = () => true
+  async run(_m: ScheduleModel, r: ScheduleReal) {
+    r.driver.dependencyDown(this.n)
+  }
+  toString = () => `DependencyDown(${this.n}x)`
+}
+
+/** The operator pauses the consumer (`pipeline pause`). */
+export class PauseByHand implements Cmd {
+  check = (m: Readonly<ScheduleModel>) => !m.paused
+  async run(m: ScheduleModel, r: ScheduleReal) {
+    await r.driver.pauseByHand()
+    m.paused = true
+  }
+  toString = () => 'PauseByHand'
+}
+
+/** The operator resumes it (`pipeline resume`). */
+export class ResumeByHand implements Cmd {
+  check = (m: Readonly<ScheduleModel>) => m.paused
+  async run(m: ScheduleModel, r: ScheduleReal) {
+    await r.driver.resumeByHand()
+    m.paused = false
+  }
+  toString = () => 'ResumeByHand'
+}
+
 export type ScheduleKind = 'idempotency' | 'crash' | 'ordering' | 'replay'
 
 /** The commands each property's schedules are made of. */
@@ -154,16 +186,19 @@ export function scheduleArbitrary(kind: ScheduleKind, maxEvents: number, replayP
   const index = fc.nat({ max: Math.max(0, Math.min(3, maxEvents - 1)) })
   const publish = fc.constant(new Publish())
   const deliver = fc.constant(new Deliver())
+  // Breakers opening (a dependency down) and closing (a probe commits), or paused and resumed by
+  // hand; in the idempotency and ordering schedules (crash schedules keep their shrinking as it was).
+  const breakers = [fc.integer({ min: 1, max: 4 }).map((n) => new DependencyDown(n)), fc.constant(new PauseByHand()), fc.constant(new ResumeByHand())]
   const byKind: Record<ScheduleKind, fc.Arbitrary<Cmd>[]> = {
-    idempotency: [publish, deliver, index.map((i) => new Duplicate(i)), index.map((i) => new Redeliver(i)), fc.tuple(index, fc.integer({ min: 1, max: 2 })).map(([i, n]) => new TransientFailure(i, n))],
+    idempotency: [publish, deliver, index.map((i) => new Duplicate(i)), index.map((i) => new Redeliver(i)), fc.tuple(index, fc.integer({ min: 1, max: 2 })).map(([i, n]) => new TransientFailure(i, n)), ...breakers],
     crash: [publish, deliver, fc.constant(new CrashBeforeCommit()), fc.constant(new Reclaim()), fc.constant(new Trim()), fc.constant(new PauseBeforeCommit()), fc.constant(new ZombieWakes()), fc.tuple(index, fc.integer({ min: 1, max: 2 })).map(([i, n]) => new TransientFailure(i, n))],
     replay: [publish, deliver],
-    ordering: [publish, deliver, fc.nat({ max: 3 }).map((k) => new Interleave(k)), ...(options.groupLoss ? [fc.constant(new GroupLost())] : []), fc.tuple(index, fc.integer({ min: 1, max: 2 })).map(([i, n]) => new TransientFailure(i, n))],
+    ordering: [publish, deliver, fc.nat({ max: 3 }).map((k) => new Interleave(k)), ...(options.groupLoss ? [fc.constant(new GroupLost())] : []), fc.tuple(index, fc.integer({ min: 1, max: 2 })).map(([i, n]) => new TransientFailure(i, n)), ...breakers],
   }
   // replayPath: fast-check's record of which commands ran in a shrunk case (needed to replay it).
   return fc.commands(byKind[kind], { maxCommands, ...(replayPath ? { replayPath } : {}) })
 }
 
 export function newModel(total: number): ScheduleModel {
-  return { published: 0, total, alive: true, zombie: false, armed: new Map() }
+  return { published: 0, total, alive: true, zombie: false, armed: new Map(), paused: false }
 }

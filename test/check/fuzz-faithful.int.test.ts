@@ -6,7 +6,7 @@ import { DEFAULT_RETRY } from '../../src/bus/retry.js'
 import { contractInputs, finalise } from '../../src/check/inputs.js'
 import { runOnce, type Harness } from '../../src/check/run.js'
 import { canonical } from '../../src/check/observe.js'
-import { CrashBeforeCommit, Deliver, GroupLost, Publish, Reclaim } from '../../src/check/schedule.js'
+import { CrashBeforeCommit, Deliver, DependencyDown, GroupLost, PauseByHand, Publish, Reclaim } from '../../src/check/schedule.js'
 import { defineConsumer } from '../../src/bus/index.js'
 import { redeliverDeadLetters } from '../../src/bus/redeliver.js'
 import type { CheckEvent } from '../../src/check/types.js'
@@ -104,6 +104,28 @@ describe('the check driver does what the real runner does', () => {
     const run = await runOnce(h, events, { mode: 'waves' })
     expect(await run.driver.bus.redis.xlen(run.driver.bus.keys.deadLetters(writesThenThrows.name))).toBe(0)
     expect(numbers(run.obs.state)).toEqual(numbers(await stateOf(bus, writesThenThrows.name)))
+    await run.dispose()
+    close()
+  })
+
+  it('a dependency down opens the breaker in the schedule and a committed probe closes it: the same state as the runner, nothing dead-lettered', async () => {
+    const events = credits(4)
+    const bus = await testBus({ contracts: registry })
+    await bus.publish(events)
+    const runners = bus.run([ledger], fast)
+    await waitFor(async () => Number(await bus.redis.zcard(bus.keys.inbox('ledger'))) === events.length, { what: 'every event committed' })
+    await runners.stop()
+    const { h, close } = harness(() => ledger)
+    const trace: string[] = []
+    const commands = [new DependencyDown(3), new Publish(), new Publish(), new Publish(), new Deliver(), new Deliver(), new PauseByHand(), new Publish(), new Deliver()]
+    const run = await runOnce(h, events, { mode: 'waves', trace, commands })
+    const story = trace.join('\n')
+    expect(story).toContain('the breaker is open (failures of different events)')
+    expect(story).toContain('the breaker closes: the probe committed')
+    expect(story).toContain('the operator resumes the consumer (pipeline resume)')
+    expect(run.driver.faults.get('breaker opening')).toBe(1)
+    expect(await run.driver.bus.redis.xlen(run.driver.bus.keys.deadLetters('ledger'))).toBe(0)
+    expect(numbers(run.obs.state)).toEqual(numbers(await stateOf(bus, 'ledger')))
     await run.dispose()
     close()
   })

@@ -2,6 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { Redis } from 'ioredis'
 import type { Bus, ConsumerDefinition } from '../../bus/index.js'
 import type { OwnedRedis } from '../../redis/index.js'
+import { STAGE } from '../../pipeline/stages/names.js'
+import { blockOutputFolder } from './dependency.js'
 import { injectPoison, type PoisonEntry } from './poison.js'
 import { caughtUp, readingsOf, readTips, type Tips } from './recovery.js'
 import { describeFault, type ChaosFaultKind, type PlannedFault } from './schedule.js'
@@ -36,6 +38,8 @@ export interface ControllerOptions {
   readonly pool: WorkerPool
   readonly consumers: readonly ConsumerDefinition[]
   readonly schedule: readonly PlannedFault[]
+  /** deliver's output folder (the "dependency down" fault makes it unwritable). */
+  readonly outDir: string
   /** Give up waiting for a fault to recover after this long. Default 120 s. */
   readonly recoveryTimeoutMs?: number
   readonly onFault?: (record: FaultRecord) => void
@@ -139,6 +143,24 @@ export class ChaosController {
         const at = await mark(consumers)
         await redis.restart(fault.kind === 'redis-kill' ? 'kill' : 'graceful')
         return this.settle(fault, at, '')
+      }
+      case 'dependency-down': {
+        const at = await mark(only(STAGE.deliver))
+        const stats = bus.keys.stats(STAGE.deliver)
+        const before = await bus.redis.hmget(stats, 'retries', 'breakerOpened')
+        const restore = await blockOutputFolder(this.options.outDir)
+        await sleep(fault.holdMs)
+        const during = await bus.redis.hmget(stats, 'retries', 'breakerOpened')
+        await restore()
+        const failed = Number(during[0] ?? 0) - Number(before[0] ?? 0)
+        const opened = Number(during[1] ?? 0) - Number(before[1] ?? 0)
+        // No dead letter may come of it: checkDeadLetters counts any but the poison as a violation.
+        return this.settle(
+          fault,
+          at,
+          `${failed} transient failures of deliver, its breaker opened ${opened} time(s)`,
+          failed === 0 ? 'deliver wrote nothing while its output folder was unwritable (no traffic reached it)' : null,
+        )
       }
       case 'poison-burst': {
         const atMs = performance.now()

@@ -137,6 +137,7 @@ async function runWithFaults(run: Run): Promise<ChaosResult> {
       pool,
       consumers,
       schedule,
+      outDir,
       recoveryTimeoutMs: RECOVERY_TIMEOUT_MS,
       onFault: (f) => bar?.log(`  +${seconds(f.atMs)} ${f.description}: ${f.recoveredMs === null ? 'NOT recovered' : `recovered in ${seconds(f.recoveredMs)}`}${f.missed === null ? '' : ` (missed: ${f.missed})`}`),
     })

@@ -1,7 +1,7 @@
 import { Faker, base, en } from '@faker-js/faker'
 
 /** Every fault `pipeline load --chaos` knows; a run injects each of them once, in a seeded order. */
-export const CHAOS_FAULTS = ['worker-kill', 'worker-pause', 'client-kill', 'redis-pause', 'redis-restart', 'redis-kill', 'poison-burst'] as const
+export const CHAOS_FAULTS = ['worker-kill', 'worker-pause', 'client-kill', 'redis-pause', 'redis-restart', 'redis-kill', 'poison-burst', 'dependency-down'] as const
 export type ChaosFaultKind = (typeof CHAOS_FAULTS)[number]
 
 export type PlannedFault =
@@ -12,6 +12,8 @@ export type PlannedFault =
   | { readonly kind: 'redis-restart'; readonly atFraction: number }
   | { readonly kind: 'redis-kill'; readonly atFraction: number }
   | { readonly kind: 'poison-burst'; readonly atFraction: number; readonly count: number; readonly types: readonly string[] }
+  /** deliver's output folder unwritable (a plain file in its place) for `holdMs`. */
+  | { readonly kind: 'dependency-down'; readonly atFraction: number; readonly holdMs: number }
 
 export interface ScheduleOptions {
   readonly seed: number
@@ -46,6 +48,8 @@ export function chaosSchedule(options: ScheduleOptions): PlannedFault[] {
       case 'redis-pause':
         // Past 4 s the blocking reads' watchdog (block + grace) fires as well.
         return { kind, atFraction, holdMs: f.number.int({ min: 1_500, max: 5_500 }) }
+      case 'dependency-down':
+        return { kind, atFraction, holdMs: f.number.int({ min: 2_000, max: 5_000 }) }
       case 'poison-burst':
         return { kind, atFraction, count: f.number.int({ min: 5, max: 25 }), types: f.helpers.arrayElements(options.poisonTypes, { min: 1, max: 3 }) }
       default:
@@ -73,5 +77,7 @@ export function describeFault(fault: PlannedFault): string {
       return 'kill -9 of Redis under appendfsync always, then a restart'
     case 'poison-burst':
       return `${fault.count} poison events on ${fault.types.join(', ')}`
+    case 'dependency-down':
+      return `deliver's output folder unwritable (a plain file in its place) for ${(fault.holdMs / 1000).toFixed(1)} s`
   }
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -24,12 +24,13 @@ beforeAll(() => {
 afterAll(() => rmSync(project, { recursive: true, force: true }))
 
 describe('pipeline dlq and replay, from the terminal', () => {
-  it('deliver cannot write and dead-letters; fixed, `dlq replay --all` delivers once', async () => {
+  it('deliver cannot write (a plain error) and dead-letters; fixed, `dlq replay --all` delivers once', async () => {
     const bus = await testBus({ contracts: loadContracts(defaultContractsDir()) })
     const common = ['--redis-url', testRedisUrl(), '--namespace', bus.namespace]
-    // The output folder is blocked by a file of the same name: every write fails.
-    const blocked = join(project, 'blocked')
-    writeFileSync(blocked, 'not a folder')
+    // An output folder whose name is too long for the file system: every write fails with a plain
+    // error (ENAMETOOLONG). A folder that is missing, full or a file instead is transient: deliver
+    // retries it and pauses behind its breaker, never dead-letters it (test/int/breaker-deliver).
+    const blocked = join(project, 'x'.repeat(300))
     const consumers = pipelineConsumers({ outDir: join(blocked, 'out'), clock: () => new Date('2026-11-25T18:00:00Z') })
     const runners = bus.run(consumers, { blockMs: 100, retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 } })
     const file = readFileSync(join(packageRoot(), 'fixtures', 'inbox', 'northwind-nav-2026-11-24.csv'))
@@ -41,7 +42,7 @@ describe('pipeline dlq and replay, from the terminal', () => {
     expect(list.code).toBe(0)
     const [summary] = (JSON.parse(list.stdout) as { consumers: { consumer: string; count: number; entries: { id: string }[]; topErrors: { error: string }[] }[] }).consumers
     expect(summary).toMatchObject({ consumer: STAGE.deliver, count: 1 })
-    expect(summary?.topErrors[0]?.error).toMatch(/EEXIST|ENOTDIR/)
+    expect(summary?.topErrors[0]?.error).toMatch(/ENAMETOOLONG/)
     const id = summary?.entries[0]?.id as string
 
     const show = await pipeline(['dlq', 'show', id, ...common])

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { onTestFinished, describe, expect, it } from 'vitest'
@@ -78,15 +78,16 @@ describe('trace on the real pipeline', () => {
 
   it('a dead-lettered file: the dead letter, its error and attempts under the event that failed; stuck', async () => {
     const bus = await testBus()
-    const notADir = join(tempDir(), 'out')
-    writeFileSync(notADir, 'a file where deliver wants a folder')
-    bus.run(pipelineConsumers({ outDir: notADir }), fast)
+    // A name too long for the file system is a plain error (3 attempts, then the dead letters); a
+    // file where the folder should be is transient and would never dead-letter (breaker-deliver).
+    const tooLong = join(tempDir(), 'x'.repeat(300))
+    bus.run(pipelineConsumers({ outDir: tooLong }), fast)
     const id = await publishFile(bus, GOOD)
     const trace = await settled(bus, id, (t) => t.deadLetters > 0)
     expect(trace).toMatchObject({ status: 'stuck', outcome: null, awaited: [], deadLetters: 1 })
     const dead = flatten(trace.roots).find((n) => n.kind === 'dead-letter')
     expect(dead).toMatchObject({ kind: 'dead-letter', consumer: 'deliver', attempts: 3 })
-    expect(dead?.kind === 'dead-letter' && dead.error).toMatch(/ENOTDIR|EEXIST|not a directory/i)
+    expect(dead?.kind === 'dead-letter' && dead.error).toMatch(/ENAMETOOLONG|name too long/i)
     // It hangs under the half of the join that deliver failed on.
     const parent = flatten(trace.roots).find((n) => n.children.includes(dead as TraceNode))
     expect(parent?.kind === 'event' && [EVENT.resolved, EVENT.scored]).toContain(parent?.kind === 'event' ? parent.type : '')

@@ -15,8 +15,8 @@ export function unknownConsumer(name: string, project: readonly string[], found:
   return unknownNameError('E_UNKNOWN_CONSUMER', 'consumer', name, known, 'Consumers run from elsewhere are listed once they have dead letters in this namespace.')
 }
 
-/** For `pause` and `resume`: built-in consumers and those registered in the namespace (your own, once run). */
-export function unregisteredConsumer(name: string, registered: readonly string[]): Error {
-  const known = [...new Set([...BUILTIN_CONSUMERS, ...registered])]
-  return unknownNameError('E_UNKNOWN_CONSUMER', 'consumer', name, known, 'Your own consumers are listed once an instance has run in this namespace.')
+/** For `pause` and `resume`: the project's consumers and those registered in the namespace (run from elsewhere). */
+export function unregisteredConsumer(name: string, project: readonly string[], registered: readonly string[]): Error {
+  const known = [...new Set([...project, ...registered])]
+  return unknownNameError('E_UNKNOWN_CONSUMER', 'consumer', name, known, 'Consumers run from elsewhere are listed once an instance has run in this namespace.')
 }

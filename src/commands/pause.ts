@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { unregisteredConsumer } from '../cli/consumers.js'
+import { configFlag, openProject } from '../cli/project.js'
 import { redisFlags } from '../cli/flags.js'
 import type { BreakerChange } from '../pipeline/pause.js'
 import { breakerChangeLine } from '../ui/format.js'
@@ -13,18 +14,21 @@ export default class Pause extends BaseCommand {
   static override enableJsonFlag = true
   static override flags = {
     ...redisFlags,
+    ...configFlag,
     consumer: Flags.string({ summary: 'The consumer to pause.', required: true }),
   }
 
   async run(): Promise<BreakerChange> {
     const { flags } = await this.parse(Pause)
     const { changeBreaker } = await import('../pipeline/pause.js')
+    const { names } = await openProject(flags.config, { quiet: true })
     const change = await changeBreaker({
       url: flags['redis-url'],
       namespace: flags.namespace,
       consumer: flags.consumer,
       action: 'pause',
-      unknownConsumer: (registered) => unregisteredConsumer(flags.consumer, registered),
+      known: names,
+      unknownConsumer: (registered) => unregisteredConsumer(flags.consumer, names, registered),
     })
     if (!this.jsonEnabled()) this.log(breakerChangeLine(change))
     return change

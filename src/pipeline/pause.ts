@@ -1,7 +1,6 @@
 // `pipeline pause` and `pipeline resume`: a consumer's breaker opened or closed by hand.
 import { pauseConsumer, resumeConsumer, type BreakerState } from '../bus/index.js'
 import { withPipelineBus, type PipelineConnection } from './connection.js'
-import { STAGE_NAMES } from './stages/names.js'
 
 export interface BreakerChange {
   readonly consumer: string
@@ -14,7 +13,9 @@ export interface BreakerChange {
 export interface BreakerChangeOptions extends PipelineConnection {
   readonly consumer: string
   readonly action: 'pause' | 'resume'
-  /** The error for a name that is neither built in nor registered in the namespace (the CLI's "did you mean"). */
+  /** The project's consumers (its config, else the built-in pipeline): paused even before any instance ran. */
+  readonly known: readonly string[]
+  /** The error for a name that is neither the project's nor registered in the namespace (the CLI's "did you mean"). */
   readonly unknownConsumer: (registered: readonly string[]) => Error
 }
 
@@ -25,7 +26,7 @@ export interface BreakerChangeOptions extends PipelineConnection {
 export function changeBreaker(options: BreakerChangeOptions): Promise<BreakerChange> {
   return withPipelineBus(options, async (bus) => {
     const { consumer, action } = options
-    if (!STAGE_NAMES.includes(consumer)) {
+    if (!options.known.includes(consumer)) {
       const registered = Object.keys(await bus.redis.hgetall(bus.keys.consumers))
       if (!registered.includes(consumer)) throw options.unknownConsumer(registered)
     }

@@ -83,13 +83,14 @@ export const ERROR_CODES = {
   E_CHECK_CONFIG: 'A fuzz config lists no consumers.',
   E_CHECK_TS_LOADER: 'A TypeScript consumer module was given and no TypeScript loader (tsx) was found.',
   E_CHECK_UNKNOWN_CONSUMER: 'fuzz --consumer is neither a built-in consumer, nor one of the config, nor a path to a module; a usage error.',
-  // The project config (pipeline.config.ts)
+  E_CHECK_NO_CONTRACT: 'A consumer under fuzz subscribes to a type that has no contract, so nothing can be generated for it; a usage error (pass --contracts DIR).',
+
+  // The project config (pipeline.config.ts) and pipeline init
   E_CONFIG: 'The project config is missing, exports no pipeline config, or lists something that is not a consumer.',
   E_CONFIG_IMPORT: 'The project config, or a module it imports, threw while loading.',
   E_CONFIG_DUPLICATE: 'Two consumers of the project config have one name.',
   E_CONFIG_NO_CONTRACT: 'A consumer of the project config reads an event type that has no contract.',
   E_INIT_EXISTS: '`pipeline init` would overwrite files that exist (--force overwrites them), or its folder is a file.',
-  E_CHECK_NO_CONTRACT: 'A consumer under fuzz subscribes to a type that has no contract, so nothing can be generated for it; a usage error (pass --contracts DIR).',
 
   // Golden tests (pipeline test, given/when/then)
   E_GOLDEN_MISMATCH: 'A golden case from code (given/when/then) did not emit or leave what it expected; the message is the diff.',

@@ -1,10 +1,6 @@
-import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
-import { unregisteredConsumer } from '../cli/consumers.js'
-import { configFlag, openProject } from '../cli/project.js'
-import { redisFlags } from '../cli/flags.js'
+import { breakerFlags, changeBreakerByHand } from '../cli/breaker-change.js'
 import type { BreakerChange } from '../pipeline/pause.js'
-import { breakerChangeLine } from '../ui/format.js'
 
 export default class Resume extends BaseCommand {
   static override summary = "Resume a paused consumer: close its breaker, opened by failures or by `pipeline pause`."
@@ -12,25 +8,12 @@ export default class Resume extends BaseCommand {
 
   static override examples = ['<%= config.bin %> resume --consumer deliver', '<%= config.bin %> resume --consumer deliver --json']
   static override enableJsonFlag = true
-  static override flags = {
-    ...redisFlags,
-    ...configFlag,
-    consumer: Flags.string({ summary: 'The consumer to resume.', required: true }),
-  }
+  static override flags = breakerFlags('resume')
 
   async run(): Promise<BreakerChange> {
     const { flags } = await this.parse(Resume)
-    const { changeBreaker } = await import('../pipeline/pause.js')
-    const { names } = await openProject(flags.config, { quiet: true })
-    const change = await changeBreaker({
-      url: flags['redis-url'],
-      namespace: flags.namespace,
-      consumer: flags.consumer,
-      action: 'resume',
-      known: names,
-      unknownConsumer: (registered) => unregisteredConsumer(flags.consumer, names, registered),
-    })
-    if (!this.jsonEnabled()) this.log(breakerChangeLine(change))
+    const { change, line } = await changeBreakerByHand(flags, 'resume')
+    if (!this.jsonEnabled()) this.log(line)
     return change
   }
 }

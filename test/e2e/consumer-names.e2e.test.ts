@@ -31,6 +31,8 @@ describe('consumer names from the terminal', { timeout: 300_000 }, () => {
       ['replay', '--consumer', 'delivr', '--since', '1h'],
       ['dlq', 'list', '--consumer', 'delivr'],
       ['dlq', 'purge', '--consumer', 'delivr', '--yes'],
+      ['pause', '--consumer', 'delivr'],
+      ['resume', '--consumer', 'delivr'],
     ]) {
       const run = await pipeline([...args, ...common])
       expect(run.code, args.join(' ')).toBe(2)
@@ -67,5 +69,21 @@ describe('consumer names from the terminal', { timeout: 300_000 }, () => {
     expect(run.stderr).toContain('unknown consumer "delivr": did you mean deliver?')
     expect(run.stderr).toContain(`Known consumers: ${Object.values(STAGE).join(', ')}`)
     expect(run.stderr).toContain('Or pass the path of a JS module')
+  })
+
+  it('pause and resume a consumer by hand, each saying what changed', async () => {
+    const namespace = testNamespace('pause')
+    const common = ['--redis-url', testRedisUrl(), '--namespace', namespace]
+    const paused = await pipeline(['pause', '--consumer', 'deliver', ...common])
+    expect(paused.stderr).toBe('')
+    expect(paused.code).toBe(0)
+    expect(paused.stdout).toContain('deliver paused: its instances take no new event until `pipeline resume --consumer deliver`')
+    const again = await pipeline(['pause', '--consumer', 'deliver', '--json', ...common])
+    expect(JSON.parse(again.stdout)).toMatchObject({ consumer: 'deliver', action: 'pause', changed: false, breaker: { open: true, reason: 'manual' } })
+    const resumed = await pipeline(['resume', '--consumer', 'deliver', ...common])
+    expect(resumed.code).toBe(0)
+    expect(resumed.stdout).toContain('deliver resumed: its breaker is closed')
+    const bus = await testBus({ namespace })
+    expect(await bus.redis.exists(keysFor(namespace).breaker('deliver'))).toBe(0)
   })
 })

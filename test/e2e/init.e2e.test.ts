@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { waitFor } from '../support/bus.js'
 import { runCli, runProcess } from '../support/cli.js'
 import { testClient, testNamespace, testRedisUrl } from '../support/namespace.js'
+import { teamValidate } from '../support/project.js'
 
 // A team's path, from what `npm pack` ships, never from this source tree: init from the
 // unpacked tarball, `npm install` of the tarball into the scaffold, then `npx pipeline up --demo`
@@ -222,21 +223,7 @@ describe('pipeline init, from the packed tarball', () => {
   it("load runs the day through the team's own validate: a faithful one passes the manifest check, one with a bug fails naming the rule", async () => {
     expect(installed, 'the scaffold is installed by the test before').toBe(true)
     const config = readFileSync(configFile(), 'utf8')
-    // Ours, through eventspine/fund, at the host's clock; `skip` is a bug: one rule's reasons dropped.
-    const validate = (skip: string) => `import { defineConsumer } from 'eventspine'
-import { EVENT, validateFile, type MappedPayload } from 'eventspine/fund'
-export const validate = (env: { clock?: () => Date }) => defineConsumer({
-  name: 'validate',
-  subscribes: [EVENT.mapped],
-  emits: [EVENT.validated, EVENT.rejected],
-  handle(event, ctx) {
-    const result = validateFile(event.payload as MappedPayload, { now: env.clock?.() ?? new Date() })
-    const reasons = result.ok ? [] : result.payload.reasons.filter((r) => r.rule !== ${JSON.stringify(skip)})
-    if (result.ok || reasons.length === 0) ctx.emit({ type: EVENT.validated, key: event.correlationId, payload: result.ok ? result.payload : { ...(event.payload as object), warnings: [] } })
-    else ctx.emit({ type: EVENT.rejected, key: event.correlationId, payload: { ...result.payload, reasons } })
-  },
-})
-`
+    const validate = (skip: string) => teamValidate(skip, { eventspine: 'eventspine', fund: 'eventspine/fund' })
     try {
       writeFileSync(configFile(), config.replace("import { audit } from './consumers/audit.js'", "import { audit } from './consumers/audit.js'\nimport { validate } from './consumers/validate.js'").replace('[fundPipeline(), audit]', '[fundPipeline(), validate, audit]'))
       const day = ['load', '--events-per-day', '400', '--seed', '21', '--faults', '0.25', '--assert', 'mismatches=0']

@@ -8,30 +8,11 @@ import { runLoad } from '../../src/sim/drive-day.js'
 import { describe as describeOutcome } from '../../src/sim/outcome.js'
 import { writeDay } from '../../src/sim/store.js'
 import { testNamespace, testRedisUrl } from '../support/namespace.js'
-import { contractText, scratchProject } from '../support/project.js'
+import { contractText, scratchProject, teamValidate } from '../support/project.js'
 
 const work = mkdtempSync(join(tmpdir(), 'load-project-'))
 afterAll(() => rmSync(work, { recursive: true, force: true }))
 
-/**
- * A team's own validate: ours, through eventspine/fund, with the host's clock; `skip` drops the
- * reasons of one rule, as a validate with a bug in that rule would.
- */
-const validate = (skip: string | null) => `import { defineConsumer } from EVENTSPINE
-import { EVENT, validateFile, type MappedPayload } from ${JSON.stringify(resolve('src/fund.ts'))}
-export const validate = (env: { clock?: () => Date }) => defineConsumer({
-  name: 'validate',
-  subscribes: [EVENT.mapped],
-  emits: [EVENT.validated, EVENT.rejected],
-  handle(event, ctx) {
-    const result = validateFile(event.payload as MappedPayload, { now: env.clock?.() ?? new Date() })
-    // The bug under test, when there is one: that rule's reasons are dropped.
-    const reasons = result.ok ? [] : result.payload.reasons.filter((r) => r.rule !== ${JSON.stringify(skip)})
-    if (result.ok || reasons.length === 0) ctx.emit({ type: EVENT.validated, key: event.correlationId, payload: result.ok ? result.payload : { ...(event.payload as object), warnings: [] } })
-    else ctx.emit({ type: EVENT.rejected, key: event.correlationId, payload: { ...result.payload, reasons } })
-  },
-})
-`
 
 const audit = `import { defineConsumer } from EVENTSPINE
 export const audit = defineConsumer({
@@ -51,7 +32,7 @@ function teamProject(skip: string | null): string {
 import { validate } from './consumers/validate.js'
 import { audit } from './consumers/audit.js'
 export default defineConfig({ consumers: [fundPipeline(), validate, audit], contracts: './contracts' })`,
-    'consumers/validate.ts': validate(skip),
+    'consumers/validate.ts': teamValidate(skip, { eventspine: resolve('src/index.ts'), fund: resolve('src/fund.ts') }),
     'consumers/audit.ts': audit,
     'contracts/audit.file.recorded/v1.schema.json': contractText('audit.file.recorded', ['fileName']),
   })

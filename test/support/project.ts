@@ -25,3 +25,25 @@ export function contractText(type: string, fields: readonly string[]): string {
     required: fields,
   })
 }
+
+/**
+ * A team's own validate (consumers/validate.ts): ours, through eventspine/fund, at the host's
+ * clock. `skip` is a bug: that rule's reasons are dropped. The two module specifiers are
+ * 'eventspine' and 'eventspine/fund' in an installed project, or this checkout's sources.
+ */
+export function teamValidate(skip: string | null, modules: { readonly eventspine: string; readonly fund: string }): string {
+  return `import { defineConsumer } from ${JSON.stringify(modules.eventspine)}
+import { EVENT, validateFile, type MappedPayload } from ${JSON.stringify(modules.fund)}
+export const validate = (env: { clock?: () => Date }) => defineConsumer({
+  name: 'validate',
+  subscribes: [EVENT.mapped],
+  emits: [EVENT.validated, EVENT.rejected],
+  handle(event, ctx) {
+    const result = validateFile(event.payload as MappedPayload, { now: env.clock?.() ?? new Date() })
+    const reasons = result.ok ? [] : result.payload.reasons.filter((r) => r.rule !== ${JSON.stringify(skip)})
+    if (result.ok || reasons.length === 0) ctx.emit({ type: EVENT.validated, key: event.correlationId, payload: result.ok ? result.payload : { ...(event.payload as object), warnings: [] } })
+    else ctx.emit({ type: EVENT.rejected, key: event.correlationId, payload: { ...result.payload, reasons } })
+  },
+})
+`
+}

@@ -150,8 +150,3 @@ export class HandlerContext implements ConsumerContext, StateAccess {
     return id
   }
 }
-
-/** A context writing into given effects (for callers outside the runner: redelivery, replay). */
-export function createContext(options: ContextScope & { readonly event: EventEnvelope; readonly attempt: number; readonly effects: Effects }): ConsumerContext {
-  return new HandlerContext(options, options.event, options.attempt, options.effects)
-}

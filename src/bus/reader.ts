@@ -34,10 +34,19 @@ export class GroupReader {
   /** Highest entry id committed per stream: where a lost group is recreated from. */
   readonly lastCommitted = new Map<string, string>()
   /**
-   * Set when a group was recreated: new reads may then bring back entries that failed before,
-   * whose attempt counters must be loaded (and cleared on commit). Cleared by an empty read.
+   * Per stream, where its group was last re-created from, until a read comes back empty. Until
+   * then the entries after it are neither held (forgotten at the loss) nor all committed, so a
+   * group lost again must start no later than here, whatever was committed since.
    */
-  rewound = false
+  private readonly recreatedFrom = new Map<string, string>()
+
+  /**
+   * Set while a re-created group is read again: new reads may then bring back entries that
+   * failed before, whose attempt counters must be loaded (and cleared on commit).
+   */
+  get rewound(): boolean {
+    return this.recreatedFrom.size > 0
+  }
 
   constructor(
     private readonly bus: Bus,
@@ -65,26 +74,28 @@ export class GroupReader {
    * Redis restarted without its data (or the group destroyed) answers NOGROUP: recreate each
    * missing group from the last position known, never silently from `$`, and say so. The
    * position is just below the oldest entry still `held` (read, not yet committed: retrying,
-   * deferred, behind its key), else the last entry committed; entries committed after it come
-   * again and the inbox acknowledges them without effect.
+   * deferred, behind its key), and no later than where a previous re-creation started if its
+   * entries were not all read again yet; else the last entry committed. Entries committed
+   * after it come again and the inbox acknowledges them without effect.
    */
   async recoverGroups(held: Iterable<{ readonly streamKey: string; readonly entryId: string }> = []): Promise<void> {
-    const oldest = new Map<string, string>()
-    for (const h of held) {
-      const seen = oldest.get(h.streamKey)
-      if (seen === undefined || compareEntryIds(h.entryId, seen) < 0) oldest.set(h.streamKey, h.entryId)
+    const floor = new Map<string, string>()
+    const lower = (key: string, id: string) => {
+      const seen = floor.get(key)
+      if (seen === undefined || compareEntryIds(id, seen) < 0) floor.set(key, id)
     }
+    for (const h of held) lower(h.streamKey, previousEntryId(h.entryId))
+    for (const [key, from] of this.recreatedFrom) lower(key, from)
     for (const key of this.streamKeys) {
-      const floor = oldest.get(key)
-      const from = floor !== undefined ? previousEntryId(floor) : (this.lastCommitted.get(key) ?? '0')
+      const from = floor.get(key) ?? this.lastCommitted.get(key) ?? '0'
       if (await this.createGroup(key, from)) {
-        this.rewound = true
+        this.recreatedFrom.set(key, from)
         this.bus.warn(`consumer group ${this.group} on ${key} was missing (Redis restarted without its data?); recreated from entry ${from}`)
       }
     }
   }
 
-  /** New entries; blocks up to `blockMs` when `blockMs` > 0. See `rewound`. */
+  /** New entries; blocks up to `blockMs` when `blockMs` > 0. An empty read ends `rewound`. */
   async readNew(count: number, blockMs: number): Promise<[string, RawEntry][]> {
     const block = blockMs > 0 ? ['BLOCK', Math.max(1, Math.round(blockMs))] : []
     const reply = (await this.conn.call(
@@ -92,7 +103,8 @@ export class GroupReader {
       'STREAMS', ...this.streamKeys, ...this.streamKeys.map(() => '>'),
     )) as ReadReply
     const entries = flatten(reply)
-    if (entries.length === 0) this.rewound = false
+    // Every entry after each re-creation was delivered again: held now, or committed or dead-lettered.
+    if (entries.length === 0) this.recreatedFrom.clear()
     return entries
   }
 

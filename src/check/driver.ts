@@ -245,7 +245,7 @@ export class Driver {
     const held = instance.engine.forget()
     this.count('group loss')
     await instance.reader.recoverGroups(held)
-    this.say(`the consumer group is lost (NOGROUP); the instance re-creates it below the oldest of its ${held.length} held entr${held.length === 1 ? 'y' : 'ies'} (else after its last committed one)`)
+    this.say(`the consumer group is lost (NOGROUP); the instance re-creates it below the oldest of its ${held.length} held entr${held.length === 1 ? 'y' : 'ies'} (else where its last re-creation started, if not read again since; else after its last committed one)`)
   }
 
   /** The live instance dies on the spot (kill -9): nothing committed, lease and pending entries left behind. */

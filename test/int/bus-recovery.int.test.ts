@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
-import { createBus, defineConsumer, permissiveContracts, type ConsumerDefinition } from '../../src/bus/index.js'
+import { TransientError, createBus, defineConsumer, pauseConsumer, permissiveContracts, resumeConsumer, type ConsumerDefinition } from '../../src/bus/index.js'
 import { startTestRedis } from '../support/redis-server.js'
 import { testBus, waitFor } from '../support/bus.js'
 
@@ -163,6 +163,38 @@ describe('Redis going away', () => {
     } finally {
       await server.stop()
     }
+  })
+
+  it('the group lost twice while paused: the second re-creation starts where the first did, so the entry held then still comes', async () => {
+    const warnings: string[] = []
+    const bus = await testBus({ warn: (m) => void warnings.push(m) })
+    let down = true
+    const flaky = defineConsumer({
+      ...summer(),
+      handle(event, ctx) {
+        if (event.key === 'a' && down) throw new TransientError('the dependency is down')
+        return summer().handle(event, ctx)
+      },
+    })
+    const runners = bus.run([flaky], fast)
+    await bus.publish([{ type: 'num.added', key: 'a', payload: { n: 1 } }, { type: 'num.added', key: 'b', payload: { n: 2 } }])
+    // b commits; a, read before it, keeps failing; paused by hand, the runner holds a and reads nothing.
+    await waitFor(async () => (await bus.redis.hget(bus.keys.state('sum', 'sum'), 'b')) === '2', { what: 'b applied' })
+    await pauseConsumer(bus, 'sum')
+    const stream = bus.keys.stream('num.added')
+    const recreations = () => warnings.filter((w) => w.includes('recreated from entry'))
+    await bus.redis.xgroup('DESTROY', stream, bus.keys.group('sum'))
+    await waitFor(() => recreations().length === 1, { what: 'the group re-created below a' })
+    // Lost again before anything is read (a is no longer held): not re-created after b.
+    await bus.redis.xgroup('DESTROY', stream, bus.keys.group('sum'))
+    await waitFor(() => recreations().length === 2, { what: 'the group re-created again' })
+    const from = recreations().map((w) => / recreated from entry (\S+)$/.exec(w)?.[1])
+    expect(from[1]).toBe(from[0])
+    down = false
+    await resumeConsumer(bus, 'sum')
+    await waitFor(async () => (await bus.redis.hget(bus.keys.state('sum', 'sum'), 'a')) === '1', { what: 'a applied after the second re-creation' })
+    await runners.stop()
+    expect(await appliedOrder(bus)).toEqual({ a: [1], b: [2] })
   })
 
   it('client connections killed mid-BLOCK: the runner reconnects and carries on', async () => {

@@ -35,8 +35,7 @@ export interface CheckOptions {
   readonly maxEvents?: number
   /**
    * Ordering schedules may also lose the consumer group while its streams stay (the runner's
-   * NOGROUP recovery). Off by default until the runtime re-creates a group below its oldest
-   * uncommitted entry: today entries held but not yet committed are lost (see README).
+   * NOGROUP recovery). Default on; false leaves that fault out.
    */
   readonly groupLoss?: boolean
   /** Ctrl-C: every run not yet started fails at once, so the check ends soon and deletes its namespaces as a finished one does. */

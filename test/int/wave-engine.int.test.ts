@@ -141,9 +141,15 @@ describe('the wave engine', () => {
     // again, when nothing is held: it must not start after b (a would never come back).
     await loseGroup()
     await loseGroup()
+    expect(reader.rewound).toBe(true)
     await engine.hold(await reader.readNew(100, 0), reader.rewound)
     await drain()
     expect(story.slice(2)).toEqual(['a committed', 'b committed'])
     expect(engine.size).toBe(0)
+    // An empty read: every entry came again. A later loss starts after the last commit again.
+    expect(await reader.readNew(100, 0)).toEqual([])
+    expect(reader.rewound).toBe(false)
+    await loseGroup()
+    expect(await reader.readNew(100, 0)).toEqual([])
   })
 })

@@ -108,7 +108,7 @@ function describe(value: unknown): string {
   return keys.length === 0 ? 'an empty object' : `an object with ${keys.slice(0, 5).join(', ')}`
 }
 
-/** One listed consumer: the entry, and whether a preset stage it replaces. */
+/** One entry of the config's consumers: a preset, or one of the team's own with its position (for messages). */
 type Slot = { readonly kind: 'preset'; readonly preset: ConsumerPreset } | { readonly kind: 'own'; readonly entry: ConsumerDefinition | ConsumerFactory; readonly index: number }
 
 function projectOf(config: PipelineConfig, file: string | undefined, dir: string, generation = 0): Project {

@@ -7,7 +7,7 @@ import { untilStopSignal } from '../pipeline/host/signals.js'
 import { upBanner } from '../ui/format.js'
 
 export default class Up extends BaseCommand {
-  static override summary = 'Run the whole fund pipeline locally: Redis, every stage, an inbox folder, a dashboard and an HTTP API.'
+  static override summary = 'Run the pipeline locally (pipeline.config\'s, else the fund pipeline): Redis, every consumer, an inbox folder, a dashboard and an HTTP API.'
   static override description =
     'Uses the Redis given (--redis-url, PIPELINE_REDIS_URL, REDIS_URL) or starts a managed redis-server for this project, runs the ' +
     'consumers of the project config (pipeline.config.ts; without one, the fund pipeline\'s seven stages and two projections), and takes in every file dropped into the inbox (then moved to .done/). Shows a live ' +

@@ -13,7 +13,9 @@ import type { Project } from './load.js'
  */
 export async function chooseFuzzTargets(project: Project, args: readonly string[] | undefined, redisUrl: string): Promise<{ targets: CheckTarget[]; consumerArgs: Record<string, string> }> {
   const all = await project.fuzzTargets()
-  const named = (target: CheckTarget) => nameOf(target.consumer, redisUrl)
+  // A factory's name is known only once built: build each once, not once per use.
+  const names = new Map(all.map((t) => [t, nameOf(t.consumer, redisUrl)] as const))
+  const named = (target: CheckTarget) => names.get(target) ?? nameOf(target.consumer, redisUrl)
   const consumerArgs: Record<string, string> = {}
   if (args === undefined || args.length === 0) {
     // A config may list no consumers (only contracts) when --consumer names them.

@@ -70,8 +70,9 @@ export async function loadProject(options: LoadProjectOptions = {}): Promise<Pro
       cause: error,
     })
   }
+  // A plain import of a .ts config went through tsx, which told what it imported; a fresh one tells its caller.
   const files = options.fresh === undefined ? projectFiles(importedUrls(), dirname(file)) : []
-  return { ...projectOf(configOf(mod, file), file, dirname(file), options.fresh?.generation ?? 0), files }
+  return projectOf(configOf(mod, file), file, dirname(file), { generation: options.fresh?.generation ?? 0, files })
 }
 
 /** The first stack frame inside the project (not its node_modules): where the user's code threw. */
@@ -111,7 +112,8 @@ function describe(value: unknown): string {
 /** One entry of the config's consumers: a preset, or one of the team's own with its position (for messages). */
 type Slot = { readonly kind: 'preset'; readonly preset: ConsumerPreset } | { readonly kind: 'own'; readonly entry: ConsumerDefinition | ConsumerFactory; readonly index: number }
 
-function projectOf(config: PipelineConfig, file: string | undefined, dir: string, generation = 0): Project {
+function projectOf(config: PipelineConfig, file: string | undefined, dir: string, loaded: { generation: number; files: readonly string[] } = { generation: 0, files: [] }): Project {
+  const { generation, files } = loaded
   const where = file ?? 'the built-in pipeline'
   const slots: Slot[] = config.consumers.map((entry: ConsumerEntry, index) => (isPreset(entry) ? { kind: 'preset', preset: entry } : { kind: 'own', entry, index }))
   const presets = slots.flatMap((s) => (s.kind === 'preset' ? [s.preset] : []))
@@ -182,7 +184,7 @@ function projectOf(config: PipelineConfig, file: string | undefined, dir: string
   return {
     file,
     dir,
-    files: [],
+    files,
     names: listed.map((c) => c.name),
     own,
     warnings,

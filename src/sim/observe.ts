@@ -3,6 +3,7 @@ import type { Bus } from '../bus/index.js'
 import type { ScriptClient } from '../bus/scripts.js'
 import { decodeEvent, type EventEnvelope } from '../events/index.js'
 import { EVENT, type DuplicatePayload, type RejectedPayload, type ScoredPayload } from '../pipeline/types.js'
+import { FUND_ENDINGS } from '../pipeline/source.js'
 import { distinctSorted, type Actual } from './outcome.js'
 
 /** How one file's journey ended, as its terminal event says. */
@@ -14,7 +15,6 @@ export interface Ending {
   readonly payload: unknown
 }
 
-const TERMINAL = [EVENT.delivered, EVENT.rejected, EVENT.duplicate] as const
 
 /**
  * Follows the terminal streams (delivered, rejected, duplicate) and the scored stream from the
@@ -37,7 +37,7 @@ export class JourneyObserver {
 
   constructor(private readonly bus: Bus) {
     this.conn = bus.connect()
-    for (const type of [...TERMINAL, EVENT.scored]) this.cursors.set(bus.keys.stream(type), '0')
+    for (const type of [...FUND_ENDINGS, EVENT.scored]) this.cursors.set(bus.keys.stream(type), '0')
   }
 
   /** A file the driver published: only these count towards `ended`. */

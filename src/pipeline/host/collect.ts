@@ -5,12 +5,12 @@ import type { ConsumerDefinition } from '../../bus/types.js'
 import type { Runner } from '../../bus/runner.js'
 import { decodeEvent } from '../../events/envelope.js'
 import { EVENT, type DeliveredPayload, type DuplicatePayload, type RejectedPayload } from '../types.js'
+import { FUND_ENDINGS } from '../source.js'
 import { stageFigures, type FileOutcome, type LatencyFigures, type RuntimeSnapshot, type StageFigures } from './figures.js'
 
 /** How long the runtime key outlives its last refresh: `status` treats a missing key as "no up". */
 export const RUNTIME_TTL_MS = 5_000
 
-const OUTCOME_TYPES = [EVENT.delivered, EVENT.rejected, EVENT.duplicate] as const
 
 /**
  * The latest files delivered, rejected or reported duplicate, newest first. The first read takes
@@ -27,14 +27,14 @@ export class OutcomeFeed {
 
   async read(): Promise<FileOutcome[]> {
     const p = this.bus.redis.pipeline()
-    for (const type of OUTCOME_TYPES) {
+    for (const type of FUND_ENDINGS) {
       const key = this.bus.keys.stream(type)
       const after = this.last.get(type)
       if (after === undefined) p.xrevrange(key, '+', '-', 'COUNT', this.keep)
       else p.xrange(key, `(${after}`, '+', 'COUNT', 500)
     }
     const replies = (await p.exec()) ?? []
-    OUTCOME_TYPES.forEach((type, i) => {
+    FUND_ENDINGS.forEach((type, i) => {
       const entries = (replies[i]?.[1] ?? []) as [string, string[]][]
       for (const [entryId, fields] of entries) {
         const last = this.last.get(type)

@@ -116,11 +116,6 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
   const bus = await createBus({ url: options.url, contracts: loadContracts([defaultContractsDir(), ...source.contractsDirs]), warn, ...(options.namespace ? { namespace: options.namespace } : {}) })
   const running = new RunningConsumers(bus, options.chaosHold === true ? { ...options.runner, beforeCommit: holdBeforeCommit(bus) } : options.runner)
   running.start(consumers, source.fingerprint)
-  const stopped = new WeakSet<Runner>()
-  const watchStops = () => {
-    for (const r of running.runners()) void r.done.then(() => stopped.add(r))
-  }
-  watchStops()
   // A worker's figures cover the whole pipeline it is part of; up runs all of it anyway.
   let figured = full ? all : consumers
   let http: HttpApi | undefined
@@ -146,7 +141,7 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
         bus,
         port: options.httpPort,
         metrics: metricsRegistry({ status: () => consumerStatus(bus, figured), runners: () => running.runners().map((r) => ({ stage: r.consumer.name, metrics: r.metrics })) }),
-        consumers: () => running.runners().map((r) => ({ name: r.consumer.name, running: !stopped.has(r) })),
+        consumers: () => running.runners().map((r) => ({ name: r.consumer.name, running: running.isRunning(r) })),
       })
     }
     if (full) {
@@ -179,7 +174,6 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
       const unknown = [...new Set(nextAll.flatMap((c) => [...c.subscribes, ...(c.emits ?? [])]))].filter((t) => bus.contracts.latestVersion(t) === undefined)
       if (unknown.length > 0) throw new Error(`the new code uses ${unknown.join(', ')}, whose contracts this process did not load at start: restart pipeline up to take them`)
       const diff = await running.replace(selectStages(nextAll, options.stages), update.source.fingerprint)
-      watchStops()
       figured = full ? nextAll : running.definitions()
       reload = { at, ok: true, restarted: diff.changed, added: diff.added, removed: diff.removed, error: null }
     } catch (error) {

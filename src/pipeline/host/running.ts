@@ -11,6 +11,8 @@ import type { ConsumerDefinition } from '../../bus/types.js'
 export class RunningConsumers {
   private readonly byName = new Map<string, { definition: ConsumerDefinition; runner: Runner; fingerprint: string }>()
   private readonly groups: { stop(): Promise<void> }[] = []
+  /** Runners that stopped (drained for a reload, or ended on their own). */
+  private readonly ended = new WeakSet<Runner>()
   private order: string[] = []
 
   constructor(
@@ -24,6 +26,7 @@ export class RunningConsumers {
     this.groups.push(group)
     group.runners.forEach((runner, i) => {
       const definition = consumers[i]!
+      void runner.done.then(() => this.ended.add(runner))
       this.byName.set(definition.name, { definition, runner, fingerprint: fingerprint(definition.name) })
     })
     this.order = [...new Set([...this.order, ...consumers.map((c) => c.name)])]
@@ -63,6 +66,11 @@ export class RunningConsumers {
       const running = this.byName.get(n)
       return running ? [running.runner] : []
     })
+  }
+
+  /** Whether the runner is still taking events (for /health). */
+  isRunning(runner: Runner): boolean {
+    return !this.ended.has(runner)
   }
 
   async stop(): Promise<void> {

@@ -112,22 +112,36 @@ describe('pipeline init, from the packed tarball', () => {
     installed = true
   })
 
+  /**
+   * `npx pipeline up` on the test's Redis, its output collected. A terminal's Ctrl-C reaches npx
+   * too, and npm then exits by the signal, which would hide up's exit code: `stop` signals up
+   * itself (its pid is in .pipeline/up.json) and npx passes its code on.
+   */
+  function startUp(namespace: string, extra: readonly string[] = []) {
+    const up = spawn('npx', ['pipeline', 'up', '--port', '0', ...extra], { cwd: proj, env: userEnv({ PIPELINE_REDIS_URL: testRedisUrl(), PIPELINE_NAMESPACE: namespace }), stdio: ['ignore', 'pipe', 'pipe'] })
+    const out = { stdout: '', stderr: '' }
+    up.stdout.on('data', (chunk: Buffer) => void (out.stdout += chunk.toString()))
+    up.stderr.on('data', (chunk: Buffer) => void (out.stderr += chunk.toString()))
+    const exited = new Promise<number | null>((done) => up.on('exit', (code) => done(code)))
+    return {
+      out,
+      ready: () => waitFor(() => out.stdout.includes('pipeline up: redis'), { what: 'up to start' }),
+      async stop() {
+        const record = JSON.parse(readFileSync(join(proj, '.pipeline', 'up.json'), 'utf8')) as { pid: number }
+        process.kill(record.pid, 'SIGINT')
+        expect(await exited).toBe(0)
+      },
+      kill: () => up.exitCode === null && up.kill('SIGKILL'),
+    }
+  }
+
   it('npx pipeline up --demo runs the audit consumer beside the fund pipeline and stops cleanly', async () => {
     expect(installed, 'the scaffold is installed by the test before').toBe(true)
     const namespace = testNamespace('init')
-    const up = spawn('npx', ['pipeline', 'up', '--demo', '--port', '0'], {
-      cwd: proj,
-      env: userEnv({ PIPELINE_REDIS_URL: testRedisUrl(), PIPELINE_NAMESPACE: namespace }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    up.stdout.on('data', (chunk: Buffer) => void (stdout += chunk.toString()))
-    up.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()))
-    const exited = new Promise<number | null>((done) => up.on('exit', (code) => done(code)))
+    const up = startUp(namespace, ['--demo'])
     try {
-      const files = Number(await waitFor(() => /demo: dropping (\d+) sample files/.exec(stdout)?.[1], { what: 'the demo line on stdout' }))
-      const endings = () => [...stdout.matchAll(/^\d\d:\d\d:\d\d (delivered|rejected|duplicate) /gm)].map((m) => m[1])
+      const files = Number(await waitFor(() => /demo: dropping (\d+) sample files/.exec(up.out.stdout)?.[1], { what: 'the demo line on stdout' }))
+      const endings = () => [...up.out.stdout.matchAll(/^\d\d:\d\d:\d\d (delivered|rejected|duplicate) /gm)].map((m) => m[1])
       await waitFor(() => endings().length === files, { what: `${files} demo files ended` })
       const delivered = endings().filter((e) => e === 'delivered').length
       expect(delivered).toBeGreaterThan(0)
@@ -136,18 +150,14 @@ describe('pipeline init, from the packed tarball', () => {
       const counted = async () => Object.values(await redis.hgetall(`{${namespace}}:state:audit:delivered-per-kind`)).reduce((n, v) => n + Number(v), 0)
       await waitFor(async () => (await counted()) === delivered, { what: `audit to count ${delivered} delivered files` })
       expect(await redis.xlen(`{${namespace}}:stream:audit.file.recorded`)).toBe(delivered)
-      await waitFor(() => /^\d\d:\d\d:\d\d audit handled=[1-9]/m.test(stdout), { what: "audit's stage line on stdout" })
+      await waitFor(() => /^\d\d:\d\d:\d\d audit handled=[1-9]/m.test(up.out.stdout), { what: "audit's stage line on stdout" })
 
-      // A terminal's Ctrl-C reaches npx too, and npm then exits by the signal, which would hide
-      // up's exit code: signal up itself (its pid is in .pipeline/up.json) and npx passes its code on.
-      const record = JSON.parse(readFileSync(join(proj, '.pipeline', 'up.json'), 'utf8')) as { pid: number }
-      process.kill(record.pid, 'SIGINT')
-      expect(await exited).toBe(0)
-      expect(stdout).toContain('SIGINT: stopping')
-      expect(stdout).toContain('Stopped cleanly')
-      expect(stderr).toBe('')
+      await up.stop()
+      expect(up.out.stdout).toContain('SIGINT: stopping')
+      expect(up.out.stdout).toContain('Stopped cleanly')
+      expect(up.out.stderr).toBe('')
     } finally {
-      if (up.exitCode === null) up.kill('SIGKILL')
+      up.kill()
     }
   })
 
@@ -170,25 +180,6 @@ describe('pipeline init, from the packed tarball', () => {
   const npx = (args: string[], namespace: string, timeoutMs?: number) =>
     runProcess('npx', ['pipeline', ...args], { cwd: proj, env: userEnv({ PIPELINE_REDIS_URL: testRedisUrl(), PIPELINE_NAMESPACE: namespace, NO_COLOR: '1' }), ...(timeoutMs === undefined ? {} : { timeoutMs }) })
   const kindCounts = async (namespace: string, field: string) => Object.values(await testClient().hgetall(`{${namespace}}:state:audit:${field}`)).reduce((n, v) => n + Number(v), 0)
-
-  /** `npx pipeline up` on the test's Redis, its stdout collected, stopped with SIGINT to up itself (see above). */
-  function startUp(namespace: string) {
-    const up = spawn('npx', ['pipeline', 'up', '--port', '0'], { cwd: proj, env: userEnv({ PIPELINE_REDIS_URL: testRedisUrl(), PIPELINE_NAMESPACE: namespace }), stdio: ['ignore', 'pipe', 'pipe'] })
-    const out = { stdout: '', stderr: '' }
-    up.stdout.on('data', (chunk: Buffer) => void (out.stdout += chunk.toString()))
-    up.stderr.on('data', (chunk: Buffer) => void (out.stderr += chunk.toString()))
-    const exited = new Promise<number | null>((done) => up.on('exit', (code) => done(code)))
-    return {
-      out,
-      ready: () => waitFor(() => out.stdout.includes('pipeline up: redis'), { what: 'up to start' }),
-      async stop() {
-        const record = JSON.parse(readFileSync(join(proj, '.pipeline', 'up.json'), 'utf8')) as { pid: number }
-        process.kill(record.pid, 'SIGINT')
-        expect(await exited).toBe(0)
-      },
-      kill: () => up.exitCode === null && up.kill('SIGKILL'),
-    }
-  }
 
   it('up reloads audit when it is edited, loses and repeats nothing, and trace lists it', async () => {
     expect(installed, 'the scaffold is installed by the test before').toBe(true)

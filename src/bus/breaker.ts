@@ -70,6 +70,17 @@ export async function readBreaker(bus: Bus, consumer: string): Promise<BreakerSt
   return parseBreaker(await bus.redis.hgetall(bus.keys.breaker(consumer)))
 }
 
+/** The breakers of these consumers in one round trip; null for one Redis could not read. */
+export async function readBreakers(bus: Bus, consumers: readonly string[]): Promise<(BreakerState | null)[]> {
+  const p = bus.redis.pipeline()
+  for (const c of consumers) p.hgetall(bus.keys.breaker(c))
+  const replies = (await p.exec()) ?? []
+  return consumers.map((_, i) => {
+    const [error, hash] = replies[i] ?? [null, null]
+    return error || hash === null ? null : parseBreaker(hash as Record<string, string>)
+  })
+}
+
 /** How long after a failed probe (the `probes`-th) the next one comes: doubling, with jitter. */
 export function probeDelay(policy: BreakerPolicy, probes: number, random: () => number): number {
   // A quarter of jitter: instances of many consumers that opened together do not probe in step.
@@ -86,14 +97,19 @@ export class FailureCount {
   private readonly inRow = new Map<string, number>()
   /** Within the window: when each distinct event last failed, and when commits happened. */
   private readonly failedAt = new Map<string, number>()
-  private commits: number[] = []
+  /** One entry per wave committed (not per event: a busy consumer commits thousands a second), and their sum. */
+  private readonly commits: { at: number; count: number }[] = []
+  private commitTotal = 0
 
   constructor(private readonly policy: BreakerPolicy) {}
 
   /** `recovered`: an event among them had failed before, so the world is right again. */
   committed(count: number, now: number, recovered: boolean): void {
     if (recovered) this.inRow.clear()
-    for (let i = 0; i < count; i++) this.commits.push(now)
+    if (count > 0) {
+      this.commits.push({ at: now, count })
+      this.commitTotal += count
+    }
     this.trim(now)
   }
 
@@ -103,21 +119,22 @@ export class FailureCount {
     this.failedAt.set(id, now)
     this.trim(now)
     if (this.inRow.size >= this.policy.consecutiveFailures) return true
-    const seen = this.failedAt.size + this.commits.length
+    const seen = this.failedAt.size + this.commitTotal
     return seen >= this.policy.minimumEvents && this.failedAt.size / seen >= this.policy.failureRate
   }
 
   reset(): void {
     this.inRow.clear()
     this.failedAt.clear()
-    this.commits = []
+    this.commits.length = 0
+    this.commitTotal = 0
   }
 
   private trim(now: number): void {
     const from = now - this.policy.windowMs
     for (const [id, at] of this.failedAt) if (at < from) this.failedAt.delete(id)
     for (const [id, at] of this.inRow) if (at < from) this.inRow.delete(id)
-    if (this.commits.length > 0 && (this.commits[0] as number) < from) this.commits = this.commits.filter((at) => at >= from)
+    while (this.commits.length > 0 && this.commits[0]!.at < from) this.commitTotal -= this.commits.shift()!.count
   }
 }
 

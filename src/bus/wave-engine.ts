@@ -173,9 +173,9 @@ export class WaveEngine {
    * probe) once the probe is due at `now`, else none. Entries held meanwhile stay pending in
    * Redis, uncommitted and unhandled, in their keys' order.
    */
-  admit(heads: readonly Held[], now: number): Held[] {
+  admit(heads: readonly Held[], now: number): readonly Held[] {
     this.probe = undefined
-    if (!this.breaker.state.open) return [...heads]
+    if (!this.breaker.state.open) return heads
     if (!this.breaker.probeDue(now) || heads.length === 0) return []
     // An event that failed tells best whether the world is right again; not the same one twice
     // in a row, so one poison event (a plain error) cannot keep a paused consumer paused.
@@ -241,7 +241,7 @@ export class WaveEngine {
         this.sink.committed?.(held, effects, at)
       }
       this.sink.counted?.(outcome.handled, outcome.duplicates)
-      if (outcome.committed.length > 0) await this.noteCommits(outcome.committed.map((c) => c.held), at)
+      if (outcome.committed.length > 0) await this.noteCommits(outcome.committed, at)
       if (outcome.stale > 0) {
         this.bus.warn(`consumer ${this.consumer.name}: ${outcome.stale} entries it held are no longer pending in Redis (Redis lost writes?); nothing was applied for them`)
       }
@@ -252,10 +252,12 @@ export class WaveEngine {
   }
 
   /** Commits reset the failures in a row; a committed probe closes the breaker. */
-  private async noteCommits(committed: readonly Held[], at: number): Promise<void> {
+  private async noteCommits(committed: readonly { readonly held: Held }[], at: number): Promise<void> {
     const wasOpen = this.breaker.state.open
-    const recovered = committed.some((h) => h.failures > 0 || (h.transientFailures ?? 0) > 0)
-    await this.breaker.committed(committed.length, at, committed.some((h) => entryKey(h) === this.probe), recovered)
+    const recovered = committed.some(({ held }) => held.failures > 0 || (held.transientFailures ?? 0) > 0)
+    // No probe while closed (the usual case): no key string built per committed event.
+    const probeCommitted = this.probe !== undefined && committed.some(({ held }) => entryKey(held) === this.probe)
+    await this.breaker.committed(committed.length, at, probeCommitted, recovered)
     if (wasOpen && !this.breaker.state.open) this.sink.breaker?.(this.breaker.state)
   }
 

@@ -1,3 +1,4 @@
+import { escapeGlob } from '../bus/keys.js'
 import type { ConsumerDefinition } from '../bus/types.js'
 import { decodeEvent } from '../events/envelope.js'
 import type { Driver } from './driver.js'
@@ -96,11 +97,6 @@ export async function scanAll(driver: Driver, pattern: string): Promise<string[]
     out.push(...keys)
   } while (cursor !== '0')
   return out
-}
-
-/** `{ns}:` contains glob specials; escape them for SCAN MATCH. */
-export function escapeGlob(text: string): string {
-  return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`)
 }
 
 /** JSON with sorted object keys, so equal values print equal. */

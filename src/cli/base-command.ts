@@ -7,8 +7,6 @@ import { FlagError } from './flags.js'
 
 type Thrown = Error & { exitCode?: number; oclif?: { exit?: number } }
 
-/** Messages and hints may span lines on purpose; every other control character they quote (a file name, a value) is shown escaped. */
-
 /**
  * The one base command: renders errors people can act on (message + hint; exit 1, or 2 for a
  * bad flag value or another usage error, `details.usage`) apart from bugs (stack, exit 2), and

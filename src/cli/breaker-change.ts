@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import type { BreakerChange } from '../pipeline/pause.js'
 import { breakerChangeLine } from '../ui/format.js'
-import { unregisteredConsumer } from './consumers.js'
+import { unknownConsumer } from './consumers.js'
 import { redisFlags } from './flags.js'
 import { configFlag, openProject } from './project.js'
 
@@ -23,7 +23,7 @@ export async function changeBreakerByHand(flags: { 'redis-url'?: string | undefi
     consumer: flags.consumer,
     action,
     known: names,
-    unknownConsumer: (registered) => unregisteredConsumer(flags.consumer, names, registered),
+    unknownConsumer: (registered) => unknownConsumer(flags.consumer, names, registered, 'once an instance has run'),
   })
   return { change, line: breakerChangeLine(change) }
 }

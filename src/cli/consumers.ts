@@ -7,16 +7,11 @@ export function projectConsumer(project: { readonly names: readonly string[]; re
 }
 
 /**
- * For commands that also read consumers run from elsewhere (`dlq list`, `dlq purge`): a name that
- * is not the project's and has nothing in the namespace was a typo, not an empty consumer.
+ * For commands that also act on consumers run from elsewhere (`dlq list`, `dlq purge`, `pause`,
+ * `resume`): a name that is neither the project's nor `found` in the namespace was a typo.
+ * `foundWhen` says when one run from elsewhere is found, e.g. "once they have dead letters".
  */
-export function unknownConsumer(name: string, project: readonly string[], found: readonly string[]): Error {
+export function unknownConsumer(name: string, project: readonly string[], found: readonly string[], foundWhen: string): Error {
   const known = [...new Set([...project, ...found])]
-  return unknownNameError('E_UNKNOWN_CONSUMER', 'consumer', name, known, 'Consumers run from elsewhere are listed once they have dead letters in this namespace.')
-}
-
-/** For `pause` and `resume`: the project's consumers and those registered in the namespace (run from elsewhere). */
-export function unregisteredConsumer(name: string, project: readonly string[], registered: readonly string[]): Error {
-  const known = [...new Set([...project, ...registered])]
-  return unknownNameError('E_UNKNOWN_CONSUMER', 'consumer', name, known, 'Consumers run from elsewhere are listed once an instance has run in this namespace.')
+  return unknownNameError('E_UNKNOWN_CONSUMER', 'consumer', name, known, `Consumers run from elsewhere are listed ${foundWhen} in this namespace.`)
 }

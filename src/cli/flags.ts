@@ -1,6 +1,6 @@
 import { Errors, Flags } from '@oclif/core'
 import ms from 'ms'
-import { isValidNamespace } from '../bus/keys.js'
+import { DEFAULT_NAMESPACE, isValidNamespace } from '../bus/keys.js'
 import { EventspineError } from '../errors.js'
 
 /** Flags shared by every command that talks to Redis, each with its environment variable. */
@@ -13,7 +13,7 @@ export const redisFlags = {
   namespace: Flags.string({
     summary: 'Prefix of every Redis key, so runs, tests and users never collide.',
     env: 'PIPELINE_NAMESPACE',
-    default: 'pipeline',
+    default: DEFAULT_NAMESPACE,
     helpGroup: 'REDIS',
     parse: async (value) => {
       if (!isValidNamespace(value)) {

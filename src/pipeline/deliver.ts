@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { TransientError } from '../bus/failures.js'
+import { errorMessage } from '../errors.js'
 import { fundIsinOf } from './enrich.js'
 import { instrumentIsinOf } from './resolve.js'
 import { isoDay } from './rules/dates.js'
@@ -112,5 +113,5 @@ const OUTPUT_FAULTS = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS', '
 export function asTransientIfOutputFault(error: unknown, what: string): unknown {
   const code = (error as { code?: unknown } | null)?.code
   if (typeof code !== 'string' || !OUTPUT_FAULTS.has(code)) return error
-  return new TransientError(`${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
+  return new TransientError(`${what}: ${errorMessage(error)}`, { cause: error })
 }

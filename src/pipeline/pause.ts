@@ -27,7 +27,7 @@ export function changeBreaker(options: BreakerChangeOptions): Promise<BreakerCha
   return withPipelineBus(options, async (bus) => {
     const { consumer, action } = options
     if (!options.known.includes(consumer)) {
-      const registered = Object.keys(await bus.redis.hgetall(bus.keys.consumers))
+      const registered = await bus.redis.hkeys(bus.keys.consumers)
       if (!registered.includes(consumer)) throw options.unknownConsumer(registered)
     }
     const { changed, state } = action === 'pause' ? await pauseConsumer(bus, consumer) : await resumeConsumer(bus, consumer)

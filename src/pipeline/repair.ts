@@ -17,7 +17,6 @@ import {
 } from '../bus/index.js'
 import { EventspineError } from '../errors.js'
 import { withPipelineBus, type PipelineConnection } from './connection.js'
-import { defaultContractsDir, loadContracts } from '../events/index.js'
 import { builtinSource, type PipelineSource } from './source.js'
 
 /** Where the operator's tools find Redis: a running one, or the project's saved data (never a new, empty one). */
@@ -32,8 +31,7 @@ export interface PipelineHandlers {
 
 /** The operator's tools run handlers, so events are validated against the shipped contracts and the project's. */
 function withBus<T>(options: RepairConnection & PipelineHandlers, work: (bus: Bus) => Promise<T>): Promise<T> {
-  const contracts = options.source === undefined || options.source.contractsDirs.length === 0 ? {} : { contracts: loadContracts([defaultContractsDir(), ...options.source.contractsDirs]) }
-  return withPipelineBus({ ...options, ...contracts }, work)
+  return withPipelineBus({ ...options, contracts: (options.source ?? builtinSource()).contracts() }, work)
 }
 
 function consumers(options: RepairConnection & PipelineHandlers) {

@@ -1,4 +1,5 @@
 import type { ConsumerDefinition } from '../bus/types.js'
+import { defaultContractsDir, loadContracts, type ContractRegistry } from '../events/index.js'
 import { pipelineConsumers } from './index.js'
 import { EVENT } from './types.js'
 
@@ -29,6 +30,8 @@ export interface PipelineSource {
   consumers(host: HostEnv): ConsumerDefinition[]
   /** The project's own contract folders (the shipped ones always come too). */
   readonly contractsDirs: readonly string[]
+  /** The shipped contracts and the project's, compiled once (a project compiles them when it loads, to check itself). */
+  contracts(): ContractRegistry
   /** Event types that end a file's journey, whatever else listens to them (trace, publish --wait). */
   readonly endings: readonly string[]
   /** Types the host itself publishes (the inbox and `publish`): produced, though no consumer emits them. */
@@ -61,10 +64,18 @@ export function builtinSource(): PipelineSource {
         ...(host.referenceDir === undefined ? {} : { referenceDir: host.referenceDir }),
       }),
     contractsDirs: [],
+    contracts: shippedContracts,
     endings: FUND_ENDINGS,
     intakeEmits: [EVENT.received],
     fingerprint: (name) => `builtin:${name}`,
   }
+}
+
+let shipped: ContractRegistry | undefined
+
+/** The shipped contracts, compiled once per process: hosts only read them. */
+export function shippedContracts(): ContractRegistry {
+  return (shipped ??= loadContracts(defaultContractsDir()))
 }
 
 /** A host env for listing consumers (topology, catalog): nothing is read or written through it. */

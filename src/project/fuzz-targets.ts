@@ -56,5 +56,5 @@ function nameOf(consumer: ConsumerUnderTest, redisUrl: string): string {
 /** The project's consumers by name, as `pipeline test` runs them: the same consumers fuzz checks (a preset's stages pinned to the harness's clock). */
 export async function goldenProject(project: Project): Promise<GoldenProject> {
   const consumers = new Map((await project.fuzzTargets()).map((t) => [nameOf(t.consumer, ''), t.consumer] as const))
-  return { dir: project.dir, contractsDirs: project.contractsDirs, consumers }
+  return { dir: project.dir, contractsDirs: project.contractsDirs, contracts: project.contracts(), consumers }
 }

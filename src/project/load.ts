@@ -6,7 +6,7 @@ import type { CheckTarget } from '../check/check.js'
 import type { InputModel } from '../check/inputs.js'
 import { EventspineError, errorMessage } from '../errors.js'
 import { defaultContractsDir, loadContracts } from '../events/index.js'
-import { listingHost, type HostEnv, type PipelineSource } from '../pipeline/source.js'
+import { listingHost, shippedContracts, type HostEnv, type PipelineSource } from '../pipeline/source.js'
 import { isPreset, type ConsumerEntry, type ConsumerFactory, type ConsumerPreset, type PipelineConfig } from './define.js'
 import { fundPipeline } from './fund.js'
 import { importedUrls, importFresh, importModule, isDefinition, projectFiles } from './import.js'
@@ -168,6 +168,7 @@ function projectOf(config: PipelineConfig, file: string | undefined, dir: string
   const produced = new Set([...intakeEmits, ...listed.flatMap((c) => c.emits ?? [])])
   const warnings: string[] = []
   const registry = file === undefined ? undefined : loadContracts([defaultContractsDir(), ...contractsDirs])
+  const contracts = () => registry ?? shippedContracts()
   for (const c of registry === undefined ? [] : listed) {
     for (const type of c.subscribes) {
       if (!registry!.has(type)) {
@@ -190,6 +191,7 @@ function projectOf(config: PipelineConfig, file: string | undefined, dir: string
     warnings,
     inputs,
     contractsDirs,
+    contracts,
     endings: [...new Set(presets.flatMap((p) => p.endings))],
     intakeEmits,
     consumers: build,

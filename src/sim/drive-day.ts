@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { join } from 'node:path'
 import { entryTime } from '../bus/entry-ids.js'
+import { deleteNamespaces } from '../bus/scratch.js'
 import { consumerStatus, createBus, type Bus, type ConsumerStatus, type RunnerOptions } from '../bus/index.js'
 import { EVENT, receivedEvent } from '../pipeline/index.js'
 import { builtinSource, type PipelineSource } from '../pipeline/source.js'
-import { defaultContractsDir, loadContracts } from '../events/index.js'
 import { leftBehind, manifestUnknown, ownFigures, settle, type OwnConsumerFigures } from './own-consumers.js'
 import { dayStartMs, LAST_MS_OF_DAY } from './calendar.js'
 import { actualOf, JourneyObserver } from './observe.js'
@@ -98,8 +98,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const files = manifest.files.filter((f) => f.arrivalMs < window.toMs && (options.warmUp !== false || f.arrivalMs >= window.fromMs))
   const bytes = files.map((f) => readDayFile(options.day, f.name))
   const source = options.source ?? builtinSource()
-  const contracts = source.contractsDirs.length === 0 ? {} : { contracts: loadContracts([defaultContractsDir(), ...source.contractsDirs]) }
-  const bus = await createBus({ url: options.url, namespace: options.namespace, ...contracts })
+  const bus = await createBus({ url: options.url, namespace: options.namespace, contracts: source.contracts() })
   const consumers = source.consumers({
     outDir: options.outDir,
     referenceDir: options.day.referenceDir,
@@ -176,7 +175,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     clearInterval(sampler)
     await observer.stop()
     await runners?.stop()
-    if (options.keep !== true) await deleteNamespace(bus)
+    if (options.keep !== true) await deleteNamespaces(bus.redis, bus.namespace)
     await bus.close()
   }
 }
@@ -309,12 +308,3 @@ async function countEvents(bus: Bus): Promise<number> {
   return replies.reduce((a, [, n]) => a + Number(n ?? 0), 0)
 }
 
-/** Deletes every key of the run's namespace. */
-export async function deleteNamespace(bus: Bus): Promise<void> {
-  let cursor = '0'
-  do {
-    const [next, keys] = await bus.redis.scan(cursor, 'MATCH', `${bus.keys.prefix}*`, 'COUNT', 1000)
-    cursor = next
-    if (keys.length > 0) await bus.redis.unlink(...keys)
-  } while (cursor !== '0')
-}

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs'
 import { readdir } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { dirname, join, relative, resolve, sep } from 'node:path'
+import { join, relative, resolve, sep } from 'node:path'
+import type { ContractChecker } from '../../bus/contracts.js'
 import { EventspineError } from '../../errors.js'
 import { closestName } from '../../names.js'
 import type { ConsumerUnderTest } from '../types.js'
@@ -66,7 +66,8 @@ export async function runGoldenFiles(options: GoldenFilesOptions): Promise<Golde
   for (const file of files) cases.push(...(await readCaseFile(file, label(file))))
   const consumers = new Map<string, ConsumerUnderTest>()
   for (const c of cases) if (!consumers.has(c.consumer)) consumers.set(c.consumer, consumerOf(project, c.consumer, label(c.file)))
-  const contracts = goldenContracts([...project.contractsDirs, ...(options.contracts ?? [])])
+  const extra = options.contracts ?? []
+  const contracts = extra.length === 0 && project.contracts !== undefined ? project.contracts : goldenContracts([...project.contractsDirs, ...extra])
   const results: GoldenCaseResult[] = []
   const running = performance.now()
   for (const c of cases) {
@@ -90,6 +91,8 @@ export interface GoldenProject {
   readonly dir: string
   /** The config's contract folders. */
   readonly contractsDirs: readonly string[]
+  /** Its contracts, compiled already when it loaded (used unless --contracts adds folders). */
+  readonly contracts?: ContractChecker
   /** Every consumer of the project, by name: definitions, or factories built afresh per case. */
   readonly consumers: ReadonlyMap<string, ConsumerUnderTest>
 }

@@ -29,7 +29,7 @@ export default class DlqList extends BaseCommand {
     const consumers = await dlqList({ ...connection, consumer: flags.consumer, limit: flags.limit })
     if (flags.consumer !== undefined && consumers.every((c) => c.count === 0)) {
       const { names } = await openProject(flags.config, { quiet: true })
-      if (!names.includes(flags.consumer)) throw unknownConsumer(flags.consumer, names, (await dlqList({ ...connection, limit: 0 })).map((c) => c.consumer))
+      if (!names.includes(flags.consumer)) throw unknownConsumer(flags.consumer, names, (await dlqList({ ...connection, limit: 0 })).map((c) => c.consumer), 'once they have dead letters')
     }
     if (!this.jsonEnabled()) this.log(render(consumers))
     return { consumers }

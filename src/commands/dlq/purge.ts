@@ -27,7 +27,7 @@ export default class DlqPurge extends BaseCommand {
     const names = flags.consumer === undefined ? [] : (await openProject(flags.config, { quiet: true })).names
     if (flags.consumer !== undefined && !names.includes(flags.consumer)) {
       const waiting = await dlqList({ ...connection, consumer: undefined, limit: 0 })
-      if (!waiting.some((c) => c.consumer === flags.consumer && c.count > 0)) throw unknownConsumer(flags.consumer, names, waiting.map((c) => c.consumer))
+      if (!waiting.some((c) => c.consumer === flags.consumer && c.count > 0)) throw unknownConsumer(flags.consumer, names, waiting.map((c) => c.consumer), 'once they have dead letters')
     }
     if (!flags.yes) {
       if (!process.stdin.isTTY || !process.stdout.isTTY || this.jsonEnabled()) {

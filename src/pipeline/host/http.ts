@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import ms from 'ms'
 import type { Registry } from 'prom-client'
 import type { Bus } from '../../bus/bus.js'
-import { readBreaker } from '../../bus/breaker.js'
+import { readBreakers } from '../../bus/breaker.js'
 import { readCorrelation, type IndexedItem } from '../../bus/correlation.js'
 import { EventspineError, errorMessage } from '../../errors.js'
 import { pollUntil, readEnding } from '../ending.js'
@@ -98,7 +98,7 @@ async function health(options: HttpOptions, res: ServerResponse): Promise<void> 
   ])
   const running = options.consumers()
   // A paused consumer (its breaker open) runs but takes no events: the pipeline is degraded.
-  const breakers = redis === 'up' ? await Promise.all(running.map((c) => readBreaker(options.bus, c.name).catch(() => null))) : running.map(() => null)
+  const breakers = redis === 'up' ? await readBreakers(options.bus, running.map((c) => c.name)).catch(() => running.map(() => null)) : running.map(() => null)
   const consumers = running.map((c, i) => {
     const b = breakers[i]
     return b?.open ? { ...c, paused: { reason: b.reason, lastError: b.lastError, since: new Date(b.since).toISOString(), nextProbeAt: b.nextProbeAt === null ? null : new Date(b.nextProbeAt).toISOString() } } : c

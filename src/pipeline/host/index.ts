@@ -7,7 +7,6 @@ import type { Runner, RunnerOptions } from '../../bus/runner.js'
 import type { ConsumerDefinition } from '../../bus/types.js'
 import { errorMessage } from '../../errors.js'
 import { unknownNameError } from '../../names.js'
-import { defaultContractsDir, loadContracts } from '../../events/index.js'
 import { redact } from '../../redis/redact.js'
 import { builtinSource, type HostEnv, type PipelineSource, type SourceUpdate, type SourceUpdates } from '../source.js'
 import { EVENT } from '../types.js'
@@ -113,7 +112,7 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
     if (warnings.length > WARNINGS_KEPT) warnings.shift()
     options.onWarn?.(line)
   }
-  const bus = await createBus({ url: options.url, contracts: loadContracts([defaultContractsDir(), ...source.contractsDirs]), warn, ...(options.namespace ? { namespace: options.namespace } : {}) })
+  const bus = await createBus({ url: options.url, contracts: source.contracts(), warn, ...(options.namespace ? { namespace: options.namespace } : {}) })
   const running = new RunningConsumers(bus, options.chaosHold === true ? { ...options.runner, beforeCommit: holdBeforeCommit(bus) } : options.runner)
   running.start(consumers, source.fingerprint)
   // A worker's figures cover the whole pipeline it is part of; up runs all of it anyway.

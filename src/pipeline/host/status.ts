@@ -3,6 +3,7 @@ import { createBus } from '../../bus/bus.js'
 import { GONE_AFTER_MS, registeredConsumers, type RegisteredConsumer } from '../../bus/presence.js'
 import { consumerStatus } from '../../bus/status.js'
 import { hasCode } from '../../errors.js'
+import { DEFAULT_NAMESPACE } from '../../bus/keys.js'
 import { RedisErrorCode, resolveRedis } from '../../redis/index.js'
 import { builtinSource, listingHost, type PipelineSource } from '../source.js'
 import { readRuntime } from './collect.js'
@@ -34,7 +35,7 @@ export async function pipelineStatus(options: { redisUrl?: string | undefined; n
   const projectDir = resolve(options.projectDir)
   const up = findLiveUp(projectDir) ?? null
   // No namespace asked for: the one the running `pipeline up` of this project uses.
-  const namespace = options.namespace ?? up?.namespace ?? 'pipeline'
+  const namespace = options.namespace ?? up?.namespace ?? DEFAULT_NAMESPACE
   const base = { namespace, up, http: up?.http ?? null, goneAfterMs: GONE_AFTER_MS }
   let redis
   try {

@@ -70,6 +70,7 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
   let needOwnPending = true
   let claimAll = true
   let nextClaimAt = 0
+  let breakerReadAt = 0
   conn.on('reconnecting', () => {
     needOwnPending = true
   })
@@ -133,8 +134,11 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
       nextClaimAt = Date.now() + visibility / 2
     }
     const now = Date.now()
-    // Read each step: another instance, or `pipeline pause`/`resume`, may have changed it.
-    const breaker = await engine.refreshBreaker()
+    // Another instance, or `pipeline pause`/`resume`, may have changed it: read it every step while
+    // open (probes are due by it), else once per block time, not a round trip per busy step.
+    const readBreaker = engine.breaker.state.open || now - breakerReadAt >= blockMs
+    if (readBreaker) breakerReadAt = now
+    const breaker = readBreaker ? await engine.refreshBreaker() : engine.breaker.state
     const due = engine.nextDue()
     if (!breaker.open && engine.size < batchSize * 4) {
       // Work is due now: top up without blocking. Otherwise block until new entries or the next retry.

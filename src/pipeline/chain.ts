@@ -6,7 +6,7 @@ import { mapFile } from './mapping.js'
 import { findProfile, type MappingProfile } from './profiles.js'
 import type { ReferenceData } from './reference.js'
 import { resolveFile } from './resolve.js'
-import { scoreFile, type LastNav } from './score.js'
+import { scoreFile, scoreOptionsFor, type LastNav } from './score.js'
 import { EVENT, type FileKind, type Issue, type ResolvedPayload, type ScoredPayload, type ValidatedPayload } from './types.js'
 import { validateFile } from './validate.js'
 
@@ -64,7 +64,7 @@ export function runChain(fileName: string, content: Uint8Array, options: ChainOp
     return { outcome: 'rejected', stage, reasons, ...(kind === undefined ? {} : { kind }) }
   }
   const resolved = resolveFile(enrichFile(validated.payload, options.reference), options.reference)
-  const scoredResult = scoreFile(validated.payload, options.memory.lastNavs, { assetClassOf: (isin) => options.reference.funds.get(isin)?.assetClass })
+  const scoredResult = scoreFile(validated.payload, options.memory.lastNavs, scoreOptionsFor(options.reference))
   for (const [isin, last] of scoredResult.updates) options.memory.lastNavs.set(isin, last)
   const half = joinStep(null, EVENT.resolved, resolved)
   const step = joinStep(half.ready ? null : half.state, EVENT.scored, scoredResult.payload)

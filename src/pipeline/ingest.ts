@@ -2,11 +2,11 @@ import { MAX_EVENT_BYTES } from '../events/envelope.js'
 import { decodeFile } from './decode.js'
 import { detectKind, FIELD_SPECS, isFileKind } from './fields.js'
 import { mapFile } from './mapping.js'
-import { MAX_FILE_BYTES, parseTable } from './parse.js'
+import { detectFormat, MAX_FILE_BYTES, parseTable } from './parse.js'
 import { canonicalName, detectProfile, findProfile, type MappingProfile } from './profiles.js'
 import { contentHash } from './intake.js'
 import { templateProblems } from './templates.js'
-import { looksLikeXml, parseXmlTable } from './xml.js'
+import { parseXmlTable } from './xml.js'
 import type { FileKind, IngestedPayload, Issue, ReceivedPayload } from './types.js'
 
 export type IngestResult =
@@ -38,7 +38,7 @@ export function ingestFile(received: ReceivedPayload, profiles: readonly Mapping
   if (bytes.byteLength === 0) return reject({ rule: 'empty-file', message: 'file is empty (0 bytes)' })
   const decoded = decodeFile(bytes)
   if (!decoded.ok) return reject({ rule: decoded.rule, message: decoded.message })
-  const parsed = looksLikeXml(received.fileName, decoded.text) ? parseXmlTable(decoded.text, profiles) : parseTable(received.fileName, decoded.text)
+  const parsed = detectFormat(received.fileName, decoded.text) === 'xml' ? parseXmlTable(decoded.text, profiles) : parseTable(received.fileName, decoded.text)
   if (!parsed.ok) return reject(parsed.issue)
   const table = parsed.table
 

@@ -25,10 +25,11 @@ export type ParseResult = { readonly ok: true; readonly table: ParsedTable } | {
 
 const fail = (rule: string, message: string): ParseResult => ({ ok: false, issue: { rule, message } })
 
-/** JSON when the name says so or the text opens with `[` or `{`; CSV otherwise. */
+/** What the name says (.json, .csv/.txt, .xml), else what the text opens with (`<` XML, `[` or `{` JSON); CSV otherwise. */
 export function detectFormat(fileName: string, text: string): FileFormat {
   if (/\.json$/i.test(fileName)) return 'json'
   if (/\.(csv|txt)$/i.test(fileName)) return 'csv'
+  if (/\.xml$/i.test(fileName) || /^\s*</.test(text)) return 'xml'
   return /^\s*[[{]/.test(text) ? 'json' : 'csv'
 }
 

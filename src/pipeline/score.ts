@@ -1,4 +1,5 @@
 import { FIELD_SPECS } from './fields.js'
+import type { ReferenceData } from './reference.js'
 import { businessDaysBetween, isoDay } from './rules/dates.js'
 import { fundTypeOf, NAV_TOLERANCE } from './rules/nav-tolerance.js'
 import type { PipelineRecord, ScoreComponents, ScoredPayload, ScoreFlag, ValidatedPayload } from './types.js'
@@ -68,6 +69,11 @@ function timeliness(file: ValidatedPayload, flags: ScoreFlag[]): number {
   const score = timelinessScore(oldest, received)
   if (score < 100) flags.push({ rule: 'stale-data', message: `data dated ${oldest} arrived ${received}, more than one business day later` })
   return score
+}
+
+/** Score's options from the reference data: each fund's asset class sets its NAV tolerance. */
+export function scoreOptionsFor(reference: ReferenceData): ScoreOptions {
+  return { assetClassOf: (isin) => reference.funds.get(isin)?.assetClass }
 }
 
 function navConsistency(file: ValidatedPayload, lastNavs: ReadonlyMap<string, LastNav>, assetClassOf: ScoreOptions['assetClassOf'], flags: ScoreFlag[]): { score: number; updates: Map<string, LastNav> } {

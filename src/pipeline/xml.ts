@@ -9,12 +9,6 @@ export const MAX_XML_DEPTH = 64
 
 const fail = (rule: string, message: string): ParseResult => ({ ok: false, issue: { rule, message } })
 
-/** True when the text looks like XML (an element or prolog first), whatever the file is called. */
-export function looksLikeXml(fileName: string, text: string): boolean {
-  if (/\.xml$/i.test(fileName)) return true
-  return !/\.(csv|txt|json)$/i.test(fileName) && /^\s*</.test(text)
-}
-
 /**
  * Element nesting depth, counted in one pass without recursion and stopping at `limit + 1`, so
  * a 200,000-deep document costs one scan and never reaches the parser. Comments, CDATA,

@@ -12,7 +12,7 @@ import { packageRoot } from '../../pipeline/paths.js'
 import { findProfile, type MappingProfile } from '../../pipeline/profiles.js'
 import type { ReferenceData } from '../../pipeline/reference.js'
 import { resolveFile } from '../../pipeline/resolve.js'
-import { scoreFile } from '../../pipeline/score.js'
+import { scoreFile, scoreOptionsFor } from '../../pipeline/score.js'
 import { EVENT } from '../../pipeline/types.js'
 import { validateFile } from '../../pipeline/validate.js'
 import { CORRELATION_POOL, type DraftEvent, type InputModel } from '../inputs.js'
@@ -95,7 +95,7 @@ export function fileEvents(file: FundFile, correlationId: string, copy: boolean,
         add(EVENT.enriched, enriched)
         const resolved = resolveFile(enriched, world.reference)
         add(EVENT.resolved, resolved)
-        const scored = scoreFile(validated.payload, new Map(), { assetClassOf: (isin) => world.reference.funds.get(isin)?.assetClass }).payload
+        const scored = scoreFile(validated.payload, new Map(), scoreOptionsFor(world.reference)).payload
         add(EVENT.scored, scored)
         add(EVENT.delivered, deliveredPayload(resolved, scored, buildOutput(correlationId, resolved, scored)))
       }

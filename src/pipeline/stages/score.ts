@@ -1,6 +1,6 @@
 import { defineConsumer, type ConsumerDefinition } from '../../bus/index.js'
 import type { ReferenceData } from '../reference.js'
-import { scoreFile, type LastNav } from '../score.js'
+import { scoreFile, scoreOptionsFor, type LastNav } from '../score.js'
 import { EVENT, type ValidatedPayload } from '../types.js'
 import { LAST_NAV_HASH, STAGE } from './names.js'
 
@@ -30,8 +30,7 @@ export function scoreConsumer(reference: () => ReferenceData): ConsumerDefinitio
           if (raw !== null && raw !== undefined) lastNavs.set(isin, JSON.parse(raw) as LastNav)
         })
       }
-      const funds = reference().funds
-      const result = scoreFile(file, lastNavs, { assetClassOf: (isin) => funds.get(isin)?.assetClass })
+      const result = scoreFile(file, lastNavs, scoreOptionsFor(reference()))
       for (const [isin, last] of result.updates) ctx.state.hset(LAST_NAV_HASH, isin, JSON.stringify(last))
       ctx.emit({ type: EVENT.scored, key: event.correlationId, payload: result.payload })
     },

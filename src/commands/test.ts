@@ -52,9 +52,10 @@ export default class Test extends BaseCommand {
 
   async run(): Promise<GoldenReport> {
     const { argv, flags } = await this.parse(Test)
+    const startedAt = performance.now()
     const [{ runGoldenFiles }, { goldenProject }] = await Promise.all([import('../check/golden/cases.js'), import('../project/fuzz-targets.js')])
     const project = await goldenProject(await openProject(flags.config))
-    const report = await runGoldenFiles({ project, paths: argv as string[], ...(flags.contracts ? { contracts: flags.contracts } : {}) })
+    const report = await runGoldenFiles({ startedAt, project, paths: argv as string[], ...(flags.contracts ? { contracts: flags.contracts } : {}) })
     if (flags.junit) await writeFile(flags.junit, goldenJunit(report))
     if (!this.jsonEnabled()) this.log(terminalSafeLines(renderGolden(report)))
     if (!report.passed) process.exitCode = 1

@@ -73,6 +73,8 @@ export const ERROR_CODES = {
   E_UP_RUNNING: '`pipeline up` already runs for this project.',
   E_UP_DETACH: '`pipeline up --detach` did not start in the background.',
   E_HTTP_PORT: 'The HTTP port is in use or not allowed.',
+  E_CONSOLE_NOT_BUILT: 'The web console bundle (dist/console) is missing: `npm run build` makes it.',
+  E_CONSOLE_REQUEST: 'A request to the web console API has a body that is not a JSON object, or is too large.',
 
   // Load tests (sim) and property tests (check)
   E_DAY: 'A --day folder holds no readable version 1 manifest.',

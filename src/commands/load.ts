@@ -46,6 +46,7 @@ export default class Load extends BaseCommand {
     assert: Flags.custom<Gate>({ summary: "A gate such as 'p99<50ms', 'mismatches=0', 'eventsPerSecond>=5000'; repeatable.", multiple: true, parse: parsedBy(parseGate) })(),
     'max-in-flight': Flags.integer({ summary: 'At --speed max, files published but not yet finished.', default: 256 }),
     keep: Flags.boolean({ summary: 'Keep the namespace, the generated day and the output documents (with --chaos: the worker and Redis logs).' }),
+    report: Flags.string({ summary: 'Write a self-contained HTML report of the run here (latency over time, stage lag, faults, gates, mismatches).' }),
     chaos: Flags.boolean({ summary: 'Inject faults (workers, connections, Redis, poison) on a schedule drawn from --seed; stages run as worker processes.' }),
     'redis-url': redisFlags['redis-url'],
     ...configFlag,
@@ -79,6 +80,7 @@ export default class Load extends BaseCommand {
       keep: flags.keep,
       progress: !this.jsonEnabled(),
       source: await openProject(flags.config),
+      report: flags.report,
       ...(interrupt === null ? {} : { signal: interrupt.signal }),
     })
       .catch((error: unknown) => {
@@ -91,6 +93,7 @@ export default class Load extends BaseCommand {
       return this.exit(130)
     }
     if (!this.jsonEnabled()) this.log(terminalSafeLines(render(result)))
+    if (flags.report !== undefined && !this.jsonEnabled()) this.log(`report: ${terminalSafeLines(flags.report)}`)
     // Not this.exit(1): that would throw before --json prints the report.
     if (result.gatesBroken > 0) process.exitCode = 1
     return result

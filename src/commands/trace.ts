@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { redisFlags } from '../cli/flags.js'
 import { configFlag, openProject } from '../cli/project.js'
+import { terminalSafe } from '../ui/safe-text.js'
 import type { Trace } from '../pipeline/inspect/index.js'
 
 export default class TraceCommand extends BaseCommand {
@@ -18,6 +19,7 @@ export default class TraceCommand extends BaseCommand {
   static override examples = [
     '<%= config.bin %> trace 0193a1b2-7c4d-7e5f-8a9b-0c1d2e3f4a5b',
     '<%= config.bin %> trace inbox/northwind-nav-2026-11-24.csv --follow',
+    '<%= config.bin %> trace 0193a1b2 --html journey.html',
     '<%= config.bin %> trace 0193a1b2-7c4d-7e5f-8a9b-0c1d2e3f4a5b --json | jq .awaited',
   ]
 
@@ -30,6 +32,7 @@ export default class TraceCommand extends BaseCommand {
     ...redisFlags,
     ...configFlag,
     follow: Flags.boolean({ char: 'f', summary: 'Keep updating until the file is delivered, rejected or a duplicate (Ctrl-C stops).' }),
+    html: Flags.string({ summary: 'Also write the journey as a waterfall to this self-contained HTML file.' }),
   }
 
   async run(): Promise<Trace> {
@@ -54,6 +57,11 @@ export default class TraceCommand extends BaseCommand {
         ...(live ? { onUpdate: live.update } : {}),
       })
       if (!json && !live) this.log(traceText(trace, { color }))
+      if (flags.html !== undefined) {
+        const { writeTracePage } = await import('../pipeline/console/page.js')
+        await writeTracePage(flags.html, trace)
+        if (!json) this.log(`waterfall: ${terminalSafe(flags.html)}`)
+      }
       return trace
     } finally {
       live?.done()

@@ -1,3 +1,4 @@
+import type { Bus } from '../bus/bus.js'
 import { EVENT, type Issue, type ValidatedPayload } from './types.js'
 
 /** Hash of the nav-latest projection: field = share class ISIN, value = JSON {@link LatestNav}. */
@@ -105,6 +106,14 @@ export function applyJourney(prev: FileJourney | null, event: JourneyEvent): Fil
 export interface StateReader {
   get(name: string): Promise<string | null>
   hget(name: string, field: string): Promise<string | null>
+}
+
+/** Read side of a projection consumer's state (HTTP, the console). */
+export function projectionState(bus: Bus, consumer: string): StateReader {
+  return {
+    get: (name) => bus.redis.get(bus.keys.state(consumer, name)),
+    hget: (name, field) => bus.redis.hget(bus.keys.state(consumer, name), field),
+  }
 }
 
 /** One file's journey from the file-journey projection's state; null when never seen. */

@@ -8,6 +8,7 @@ import {
   redeliverDeadLetters,
   replayConsumer,
   type Bus,
+  type ConsumerDefinition,
   type DeadLetter,
   type DeadLetterSummary,
   type PurgeResult,
@@ -57,15 +58,25 @@ export function dlqShow(options: RepairConnection & { id: string }): Promise<Dea
 }
 
 /** `pipeline dlq replay`: re-delivers to the project's consumers (the built-in pipeline's without a config). */
-export function dlqReplay(options: RepairConnection & PipelineHandlers & { ids: readonly string[]; all: boolean; consumer?: string | undefined }): Promise<RedeliverySummary> {
-  return withBus(options, (bus) =>
-    redeliverDeadLetters(bus, {
-      consumers: consumers(options),
-      ids: options.ids,
-      all: options.all,
-      ...(options.consumer === undefined ? {} : { consumer: options.consumer }),
-    }),
-  )
+export function dlqReplay(options: RepairConnection & PipelineHandlers & DeadLetterChoice): Promise<RedeliverySummary> {
+  return withBus(options, (bus) => replayDeadLettersOn(bus, consumers(options), options))
+}
+
+/** Which dead letters a replay takes: these ids, or all (of one consumer when given). */
+export interface DeadLetterChoice {
+  readonly ids: readonly string[]
+  readonly all: boolean
+  readonly consumer?: string | undefined
+}
+
+/** The re-delivery of `dlq replay` on a bus already open: `up`'s console runs this same path with the host's consumers. */
+export function replayDeadLettersOn(bus: Bus, handlers: readonly ConsumerDefinition[], choice: DeadLetterChoice): Promise<RedeliverySummary> {
+  return redeliverDeadLetters(bus, {
+    consumers: handlers,
+    ids: choice.ids,
+    all: choice.all,
+    ...(choice.consumer === undefined ? {} : { consumer: choice.consumer }),
+  })
 }
 
 /** `pipeline dlq purge`. */

@@ -9,6 +9,7 @@ import { leftBehind, manifestUnknown, ownFigures, settle, type OwnConsumerFigure
 import { dayStartMs, LAST_MS_OF_DAY } from './calendar.js'
 import { actualOf, JourneyObserver } from './observe.js'
 import { compareOutcome, type Mismatch } from './outcome.js'
+import type { ReportSeries } from './report-series.js'
 import { dayTime, loadEtaMs, WAIT_WORTH_SAYING_MS, type LoadPhase, type LoadProgress } from './load-progress.js'
 import { LatencyRecorder, type LatencySummary } from './stats.js'
 import { readDayFile, type DayOnDisk } from './store.js'
@@ -55,6 +56,8 @@ export interface LoadOptions {
   readonly signal?: AbortSignal
   /** The pipeline the day flows through: the project's (its config), else the built-in one. */
   readonly source?: PipelineSource
+  /** Records time series for `--report` (report-series.ts). */
+  readonly series?: ReportSeries
 }
 
 export interface StageLag {
@@ -114,6 +117,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   let sampling: Promise<unknown> = Promise.resolve()
   const sample = async (): Promise<ConsumerStatus[]> => {
     const status = await consumerStatus(bus, consumers)
+    options.series?.sampleStages(status)
     for (const s of status) {
       const l = lags.get(s.consumer)
       if (l !== undefined) lags.set(s.consumer, { maxLag: Math.max(l.maxLag, s.lag ?? 0), maxPending: Math.max(l.maxPending, s.pending) })
@@ -291,7 +295,10 @@ async function drive(bus: Bus, options: LoadOptions, files: readonly ManifestFil
   settle()
   correlationIds.forEach((correlationId, i) => {
     const ending = observer.endings.get(correlationId)
-    if (i >= firstMeasured && ending !== undefined && receivedMs[i] !== undefined) latency.record(ending.atMs - (receivedMs[i] ?? 0))
+    if (i >= firstMeasured && ending !== undefined && receivedMs[i] !== undefined) {
+      latency.record(ending.atMs - (receivedMs[i] ?? 0))
+      options.series?.fileEnded(receivedMs[i] ?? 0, ending.atMs)
+    }
   })
   return { correlationIds, names, latency, elapsedMs }
 }

@@ -10,6 +10,8 @@ import { runLoad, type LoadOptions, type LoadReport } from './drive-day.js'
 import { loadNote } from './load-progress.js'
 import { createProgress, type Progress } from './progress.js'
 import { readDay, writeDay, type DayOnDisk } from './store.js'
+import { writeLoadReport } from './report.js'
+import { ReportSeries } from './report-series.js'
 
 export interface LoadTestOptions {
   readonly redisUrl?: string | undefined
@@ -28,6 +30,8 @@ export interface LoadTestOptions {
   readonly signal?: AbortSignal
   /** The pipeline the day flows through: the project's (its config), else the built-in one. */
   readonly source?: PipelineSource
+  /** Write the run's self-contained HTML report here (`--report`). */
+  readonly report?: string | undefined
 }
 
 export interface LoadTestResult extends LoadReport {
@@ -47,7 +51,7 @@ export function openDay(options: Pick<LoadTestOptions, 'dayDir' | 'generate' | '
 /** What every load run takes from the command's options, whatever else it adds. */
 export function loadRunOptions(
   options: Pick<LoadTestOptions, 'speed' | 'keep' | 'maxInFlight' | 'signal' | 'source'>,
-  run: { url: string; namespace: string; day: DayOnDisk; outDir: string; bar: Progress | null },
+  run: { url: string; namespace: string; day: DayOnDisk; outDir: string; bar: Progress | null; series?: ReportSeries | undefined },
 ): LoadOptions {
   const bar = run.bar
   return {
@@ -60,6 +64,7 @@ export function loadRunOptions(
     ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     ...(options.source === undefined ? {} : { source: options.source }),
+    ...(run.series === undefined ? {} : { series: run.series }),
     ...(bar === null ? {} : { onProgress: (p) => bar.update({ done: p.done, total: p.total, rate: p.eventsPerSecond, rateUnit: 'events/s', etaMs: p.etaMs, note: loadNote(p, options.speed) }) }),
   }
 }
@@ -73,13 +78,16 @@ export async function loadTest(options: LoadTestOptions): Promise<LoadTestResult
     const outDir = join(work, 'out')
     const namespace = loadNamespace(day.manifest.seed)
     const bar = options.progress ? createProgress('load') : null
+    const series = options.report === undefined ? undefined : new ReportSeries()
     const report = await runLoad({
-      ...loadRunOptions(options, { url: redis.url, namespace, day, outDir, bar }),
+      ...loadRunOptions(options, { url: redis.url, namespace, day, outDir, bar, series }),
       ...(options.window === undefined ? {} : { window: options.window }),
     })
     bar?.finish()
     const gates = evaluateGates(report, options.gates)
-    return { ...report, dayDir: day.dir, outDir, gates, gatesBroken: gates.filter((g) => !g.ok).length }
+    const result = { ...report, dayDir: day.dir, outDir, gates, gatesBroken: gates.filter((g) => !g.ok).length }
+    if (series !== undefined && options.report !== undefined) await writeLoadReport(options.report, result, series.series())
+    return result
   } finally {
     await redis.release()
     if (!options.keep) rmSync(work, { recursive: true, force: true })

@@ -7,8 +7,10 @@ import { readBreakers } from '../../bus/breaker.js'
 import { readCorrelation, type IndexedItem } from '../../bus/correlation.js'
 import { EventspineError, errorMessage } from '../../errors.js'
 import { pollUntil, readEnding } from '../ending.js'
-import { readFileJourney, readLatestNav, type StateReader } from '../projections.js'
+import { projectionState, readFileJourney, readLatestNav } from '../projections.js'
 import { STAGE } from '../stages/names.js'
+import { loopbackHost, newToken } from '../console/guard.js'
+import { consoleRoute, type ConsoleHost, type ConsoleRequest } from '../console/routes.js'
 
 export interface HttpOptions {
   readonly bus: Bus
@@ -20,29 +22,35 @@ export interface HttpOptions {
   readonly metrics: Registry
   /** Consumers running in this process and whether each is still alive. */
   readonly consumers: () => readonly { readonly name: string; readonly running: boolean }[]
+  /** Serve the web console at `/` (pipeline up). */
+  readonly console?: ConsoleHost
 }
 
 export interface HttpApi {
   readonly url: string
   readonly server: Server
+  /** The console's address with this run's token (what `up` prints); null without a console. */
+  readonly consoleUrl: string | null
   close(): Promise<void>
 }
 
-/** Read side of a projection consumer's state, for the HTTP handlers. */
-export function projectionState(bus: Bus, consumer: string): StateReader {
-  return {
-    get: (name) => bus.redis.get(bus.keys.state(consumer, name)),
-    hget: (name, field) => bus.redis.hget(bus.keys.state(consumer, name), field),
-  }
-}
+export { projectionState }
 
 /**
  * Loopback HTTP for questions that want an answer now: `/health`, `/metrics` (Prometheus),
  * `/files/:correlationId` (journey and events) and `/funds/:isin` (latest NAV).
  */
 export async function startHttp(options: HttpOptions): Promise<HttpApi> {
+  const token = newToken()
+  let port = 0
   const server = createServer((req, res) => {
-    route(options, req, res).catch((error) => send(res, 500, { error: 'internal', message: errorMessage(error) }))
+    // DNS rebinding: a foreign page whose name resolves to loopback still sends its own name as Host.
+    if (!loopbackHost(req.headers.host, port)) return send(res, 421, { error: 'misdirected request', message: 'only loopback names (127.0.0.1, localhost, [::1]) are served' })
+    const ctx = options.console ? { host: options.console, token, port } : null
+    route(options, ctx, req, res).catch((error) => {
+      if (!res.headersSent) send(res, 500, { error: 'internal', message: errorMessage(error) })
+      else res.end()
+    })
   })
   const host = options.host ?? '127.0.0.1'
   await new Promise<void>((resolve, reject) => {
@@ -57,10 +65,12 @@ export async function startHttp(options: HttpOptions): Promise<HttpApi> {
     })
     server.listen(options.port, host, () => resolve())
   })
-  const { port } = server.address() as AddressInfo
+  port = (server.address() as AddressInfo).port
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
   return {
-    url: `http://${host}:${port}`,
+    url,
     server,
+    consoleUrl: options.console ? `${url}/?token=${token}` : null,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve())
@@ -69,9 +79,10 @@ export async function startHttp(options: HttpOptions): Promise<HttpApi> {
   }
 }
 
-async function route(options: HttpOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function route(options: HttpOptions, ctx: ConsoleRequest | null, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost')
   const path = url.pathname
+  if (ctx !== null && (await consoleRoute(ctx, req, res, url))) return
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: 'method not allowed', allow: 'GET' })
   if (path === '/health') return health(options, res)
   if (path === '/metrics') {
@@ -88,7 +99,7 @@ async function route(options: HttpOptions, req: IncomingMessage, res: ServerResp
   }
   const fund = /^\/funds\/([^/]+)$/.exec(path)
   if (fund) return latestNav(options.bus, decodeURIComponent(fund[1] as string), res)
-  send(res, 404, { error: 'not found', endpoints: ['/health', '/metrics', '/files/:correlationId', '/funds/:isin'] })
+  send(res, 404, { error: 'not found', endpoints: [...(ctx ? ['/ (console)'] : []), '/health', '/metrics', '/files/:correlationId', '/funds/:isin'] })
 }
 
 async function health(options: HttpOptions, res: ServerResponse): Promise<void> {

@@ -141,6 +141,16 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
         port: options.httpPort,
         metrics: metricsRegistry({ status: () => consumerStatus(bus, figured), runners: () => running.runners().map((r) => ({ stage: r.consumer.name, metrics: r.metrics })) }),
         consumers: () => running.runners().map((r) => ({ name: r.consumer.name, running: running.isRunning(r) })),
+        console: {
+          bus,
+          source,
+          consumers: () => figured,
+          snapshot: () => latest,
+          onSnapshot: (listener) => {
+            listeners.add(listener)
+            return () => listeners.delete(listener)
+          },
+        },
       })
     }
     if (full) {

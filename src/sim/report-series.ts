@@ -6,11 +6,13 @@
 export interface LoadSeries {
   /** Epoch ms of the first publish (time 0 of every chart; chaos faults count from it too). */
   readonly startMs: number
-  /** Per second of the run (by the second files ended in): p50 and p99 of their latency, and how many ended. */
+  /** Width of a time bucket: one second, a quarter of one for runs under a minute (else they chart two points). */
+  readonly bucketMs: number
+  /** Per bucket of the run (by when files ended): p50 and p99 of their latency, and how many ended. */
   readonly latency: { readonly t: number[]; readonly p50: number[]; readonly p99: number[]; readonly files: number[] }
   /** File latency histogram: `counts[i]` files took at most `upperMs[i]` (and more than the bucket before). */
   readonly histogram: { readonly upperMs: number[]; readonly counts: number[] }
-  /** Per second: the largest lag and pending each stage showed in it (null lag: Redis could not tell). */
+  /** Per bucket: the largest lag and pending each stage showed in it (null lag: Redis could not tell). */
   readonly stages: { readonly names: string[]; readonly t: number[]; readonly lag: (number | null)[][]; readonly pending: number[][] }
 }
 
@@ -39,20 +41,24 @@ export class ReportSeries {
   }
 
   series(): LoadSeries {
-    const startMs = this.files.length > 0 ? Math.min(...this.files.map((f) => f.receivedMs)) : (this.samples[0]?.atMs ?? this.now())
-    return { startMs, latency: this.latency(startMs), histogram: histogram(this.files.map((f) => f.endedMs - f.receivedMs)), stages: this.stages(startMs) }
+    const startMs = this.files.reduce((a, f) => Math.min(a, f.receivedMs), this.samples[0]?.atMs ?? this.now())
+    const endMs = Math.max(this.samples.at(-1)?.atMs ?? startMs, this.files.reduce((a, f) => Math.max(a, f.endedMs), startMs))
+    const bucketMs = endMs - startMs < 60_000 ? 250 : 1_000
+    return { startMs, bucketMs, latency: this.latency(startMs, bucketMs), histogram: histogram(this.files.map((f) => f.endedMs - f.receivedMs)), stages: this.stages(startMs, bucketMs) }
   }
 
-  private latency(startMs: number): LoadSeries['latency'] {
-    const bySecond = new Map<number, number[]>()
+  private latency(startMs: number, bucketMs: number): LoadSeries['latency'] {
+    const byBucket = new Map<number, number[]>()
     for (const f of this.files) {
-      const s = Math.max(0, Math.floor((f.endedMs - startMs) / 1000))
-      bySecond.set(s, [...(bySecond.get(s) ?? []), f.endedMs - f.receivedMs])
+      const s = Math.max(0, Math.floor((f.endedMs - startMs) / bucketMs))
+      const bucket = byBucket.get(s)
+      if (bucket) bucket.push(f.endedMs - f.receivedMs)
+      else byBucket.set(s, [f.endedMs - f.receivedMs])
     }
     const out = { t: [] as number[], p50: [] as number[], p99: [] as number[], files: [] as number[] }
-    for (const s of [...bySecond.keys()].sort((a, b) => a - b)) {
-      const values = (bySecond.get(s) as number[]).sort((a, b) => a - b)
-      out.t.push(s)
+    for (const s of [...byBucket.keys()].sort((a, b) => a - b)) {
+      const values = (byBucket.get(s) as number[]).sort((a, b) => a - b)
+      out.t.push((s * bucketMs) / 1000)
       out.p50.push(quantile(values, 0.5))
       out.p99.push(quantile(values, 0.99))
       out.files.push(values.length)
@@ -60,26 +66,26 @@ export class ReportSeries {
     return out
   }
 
-  private stages(startMs: number): LoadSeries['stages'] {
+  private stages(startMs: number, bucketMs: number): LoadSeries['stages'] {
     const names = [...new Set(this.samples.flatMap((s) => s.figures.map((f) => f.consumer)))]
-    const bySecond = new Map<number, { lag: (number | null)[]; pending: number[] }>()
+    const byBucket = new Map<number, { lag: (number | null)[]; pending: number[] }>()
     for (const sample of this.samples) {
-      const s = Math.max(0, Math.floor((sample.atMs - startMs) / 1000))
-      const row = bySecond.get(s) ?? { lag: names.map(() => 0), pending: names.map(() => 0) }
+      const s = Math.max(0, Math.floor((sample.atMs - startMs) / bucketMs))
+      const row = byBucket.get(s) ?? { lag: names.map(() => 0), pending: names.map(() => 0) }
       for (const f of sample.figures) {
         const i = names.indexOf(f.consumer)
         const before = row.lag[i]
         row.lag[i] = f.lag === null || before === null || before === undefined ? null : Math.max(before, f.lag)
         row.pending[i] = Math.max(row.pending[i] ?? 0, f.pending)
       }
-      bySecond.set(s, row)
+      byBucket.set(s, row)
     }
-    const t = [...bySecond.keys()].sort((a, b) => a - b)
+    const t = [...byBucket.keys()].sort((a, b) => a - b)
     return {
       names,
-      t,
-      lag: names.map((_, i) => t.map((s) => bySecond.get(s)?.lag[i] ?? null)),
-      pending: names.map((_, i) => t.map((s) => bySecond.get(s)?.pending[i] ?? 0)),
+      t: t.map((s) => (s * bucketMs) / 1000),
+      lag: names.map((_, i) => t.map((s) => byBucket.get(s)?.lag[i] ?? null)),
+      pending: names.map((_, i) => t.map((s) => byBucket.get(s)?.pending[i] ?? 0)),
     }
   }
 }

@@ -99,7 +99,7 @@ describe('the web console in headless chromium', () => {
     expect(new URL(page.url()).searchParams.has('token')).toBe(false)
     await page.waitForSelector('svg.graph a.node.consumer')
     // The figures arrive over SSE within a snapshot or two.
-    await page.waitForFunction(() => !document.body.textContent?.includes('no figures yet'))
+    await page.waitForSelector('text=no figures yet', { state: 'detached' })
     const listed = await page.$$eval('table.consumers tbody tr', (rows) => rows.map((r) => r.getAttribute('data-consumer')))
     const drawn = await page.$$eval('svg.graph a.node.consumer', (nodes) => nodes.map((n) => n.getAttribute('data-consumer')))
     expect(listed.sort()).toEqual([...names].sort())
@@ -129,7 +129,7 @@ describe('the web console in headless chromium', () => {
     audit.broken = false
     const first = await page.getAttribute('table.dead-letters tbody tr[data-dead-letter]', 'data-dead-letter')
     await page.click(`tr[data-dead-letter="${first}"] >> text=Replay`)
-    await page.waitForFunction((id) => !document.querySelector(`tr[data-dead-letter="${id}"]`), first)
+    await page.waitForSelector(`tr[data-dead-letter="${first}"]`, { state: 'detached' })
     expect(await page.textContent('[role=status]')).toContain('1 delivered')
     expect(dialogs.some((d) => d.startsWith('confirm: Replay dead letter'))).toBe(true)
     expect(await pipeline.bus.redis.xlen(pipeline.bus.keys.deadLetters('audit'))).toBe(before - 1)

@@ -64,9 +64,11 @@ export function DeadLettersPage({ consumer }: { consumer: string }) {
                   <td>{d.error}</td>
                   <td class="num">{d.attempts}</td>
                   <td>{d.correlationId ? <a href={href.file(d.correlationId)}>journey</a> : '–'}</td>
-                  <td class="row-actions">
-                    <button type="button" aria-expanded={open === d.id} onClick={() => setOpen(open === d.id ? null : d.id)}>Show</button>
-                    <button type="button" onClick={() => void replay([d.id])}>Replay</button>
+                  <td>
+                    <div class="row-actions">
+                      <button type="button" aria-expanded={open === d.id} onClick={() => setOpen(open === d.id ? null : d.id)}>Show</button>
+                      <button type="button" onClick={() => void replay([d.id])}>Replay</button>
+                    </div>
                   </td>
                 </tr>
                 {open === d.id && (

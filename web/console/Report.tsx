@@ -74,9 +74,9 @@ function Chart({ title, data, series, faults = [], yLabel, bars = false, xValues
         title,
         width: Math.min(1100, Math.max(480, el.clientWidth || 900)),
         height: 280,
-        scales: { x: { time: false } },
+        scales: { x: bars ? { time: false, range: (_u, min, max) => [min - 0.5, max + 0.5] } : { time: false } },
         axes: [{ label: bars ? 'latency (at most)' : 'seconds since the first file', ...(xValues ? { values: xValues } : {}) }, { label: yLabel }],
-        series: [{}, ...series],
+        series: [{ label: bars ? 'bucket' : 'seconds' }, ...series],
         plugins: faults.length > 0 ? [faultPlugin(faults)] : [],
       },
       data,
@@ -121,7 +121,7 @@ export function LoadReportView({ report }: { report: LoadReportData }) {
         series={[styled('files', 0, { fill: 'rgba(31, 95, 191, 0.35)', ...(bars ? { paths: bars } : {}), points: { show: false } })]}
         xValues={(_u, splits) => splits.map((i) => (Number.isInteger(i) && histogram.upperMs[i] !== undefined ? `≤${fmtMs(histogram.upperMs[i])}` : ''))}
       />
-      <Chart title="File latency over time (by the second files ended)" yLabel="ms" faults={report.faults} data={[latency.t, latency.p50, latency.p99]} series={[styled('p50', 0), styled('p99', 1)]} />
+      <Chart title="File latency over time (by when files ended)" yLabel="ms" faults={report.faults} data={[latency.t, latency.p50, latency.p99]} series={[styled('p50', 0), styled('p99', 1)]} />
 
       <h2>Stages</h2>
       <Chart title="Lag per stage (entries not yet delivered)" yLabel="entries" faults={report.faults} data={[stages.t, ...stages.lag]} series={stages.names.map((n, i) => styled(n, i))} />

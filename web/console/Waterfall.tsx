@@ -51,7 +51,7 @@ export function Waterfall({ trace }: { trace: Trace }) {
                 {depth > 0 ? '└ ' : ''}{label(node)}
                 {node.kind === 'event' && node.summary ? <div class="summary">{node.summary}</div> : null}
                 {node.kind === 'event' && node.reasons.length > 0 ? <ul class="reasons">{node.reasons.map((r, i) => <li key={i}>{r.rule}: {r.message}{r.row === undefined ? '' : ` (row ${r.row}${r.column ? `, ${r.column}` : ''})`}</li>)}</ul> : null}
-                {node.kind === 'dead-letter' ? <div class="summary">{node.error}{node.attempts === null ? '' : ` after ${node.attempts} attempts`}{node.removed ? ' (since re-delivered or purged)' : ''}</div> : null}
+                {node.kind === 'dead-letter' ? <div class="summary">{node.error}{node.attempts === null ? '' : ` after ${node.attempts} attempt${node.attempts === 1 ? '' : 's'}`}{node.removed ? ' (since re-delivered or purged)' : ''}</div> : null}
               </th>
               <td>{node.kind === 'event' ? node.source : node.consumer}</td>
               <td class="num">{fmtMs(to)}</td>

@@ -4,11 +4,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # What the tool and its tests run besides Node: redis-server (the pipeline's Redis), promtool
-# (checks /metrics; Debian package prometheus) and faketime (scripts/test-moved-clock.sh).
+# (checks /metrics; Debian package prometheus), faketime (scripts/test-moved-clock.sh) and chromium
+# (the web console's browser tests drive it headless through playwright-core: nothing is downloaded).
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v faketime >/dev/null 2>&1 || missing+=(faketime)
+command -v chromium >/dev/null 2>&1 || [ -n "${CHROMIUM_PATH:-}" ] || missing+=(chromium)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing ${missing[*]}" >&2
   if command -v apt-get >/dev/null 2>&1; then
@@ -17,9 +19,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   elif command -v brew >/dev/null 2>&1; then
-    # Homebrew names: redis, prometheus (has promtool), libfaketime.
+    # Homebrew names: redis, prometheus (has promtool), libfaketime, the chromium cask (set CHROMIUM_PATH to its binary).
     for pkg in "${missing[@]}"; do
-      case "$pkg" in redis-server) brew install redis ;; faketime) brew install libfaketime ;; *) brew install "$pkg" ;; esac
+      case "$pkg" in redis-server) brew install redis ;; faketime) brew install libfaketime ;; chromium) brew install --cask chromium ;; *) brew install "$pkg" ;; esac
     done
   else
     echo "Install ${missing[*]} (Debian/Ubuntu package names) and run this again." >&2

@@ -4,7 +4,7 @@ import { redisFlags } from '../cli/flags.js'
 import { configFlag, openProject, watchForReload } from '../cli/project.js'
 import type { UpRecord } from '../pipeline/host/record.js'
 import { untilStopSignal } from '../pipeline/host/signals.js'
-import { upBanner } from '../ui/format.js'
+import { consoleLine, upBanner } from '../ui/format.js'
 
 export default class Up extends BaseCommand {
   static override summary = 'Run the pipeline locally (pipeline.config\'s, else the fund pipeline): Redis, every consumer, an inbox folder, a dashboard and an HTTP API.'
@@ -64,7 +64,9 @@ export default class Up extends BaseCommand {
       })
       const { pipeline, redis } = session
       const tty = Boolean(process.stdout.isTTY)
-      if (!tty) this.log(upBanner({ ...pipeline.snapshot(), redis: redis.displayUrl, redisSource: redis.source, http: pipeline.http?.url ?? null }))
+      const consoleUrl = pipeline.http?.consoleUrl ?? null
+      if (!tty) this.log(upBanner({ ...pipeline.snapshot(), redis: redis.displayUrl, redisSource: redis.source, http: pipeline.http?.url ?? null, console: consoleUrl }))
+      else if (consoleUrl !== null) this.log(consoleLine(consoleUrl).trimStart())
       if (session.demoFiles.length > 0) this.log(`demo: dropping ${session.demoFiles.length} sample files into the inbox, one at a time (a second run reports them as duplicates).`)
       await pipeline.refresh().catch(() => undefined)
       const finish = await showLive(pipeline, { tty, write: (line) => this.log(line), until: stop.signal, redisSource: redis.source })

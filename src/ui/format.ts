@@ -94,13 +94,19 @@ export function outcomeLine(o: FileOutcome): string {
 }
 
 /** What `pipeline up` prints first when there is no dashboard (and `status` reuses). */
-export function upBanner(info: { redis: string; redisSource: string; namespace: string; inbox: string | null; outDir: string; http: string | null }): string {
+export function upBanner(info: { redis: string; redisSource: string; namespace: string; inbox: string | null; outDir: string; http: string | null; console?: string | null }): string {
   return [
     `pipeline up: redis ${safe(info.redis)} (${info.redisSource}), namespace ${safe(info.namespace)}`,
     ...(info.inbox === null ? [] : [`  inbox  ${safe(info.inbox)}  (drop files here, or run \`pipeline publish FILE\`)`]),
     `  out    ${safe(info.outDir)}`,
     ...(info.http === null ? [] : [`  http   ${info.http}  (/health /metrics /files/:correlationId /funds/:isin)`]),
+    ...(info.console ? [consoleLine(info.console)] : []),
   ].join('\n')
+}
+
+/** The console's address with this run's token: whoever opens it may replay and purge dead letters. */
+export function consoleLine(url: string): string {
+  return `  console ${url}  (open it in a browser: the token in it lets the page replay and purge)`
 }
 
 /** "reloaded 14:02:11: restarted audit" or "reload failed 14:02:11, still running the previous version: <why>". */

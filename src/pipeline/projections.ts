@@ -4,6 +4,17 @@ import { EVENT, type Issue, type ValidatedPayload } from './types.js'
 /** Hash of the nav-latest projection: field = share class ISIN, value = JSON {@link LatestNav}. */
 export const NAV_LATEST_HASH = 'nav-latest'
 
+/**
+ * Hash of the file-journey projection that the console searches: field = the file name in lower
+ * case, a space and the correlation id; value = the correlation id. HSCAN MATCH over one hash
+ * finds a name or id fragment without walking the whole keyspace.
+ */
+export const FILE_NAMES_HASH = 'names'
+
+export function fileNameField(fileName: string, correlationId: string): string {
+  return `${fileName.toLowerCase()} ${correlationId}`
+}
+
 /** State name of one file's journey in the file-journey projection. */
 export function journeyKey(correlationId: string): string {
   return `file:${correlationId}`

@@ -153,6 +153,24 @@ describe('the web console in headless chromium', () => {
     expect(dialogs.filter((d) => d.startsWith('alert'))).toEqual([])
   })
 
+  it('search pages server-side: a part of a correlation id, a file name, an ISIN', async () => {
+    const base = pipeline.http?.url as string
+    const search = async (q: string, cursor?: string) => (await (await fetch(`${base}/api/search?${new URLSearchParams({ q, ...(cursor ? { cursor } : {}) })}`)).json()) as { hits: { correlationId: string; fileName: string; matched: string }[]; cursor: string | null }
+    const file = pipeline.snapshot().recent.find((r) => r.fileName === 'northwind-nav-2026-11-24.csv')
+    if (!file) throw new Error('the northwind file of the waterfall test is not among the recent files')
+    expect((await search(file.correlationId.slice(-8))).hits).toEqual([expect.objectContaining({ correlationId: file.correlationId, matched: 'correlation id', fileName: file.fileName })])
+    expect((await search('NORTHWIND-nav')).hits.map((h) => h.correlationId)).toEqual([file.correlationId])
+    const byIsin = await waitFor(async () => (await search('LU1842936517')).hits.find((h) => h.matched === 'ISIN'), { what: 'the ISIN found through nav-latest' })
+    expect(byIsin.correlationId).toBe(file.correlationId)
+    // Following the cursor to its end finds both CSV files taken in so far, once each.
+    const all = new Set<string>()
+    for (let page: { hits: { correlationId: string }[]; cursor: string | null } | null = null; page === null || page.cursor !== null; ) {
+      page = await search('.csv', page?.cursor ?? undefined)
+      for (const h of page.hits) all.add(h.correlationId)
+    }
+    expect(all.size).toBe(2)
+  })
+
   it('a POST without the token is refused, and so is a foreign Host', async () => {
     const base = pipeline.http?.url as string
     await page.goto(consoleUrl())

@@ -1,5 +1,5 @@
 import { escapeGlob, type Bus } from '../../bus/index.js'
-import { journeyKey, projectionState, readLatestNav, type FileJourney } from '../projections.js'
+import { FILE_NAMES_HASH, journeyKey, projectionState, readLatestNav, type FileJourney } from '../projections.js'
 import { STAGE } from '../stages/names.js'
 
 export interface SearchHit {
@@ -14,19 +14,20 @@ export interface SearchPage {
   readonly query: string
   readonly hits: readonly SearchHit[]
   readonly cursor: string | null
-  /** Keys looked at for this page: the search is bounded per request, whatever the namespace holds. */
+  /** Entries looked at for this page: the search is bounded per request, whatever the namespace holds. */
   readonly scanned: number
 }
 
 const ISIN = /^[A-Z]{2}[A-Z0-9]{9}\d$/
-/** Keys SCAN looks at per request at most: a page costs the same with 100 or 100,000 files retained. */
-const SCAN_BUDGET = 20_000
-const SCAN_COUNT = 1_000
+/** Entries (H)SCAN looks at per request at most: a page costs about the same with 100 or 100,000 files retained. */
+const SCAN_BUDGET = 200_000
+const SCAN_COUNT = 500
 
 /**
- * Finds files by correlation id (whole, or any part of it: the index keys `corr:<id>`), by file
- * name (the file-journey projection's `file:<id>` records) or by ISIN (the nav-latest
- * projection: the file that set the latest NAV). Paged: the cursor is the phase and SCAN cursor.
+ * Finds files by ISIN (the nav-latest projection: the file that set the latest NAV), by whole
+ * correlation id (its index key `corr:<id>`), and by any part of a file name or correlation id:
+ * HSCAN MATCH over the file-journey projection's name index (FILE_NAMES_HASH), or, for a
+ * pipeline without that projection, SCAN over the index keys (ids only). Paged by cursor.
  */
 export async function searchFiles(bus: Bus, query: string, options: { cursor?: string | null; limit?: number } = {}): Promise<SearchPage> {
   const q = query.trim()
@@ -34,66 +35,54 @@ export async function searchFiles(bus: Bus, query: string, options: { cursor?: s
   if (q === '') return { query: q, hits: [], cursor: null, scanned: 0 }
   const hits: SearchHit[] = []
   const seen = new Set<string>()
+  const add = (hit: SearchHit) => {
+    if (seen.has(hit.correlationId)) return
+    seen.add(hit.correlationId)
+    hits.push(hit)
+  }
+  const namesKey = bus.keys.state(STAGE.fileJourney, FILE_NAMES_HASH)
   let cursor = options.cursor ?? null
   if (cursor === null) {
     if (ISIN.test(q.toUpperCase())) {
       const nav = await readLatestNav(projectionState(bus, STAGE.navLatest), q)
-      if (nav !== null) hits.push({ correlationId: nav.correlationId, fileName: null, status: null, matched: 'ISIN' })
+      if (nav !== null) add({ correlationId: nav.correlationId, fileName: null, status: null, matched: 'ISIN' })
     }
-    if ((await bus.redis.exists(bus.keys.correlation(q))) === 1) hits.push({ correlationId: q, fileName: null, status: null, matched: 'correlation id' })
-    for (const h of hits) seen.add(h.correlationId)
-    cursor = 'id:0'
+    if ((await bus.redis.exists(bus.keys.correlation(q))) === 1) add({ correlationId: q, fileName: null, status: null, matched: 'correlation id' })
+    cursor = (await bus.redis.exists(namesKey)) === 1 ? 'names:0' : 'keys:0'
   }
-  const phases = [
-    { name: 'id', prefix: bus.keys.correlation(''), match: `*${escapeGlob(q.toLowerCase())}*`, matched: 'correlation id' as const },
-    { name: 'name', prefix: bus.keys.state(STAGE.fileJourney, journeyKey('')), match: '*', matched: 'file name' as const },
-  ]
+  const [phase, scanFrom] = cursor.split(':') as [string, string | undefined]
+  let scan = scanFrom ?? '0'
   let scanned = 0
-  const at = phases.findIndex((p) => cursor?.startsWith(`${p.name}:`))
-  let phase = Math.max(at, 0)
-  let scan = at < 0 ? '0' : (cursor as string).slice((phases[at] as (typeof phases)[number]).name.length + 1)
   const needle = q.toLowerCase()
-  while (phase < phases.length && hits.length < limit && scanned < SCAN_BUDGET) {
-    const p = phases[phase] as (typeof phases)[number]
-    const [next, keys] = await bus.redis.scan(scan, 'MATCH', `${escapeGlob(p.prefix)}${p.match}`, 'COUNT', SCAN_COUNT)
-    scanned += SCAN_COUNT
-    if (p.name === 'id') {
-      for (const key of keys) {
-        const id = key.slice(p.prefix.length)
-        if (!seen.has(id)) hits.push({ correlationId: id, fileName: null, status: null, matched: p.matched })
-        seen.add(id)
+  do {
+    if (phase === 'names') {
+      const [next, flat] = await bus.redis.hscan(namesKey, scan, 'MATCH', `*${escapeGlob(needle)}*`, 'COUNT', SCAN_COUNT)
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        const field = flat[i] as string
+        const id = flat[i + 1] as string
+        const name = field.slice(0, field.length - id.length - 1)
+        add({ correlationId: id, fileName: null, status: null, matched: name.includes(needle) ? 'file name' : 'correlation id' })
       }
-    } else if (keys.length > 0) {
-      const values = await bus.redis.mget(...keys)
-      keys.forEach((key, i) => {
-        const raw = values[i]
-        if (raw === null || raw === undefined) return
-        const journey = JSON.parse(raw) as FileJourney
-        const id = key.slice(p.prefix.length)
-        if (!seen.has(id) && journey.fileName.toLowerCase().includes(needle)) {
-          seen.add(id)
-          hits.push({ correlationId: id, fileName: journey.fileName, status: journey.status, matched: p.matched })
-        }
-      })
+      scan = next
+    } else {
+      const prefix = bus.keys.correlation('')
+      const [next, keys] = await bus.redis.scan(scan, 'MATCH', `${escapeGlob(prefix)}*${escapeGlob(needle)}*`, 'COUNT', SCAN_COUNT)
+      for (const key of keys) add({ correlationId: key.slice(prefix.length), fileName: null, status: null, matched: 'correlation id' })
+      scan = next
     }
-    scan = next
-    if (scan === '0') {
-      phase += 1
-      scan = '0'
-    }
-  }
-  const more = phase < phases.length ? `${(phases[phase] as (typeof phases)[number]).name}:${scan}` : null
-  return { query: q, hits: await withJourneys(bus, hits), cursor: more, scanned }
+    scanned += SCAN_COUNT
+  } while (scan !== '0' && hits.length < limit && scanned < SCAN_BUDGET)
+  return { query: q, hits: await withJourneys(bus, hits), cursor: scan === '0' ? null : `${phase}:${scan}`, scanned }
 }
 
-/** Hits found by id or ISIN get their file name and status from the file-journey projection (one MGET). */
+/** Each hit's file name and status from the file-journey projection (one MGET). */
 async function withJourneys(bus: Bus, hits: readonly SearchHit[]): Promise<SearchHit[]> {
-  const missing = hits.filter((h) => h.fileName === null)
-  if (missing.length === 0) return [...hits]
-  const values = await bus.redis.mget(...missing.map((h) => bus.keys.state(STAGE.fileJourney, journeyKey(h.correlationId))))
-  const found = new Map(missing.map((h, i) => [h.correlationId, values[i] ? (JSON.parse(values[i]) as FileJourney) : null]))
-  return hits.map((h) => {
-    const j = found.get(h.correlationId)
-    return j ? { ...h, fileName: j.fileName, status: j.status } : h
+  if (hits.length === 0) return []
+  const values = await bus.redis.mget(...hits.map((h) => bus.keys.state(STAGE.fileJourney, journeyKey(h.correlationId))))
+  return hits.map((h, i) => {
+    const raw = values[i]
+    if (!raw) return h
+    const j = JSON.parse(raw) as FileJourney
+    return { ...h, fileName: j.fileName, status: j.status }
   })
 }

@@ -1,5 +1,5 @@
 import { defineConsumer, type ConsumerDefinition } from '../../bus/index.js'
-import { applyJourney, journeyKey, NAV_LATEST_HASH, navCandidates, newerNav, type FileJourney, type LatestNav } from '../projections.js'
+import { applyJourney, FILE_NAMES_HASH, fileNameField, journeyKey, NAV_LATEST_HASH, navCandidates, newerNav, type FileJourney, type LatestNav } from '../projections.js'
 import { EVENT, type ValidatedPayload } from '../types.js'
 import { STAGE } from './names.js'
 
@@ -39,8 +39,12 @@ export function fileJourneyConsumer(): ConsumerDefinition {
     description: "Read model: each file's status, last event and the history of its journey, by correlation id.",
     async handle(event, ctx) {
       const key = journeyKey(event.correlationId)
-      const next = applyJourney(await ctx.state.getJson<FileJourney>(key), event)
-      if (next !== null) ctx.state.setJson(key, next)
+      const prev = await ctx.state.getJson<FileJourney>(key)
+      const next = applyJourney(prev, event)
+      if (next === null) return
+      ctx.state.setJson(key, next)
+      // The console's search index: written once, when the file's name is first known.
+      if (next.fileName !== '' && prev?.fileName !== next.fileName) ctx.state.hset(FILE_NAMES_HASH, fileNameField(next.fileName, event.correlationId), event.correlationId)
     },
   })
 }

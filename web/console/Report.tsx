@@ -31,12 +31,16 @@ function faultPlugin(faults: readonly Fault[]): uPlot.Plugin {
     hooks: {
       draw: (u) => {
         const ctx = u.ctx
-        const top = u.bbox.top
-        const height = u.bbox.height
+        const { left, top, width, height } = u.bbox
         ctx.save()
+        // Only inside the plot: a fault before the first point must not paint over the axis.
+        ctx.beginPath()
+        ctx.rect(left, top, width, height)
+        ctx.clip()
         for (const f of faults) {
           const x0 = u.valToPos(f.atMs / 1000, 'x', true)
-          const x1 = u.valToPos((f.atMs + (f.recoveredMs ?? f.faultMs)) / 1000, 'x', true)
+          // Never recovered: the band runs to the end of the chart.
+          const x1 = f.recoveredMs === null ? left + width : u.valToPos((f.atMs + f.recoveredMs) / 1000, 'x', true)
           ctx.fillStyle = 'rgba(192, 57, 43, 0.12)'
           ctx.fillRect(x0, top, Math.max(2, x1 - x0), height)
           ctx.strokeStyle = '#c0392b'
@@ -48,7 +52,9 @@ function faultPlugin(faults: readonly Fault[]): uPlot.Plugin {
           ctx.setLineDash([])
           ctx.fillStyle = '#7b1f16'
           ctx.font = `${11 * devicePixelRatio}px sans-serif`
-          ctx.fillText(`⚡${f.kind}`, x0 + 3, top + 12 * devicePixelRatio)
+          ctx.textAlign = 'left'
+          ctx.textBaseline = 'alphabetic'
+          ctx.fillText(`⚡ ${f.kind}${f.recoveredMs === null ? ' (not recovered)' : ''}`, x0 + 3, top + 12 * devicePixelRatio)
         }
         ctx.restore()
       },
@@ -74,7 +80,8 @@ function Chart({ title, data, series, faults = [], yLabel, bars = false, xValues
         title,
         width: Math.min(1100, Math.max(480, el.clientWidth || 900)),
         height: 280,
-        scales: { x: bars ? { time: false, range: (_u, min, max) => [min - 0.5, max + 0.5] } : { time: false } },
+        // Time charts start at the first publish and reach past the last fault's recovery.
+        scales: { x: bars ? { time: false, range: (_u, min, max) => [min - 0.5, max + 0.5] } : { time: false, range: (_u, _min, max) => [0, Math.max(max, ...faults.map((f) => (f.atMs + (f.recoveredMs ?? f.faultMs)) / 1000))] } },
         axes: [{ label: bars ? 'latency (at most)' : 'seconds since the first file', ...(xValues ? { values: xValues } : {}) }, { label: yLabel }],
         series: [{ label: bars ? 'bucket' : 'seconds' }, ...series],
         plugins: faults.length > 0 ? [faultPlugin(faults)] : [],

@@ -13,6 +13,8 @@ export interface UpRecord {
   readonly inbox: string
   readonly outDir: string
   readonly http: string | null
+  /** The console's URL with this run's token (absent in records of older versions). The file is the user's own (0600). */
+  readonly console?: string | null
   /** Set when it runs in the background (`--detach`). */
   readonly logPath: string | null
 }
@@ -44,7 +46,8 @@ export function writeUpRecord(projectDir: string, record: UpRecord): void {
   const paths = upPaths(projectDir)
   mkdirSync(paths.dir, { recursive: true })
   const temp = `${paths.record}.${process.pid}.tmp`
-  writeFileSync(temp, `${JSON.stringify(record, null, 2)}\n`)
+  // 0600: the record holds the console's token.
+  writeFileSync(temp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 })
   renameSync(temp, paths.record)
 }
 

@@ -92,6 +92,7 @@ export async function openUp(options: UpOptions): Promise<UpSession> {
     inbox: pipeline.inboxDir,
     outDir: pipeline.outDir,
     http: pipeline.http?.url ?? null,
+    console: pipeline.http?.consoleUrl ?? null,
     logPath: options.logPath ?? null,
   })
   const demoFiles = options.demo ? await demoFileList() : []

@@ -42,7 +42,7 @@ export async function consoleRoute(ctx: ConsoleRequest, req: IncomingMessage, re
   } catch (error) {
     // A request a person can fix (an unknown consumer, a bad id) is a 400 with its code; anything else goes up as a 500.
     if (!(error instanceof EventspineError) || !error.userFixable) throw error
-    send(res, 400, { error: error.code, message: error.message })
+    send(res, error.code === 'E_CONSOLE_NOT_BUILT' ? 503 : 400, { error: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) })
   }
   return true
 }

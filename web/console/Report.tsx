@@ -37,11 +37,11 @@ function faultPlugin(faults: readonly Fault[]): uPlot.Plugin {
         ctx.beginPath()
         ctx.rect(left, top, width, height)
         ctx.clip()
-        for (const f of faults) {
+        faults.forEach((f, i) => {
           const x0 = u.valToPos(f.atMs / 1000, 'x', true)
           // Never recovered: the band runs to the end of the chart.
           const x1 = f.recoveredMs === null ? left + width : u.valToPos((f.atMs + f.recoveredMs) / 1000, 'x', true)
-          ctx.fillStyle = 'rgba(192, 57, 43, 0.12)'
+          ctx.fillStyle = 'rgba(192, 57, 43, 0.07)'
           ctx.fillRect(x0, top, Math.max(2, x1 - x0), height)
           ctx.strokeStyle = '#c0392b'
           ctx.setLineDash([4, 3])
@@ -54,8 +54,9 @@ function faultPlugin(faults: readonly Fault[]): uPlot.Plugin {
           ctx.font = `${11 * devicePixelRatio}px sans-serif`
           ctx.textAlign = 'left'
           ctx.textBaseline = 'alphabetic'
-          ctx.fillText(`⚡ ${f.kind}${f.recoveredMs === null ? ' (not recovered)' : ''}`, x0 + 3, top + 12 * devicePixelRatio)
-        }
+          // Numbered as in the faults table, and staggered over three lines: faults come in bursts.
+          ctx.fillText(`⚡${i + 1} ${f.kind}${f.recoveredMs === null ? ' (not recovered)' : ''}`, x0 + 3, top + (12 + (i % 3) * 13) * devicePixelRatio)
+        })
         ctx.restore()
       },
     },
@@ -137,10 +138,11 @@ export function LoadReportView({ report }: { report: LoadReportData }) {
       <h2>Chaos faults</h2>
       {report.faults.length === 0 ? <p>None: this was not a --chaos run.</p> : (
         <table class="faults">
-          <thead><tr><th scope="col" class="num">at</th><th scope="col">fault</th><th scope="col">stage</th><th scope="col" class="num">lasted</th><th scope="col" class="num">recovered after</th></tr></thead>
+          <thead><tr><th scope="col" class="num">#</th><th scope="col" class="num">at</th><th scope="col">fault</th><th scope="col">stage</th><th scope="col" class="num">lasted</th><th scope="col" class="num">recovered after</th></tr></thead>
           <tbody>
             {report.faults.map((f, i) => (
               <tr key={i}>
+                <td class="num">⚡{i + 1}</td>
                 <td class="num">+{fmtMs(f.atMs)}</td>
                 <td>{f.description}{f.missed ? ` (missed: ${f.missed})` : ''}</td>
                 <td>{f.stage ?? 'all'}</td>

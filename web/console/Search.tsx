@@ -41,7 +41,8 @@ export function SearchPageView({ query }: { query: string }) {
     <section aria-labelledby="search-title">
       <h1 id="search-title">Files matching “{query}”</h1>
       {error && <p role="alert">{error}</p>}
-      {hits.length === 0 && !busy && cursor === null ? <p>No file matches.</p> : (
+      {hits.length === 0 && !busy && cursor !== null && <p>No match yet in the part of the index searched so far.</p>}
+      {hits.length === 0 ? (busy || cursor !== null ? null : <p>No file matches.</p>) : (
         <table class="hits">
           <thead><tr><th scope="col">file</th><th scope="col">status</th><th scope="col">correlation id</th><th scope="col">matched by</th></tr></thead>
           <tbody>

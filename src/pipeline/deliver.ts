@@ -78,6 +78,16 @@ export function deliveredPayload(resolved: ResolvedPayload, scored: ScoredPayloa
   return { fileName: resolved.fileName, kind: resolved.kind, outputPath: output.relativePath, recordCount: output.recordCount, score: scored.score }
 }
 
+/** Output folders made in this process: a busy deliver writes thousands of files into a few folders, and a mkdir each cost more than the write. */
+const madeFolders = new Set<string>()
+const MADE_FOLDERS_KEPT = 1_000
+
+async function makeFolder(folder: string): Promise<void> {
+  await mkdir(folder, { recursive: true })
+  if (madeFolders.size >= MADE_FOLDERS_KEPT) madeFolders.clear()
+  madeFolders.add(folder)
+}
+
 /**
  * Writes `content` to `outDir/relativePath` atomically: a temp file in the same directory (same
  * file system), then rename, so readers see the old file or the new one, never half of one.
@@ -86,13 +96,21 @@ export function deliveredPayload(resolved: ResolvedPayload, scored: ScoredPayloa
  */
 export async function writeAtomic(outDir: string, relativePath: string, content: string, options: { sync?: boolean } = {}): Promise<string> {
   const target = join(outDir, ...relativePath.split('/'))
+  const folder = dirname(target)
   try {
-    await mkdir(dirname(target), { recursive: true })
     const temp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
     try {
-      await writeFile(temp, content, { flush: options.sync ?? false })
+      if (!madeFolders.has(folder)) await makeFolder(folder)
+      await writeFile(temp, content, { flush: options.sync ?? false }).catch(async (error: NodeJS.ErrnoException) => {
+        // The folder went away since we made it (removed, or replaced by a file): make it again, once.
+        if (error.code !== 'ENOENT' && error.code !== 'ENOTDIR') throw error
+        madeFolders.delete(folder)
+        await makeFolder(folder)
+        await writeFile(temp, content, { flush: options.sync ?? false })
+      })
       await rename(temp, target)
     } catch (error) {
+      madeFolders.delete(folder)
       await rm(temp, { force: true }).catch(() => {})
       throw error
     }

@@ -96,6 +96,8 @@ const ENVELOPE_HEADROOM = 64 * 1024
  */
 export function eventSizeProblem(payload: IngestedPayload, profile: MappingProfile): Issue | null {
   const budget = MAX_EVENT_BYTES - ENVELOPE_HEADROOM
+  // Most files are far below the cap: a bound that needs no mapping and no JSON says so.
+  if (eventSizeBound(payload) <= budget) return null
   const largest = Math.max(JSON.stringify(payload).length, JSON.stringify(mapFile(payload, profile)).length)
   if (largest <= budget) return null
   return {
@@ -103,4 +105,39 @@ export function eventSizeProblem(payload: IngestedPayload, profile: MappingProfi
     value: String(largest),
     message: `the file's records take ${largest} characters as an event, over the ${budget} the ${MAX_EVENT_BYTES}-byte event cap (MAX_EVENT_BYTES) leaves: split the file`,
   }
+}
+
+/** Longest canonical field name (mapped records are keyed by these), and most fields of a kind. */
+const LONGEST_CANONICAL = Math.max(...[...ALL_CANONICAL].map((n) => n.length))
+const MOST_SPECS = Math.max(...Object.values(FIELD_SPECS).map((specs) => specs.length))
+
+/**
+ * An upper bound of the characters the larger of the file's two events takes (ingested, and
+ * mapped: see eventSizeProblem), from sizes alone. JSON escapes a character into at most 6, so
+ * a string of n characters takes at most 6n + 2. A mapped record has every field of its kind
+ * (a number or date at most 26 characters, null 4) and the raw value of each mapped column,
+ * each under a canonical key; an ingested row has each value under its column's name. Per row
+ * and per file a fixed allowance covers row numbers, braces and the payload's small fields.
+ */
+export function eventSizeBound(payload: IngestedPayload): number {
+  const canonicalKey = 6 * LONGEST_CANONICAL + 6
+  let headerChars = 0
+  let longestColumn = 0
+  for (const h of payload.header) {
+    headerChars += h.length
+    if (h.length > longestColumn) longestColumn = h.length
+  }
+  let cells = 0
+  let valueChars = 0
+  for (const row of payload.rows) {
+    for (const key in row) {
+      cells++
+      valueChars += (row[key] as string).length
+    }
+  }
+  const rows = payload.rows.length
+  const fixed = 64 * (rows + 1) + 16 * 1024 + 3 * (6 * headerChars + 4 * payload.header.length)
+  const ingested = cells * (6 * longestColumn + 6) + 6 * valueChars + 2 * cells + fixed
+  const mapped = rows * MOST_SPECS * (canonicalKey + 26) + cells * (canonicalKey + 2) + 12 * valueChars + 2 * cells + MOST_SPECS * canonicalKey + fixed
+  return Math.max(ingested, mapped)
 }

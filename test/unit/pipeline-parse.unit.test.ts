@@ -5,7 +5,9 @@ import { describe, expect, it } from 'vitest'
 import { hasCode } from '../../src/errors.js'
 import { decodeFile } from '../../src/pipeline/decode.js'
 import { detectKind } from '../../src/pipeline/fields.js'
-import { canonicalColumns, ingestFile } from '../../src/pipeline/ingest.js'
+import { canonicalColumns, eventSizeBound, ingestFile } from '../../src/pipeline/ingest.js'
+import { mapFile } from '../../src/pipeline/mapping.js'
+import fc from 'fast-check'
 import { receivedEvent } from '../../src/pipeline/intake.js'
 import { detectDelimiter, MAX_ROW_BYTES, MAX_ROWS, parseTable } from '../../src/pipeline/parse.js'
 import { defaultProfilesDir, packageRoot } from '../../src/pipeline/paths.js'
@@ -154,6 +156,23 @@ describe('each fixture parses as its encoding, delimiter and kind', () => {
     const big = Buffer.from(fixture('inbox/northwind-nav-2026-11-24.csv').toString('utf8').split('\n')[0] + '\n' + row.repeat(1_100))
     const r = ingest('big.csv', big)
     expect(r.ok ? null : r.reasons[0]).toMatchObject({ rule: 'too-large-for-events', message: expect.stringContaining('MAX_EVENT_BYTES') })
+  })
+
+  it('bounds the size of a file\'s events from above without mapping it (the shortcut that skips the exact check)', () => {
+    // Values and column names with what JSON escapes most (quotes, backslashes, control characters).
+    const text = fc.string({ unit: fc.constantFrom('a', '1', '.', ',', ' ', '"', '\\', '\u0001', '\n', 'é', '€'), maxLength: 30 })
+    const columns = ['ISIN', 'Share Class Name', 'NAV Date', 'NAV', 'Currency', 'LEI', 'Net Assets', 'Shares Outstanding', 'Provider Ref']
+    fc.assert(
+      fc.property(fc.array(fc.tuple(text, text, text, text, text, text, text, text, text), { maxLength: 8 }), fc.array(text, { maxLength: 3 }), (cells, extra) => {
+        const header = [...columns, ...extra.map((e, i) => `x${i}${e}`)]
+        const rows = cells.map((c) => Object.fromEntries(header.map((h, i) => [h, c[i % c.length] ?? ''])))
+        const payload = { fileName: 'x.csv', contentHash: 'h', kind: 'nav' as const, provider: 'northwind', receivedAt: '2026-11-25T07:30:00Z', format: 'csv' as const, encoding: 'utf-8' as const, header, rows, rowCount: rows.length }
+        const profile = detectProfile(header, profiles)
+        const largest = Math.max(JSON.stringify(payload).length, JSON.stringify(mapFile(payload, profile)).length)
+        expect(eventSizeBound(payload)).toBeGreaterThanOrEqual(largest)
+      }),
+      { numRuns: 300 },
+    )
   })
 
   it('rejects a file whose bytes do not match the size it was sent with', () => {

@@ -12,7 +12,7 @@ import { GroupReader, isNoGroup } from './reader.js'
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js'
 import type { ScriptClient } from './scripts.js'
 import type { ConsumerDefinition } from './types.js'
-import { WaveEngine } from './wave-engine.js'
+import { WaveEngine, type ReadEntries } from './wave-engine.js'
 import { DEFAULT_INBOX_SIZE } from './windows.js'
 
 export interface RunnerOptions {
@@ -110,7 +110,29 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
     },
   })
 
+  // Read-ahead: the next read goes out while the waves of this step are handled and committed
+  // (the read has a connection of its own), so a busy consumer finds its next entries waiting
+  // instead of paying a round trip after every commit. Its entries are held at the next step,
+  // behind what is held now: per-key order is arrival order either way.
+  let ahead: { entries: Promise<ReadEntries>; rewound: boolean } | null = null
+  const readAhead = (): void => {
+    if (ahead !== null || engine.breaker.state.open || engine.size >= batchSize * 4) return
+    const entries = onConn(reader.readNew(batchSize, 0))
+    // Awaited at the next step; a step that throws first drops it (its entries stay pending, re-read below).
+    entries.catch(() => {})
+    ahead = { entries, rewound: reader.rewound }
+  }
+
   const step = async () => {
+    let readAheadHeld = false
+    if (ahead !== null) {
+      const { entries, rewound } = ahead
+      ahead = null
+      const read = await entries
+      readAheadHeld = read.length > 0
+      // Held before the lease check: if the lease is gone, forget() below drops them with the rest.
+      await engine.hold(read, rewound)
+    }
     if (!(await lease.ensure())) {
       engine.forget()
       claimAll = true
@@ -142,8 +164,11 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
     const due = engine.nextDue()
     if (!breaker.open && engine.size < batchSize * 4) {
       // Work is due now: top up without blocking. Otherwise block until new entries or the next retry.
-      const rewound = reader.rewound
-      await engine.hold(await onConn(reader.readNew(batchSize, due <= now ? 0 : Math.min(blockMs, due - now))), rewound)
+      // (Not when the read-ahead just brought entries: they are the top-up.)
+      if (!readAheadHeld) {
+        const rewound = reader.rewound
+        await engine.hold(await onConn(reader.readNew(batchSize, due <= now ? 0 : Math.min(blockMs, due - now))), rewound)
+      }
     } else if (breaker.open && engine.size === 0 && engine.breaker.probeDue(now)) {
       // Paused with nothing held (all committed before a restart): the probe is the next new entry.
       const rewound = reader.rewound
@@ -152,6 +177,7 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
       await sleep(Math.min(due - now, blockMs))
     }
     for (let wave = engine.readyWave(); wave.some((w) => !w.sitOut) && running; wave = engine.readyWave()) {
+      readAhead()
       if (!(await engine.run(wave))) throw new Killed()
     }
   }
@@ -167,6 +193,11 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
         backoff = 100
       } catch (error) {
         if (error instanceof Killed || killed) return
+        // A read-ahead not held yet: its entries are this instance's pending ones, read again below.
+        if (ahead !== null) {
+          ahead = null
+          needOwnPending = true
+        }
         if (!running) break
         if (isNoGroup(error)) {
           // Recreate below what is still held, then forget it: it comes back as new entries.

@@ -80,7 +80,7 @@ export const ERROR_CODES = {
   E_DAY: 'A --day folder holds no readable version 1 manifest.',
   E_GATE: 'A --assert gate cannot be read, or needs --chaos.',
   E_CHAOS_REDIS: '--chaos was given --redis-url: a chaos run pauses and kills Redis, so it runs its own.',
-  E_CHAOS_WORKER: 'A worker process of a chaos run did not start or take its stage.',
+  E_WORKER_START: 'A `pipeline worker` process that a load or chaos run started did not start or take its stage.',
   E_CHECK_MODULE: 'A consumer module given to `pipeline fuzz` does not exist or exports no consumer.',
   E_CHECK_CONFIG: 'A fuzz config lists no consumers.',
   E_CHECK_TS_LOADER: 'A TypeScript consumer module was given and no TypeScript loader (tsx) was found.',

@@ -31,6 +31,7 @@ export default class Load extends BaseCommand {
     '<%= config.bin %> load --events-per-day 20000 --seed 7',
     "<%= config.bin %> load --day .pipeline/days/2026-11-20-seed1 --speed 60x --assert 'p99<50ms' --assert 'mismatches=0'",
     '<%= config.bin %> load --events-per-day 2000 --faults 0.2 --json',
+    '<%= config.bin %> load --events-per-day 200000 --workers 2',
     "<%= config.bin %> load --chaos --seed 3 --assert 'mismatches=0' --assert 'unrecovered=0'",
   ]
 
@@ -47,6 +48,13 @@ export default class Load extends BaseCommand {
     'max-in-flight': Flags.integer({ summary: 'At --speed max, files published but not yet finished.', default: 256 }),
     keep: Flags.boolean({ summary: 'Keep the namespace, the generated day and the output documents (with --chaos: the worker and Redis logs).' }),
     report: Flags.string({ summary: 'Write a self-contained HTML report of the run here (latency over time, stage lag, faults, gates, mismatches).' }),
+    workers: Flags.integer({
+      summary: 'Run the consumers in this many `pipeline worker` processes (0: in this process). Default: one per core for days of 50,000 events or more, else 0.',
+      min: 0,
+      max: 64,
+      // A chaos run starts one worker per stage: its faults hit them.
+      exclusive: ['chaos'],
+    }),
     chaos: Flags.boolean({ summary: 'Inject faults (workers, connections, Redis, poison) on a schedule drawn from --seed; stages run as worker processes.' }),
     'redis-url': redisFlags['redis-url'],
     ...configFlag,
@@ -76,6 +84,7 @@ export default class Load extends BaseCommand {
       generate: { eventsPerDay: flags['events-per-day'], date, seed: flags.seed, faults, kinds: [...FILE_KINDS], providers: flags.providers },
       speed: flags.speed,
       maxInFlight: flags['max-in-flight'],
+      ...(flags.workers === undefined ? {} : { workers: flags.workers }),
       gates,
       keep: flags.keep,
       progress: !this.jsonEnabled(),

@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createBus } from '../bus/index.js'
 import { loadNamespace } from '../bus/scratch.js'
-import type { PipelineSource } from '../pipeline/source.js'
+import { builtinSource, listingHost, type PipelineSource } from '../pipeline/source.js'
 import { resolveRedis } from '../redis/index.js'
 import { generateDay, type GenerateOptions } from './day.js'
 import { evaluateGates, type Gate, type GateResult } from './gates.js'
@@ -12,6 +13,8 @@ import { createProgress, type Progress } from './progress.js'
 import { readDay, writeDay, type DayOnDisk } from './store.js'
 import { writeLoadReport } from './report.js'
 import { ReportSeries } from './report-series.js'
+import { dayStartMs, LAST_MS_OF_DAY } from './calendar.js'
+import { spreadStages, waitForLeases, WorkerPool } from './workers.js'
 
 export interface LoadTestOptions {
   readonly redisUrl?: string | undefined
@@ -21,6 +24,8 @@ export interface LoadTestOptions {
   readonly generate: GenerateOptions
   readonly speed: 'max' | number
   readonly maxInFlight?: number
+  /** Consumers in this many `pipeline worker` processes; 0 in this process; default {@link defaultWorkers}. */
+  readonly workers?: number
   readonly gates: readonly Gate[]
   readonly keep: boolean
   /** Progress bar on stderr. */
@@ -69,6 +74,50 @@ export function loadRunOptions(
   }
 }
 
+/** Days at least this big run their consumers in worker processes by default (see bench/README.md: below it, starting them costs more than they save). */
+export const WORKERS_FROM_EVENTS = 50_000
+
+/** One worker per core (at most 4) for a big day on a machine with cores to spare, else none. */
+export function defaultWorkers(events: number, cores = availableParallelism()): number {
+  return events >= WORKERS_FROM_EVENTS && cores >= 2 ? Math.min(cores, 4) : 0
+}
+
+/** Entries per read of a load's workers: the in-process runners' batch (drive-day.ts). */
+const LOAD_WORKER_BATCH = 500
+
+/** The consumers dealt over `workers` `pipeline worker` processes, each holding its leases before the clock starts. */
+async function startLoadWorkers(run: {
+  options: LoadTestOptions
+  url: string
+  namespace: string
+  day: DayOnDisk
+  outDir: string
+  work: string
+  workers: number
+  bar: Progress | null
+}): Promise<WorkerPool> {
+  const { options, day } = run
+  const logDir = join(run.work, 'logs')
+  mkdirSync(logDir, { recursive: true })
+  const clock = new Date(dayStartMs(day.manifest.date) + LAST_MS_OF_DAY)
+  const source = options.source ?? builtinSource()
+  const stages = source.consumers(listingHost()).map((c) => c.name)
+  const groups = spreadStages(stages, run.workers)
+  const pool = new WorkerPool({ url: run.url, namespace: run.namespace, outDir: run.outDir, referenceDir: day.referenceDir, clock, visibilityTimeoutMs: 10_000, logDir, config: source.file, batchSize: LOAD_WORKER_BATCH })
+  run.bar?.log(`starting ${groups.length} worker processes (${groups.map((g) => g.join(', ')).join(' | ')})...`)
+  const bus = await createBus({ url: run.url, namespace: run.namespace, warn: () => {} })
+  try {
+    await pool.startAll(groups)
+    await waitForLeases(bus, stages)
+  } catch (error) {
+    await pool.stopAll()
+    throw error
+  } finally {
+    await bus.close()
+  }
+  return pool
+}
+
 /** `pipeline load`: a day (generated or read), Redis (given or managed), one run, gates checked. */
 export async function loadTest(options: LoadTestOptions): Promise<LoadTestResult> {
   const work = mkdtempSync(join(tmpdir(), 'pipeline-load-'))
@@ -79,10 +128,13 @@ export async function loadTest(options: LoadTestOptions): Promise<LoadTestResult
     const namespace = loadNamespace(day.manifest.seed)
     const bar = options.progress ? createProgress('load') : null
     const series = options.report === undefined ? undefined : new ReportSeries()
+    const workers = options.workers ?? defaultWorkers(day.manifest.expectedEvents)
+    const pool = workers === 0 ? null : await startLoadWorkers({ options, url: redis.url, namespace, day, outDir, work, workers, bar })
     const report = await runLoad({
       ...loadRunOptions(options, { url: redis.url, namespace, day, outDir, bar, series }),
       ...(options.window === undefined ? {} : { window: options.window }),
-    })
+      ...(pool === null ? {} : { stages: 'external' as const, inspect: () => pool.stopAll() }),
+    }).finally(() => pool?.stopAll())
     bar?.finish()
     const gates = evaluateGates(report, options.gates)
     const result = { ...report, dayDir: day.dir, outDir, gates, gatesBroken: gates.filter((g) => !g.ok).length }

@@ -7,7 +7,7 @@ import { blockOutputFolder } from './dependency.js'
 import { injectPoison, type PoisonEntry } from './poison.js'
 import { caughtUp, readingsOf, readTips, type Tips } from './recovery.js'
 import { describeFault, type ChaosFaultKind, type PlannedFault } from './schedule.js'
-import type { WorkerPool, WorkerProcess } from './workers.js'
+import type { WorkerPool, WorkerProcess } from '../workers.js'
 
 /** One injected fault as the report shows it. */
 export interface FaultRecord {

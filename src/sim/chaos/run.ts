@@ -1,7 +1,6 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { Redis } from 'ioredis'
 import { createBus, type Bus } from '../../bus/index.js'
 import { EventspineError } from '../../errors.js'
@@ -18,7 +17,7 @@ import type { DayOnDisk } from '../store.js'
 import { checkAppliedOnce, checkDeadLetters, checkOutputs, type Violation } from './checks.js'
 import { ChaosController, type FaultRecord } from './controller.js'
 import { chaosSchedule, type PlannedFault } from './schedule.js'
-import { WorkerPool } from './workers.js'
+import { waitForLeases, WorkerPool } from '../workers.js'
 
 /** How long a silent worker keeps its stage: short, so a chaos run spends its time on faults, not waiting. */
 export const CHAOS_VISIBILITY_MS = 2_000
@@ -80,6 +79,7 @@ export async function chaosTest(options: ChaosOptions): Promise<ChaosResult> {
       visibilityTimeoutMs: CHAOS_VISIBILITY_MS,
       logDir,
       config: options.source?.file,
+      chaosHold: true,
     })
     const result = await runWithFaults({ options, day, redis, pool, bar, work, logDir, namespace })
     if (result.mismatches > 0 || result.chaos.unrecovered > 0) keepWork = true
@@ -210,20 +210,6 @@ function result(
   }
   const gates = evaluateGates(withChaos, run.options.gates)
   return { ...withChaos, gates, gatesBroken: gates.filter((g) => !g.ok).length }
-}
-
-/** Every stage's worker holds its lease: the run starts with each stage really working. */
-async function waitForLeases(bus: Bus, stages: readonly string[]): Promise<void> {
-  const deadline = Date.now() + 30_000
-  for (;;) {
-    const held = await Promise.all(stages.map(async (s) => (await bus.redis.exists(bus.keys.lease(s))) === 1))
-    if (held.every(Boolean)) return
-    if (Date.now() > deadline) {
-      const missing = stages.filter((_, i) => !held[i])
-      throw new EventspineError('E_CHAOS_WORKER', `the worker of ${missing.join(', ')} did not take its stage within 30 s`, { hint: 'See the worker logs.' })
-    }
-    await sleep(50)
-  }
 }
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`

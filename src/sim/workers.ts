@@ -3,8 +3,9 @@ import { createWriteStream } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { EventspineError } from '../../errors.js'
-import { packageRoot } from '../../pipeline/paths.js'
+import type { Bus } from '../bus/bus.js'
+import { EventspineError } from '../errors.js'
+import { packageRoot } from '../pipeline/paths.js'
 
 export interface WorkerPoolOptions {
   readonly url: string
@@ -20,11 +21,17 @@ export interface WorkerPoolOptions {
   readonly config?: string | undefined
   /** A worker that has not said it runs after this long is a failed start (a hang, not a slow machine). Default 120 s. */
   readonly startTimeoutMs?: number
+  /** Entries per read, as `pipeline worker --batch-size`; default the worker's own. */
+  readonly batchSize?: number
+  /** Chaos runs: each worker stops before a commit while its stage's hold key is set. */
+  readonly chaosHold?: boolean
 }
 
-/** A `pipeline worker --stage <stage>` process. */
+/** A `pipeline worker --stage <stage> [--stage ...]` process. */
 export interface WorkerProcess {
+  /** Its stages joined by "+" (one stage: its name), as logs and reports name it. */
   readonly stage: string
+  readonly stages: readonly string[]
   readonly child: ChildProcess
   readonly logFile: string
   /** Set before we signal it on purpose, so its exit is not reported as a crash. */
@@ -47,7 +54,7 @@ const KEPT_LINES = 12
 
 /**
  * The pipeline's stages as separate `pipeline worker` processes (the real command, as a user
- * would run it), plus standbys and replacements as faults ask. Each worker has an IPC channel
+ * would run it), one stage or several each, plus standbys and replacements as faults ask. Each worker has an IPC channel
  * to us and stops when it closes, so none outlives the run. A worker that dies without being
  * told to is recorded and, if its stage has no other worker, replaced, as a supervisor would.
  */
@@ -65,27 +72,27 @@ export class WorkerPool {
    * and the start timeout would measure the queue, not a hang. A start is mostly CPU (loading
    * the CLI), so more at once would hardly finish sooner.
    */
-  async startAll(stages: readonly string[]): Promise<void> {
-    const queue = [...stages]
+  async startAll(workers: readonly (string | readonly string[])[]): Promise<void> {
+    const queue = [...workers]
     const lane = async () => {
       for (let stage = queue.shift(); stage !== undefined && !this.closing; stage = queue.shift()) await this.start(stage)
     }
     await Promise.all(Array.from({ length: Math.min(queue.length, availableParallelism()) }, lane))
   }
 
-  /** The stage's workers still alive. */
+  /** The workers alive that run this stage. */
   live(stage: string): WorkerProcess[] {
     return [...(this.byStage.get(stage) ?? [])]
   }
 
   /** Every worker alive, any stage. */
   all(): WorkerProcess[] {
-    return [...this.byStage.values()].flatMap((set) => [...set])
+    return [...new Set([...this.byStage.values()].flatMap((set) => [...set]))]
   }
 
-  /** A new worker for `stage`; resolves once it runs. */
-  async start(stage: string): Promise<WorkerProcess> {
-    const w = this.spawn(stage)
+  /** A new worker for a stage or several; resolves once it runs. */
+  async start(stages: string | readonly string[]): Promise<WorkerProcess> {
+    const w = this.spawn(typeof stages === 'string' ? [stages] : stages)
     await this.ready(w)
     return w
   }
@@ -126,26 +133,28 @@ export class WorkerPool {
     }
   }
 
-  private spawn(stage: string): WorkerProcess {
+  private spawn(stages: readonly string[]): WorkerProcess {
     const o = this.options
+    const stage = stages.join('+')
     const logFile = join(o.logDir, `${stage}-${++this.started}.log`)
     const args = [
       join(packageRoot(), 'bin', 'run.js'),
       'worker',
-      '--stage', stage,
+      ...stages.flatMap((s) => ['--stage', s]),
       '--redis-url', o.url,
       '--namespace', o.namespace,
       '--out', o.outDir,
       '--reference', o.referenceDir,
       '--clock', o.clock.toISOString(),
       '--visibility-timeout', `${o.visibilityTimeoutMs}ms`,
-      '--chaos-hold',
+      ...(o.chaosHold === true ? ['--chaos-hold'] : []),
+      ...(o.batchSize === undefined ? [] : ['--batch-size', String(o.batchSize)]),
       ...(o.config === undefined ? [] : ['--config', o.config]),
     ]
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, NO_COLOR: '1' } })
     child.on('error', () => {})
     const log = createWriteStream(logFile)
-    const worker: WorkerProcess = { stage, child, logFile, expectedExit: false, lastLines: [] }
+    const worker: WorkerProcess = { stage, stages, child, logFile, expectedExit: false, lastLines: [] }
     const keep = (chunk: Buffer) => {
       log.write(chunk)
       worker.lastLines.push(...chunk.toString('utf8').trimEnd().split('\n'))
@@ -153,20 +162,23 @@ export class WorkerPool {
     }
     child.stdout?.on('data', keep)
     child.stderr?.on('data', keep)
-    let set = this.byStage.get(stage)
-    if (set === undefined) this.byStage.set(stage, (set = new Set()))
-    set.add(worker)
+    const sets = stages.map((s) => {
+      let set = this.byStage.get(s)
+      if (set === undefined) this.byStage.set(s, (set = new Set()))
+      set.add(worker)
+      return set
+    })
     // 'close' comes after the output pipes are drained: the log is complete.
     child.once('close', (code, signal) => {
-      set.delete(worker)
+      for (const set of sets) set.delete(worker)
       log.end()
       if (worker.expectedExit || this.closing) return
       const logTail = worker.lastLines.join('\n')
-      if (set.size > 0) {
+      if (sets.every((set) => set.size > 0)) {
         this.unexpectedExits.push({ stage, code, signal, logTail, replaced: false })
         return
       }
-      void this.replace(stage).then((replaced) => this.unexpectedExits.push({ stage, code, signal, logTail, replaced }))
+      void this.replace(stages).then((replaced) => this.unexpectedExits.push({ stage, code, signal, logTail, replaced }))
     })
     return worker
   }
@@ -190,16 +202,16 @@ export class WorkerPool {
     })
     if (outcome === 'ready') return
     if (outcome === 'timeout') await this.kill(w)
-    throw new EventspineError('E_CHAOS_WORKER', `the ${w.stage} worker ${outcome === 'timeout' ? `did not start within ${timeoutMs / 1000} s` : 'exited while starting'}.`, {
+    throw new EventspineError('E_WORKER_START', `the ${w.stage} worker ${outcome === 'timeout' ? `did not start within ${timeoutMs / 1000} s` : 'exited while starting'}.`, {
       hint: `Its last output (${w.logFile}):\n${w.lastLines.join('\n')}`,
     })
   }
 
   /** A supervisor's restart: a few tries with back-off (Redis may be down during a fault). */
-  private async replace(stage: string): Promise<boolean> {
+  private async replace(stages: readonly string[]): Promise<boolean> {
     for (let attempt = 0; attempt < 5 && !this.closing; attempt++) {
       try {
-        await this.start(stage)
+        await this.start(stages)
         return true
       } catch {
         await sleep(1_000 * 2 ** attempt)
@@ -218,4 +230,28 @@ async function signalAndWait(w: WorkerProcess, signal: NodeJS.Signals, killAfter
     w.child.kill('SIGKILL')
     await gone
   }
+}
+
+/** Every stage's worker holds its lease: the run starts with each stage really working. */
+export async function waitForLeases(bus: Bus, stages: readonly string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const held = await Promise.all(stages.map(async (s) => (await bus.redis.exists(bus.keys.lease(s))) === 1))
+    if (held.every(Boolean)) return
+    if (Date.now() > deadline) {
+      const missing = stages.filter((_, i) => !held[i])
+      throw new EventspineError('E_WORKER_START', `the worker of ${missing.join(', ')} did not take its stage within ${timeoutMs / 1000} s`, { hint: 'See the worker logs.' })
+    }
+    await sleep(50)
+  }
+}
+
+/**
+ * The consumers dealt over `n` workers in pipeline order, round robin: neighbouring stages go
+ * to different processes, so a file's hops alternate between cores.
+ */
+export function spreadStages(stages: readonly string[], n: number): string[][] {
+  const groups: string[][] = Array.from({ length: Math.max(1, Math.min(n, stages.length)) }, () => [])
+  stages.forEach((s, i) => groups[i % groups.length]?.push(s))
+  return groups
 }

@@ -1,3 +1,4 @@
+import { pack } from 'msgpackr'
 import { ENVELOPE_FIELDS } from '../events/envelope.js'
 import type { Bus } from './bus.js'
 import type { Effects } from './context.js'
@@ -32,8 +33,9 @@ const STANDARD = ENVELOPE_FIELDS.length * 2
  * Runs lua/commit.lua, the one script through which handled events take effect, and the one
  * place that packs effects into its arguments. Every key goes into KEYS once and the arguments
  * name it by position; each emit goes as its stream, the envelope's values (names are sent once
- * per call) and any extra fields, about half the arguments of name-value pairs: argument
- * handling is much of a commit's cost.
+ * per call) and any extra fields. The arguments travel as ONE MessagePack array (the script
+ * unpacks it with Redis's cmsgpack): a wave is thousands of small strings, and handing each to
+ * the client as its own argument cost three times the Node CPU of packing them (bench/README.md).
  */
 export async function runEffects(bus: Bus, call: EffectsCall): Promise<unknown[]> {
   const { keys } = bus
@@ -73,5 +75,6 @@ export async function runEffects(bus: Bus, call: EffectsCall): Promise<unknown[]
       }
     }
   }
-  return (await retryWhileOutOfMemory(bus, () => bus.redis.esCommit(scriptKeys.length, ...scriptKeys, ...args))) as unknown[]
+  const packed = pack(args)
+  return (await retryWhileOutOfMemory(bus, () => bus.redis.esCommit(scriptKeys.length, ...scriptKeys, packed))) as unknown[]
 }

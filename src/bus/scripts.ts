@@ -17,7 +17,8 @@ const SCRIPTS: Record<ScriptName, { readonly file: string; readonly keys?: numbe
 }
 
 type ScriptName = 'esCommit' | 'esFail' | 'esPublish' | 'esLease' | 'esRefail' | 'esBreaker'
-type Arg = string | number
+// Buffers: commit.lua takes its arguments packed as one MessagePack buffer (effects.ts).
+type Arg = string | number | Buffer
 
 /** A client with the runtime's scripts defined (EVALSHA, falling back to EVAL on NOSCRIPT). */
 export type ScriptClient = Redis & { [K in ScriptName]: (...args: Arg[]) => Promise<unknown> }

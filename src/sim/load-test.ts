@@ -85,27 +85,38 @@ export function defaultWorkers(events: number, cores = availableParallelism()): 
 /** Entries per read of a load's workers: the in-process runners' batch (drive-day.ts). */
 const LOAD_WORKER_BATCH = 500
 
+export interface LoadWorkersOptions {
+  readonly url: string
+  readonly namespace: string
+  readonly day: DayOnDisk
+  readonly outDir: string
+  /** Where each worker's output goes (`<stages>-<n>.log`). */
+  readonly logDir: string
+  readonly workers: number
+  readonly source?: PipelineSource | undefined
+  readonly log?: (line: string) => void
+}
+
 /** The consumers dealt over `workers` `pipeline worker` processes, each holding its leases before the clock starts. */
-async function startLoadWorkers(run: {
-  options: LoadTestOptions
-  url: string
-  namespace: string
-  day: DayOnDisk
-  outDir: string
-  work: string
-  workers: number
-  bar: Progress | null
-}): Promise<WorkerPool> {
-  const { options, day } = run
-  const logDir = join(run.work, 'logs')
-  mkdirSync(logDir, { recursive: true })
-  const clock = new Date(dayStartMs(day.manifest.date) + LAST_MS_OF_DAY)
+export async function startLoadWorkers(options: LoadWorkersOptions): Promise<WorkerPool> {
+  const { day } = options
+  mkdirSync(options.logDir, { recursive: true })
   const source = options.source ?? builtinSource()
   const stages = source.consumers(listingHost()).map((c) => c.name)
-  const groups = spreadStages(stages, run.workers)
-  const pool = new WorkerPool({ url: run.url, namespace: run.namespace, outDir: run.outDir, referenceDir: day.referenceDir, clock, visibilityTimeoutMs: 10_000, logDir, config: source.file, batchSize: LOAD_WORKER_BATCH })
-  run.bar?.log(`starting ${groups.length} worker processes (${groups.map((g) => g.join(', ')).join(' | ')})...`)
-  const bus = await createBus({ url: run.url, namespace: run.namespace, warn: () => {} })
+  const groups = spreadStages(stages, options.workers)
+  const pool = new WorkerPool({
+    url: options.url,
+    namespace: options.namespace,
+    outDir: options.outDir,
+    referenceDir: day.referenceDir,
+    clock: new Date(dayStartMs(day.manifest.date) + LAST_MS_OF_DAY),
+    visibilityTimeoutMs: 10_000,
+    logDir: options.logDir,
+    config: source.file,
+    batchSize: LOAD_WORKER_BATCH,
+  })
+  options.log?.(`starting ${groups.length} worker processes (${groups.map((g) => g.join(', ')).join(' | ')})...`)
+  const bus = await createBus({ url: options.url, namespace: options.namespace, warn: () => {} })
   try {
     await pool.startAll(groups)
     await waitForLeases(bus, stages)
@@ -129,7 +140,7 @@ export async function loadTest(options: LoadTestOptions): Promise<LoadTestResult
     const bar = options.progress ? createProgress('load') : null
     const series = options.report === undefined ? undefined : new ReportSeries()
     const workers = options.workers ?? defaultWorkers(day.manifest.expectedEvents)
-    const pool = workers === 0 ? null : await startLoadWorkers({ options, url: redis.url, namespace, day, outDir, work, workers, bar })
+    const pool = workers === 0 ? null : await startLoadWorkers({ url: redis.url, namespace, day, outDir, logDir: join(work, 'logs'), workers, source: options.source, ...(bar === null ? {} : { log: (line: string) => bar.log(line) }) })
     const report = await runLoad({
       ...loadRunOptions(options, { url: redis.url, namespace, day, outDir, bar, series }),
       ...(options.window === undefined ? {} : { window: options.window }),

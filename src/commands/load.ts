@@ -114,7 +114,7 @@ function render(r: LoadTestResult | ChaosResult): string {
   const l = r.latencyMs
   const lines = [
     `Load ${r.date} seed ${r.seed} at speed ${r.speed}: ${n(r.files)} files, ${n(r.events)} events (manifest: ${n(r.expectedEvents)}${'chaos' in r ? `, plus ${n(r.chaos.poisonEvents)} poison` : ''}) in ${(r.elapsedMs / 1000).toFixed(1)} s`,
-    `  throughput   ${n(r.eventsPerSecond)} events/s, ${n(r.filesPerSecond)} files/s`,
+    `  throughput   ${n(r.eventsPerSecond)} events/s, ${n(r.filesPerSecond)} files/s (consumers ${r.workers === 0 ? 'in this process' : `in ${r.workers} pipeline worker processes`})`,
     `  latency      p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms, max ${l.max} ms (received -> delivered/rejected/duplicate, per file)`,
     `  outcomes     delivered ${n(r.outcomes.delivered)}, rejected ${n(r.outcomes.rejected)}, duplicate ${n(r.outcomes.duplicate)}, missing ${n(r.outcomes.missing)}`,
     `  retries ${n(r.retries)}, dead letters ${n(r.deadLetters)}`,

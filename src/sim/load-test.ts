@@ -40,6 +40,8 @@ export interface LoadTestOptions {
 }
 
 export interface LoadTestResult extends LoadReport {
+  /** `pipeline worker` processes the consumers ran in; 0: in the driver's process. */
+  readonly workers: number
   readonly dayDir: string
   readonly outDir: string
   readonly gates: readonly GateResult[]
@@ -148,7 +150,7 @@ export async function loadTest(options: LoadTestOptions): Promise<LoadTestResult
     }).finally(() => pool?.stopAll())
     bar?.finish()
     const gates = evaluateGates(report, options.gates)
-    const result = { ...report, dayDir: day.dir, outDir, gates, gatesBroken: gates.filter((g) => !g.ok).length }
+    const result = { ...report, workers, dayDir: day.dir, outDir, gates, gatesBroken: gates.filter((g) => !g.ok).length }
     if (series !== undefined && options.report !== undefined) await writeLoadReport(options.report, result, series.series())
     return result
   } finally {

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { testRedisUrl } from '../support/namespace.js'
 import { bareEnv, runCli, type CliRun as Run } from '../support/cli.js'
@@ -51,6 +52,30 @@ describe('pipeline generate and pipeline load', () => {
       ['p99<0ms', false],
     ])
     expect(report['gatesBroken']).toBe(1)
+  })
+
+  it('load --workers 2 runs the consumers in two pipeline worker processes: every file checked, nothing left in Redis after', async () => {
+    await pipeline(['generate', '--events-per-day', '400', '--date', '2026-11-20', '--seed', '8', '--faults', '0.2', '--out', 'day-workers'])
+    const run = await pipeline(['load', '--day', 'day-workers', '--workers', '2', '--json', '--assert', 'mismatches=0'], { PIPELINE_REDIS_URL: testRedisUrl() })
+    expect(run.code, run.stderr).toBe(0)
+    const report = JSON.parse(run.stdout) as Record<string, any>
+    expect(report['workers']).toBe(2)
+    expect(report['mismatches']).toBe(0)
+    expect(report['events']).toBe(report['expectedEvents'])
+    expect(report['outcomes']['missing']).toBe(0)
+    // The workers stopped before the namespace was deleted: none wrote a key back after it.
+    const redis = new Redis(testRedisUrl())
+    try {
+      expect(await redis.keys(`{${report['namespace'] as string}}:*`)).toEqual([])
+    } finally {
+      redis.disconnect()
+    }
+  })
+
+  it('load refuses --workers with --chaos (a chaos run starts one worker per stage): a usage error, exit 2', async () => {
+    const run = await pipeline(['load', '--chaos', '--workers', '2'])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toMatch(/--workers.*--chaos|--chaos.*--workers/)
   })
 
   it('load refuses an unreadable gate with a hint: a usage error, exit 2', async () => {

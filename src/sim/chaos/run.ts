@@ -162,7 +162,7 @@ async function runWithFaults(run: Run): Promise<ChaosResult> {
     bar?.finish()
     violations.push(...(await checkOutputs(outDir, report.outcomes.delivered)))
     violations.push(...faultViolations(schedule, controller.faults, pool))
-    const out = result(run, report, { seed, deadLetters, violations, faults: controller.faults, poison: controller.poison.length, outDir, logDir })
+    const out = result(run, report, { seed, deadLetters, violations, faults: controller.faults, poison: controller.poison.length, outDir, logDir, stages: stages.length })
     if (series !== undefined && options.report !== undefined) await writeLoadReport(options.report, out, series.series())
     return out
   } finally {
@@ -188,13 +188,15 @@ function faultViolations(schedule: readonly PlannedFault[], faults: readonly Fau
 function result(
   run: Run,
   report: LoadReport,
-  c: { seed: number; deadLetters: number; violations: Violation[]; faults: readonly FaultRecord[]; poison: number; outDir: string; logDir: string },
+  c: { seed: number; deadLetters: number; violations: Violation[]; faults: readonly FaultRecord[]; poison: number; outDir: string; logDir: string; stages: number },
 ): ChaosResult {
   const withChaos = {
     ...report,
     // Counted after the last fault settled (the report's figure is sampled before).
     deadLetters: c.deadLetters,
     mismatches: report.mismatches + c.violations.length,
+    // One per stage (besides the standbys and replacements its faults start).
+    workers: c.stages,
     dayDir: run.day.dir,
     outDir: c.outDir,
     faults: c.faults,

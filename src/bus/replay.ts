@@ -1,17 +1,11 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import { randomBytes } from 'node:crypto'
 import type { EventEnvelope } from '../events/envelope.js'
-import { EventspineError, errorMessage } from '../errors.js'
-import { applyEffects, type ApplyItem } from './apply.js'
+import { EventspineError } from '../errors.js'
 import type { Bus } from './bus.js'
-import { WaveConflicts, footprint, formWave } from './conflicts.js'
-import { HandlerContext, type ContextScope, type Effects } from './context.js'
-import { toHeld, type Held } from './reader.js'
-import { replayContext } from './replay-context.js'
 import { entryTime } from './entry-ids.js'
+import { applyEntries, emptyTally } from './replay-apply.js'
 import { MergedRange, resolveBounds, type StreamBounds, type WindowRequest } from './replay-window.js'
 import type { ConsumerDefinition } from './types.js'
-import { orderKeyOf } from './wave-engine.js'
 import { redisTimeMs } from '../redis/clock.js'
 
 export interface ReplayOptions extends WindowRequest {
@@ -69,8 +63,6 @@ interface RunRecord {
   stateDropped: boolean
   readonly startedAt: string
 }
-
-const ATTEMPTS = 3
 
 /**
  * Runs one consumer again over a window of the streams it subscribes to, in entry-id order with
@@ -143,59 +135,11 @@ export async function replayConsumer(bus: Bus, options: ReplayOptions): Promise<
   const batchSize = options.batchSize ?? 200
   const range = new MergedRange(bus, record.window, batchSize)
   const span = timeSpan(record.window)
-  const orderKey = (e: EventEnvelope) => orderKeyOf(consumer, e)
+  const tally = emptyTally()
+  const applying = { consumer, runId: record.runId, inbox, counter: 'replayed', beforeCommit: options.beforeCommit }
   for (let chunk = await range.take(batchSize); chunk.length > 0; chunk = await range.take(batchSize)) {
     summary.events += chunk.length
-    const held: Held[] = []
-    for (const { key, entry } of chunk) {
-      const h = toHeld(bus, key, entry, orderKey)
-      if (h.event) held.push(h)
-      else summary.invalid++
-    }
-    const seen = held.length === 0 ? [] : await bus.redis.zmscore(inbox, ...held.map((h) => (h.event as EventEnvelope).id))
-    const queues = new Map<string, Held[]>()
-    const position = new Map<Held, number>(held.map((h, i) => [h, i]))
-    held.forEach((h, i) => {
-      if (seen[i] !== null && seen[i] !== undefined) return void summary.alreadyApplied++
-      const q = queues.get(h.orderKey)
-      if (q) q.push(h)
-      else queues.set(h.orderKey, [h])
-    })
-    // Waves: the head of each key's queue, handled together; the next wave sees their commits.
-    while (queues.size > 0) {
-      // The same stream-order serializable waves as the runner (see conflicts.ts).
-      const wave = formWave([...queues.values()].map((q) => q[0] as Held), Number.POSITIVE_INFINITY)
-      const items: ApplyItem[] = []
-      const events: EventEnvelope[] = []
-      const results = await Promise.all(wave.map((w) => (w.sitOut ? undefined : handleWithRetries(bus, consumer, w.held.event as EventEnvelope, record.runId))))
-      const conflicts = new WaveConflicts()
-      const finished = (h: Held) => queues.get(h.orderKey)?.shift()
-      results.forEach((result, i) => {
-        const h = (wave[i] as { held: Held }).held
-        const event = h.event as EventEnvelope
-        if (result === undefined) conflicts.block(h.footprint ?? [])
-        else if (!result.ok) {
-          finished(h)
-          summary.failed++
-          if (summary.failures.length < 20) summary.failures.push({ stream: h.streamKey.slice(bus.keys.stream('').length), entryId: h.entryId, eventId: event.id, error: result.error })
-        } else if (conflicts.defer(result.reads, result.effects)) {
-          h.footprint = footprint(result.reads, result.effects) // stays at the head of its queue
-        } else {
-          finished(h)
-          items.push({ eventId: event.id, deadLetterId: '', effects: result.effects })
-          events.push(event)
-        }
-      })
-      for (const [k, q] of queues) if (q.length === 0) queues.delete(k)
-      if (items.length === 0) continue
-      if (options.beforeCommit) await options.beforeCommit(events)
-      const outcome = await applyEffects(bus, consumer.name, { inbox, inboxSize: 0, counter: 'replayed', items })
-      if (outcome.kind === 'applied') {
-        summary.applied += outcome.applied
-        summary.alreadyApplied += outcome.duplicates
-      }
-      for (const { effects } of items) for (const { type } of effects.emits) summary.emitted[type] = (summary.emitted[type] ?? 0) + 1
-    }
+    await applyEntries(bus, applying, chunk, tally)
     const last = chunk[chunk.length - 1]
     if (options.onProgress && last) {
       const fraction = span.end > span.start ? (entryTime(last.entry[0]) - span.start) / (span.end - span.start) : 1
@@ -203,23 +147,7 @@ export async function replayConsumer(bus: Bus, options: ReplayOptions): Promise<
     }
   }
   await bus.redis.unlink(recordKey, inbox)
-  return { ...summary, elapsedMs: Date.now() - started }
-}
-
-async function handleWithRetries(bus: Bus, consumer: ConsumerDefinition, event: EventEnvelope, runId: string): Promise<{ ok: true; effects: Effects; reads: readonly string[] } | { ok: false; error: string }> {
-  let error: unknown
-  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-    const scope: ContextScope = { consumer: consumer.name, source: consumer.name, keys: bus.keys, reader: bus.redis, contracts: bus.contracts }
-    const inner = new HandlerContext(scope, event, attempt)
-    try {
-      await consumer.handle(event, replayContext(inner, event, runId))
-      return { ok: true, effects: inner.effects, reads: inner.reads }
-    } catch (e) {
-      error = e
-      if (attempt < ATTEMPTS) await sleep(50 * attempt)
-    }
-  }
-  return { ok: false, error: errorMessage(error) }
+  return { ...summary, ...tally, elapsedMs: Date.now() - started }
 }
 
 /** Deletes every state key of a consumer (SCAN + UNLINK); returns how many. */

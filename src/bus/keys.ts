@@ -21,6 +21,9 @@ export interface Keys {
   state(consumer: string, name: string): string
   /** Prefix of all state keys of a consumer (for inspection, reset, rebuild). */
   statePrefix(consumer: string): string
+  /** A consumer's state being rebuilt online (`replay --rebuild` while it runs): swapped over `state` once proved equal. */
+  shadowState(consumer: string, name: string): string
+  shadowStatePrefix(consumer: string): string
   correlation(correlationId: string): string
   /** The window replay of a consumer now running or left unfinished (JSON), for resuming it. */
   replayRun(consumer: string): string
@@ -74,6 +77,8 @@ export function keysFor(namespace: string): Keys {
     breaker: (consumer) => `${prefix}breaker:${consumer}`,
     state: (consumer, name) => `${prefix}state:${consumer}:${name}`,
     statePrefix: (consumer) => `${prefix}state:${consumer}:`,
+    shadowState: (consumer, name) => `${prefix}shadow:${consumer}:${name}`,
+    shadowStatePrefix: (consumer) => `${prefix}shadow:${consumer}:`,
     correlation: (correlationId) => `${prefix}corr:${correlationId}`,
     replayRun: (consumer) => `${prefix}replay:${consumer}`,
     replayInbox: (consumer, runId) => `${prefix}replay:${consumer}:${runId}`,

@@ -6,7 +6,6 @@ import type { Bus } from './bus.js'
  * lease (SIGSTOP, a long GC) finds its commits refused once another instance took over.
  */
 export class Lease {
-  readonly token = randomBytes(12).toString('hex')
   private held = false
   private renewedAt = 0
   private timer: NodeJS.Timeout | undefined
@@ -15,7 +14,27 @@ export class Lease {
     private readonly bus: Bus,
     private readonly key: string,
     private readonly ttlMs: number,
+    readonly token: string = randomBytes(12).toString('hex'),
   ) {}
+
+  /**
+   * Takes the lease whoever holds it, and keeps it until handed back: an online rebuild fences
+   * the live instance's commits so. Returns the holder's token ('' for none), for `handBack`.
+   */
+  async seize(): Promise<string> {
+    const previous = String(await this.bus.redis.esLease(this.key, this.token, this.ttlMs, 'seize'))
+    this.held = true
+    this.renewedAt = Date.now()
+    this.startRenewing()
+    return previous
+  }
+
+  /** Gives a seized lease back to its previous holder, which goes on at once (no gap a second rebuild could mistake for "stopped"). */
+  async handBack(previous: string): Promise<void> {
+    this.stopRenewing()
+    this.held = false
+    await this.bus.redis.esLease(this.key, this.token, this.ttlMs, 'handback', previous)
+  }
 
   /** True when this instance holds the lease; tries to take it when free. */
   async ensure(): Promise<boolean> {

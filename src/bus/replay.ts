@@ -3,6 +3,7 @@ import type { EventEnvelope } from '../events/envelope.js'
 import { EventspineError } from '../errors.js'
 import type { Bus } from './bus.js'
 import { entryTime } from './entry-ids.js'
+import { ONLINE_REBUILD, cancelRebuild, rebuildOnline, type OnlineRebuildResult, type RebuildProof } from './rebuild.js'
 import { applyEntries, emptyTally } from './replay-apply.js'
 import { MergedRange, resolveBounds, type StreamBounds, type WindowRequest } from './replay-window.js'
 import type { ConsumerDefinition } from './types.js'
@@ -21,6 +22,8 @@ export interface ReplayOptions extends WindowRequest {
   readonly onProgress?: (progress: ReplayProgress) => void
   /** Test hook: runs before each commit (throw to interrupt a replay half-way). */
   readonly beforeCommit?: (events: readonly EventEnvelope[]) => void | Promise<void>
+  /** Test hook of an online rebuild: runs once the live instance is fenced, before the proof. */
+  readonly fenced?: () => void | Promise<void>
 }
 
 export interface ReplayProgress {
@@ -52,6 +55,8 @@ export interface ReplaySummary {
   readonly emitted: Readonly<Record<string, number>>
   readonly elapsedMs: number
   readonly warnings: readonly string[]
+  /** A rebuild done while the consumer ran: into shadow keys, proved equal to live, swapped (or not). */
+  readonly online?: { readonly deadLettered: number; readonly proof: RebuildProof }
 }
 
 /** What is kept in Redis while a replay runs, so an interrupted one resumes the same window. */
@@ -82,23 +87,21 @@ export async function replayConsumer(bus: Bus, options: ReplayOptions): Promise<
   if (options.rebuild && (options.since !== undefined || options.from !== undefined || options.to !== undefined)) {
     throw new EventspineError('E_REPLAY_BAD_WINDOW', '--rebuild replays the whole retained log: it takes no --since, --from or --to')
   }
-  // A live instance holds the consumer's lease: its writes would race a rebuild's drop-and-refill.
+  // A live instance holds the consumer's lease: a rebuild then goes into shadow keys and swaps (rebuild.ts).
   const running = (await bus.redis.exists(bus.keys.lease(consumer.name))) === 1
-  if (running && options.rebuild && !options.dryRun) {
-    throw new EventspineError('E_REPLAY_CONSUMER_RUNNING', `${consumer.name} is running (an instance holds its lease): a rebuild would race its writes`, {
-      hint: 'Stop it first (`pipeline down`, or `pipeline worker` without this stage); the lease of an instance that crashed expires after the visibility timeout (10 s by default).',
-    })
+  const recordKey = bus.keys.replayRun(consumer.name)
+  if (options.rebuild && !options.dryRun) {
+    const pending = await bus.redis.get(recordKey)
+    const online = pending !== null && (JSON.parse(pending) as RunRecord).request === ONLINE_REBUILD
+    if (pending !== null && options.fresh) await cancelRebuild(bus, consumer.name)
+    else if (pending !== null && running && !online) throw unfinished(consumer.name, JSON.parse(pending) as RunRecord)
+    if (running || (online && !options.fresh)) return onlineSummary(consumer.name, await rebuildOnline(bus, { consumer, batchSize: options.batchSize ?? 200, onProgress: options.onProgress && ((done, fraction) => options.onProgress?.({ done, fraction, elapsedMs: Date.now() - started })), beforeCommit: options.beforeCommit, fenced: options.fenced }), started)
   }
   const warnings = running ? [`${consumer.name} is running: its live writes to its state may interleave with the replay's`] : []
   const request = describeRequest(options)
-  const recordKey = bus.keys.replayRun(consumer.name)
   const stored = await bus.redis.get(recordKey)
   let run = stored === null ? undefined : (JSON.parse(stored) as RunRecord)
-  if (run && run.request !== request && !options.fresh && !options.dryRun) {
-    throw new EventspineError('E_REPLAY_UNFINISHED', `a replay of ${consumer.name} (${run.request}, run ${run.runId}, started ${run.startedAt}) did not finish`, {
-      hint: 'Run that replay again with the same window to finish it (nothing is applied twice), or pass --fresh to abandon it.',
-    })
-  }
+  if (run && run.request !== request && !options.fresh && !options.dryRun) throw unfinished(consumer.name, run)
   if (run && options.fresh && !options.dryRun) {
     await bus.redis.unlink(recordKey, bus.keys.replayInbox(consumer.name, run.runId))
     run = undefined
@@ -148,6 +151,20 @@ export async function replayConsumer(bus: Bus, options: ReplayOptions): Promise<
   }
   await bus.redis.unlink(recordKey, inbox)
   return { ...summary, ...tally, elapsedMs: Date.now() - started }
+}
+
+function unfinished(consumer: string, run: RunRecord): EventspineError {
+  return new EventspineError('E_REPLAY_UNFINISHED', `a replay of ${consumer} (${run.request}, run ${run.runId}, started ${run.startedAt}) did not finish`, {
+    hint: 'Run that replay again with the same window to finish it (nothing is applied twice), pass --fresh to abandon it and start again, or --cancel to abandon it.',
+  })
+}
+
+function onlineSummary(consumer: string, r: OnlineRebuildResult, started: number): ReplaySummary {
+  return {
+    consumer, runId: r.runId, resumed: r.resumed, dryRun: false, rebuild: true, droppedStateKeys: 0, window: r.window, events: r.events,
+    applied: r.applied, alreadyApplied: r.alreadyApplied, invalid: r.invalid, failed: r.failed, failures: r.failures, emitted: r.emitted,
+    elapsedMs: Date.now() - started, warnings: [], online: { deadLettered: r.deadLettered, proof: r.proof },
+  }
 }
 
 /** Deletes every state key of a consumer (SCAN + UNLINK); returns how many. */

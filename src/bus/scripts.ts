@@ -14,9 +14,10 @@ const SCRIPTS: Record<ScriptName, { readonly file: string; readonly keys?: numbe
   esLease: { file: 'lease.lua', keys: 1 },
   esRefail: { file: 'refail.lua' },
   esBreaker: { file: 'breaker.lua', keys: 3 },
+  esSwap: { file: 'swap.lua' },
 }
 
-type ScriptName = 'esCommit' | 'esFail' | 'esPublish' | 'esLease' | 'esRefail' | 'esBreaker'
+type ScriptName = 'esCommit' | 'esFail' | 'esPublish' | 'esLease' | 'esRefail' | 'esBreaker' | 'esSwap'
 // Buffers: commit.lua takes its arguments packed as one MessagePack buffer (effects.ts).
 type Arg = string | number | Buffer
 

@@ -2,6 +2,7 @@
 // letters, and replay a window through a fixed consumer, on a running pipeline's Redis or its saved data.
 import { resolve } from 'node:path'
 import {
+  cancelRebuild,
   findDeadLetter,
   listDeadLetters,
   purgeDeadLetters,
@@ -118,4 +119,9 @@ export function replayPipeline(options: ReplayRun): Promise<ReplaySummary> {
       ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
     }),
   )
+}
+
+/** `pipeline replay --cancel`: abandons the consumer's unfinished replay or rebuild (its shadow state too); live state is untouched. */
+export function replayCancel(options: RepairConnection & PipelineHandlers & { consumer: string }): Promise<{ readonly cancelled: string | null; readonly droppedShadowKeys: number }> {
+  return withBus(options, (bus) => cancelRebuild(bus, options.consumer))
 }

@@ -1,0 +1,87 @@
+import type { Bus } from './bus.js'
+import { escapeGlob } from './keys.js'
+
+/** One value of a consumer's state: a string key, or one field of a hash key. */
+export interface StateEntry {
+  /** The state name the handler chose (the key without the consumer's prefix). */
+  readonly name: string
+  readonly field?: string
+  readonly value: string
+}
+
+/** A read model as rows by key: what two read models are compared on. */
+export type StateRows = ReadonlyMap<string, string>
+
+/** How a projection's state reads as rows (see ConsumerDefinition.readModel); undefined leaves an entry out. */
+export type RowMapping = (entry: StateEntry) => { readonly key: string; readonly value: string } | undefined
+
+export interface RowDifference {
+  readonly key: string
+  /** null: the row is missing on that side. */
+  readonly left: string | null
+  readonly right: string | null
+}
+
+export interface StateComparison {
+  readonly leftRows: number
+  readonly rightRows: number
+  readonly equalRows: number
+  /** How many rows differ (differences lists the first ones, by key). */
+  readonly differing: number
+  readonly differences: readonly RowDifference[]
+}
+
+/** Every string key and hash field under a state prefix (SCAN, then one pipeline of reads). */
+export async function readStateEntries(bus: Bus, prefix: string): Promise<StateEntry[]> {
+  const keys: string[] = []
+  let cursor = '0'
+  do {
+    const [next, page] = await bus.redis.scan(cursor, 'MATCH', `${escapeGlob(prefix)}*`, 'COUNT', 1000)
+    cursor = next
+    keys.push(...page)
+  } while (cursor !== '0')
+  keys.sort()
+  const types = keys.length === 0 ? [] : ((await keys.reduce((p, k) => p.type(k), bus.redis.pipeline()).exec()) ?? []).map(([, t]) => String(t))
+  const p = bus.redis.pipeline()
+  keys.forEach((k, i) => (types[i] === 'hash' ? p.hgetall(k) : p.get(k)))
+  const values = keys.length === 0 ? [] : ((await p.exec()) ?? []).map(([, v]) => v)
+  const out: StateEntry[] = []
+  keys.forEach((k, i) => {
+    const name = k.slice(prefix.length)
+    const v = values[i]
+    if (types[i] === 'hash') for (const [field, value] of Object.entries((v ?? {}) as Record<string, string>).sort(([a], [b]) => a.localeCompare(b))) out.push({ name, field, value })
+    else if (typeof v === 'string') out.push({ name, value: v })
+  })
+  return out
+}
+
+/** The default rows of a state: one per string key (`name`) and hash field (`name[field]`), values as stored. */
+export const identityRows: RowMapping = (e) => ({ key: e.field === undefined ? e.name : `${e.name}[${e.field}]`, value: e.value })
+
+export function toRows(entries: readonly StateEntry[], mapping: RowMapping = identityRows): Map<string, string> {
+  const rows = new Map<string, string>()
+  for (const e of entries) {
+    const row = mapping(e)
+    if (row) rows.set(row.key, row.value)
+  }
+  return rows
+}
+
+/** Compares two read models row by row; lists up to `limit` differences, sorted by key. */
+export function compareRows(left: StateRows, right: StateRows, limit = 20): StateComparison {
+  const differences: RowDifference[] = []
+  let equalRows = 0
+  let differing = 0
+  const keys = [...new Set([...left.keys(), ...right.keys()])].sort()
+  for (const key of keys) {
+    const l = left.get(key) ?? null
+    const r = right.get(key) ?? null
+    if (l === r) {
+      equalRows++
+      continue
+    }
+    differing++
+    if (differences.length < limit) differences.push({ key, left: l, right: r })
+  }
+  return { leftRows: left.size, rightRows: right.size, equalRows, differing, differences }
+}

@@ -56,6 +56,8 @@ export interface OnlineRebuildOptions {
   readonly batchSize: number
   readonly onProgress?: ((done: number, fraction: number) => void) | undefined
   readonly beforeCommit?: ApplyRun['beforeCommit']
+  /** False: compare only (`pipeline reconcile --state`), the shadow is dropped whatever the proof says. Default true. */
+  readonly swap?: boolean
   /** Test hook: runs once the live consumer is fenced, before the proof. */
   readonly fenced?: (() => void | Promise<void>) | undefined
 }
@@ -84,6 +86,11 @@ export async function rebuildOnline(bus: Bus, options: OnlineRebuildOptions): Pr
   const recordKey = bus.keys.replayRun(consumer.name)
   const stored = await bus.redis.get(recordKey)
   const resumed = stored !== null
+  if (stored !== null && (JSON.parse(stored) as { request: string }).request !== ONLINE_REBUILD) {
+    throw new EventspineError('E_REPLAY_UNFINISHED', `a replay of ${consumer.name} (${(JSON.parse(stored) as { request: string }).request}) did not finish`, {
+      hint: 'Finish it (run it again), or abandon it: `pipeline replay --consumer <name> --cancel`.',
+    })
+  }
   const record: OnlineRecord = stored !== null ? (JSON.parse(stored) as OnlineRecord) : {
     runId: `${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`,
     request: ONLINE_REBUILD,
@@ -116,11 +123,12 @@ export async function rebuildOnline(bus: Bus, options: OnlineRebuildOptions): Pr
     const shadow = toRows(await readStateEntries(bus, bus.keys.shadowStatePrefix(consumer.name)))
     const comparison = compareRows(live, shadow)
     const equal = comparison.differing === 0
-    const swap = equal ? await swapShadow(bus, consumer.name, record.token) : { renamed: 0, deleted: 0 }
-    if (!equal) await dropShadow(bus, consumer.name)
+    const swapping = equal && options.swap !== false
+    const swap = swapping ? await swapShadow(bus, consumer.name, record.token) : { renamed: 0, deleted: 0 }
+    if (!swapping) await dropShadow(bus, consumer.name)
     await bus.redis.unlink(recordKey, run.inbox)
     const at = Object.fromEntries(Object.entries(position).map(([type, p]) => [type, p.lastDelivered]))
-    return { ...tally, runId: record.runId, resumed, events: progress.events, deadLettered: progress.deadLettered, window: progress.window, proof: { position: at, comparison, equal, swapped: equal, ...swap } }
+    return { ...tally, runId: record.runId, resumed, events: progress.events, deadLettered: progress.deadLettered, window: progress.window, proof: { position: at, comparison, equal, swapped: swapping, ...swap } }
   } finally {
     await lease.handBack(record.previousHolder)
   }

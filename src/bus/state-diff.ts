@@ -1,19 +1,13 @@
 import type { Bus } from './bus.js'
 import { escapeGlob } from './keys.js'
+import type { RowMapping, StateEntry } from './types.js'
 
-/** One value of a consumer's state: a string key, or one field of a hash key. */
-export interface StateEntry {
-  /** The state name the handler chose (the key without the consumer's prefix). */
-  readonly name: string
-  readonly field?: string
-  readonly value: string
-}
+export type { RowMapping, StateEntry }
+
 
 /** A read model as rows by key: what two read models are compared on. */
 export type StateRows = ReadonlyMap<string, string>
 
-/** How a projection's state reads as rows (see ConsumerDefinition.readModel); undefined leaves an entry out. */
-export type RowMapping = (entry: StateEntry) => { readonly key: string; readonly value: string } | undefined
 
 export interface RowDifference {
   readonly key: string

@@ -80,9 +80,26 @@ export interface ConsumerDefinition {
    * TransientError retries until it works; a PoisonError dead-letters it at once.
    */
   handle(event: EventEnvelope, ctx: ConsumerContext): Promise<void> | void
+  /**
+   * How this consumer's state reads as rows by business key, for `pipeline reconcile --state`
+   * between two read models of different shapes (a new version of a projection). Default: one
+   * row per string key (`name`) and hash field (`name[field]`), the value as stored.
+   */
+  readonly readModel?: RowMapping
   /** State kept outside Redis, for the property harness to compare. */
   inspect?(): Promise<unknown> | unknown
 }
+
+/** One value of a consumer's state: a string key, or one field of a hash key. */
+export interface StateEntry {
+  /** The state name the handler chose (the key without the consumer's prefix). */
+  readonly name: string
+  readonly field?: string
+  readonly value: string
+}
+
+/** A state entry as a row of a read model; undefined leaves the entry out. */
+export type RowMapping = (entry: StateEntry) => { readonly key: string; readonly value: string } | undefined
 
 /** Declares a consumer; returns the definition unchanged, typed. */
 export function defineConsumer<D extends ConsumerDefinition>(definition: D): D {

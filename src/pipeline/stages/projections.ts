@@ -1,4 +1,4 @@
-import { defineConsumer, type ConsumerDefinition } from '../../bus/index.js'
+import { defineConsumer, type ConsumerDefinition, type StateEntry } from '../../bus/index.js'
 import { applyJourney, FILE_NAMES_HASH, fileNameField, journeyKey, NAV_LATEST_HASH, navCandidates, newerNav, type FileJourney, type LatestNav } from '../projections.js'
 import { EVENT, type ValidatedPayload } from '../types.js'
 import { STAGE } from './names.js'
@@ -12,6 +12,7 @@ export function navLatestConsumer(): ConsumerDefinition {
     // One file carries many ISINs: two files touching one ISIN in the same wave are kept
     // apart by the runtime's serializable waves (conflicts are per hash field).
     description: 'Read model: the latest NAV, currency and NAV date of each share class ISIN.',
+    readModel: navLatestRows,
     async handle(event, ctx) {
       const candidates = [...navCandidates(event.payload as ValidatedPayload, event.correlationId)]
       // Concurrent reads: one round trip's wait for the whole file, not one per ISIN.
@@ -24,6 +25,16 @@ export function navLatestConsumer(): ConsumerDefinition {
       })
     },
   })
+}
+
+/**
+ * nav-latest as rows by ISIN (`pipeline reconcile --state nav-latest:<another version>`): the
+ * NAV, currency and NAV date, so a new version may keep them in another shape and still compare.
+ */
+export function navLatestRows(entry: StateEntry): { key: string; value: string } | undefined {
+  if (entry.name !== NAV_LATEST_HASH || entry.field === undefined) return undefined
+  const { nav, currency, navDate } = JSON.parse(entry.value) as LatestNav
+  return { key: entry.field, value: `${nav} ${currency} ${navDate}` }
 }
 
 /** file-journey: each file's status and steps, from every pipeline.file.* event. */

@@ -23,6 +23,8 @@ export interface BusOptions {
   readonly contracts?: ContractChecker
   /** Where warnings go (reconnects, recreated groups, Redis out of memory). Default: stderr. */
   readonly warn?: (message: string) => void
+  /** The producer's own version, written into every event it publishes or emits (envelope `producerVersion`). Default: none. */
+  readonly producerVersion?: string
   /** Extra ioredis options for every connection (tests shorten timeouts). */
   readonly redisOptions?: RedisOptions
 }
@@ -31,6 +33,7 @@ export interface Bus {
   readonly keys: Keys
   readonly namespace: string
   readonly source: string
+  readonly producerVersion?: string | undefined
   readonly contracts: ContractChecker
   /** The shared command connection (commits, reads of state, publish). */
   readonly redis: ScriptClient
@@ -80,6 +83,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     keys,
     namespace,
     source: options.source ?? `eventspine@${hostname()}`,
+    producerVersion: options.producerVersion,
     contracts: options.contracts ?? loadContracts(defaultContractsDir()),
     redis,
     warn,

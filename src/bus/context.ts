@@ -48,6 +48,8 @@ export interface ContextScope {
   /** Committed state: a handler's reads never see its own buffered writes. */
   readonly reader: StateReader
   readonly contracts: ContractChecker
+  /** Written into every emitted event (envelope `producerVersion`), when set. */
+  readonly producerVersion?: string | undefined
 }
 
 /**
@@ -145,6 +147,7 @@ export class HandlerContext implements ConsumerContext, StateAccess {
       causationId: this.event.id,
       key: out.key ?? this.event.key,
       payload: out.payload,
+      ...(this.scope.producerVersion === undefined ? {} : { producerVersion: this.scope.producerVersion }),
     })
     this.effects.emits.push({ kind: 'emit', stream: keys.stream(out.type), index: keys.correlation(this.event.correlationId), type: out.type, fields })
     return id

@@ -12,6 +12,8 @@ export interface RegisteredConsumer {
   readonly name: string
   readonly subscribes: readonly string[]
   readonly emits: readonly string[]
+  /** Contract versions it declared it reads (`ConsumerDefinition.reads`); a type left out is read as the latest. */
+  readonly reads?: Readonly<Record<string, number>>
   /** When an instance was last seen (ISO, Redis's clock); null when none ever reported. */
   readonly lastSeenAt: string | null
   /** No instance seen for `goneAfterMs` (or never): its process is gone. */
@@ -26,7 +28,7 @@ export interface PresenceOptions {
 }
 
 /** A consumer's row in the namespace's registry (`keys.consumers`): what it reads and emits. */
-export const registration = (c: ConsumerDefinition): string => JSON.stringify({ subscribes: c.subscribes, emits: c.emits ?? [] })
+export const registration = (c: ConsumerDefinition): string => JSON.stringify({ subscribes: c.subscribes, emits: c.emits ?? [], ...(c.reads === undefined ? {} : { reads: c.reads }) })
 
 /**
  * Refreshes, now and every HEARTBEAT_MS, when each consumer was last seen, and its registration
@@ -55,6 +57,9 @@ export function startHeartbeat(bus: Bus, consumers: readonly ConsumerDefinition[
   return { stop: () => clearInterval(timer) }
 }
 
+const versions = (v: unknown): Record<string, number> =>
+  typeof v === 'object' && v !== null ? Object.fromEntries(Object.entries(v).filter((e): e is [string, number] => Number.isInteger(e[1]))) : {}
+
 const list = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [])
 
 /** Every registered consumer with when it was last seen, sorted by name. Rows that cannot be read are left out. */
@@ -63,7 +68,7 @@ export async function registeredConsumers(bus: Bus, options: PresenceOptions = {
   const goneAfter = options.goneAfterMs ?? GONE_AFTER_MS
   const out: RegisteredConsumer[] = []
   for (const [name, raw] of Object.entries(rows)) {
-    let parsed: { subscribes?: unknown; emits?: unknown }
+    let parsed: { subscribes?: unknown; emits?: unknown; reads?: unknown }
     try {
       parsed = JSON.parse(raw) as typeof parsed
     } catch {
@@ -75,6 +80,7 @@ export async function registeredConsumers(bus: Bus, options: PresenceOptions = {
       name,
       subscribes: list(parsed.subscribes),
       emits: list(parsed.emits),
+      ...(parsed.reads === undefined ? {} : { reads: versions(parsed.reads) }),
       lastSeenAt: lastSeen === null ? null : new Date(lastSeen).toISOString(),
       gone: lastSeen === null || now - lastSeen > goneAfter,
     })

@@ -16,12 +16,17 @@ export interface PublishedEvent {
 
 const CHUNK = 500
 
+function producerOf(bus: Bus, event: NewEvent): { producerVersion?: string } {
+  const producerVersion = event.producerVersion ?? bus.producerVersion
+  return producerVersion === undefined ? {} : { producerVersion }
+}
+
 /**
  * Validates, encodes and appends events, pipelined in chunks. Idempotent by event id: a re-sent
  * or retried publish appends nothing the second time. When Redis is out of memory it waits and
  * retries with a warning instead of dropping anything.
  */
-export async function publishEvents(bus: Bus, events: readonly NewEvent[]): Promise<PublishedEvent[]> {
+export async function publishEvents(bus: Bus, events: readonly (NewEvent & { readonly dualOf?: EventId })[]): Promise<PublishedEvent[]> {
   const out: PublishedEvent[] = []
   const now = new Date().toISOString()
   const types = new Set<string>()
@@ -44,6 +49,8 @@ export async function publishEvents(bus: Bus, events: readonly NewEvent[]): Prom
         causationId: event.causationId ?? '',
         key: event.key,
         payload: event.payload,
+        ...producerOf(bus, event),
+        ...(event.dualOf === undefined ? {} : { dualOf: event.dualOf }),
       }
       const fields = encodeEvent(envelope)
       envelopes.push(envelope)

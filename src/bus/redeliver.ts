@@ -83,7 +83,7 @@ async function redeliverOne(bus: Bus, consumer: ConsumerDefinition, dead: DeadLe
     const raw = decodeEvent(dead.originalFields, `dead letter ${dead.id}`)
     bus.contracts.validate(raw.type, raw.version, raw.payload, `dead letter ${dead.id}`)
     event = bus.contracts.upcast(raw)
-    const ctx = new HandlerContext({ consumer: consumer.name, source: consumer.name, keys: bus.keys, reader: bus.redis, contracts: bus.contracts }, event, dead.attempts + 1)
+    const ctx = new HandlerContext({ consumer: consumer.name, source: consumer.name, keys: bus.keys, reader: bus.redis, contracts: bus.contracts, producerVersion: bus.producerVersion }, event, dead.attempts + 1)
     await consumer.handle(event, ctx)
     effects = ctx.effects
   } catch (error) {

@@ -1,6 +1,7 @@
 import type { EventEnvelope } from '../events/envelope.js'
 import type { CorrelationId, EventId } from '../events/ids.js'
 import type { BreakerPolicy } from './breaker.js'
+import { readingVersions } from './versions.js'
 
 /** An event as a producer describes it; the bus fills in what is missing. */
 export interface NewEvent<P = unknown> {
@@ -18,6 +19,8 @@ export interface NewEvent<P = unknown> {
   readonly source?: string
   /** Default: now. */
   readonly occurredAt?: string
+  /** The producer's own version (envelope `producerVersion`). Default: the bus's `producerVersion` option. */
+  readonly producerVersion?: string
 }
 
 /** What a handler asks to emit; correlation, causation and id come from the input event. */
@@ -67,6 +70,13 @@ export interface ConsumerDefinition {
   readonly description?: string
   /** True when the final state depends on the arrival order of different keys. */
   readonly dependsOnCrossKeyOrder?: boolean
+  /**
+   * The contract version of each type the handler is written for (default: the latest, read
+   * through upcasters). A consumer that declares one reads events of that version natively,
+   * older ones through upcasters, and of a dual-published event only the copy of its version
+   * (see `publishDual`); `pipeline schema adoption` and `schema check` read it from the registry.
+   */
+  readonly reads?: Readonly<Record<string, number>>
   /** The event key that orders handling. Default: `event.key`. */
   orderingKey?(event: EventEnvelope): string
   /**
@@ -101,7 +111,7 @@ export interface StateEntry {
 /** A state entry as a row of a read model; undefined leaves the entry out. */
 export type RowMapping = (entry: StateEntry) => { readonly key: string; readonly value: string } | undefined
 
-/** Declares a consumer; returns the definition unchanged, typed. */
+/** Declares a consumer; returns the definition typed (its handler wrapped to pick the versions it `reads`, when it declares them). */
 export function defineConsumer<D extends ConsumerDefinition>(definition: D): D {
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(definition.name)) {
     throw new Error(`consumer name "${definition.name}" must be 1-64 letters, digits, dots, dashes or underscores`)
@@ -109,7 +119,7 @@ export function defineConsumer<D extends ConsumerDefinition>(definition: D): D {
   if (definition.subscribes.length === 0) {
     throw new Error(`consumer "${definition.name}" subscribes to no event type`)
   }
-  return definition
+  return readingVersions(definition)
 }
 
 export type { EventEnvelope, EventId, CorrelationId }

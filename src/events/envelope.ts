@@ -16,6 +16,12 @@ export interface EventEnvelope<P = unknown> {
   /** The entity whose order matters (a file, a share class). */
   readonly key: string
   readonly payload: P
+  /** The producer's own version (`orders-service@2.3.1`), for incident response and adoption. Optional, last on the wire. */
+  readonly producerVersion?: string
+  /** Set on each copy of a dual-published event (one per contract version): the id of the first copy. Optional, after producerVersion. */
+  readonly dualOf?: EventId
+  /** In memory only: the event as stored, when an upcaster lifted it (a consumer may read the stored version natively). */
+  readonly upcastFrom?: EventEnvelope<unknown>
 }
 
 /** Largest encoded event (all fields) accepted on publish: big files must be split or refused. */
@@ -37,6 +43,12 @@ export const ENVELOPE_FIELDS = [
 
 export type EnvelopeField = (typeof ENVELOPE_FIELDS)[number]
 
+/**
+ * Optional fields after the envelope, in this order, each present only when set: old entries
+ * (and every entry without them) keep the 18-field fast path; to the commit they are extra fields.
+ */
+export const OPTIONAL_FIELDS = ['producerVersion', 'dualOf'] as const
+
 /** Flat stream-entry fields: `[name, value, name, value, ...]`, payload as JSON. */
 /**
  * The hot path: entries written by encodeEvent have their fields in FIELDS order, so no record
@@ -44,7 +56,7 @@ export type EnvelopeField = (typeof ENVELOPE_FIELDS)[number]
  * which names the problem.
  */
 function decodeInOrder(f: readonly string[]): EventEnvelope | undefined {
-  if (f.length !== 18 || f[0] !== 'id' || f[2] !== 'type' || f[4] !== 'version' || f[6] !== 'source' || f[8] !== 'occurredAt' ||
+  if ((f.length !== 18 && !optionalTail(f)) || f[0] !== 'id' || f[2] !== 'type' || f[4] !== 'version' || f[6] !== 'source' || f[8] !== 'occurredAt' ||
     f[10] !== 'correlationId' || f[12] !== 'causationId' || f[14] !== 'key' || f[16] !== 'payload') return undefined
   const version = Number(f[5])
   if (!Number.isInteger(version) || version < 1) return undefined
@@ -54,7 +66,7 @@ function decodeInOrder(f: readonly string[]): EventEnvelope | undefined {
   } catch {
     return undefined
   }
-  return {
+  const event: EventEnvelope = {
     id: f[1] as EventId,
     type: f[3] as string,
     version,
@@ -65,6 +77,26 @@ function decodeInOrder(f: readonly string[]): EventEnvelope | undefined {
     key: f[15] as string,
     payload,
   }
+  return f.length === 18 ? event : withOptional(event, (name) => valueAfter(f, 18, name))
+}
+
+/** True when the fields after the envelope are only the optional ones, in their order. */
+function optionalTail(f: readonly string[]): boolean {
+  let at = 18
+  for (const name of OPTIONAL_FIELDS) if (f[at] === name) at += 2
+  return at === f.length && at > 18
+}
+
+function valueAfter(f: readonly string[], from: number, name: string): string | undefined {
+  for (let i = from; i + 1 < f.length; i += 2) if (f[i] === name) return f[i + 1]
+  return undefined
+}
+
+function withOptional(event: EventEnvelope, value: (name: (typeof OPTIONAL_FIELDS)[number]) => string | undefined): EventEnvelope {
+  const producerVersion = value('producerVersion')
+  const dualOf = value('dualOf')
+  if (producerVersion === undefined && dualOf === undefined) return event
+  return { ...event, ...(producerVersion === undefined ? {} : { producerVersion }), ...(dualOf === undefined ? {} : { dualOf: dualOf as EventId }) }
 }
 
 export function encodeEvent(event: EventEnvelope): string[] {
@@ -109,6 +141,8 @@ export function encodeEvent(event: EventEnvelope): string[] {
     'payload',
     payload,
   ]
+  if (event.producerVersion !== undefined) fields.push('producerVersion', event.producerVersion)
+  if (event.dualOf !== undefined) fields.push('dualOf', event.dualOf)
   // The cap is in UTF-8 bytes (what Redis stores), not UTF-16 units: a unit is at most 3 bytes,
   // so the exact count is only needed near the cap.
   let units = 0
@@ -165,7 +199,7 @@ export function decodeEvent(fields: readonly string[], where = 'stream entry'): 
       cause: error,
     })
   }
-  return {
+  return withOptional({
     id: values.id as EventId,
     type: values.type as string,
     version,
@@ -175,5 +209,5 @@ export function decodeEvent(fields: readonly string[], where = 'stream entry'): 
     causationId: values.causationId as EventId | '',
     key: values.key as string,
     payload,
-  }
+  }, (name) => (values as Record<string, string | undefined>)[name])
 }

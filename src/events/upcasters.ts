@@ -72,6 +72,9 @@ export class UpcasterChain {
         )
       }
     }
-    return { ...event, version: target, payload }
+    const lifted = { ...event, version: target, payload }
+    // In memory only (not enumerable: not in JSON output, not compared): the event as stored.
+    Object.defineProperty(lifted, 'upcastFrom', { value: event.upcastFrom ?? event, enumerable: false })
+    return lifted
   }
 }

@@ -116,3 +116,19 @@ function reader(c: RegisteredConsumer, type: string, latest: number, appended: R
     unreadable: versions.filter((v) => v > reads && !dualVersions.includes(reads)),
   }
 }
+
+/** For `schema check --registry`: per type and version, who reads it and how many stored events have it (the whole retained log). */
+export function versionsInUse(options: PipelineConnection & { readonly source?: PipelineSource | undefined }): Promise<{ readers: Record<string, Record<number, string[]>>; stored: Record<string, Record<number, number>> }> {
+  const source = options.source ?? builtinSource()
+  return withPipelineBus({ ...options, contracts: source.contracts() }, async (bus) => {
+    const report = await adoption(bus, {})
+    const readers: Record<string, Record<number, string[]>> = {}
+    const stored: Record<string, Record<number, number>> = {}
+    for (const t of report.types) {
+      stored[t.type] = { ...t.appended }
+      const byVersion: Record<number, string[]> = (readers[t.type] = {})
+      for (const r of t.readers) (byVersion[r.reads] ??= []).push(r.consumer)
+    }
+    return { readers, stored }
+  })
+}

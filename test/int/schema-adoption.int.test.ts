@@ -2,7 +2,13 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { consumerStatus, defineConsumer, publishDual, type Bus, type ConsumerDefinition } from '../../src/bus/index.js'
 import { loadContracts, type ContractRegistry } from '../../src/events/index.js'
-import { adoption } from '../../src/pipeline/adoption.js'
+import { adoption, versionsInUse } from '../../src/pipeline/adoption.js'
+import { checkContracts, readBaseline } from '../../src/events/compat/index.js'
+import { cp, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { onTestFinished } from 'vitest'
+import { testRedisUrl } from '../support/namespace.js'
 import { testBus, waitFor } from '../support/bus.js'
 import { testNamespace } from '../support/namespace.js'
 
@@ -72,6 +78,14 @@ describe('a dual-published contract migration (v2 -> v3 of a type)', () => {
     for (const n of [6, 7]) await dual(n)
     await drained(before, readers)
     expect(await v3Share()).toBe(0.5)
+    // Dropping v2 (and v1) now is refused: risk still reads v2.
+    const onlyV3 = await mkdtemp(join(tmpdir(), 'eventspine-only-v3-'))
+    onTestFinished(() => rm(onlyV3, { recursive: true, force: true }))
+    await cp(join(fixtures('upcast'), PRICE, 'v3.schema.json'), join(onlyV3, PRICE, 'v3.schema.json'), { recursive: true })
+    const dropOld = async () => checkContracts({ registry: loadContracts(onlyV3), baseline: readBaseline({ against: fixtures('upcast'), dirs: [] }), inUse: await versionsInUse({ url: testRedisUrl(), namespace }) })
+    const refused = await dropOld()
+    expect(refused.ok).toBe(false)
+    expect(refused.problems.map((p) => p.reason)).toContainEqual(expect.stringContaining('registered consumers still read v2: risk'))
 
     // risk moves too: every reader is on v3.
     await runners.stop()
@@ -86,6 +100,9 @@ describe('a dual-published contract migration (v2 -> v3 of a type)', () => {
     expect(type?.adoption).toEqual({ 2: 0, 3: 1 })
     expect(type?.appended).toEqual({ 2: 8, 3: 5 })
     expect(type?.dual).toBe(10)
+    // No reader is left on v2, but its stored events are: still refused, for that reason; v1 (none stored, none read) may go.
+    const later = await dropOld()
+    expect(later.problems.map((p) => `v${p.version}: ${p.reason}`)).toEqual(['v2: v2 was removed: 8 events stored as v2 remain in the stream and could no longer be validated or upcast; keep the contract until retention trims them'])
     // The envelope says which producer version wrote which contract version.
     expect(type?.producers).toEqual({ 'pricer@1.4.0': { 2: 3 }, 'pricer@2.0.0': { 2: 5, 3: 5 } })
     expect(type?.readers.map((r) => ({ consumer: r.consumer, reads: r.reads, native: r.native, otherCopies: r.otherCopies }))).toEqual([

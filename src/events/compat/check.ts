@@ -40,6 +40,18 @@ export interface CompatibilityOptions {
   readonly baseline: Baseline
   /** What an in-place edit of an existing version must stay. Default `full`. */
   readonly level?: RequiredLevel
+  /**
+   * What a running pipeline still uses (`schema check --registry`): per type and version, the
+   * registered consumers written for it and the events stored as it. With it, a version may be
+   * dropped once neither is left; without it, dropping one is always refused.
+   */
+  readonly inUse?: VersionsInUse
+}
+
+/** Per type, per version: who reads it and how many stored events have it. */
+export interface VersionsInUse {
+  readonly readers: Readonly<Record<string, Readonly<Record<number, readonly string[]>>>>
+  readonly stored: Readonly<Record<string, Readonly<Record<number, number>>>>
 }
 
 /**
@@ -69,7 +81,8 @@ export function checkContracts(options: CompatibilityOptions): CompatibilityRepo
       if (mine === undefined) {
         versions.push({ type, version, status: 'removed', compatibility: 'breaking', comparedWith: `baseline v${version}`, changes: [] })
         const what = now.size === 0 ? `the type was removed` : `v${version} was removed`
-        problems.push({ type, version, path: '/', reason: `${what}: events stored as v${version} could no longer be validated or upcast; keep the contract file` })
+        const reason = removalProblem(options.inUse, type, version)
+        if (reason !== undefined) problems.push({ type, version, path: '/', reason: `${what}: ${reason}` })
         continue
       }
       if (version > 1 && now.has(version - 1) && !registry.hasUpcaster(type, version - 1)) {
@@ -78,7 +91,8 @@ export function checkContracts(options: CompatibilityOptions): CompatibilityRepo
           reason: `no upcaster from v${version - 1} to v${version}: events stored as v${version - 1} cannot be read as v${version}; register one with registry.registerUpcaster('${type}', ${version - 1}, (payload) => ({ ... }))`,
         })
       }
-      if (version > 1 && !now.has(version - 1)) {
+      // A previous version the baseline had was removed: the removal rules above judge that.
+      if (version > 1 && !now.has(version - 1) && !then.has(version - 1)) {
         problems.push({ type, version, path: '/', reason: `v${version} exists but v${version - 1} does not: versions must follow one another` })
       }
       if (theirs !== undefined) {
@@ -105,6 +119,16 @@ export function checkContracts(options: CompatibilityOptions): CompatibilityRepo
     }
   }
   return { ok: problems.length === 0, baseline: options.baseline.label, level, versions, problems }
+}
+
+/** Why dropping `type` v`version` is refused, or undefined when nothing uses it any more. */
+function removalProblem(inUse: VersionsInUse | undefined, type: string, version: number): string | undefined {
+  if (inUse === undefined) return `events stored as v${version} could no longer be validated or upcast; keep the contract file`
+  const readers = inUse.readers[type]?.[version] ?? []
+  if (readers.length > 0) return `registered consumers still read v${version}: ${readers.join(', ')} (move them first; \`pipeline schema adoption\` shows who is left)`
+  const stored = inUse.stored[type]?.[version] ?? 0
+  if (stored > 0) return `${stored} events stored as v${version} remain in the stream and could no longer be validated or upcast; keep the contract until retention trims them`
+  return undefined
 }
 
 /** The report as lines for a terminal: changed and new versions with their changes, then the problems. */

@@ -1,6 +1,7 @@
 export { createBus, type Bus, type BusOptions, type Runners } from './bus.js'
 export { defineConsumer } from './types.js'
 export { publishDual, type VersionCopy } from './dual.js'
+export { translationConsumer, type TranslationOptions } from './translation.js'
 export { chooseVersion, type VersionChoice } from './versions.js'
 export type { ConsumerContext, ConsumerDefinition, Emit, NewEvent, RowMapping, StateAccess, StateEntry } from './types.js'
 export type { PublishedEvent } from './publish.js'

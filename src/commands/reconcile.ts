@@ -40,6 +40,7 @@ export default class Reconcile extends BaseCommand {
         return value
       },
     }),
+    translation: Flags.string({ summary: 'A translation consumer (strangler migration): every old-type event has one new-type translation; repeatable.', multiple: true }),
     money: Flags.boolean({ summary: 'Reconcile nav-latest\'s NAVs, NAV x shares and total net assets per fund against the delivered documents.' }),
   }
 
@@ -47,7 +48,7 @@ export default class Reconcile extends BaseCommand {
     const { flags } = await this.parse(Reconcile)
     const { reconcilePipeline } = await import('../pipeline/reconcile/index.js')
     const project = await openProject(flags.config)
-    for (const spec of flags.state ?? []) for (const name of spec.split(':')) projectConsumer(project, name)
+    for (const name of [...(flags.state ?? []).flatMap((spec) => spec.split(':')), ...(flags.translation ?? [])]) projectConsumer(project, name)
     const report = await reconcilePipeline({
       url: flags['redis-url'],
       namespace: flags.namespace,
@@ -57,6 +58,7 @@ export default class Reconcile extends BaseCommand {
       to: flags.to,
       state: flags.state,
       money: flags.money,
+      translations: flags.translation,
     })
     if (!this.jsonEnabled()) this.log(terminalSafeLines(reconciliationLines(report).join('\n')))
     if (report.unexplained.length > 0) process.exitCode = 1

@@ -35,6 +35,9 @@ export function reconciliationLines(r: Reconciliation): string[] {
     lines.push('', `Money: ${r.money.readModel} against the latest delivered NAV document per fund`)
     lines.push(...table([['fund', 'NAV date', 'total net assets', 'NAV x shares (document)', `NAV x shares (${r.money.readModel})`], ...r.money.funds.map((f) => [f.fund, f.navDate, f.totalNetAssets === null ? '-' : f.totalNetAssets.toFixed(2), f.documentSum.toFixed(2), f.readModelSum.toFixed(2)])]))
   }
+  for (const t of r.translations) {
+    lines.push('', `Translation ${t.consumer}: ${t.from} -> ${t.to}: ${t.old} old events, ${t.translated} translated once, ${t.waiting} waiting, ${t.deadLettered} dead-lettered, ${t.missing.length} missing, ${t.twice.length} twice`)
+  }
   lines.push('')
   if (r.unexplained.length === 0) lines.push('Everything adds up.')
   else lines.push(`${r.unexplained.length} unexplained:`, ...r.unexplained.map((u) => `  - ${u}`))

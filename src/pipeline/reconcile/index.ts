@@ -8,6 +8,8 @@ import { reconcileFiles, type FileReconciliation } from './files.js'
 import { reconcileFlow, type FlowReconciliation } from './flow.js'
 import { reconcileMoney, type MoneyReconciliation } from './money.js'
 import { reconcileState, type StateReconciliation } from './state.js'
+import { reconcileTranslation, type TranslationReconciliation } from './translation.js'
+import { EventspineError } from '../../errors.js'
 
 export interface ReconcileOptions extends PipelineConnection {
   readonly source?: PipelineSource | undefined
@@ -19,6 +21,8 @@ export interface ReconcileOptions extends PipelineConnection {
   readonly state?: readonly string[] | undefined
   /** Reconcile the fund read model's money against the delivered documents. */
   readonly money?: boolean | undefined
+  /** Translation consumers (the strangler path) whose old and new type to reconcile. */
+  readonly translations?: readonly string[] | undefined
 }
 
 export interface Reconciliation {
@@ -28,6 +32,7 @@ export interface Reconciliation {
   readonly flow: FlowReconciliation
   readonly states: readonly StateReconciliation[]
   readonly money: MoneyReconciliation | null
+  readonly translations: readonly TranslationReconciliation[]
   /** Everything that does not add up; empty when the pipeline reconciles (exit 0). */
   readonly unexplained: readonly string[]
 }
@@ -48,11 +53,21 @@ export async function reconcile(bus: Bus, source: PipelineSource, options: Omit<
   const states: StateReconciliation[] = []
   for (const spec of options.state ?? []) states.push(await reconcileState(bus, consumers, spec))
   const money = options.money ? await reconcileMoney(bus, { readModel: STAGE.navLatest, from, to }) : null
+  const translations: TranslationReconciliation[] = []
+  for (const name of options.translations ?? []) {
+    const consumer = consumers.find((c) => c.name === name && c.subscribes.length === 1 && (c.emits ?? []).length === 1)
+    if (!consumer) throw new EventspineError('E_RECONCILE_UNKNOWN_READ_MODEL', `no translation consumer named "${name}" (one type read, one emitted) in the pipeline`)
+    translations.push(await reconcileTranslation(bus, consumer, { from, to }))
+  }
   const unexplained = [
     ...files.problems.map((p) => `file ${p.fileName || p.correlationId} (${p.correlationId}): ${p.problem}`),
     ...flow.problems,
     ...states.filter((s) => s.comparison.differing > 0).map((s) => `${s.left} and ${s.right} differ in ${s.comparison.differing} of ${new Set([s.comparison.leftRows, s.comparison.rightRows]).size === 1 ? s.comparison.leftRows : `${s.comparison.leftRows} / ${s.comparison.rightRows}`} rows: ${s.comparison.differences.map((d) => d.key).join(', ')}${s.comparison.differing > s.comparison.differences.length ? ', ...' : ''}`),
     ...(money?.problems ?? []),
+    ...translations.flatMap((t) => [
+      ...(t.missing.length > 0 ? [`${t.consumer}: ${t.missing.length} ${t.from} events have no ${t.to} translation and are neither waiting nor dead-lettered: ${t.missing.join(', ')}`] : []),
+      ...(t.twice.length > 0 ? [`${t.consumer}: ${t.twice.length} ${t.from} events were translated more than once: ${t.twice.join(', ')}`] : []),
+    ]),
   ]
-  return { window: { from, to }, files, flow, states, money, unexplained }
+  return { window: { from, to }, files, flow, states, money, translations, unexplained }
 }

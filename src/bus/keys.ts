@@ -24,6 +24,9 @@ export interface Keys {
   /** A consumer's state being rebuilt online (`replay --rebuild` while it runs): swapped over `state` once proved equal. */
   shadowState(consumer: string, name: string): string
   shadowStatePrefix(consumer: string): string
+  /** A projection's latest snapshot (`snapshotEvery`): where its state stood (hash) and a copy of the state keys. */
+  snapshot(consumer: string): string
+  snapshotStatePrefix(consumer: string): string
   correlation(correlationId: string): string
   /** The window replay of a consumer now running or left unfinished (JSON), for resuming it. */
   replayRun(consumer: string): string
@@ -79,6 +82,8 @@ export function keysFor(namespace: string): Keys {
     statePrefix: (consumer) => `${prefix}state:${consumer}:`,
     shadowState: (consumer, name) => `${prefix}shadow:${consumer}:${name}`,
     shadowStatePrefix: (consumer) => `${prefix}shadow:${consumer}:`,
+    snapshot: (consumer) => `${prefix}snapshot:${consumer}`,
+    snapshotStatePrefix: (consumer) => `${prefix}snapshot:${consumer}:`,
     correlation: (correlationId) => `${prefix}corr:${correlationId}`,
     replayRun: (consumer) => `${prefix}replay:${consumer}`,
     replayInbox: (consumer, runId) => `${prefix}replay:${consumer}:${runId}`,

@@ -7,6 +7,7 @@ import { applyEntries, emptyTally, type ApplyRun, type ApplyTally } from './repl
 import { MergedRange, type StreamBounds } from './replay-window.js'
 import { compareRows, readStateEntries, toRows, type StateComparison } from './state-diff.js'
 import { ScriptCode } from './scripts.js'
+import { restoreSnapshot, takeSnapshot, type Snapshot } from './snapshot.js'
 import type { ConsumerDefinition } from './types.js'
 import { EventspineError } from '../errors.js'
 
@@ -49,6 +50,10 @@ export interface OnlineRebuildResult extends ApplyTally {
   readonly deadLettered: number
   readonly proof: RebuildProof
   readonly window: Record<string, StreamBounds>
+  /** The snapshot it started from (only the tail after it was read), or null: from zero. */
+  readonly fromSnapshot: Snapshot | null
+  /** Snapshots it saved (`snapshotEvery`). */
+  readonly snapshots: number
 }
 
 export interface OnlineRebuildOptions {
@@ -56,6 +61,8 @@ export interface OnlineRebuildOptions {
   readonly batchSize: number
   readonly onProgress?: ((done: number, fraction: number) => void) | undefined
   readonly beforeCommit?: ApplyRun['beforeCommit']
+  /** False: start from zero even when the consumer has a snapshot (`reconcile --state` proves against a rebuild from zero). Default true. */
+  readonly fromSnapshot?: boolean
   /** False: compare only (`pipeline reconcile --state`), the shadow is dropped whatever the proof says. Default true. */
   readonly swap?: boolean
   /** Test hook: runs once the live consumer is fenced, before the proof. */
@@ -100,10 +107,19 @@ export async function rebuildOnline(bus: Bus, options: OnlineRebuildOptions): Pr
     deferred: {},
   }
   const save = () => bus.redis.set(recordKey, JSON.stringify(record))
-  if (!resumed) await save()
+  let fromSnapshot: Snapshot | null = null
+  if (!resumed) {
+    await dropShadow(bus, consumer.name)
+    if (consumer.snapshotEvery !== undefined && options.fromSnapshot !== false) fromSnapshot = await restoreSnapshot(bus, consumer.name)
+    if (fromSnapshot) {
+      record.through = { ...fromSnapshot.through }
+      record.deferred = Object.fromEntries(Object.entries(fromSnapshot.deferred).map(([t, ids]) => [t, [...ids]]))
+    }
+    await save()
+  }
   const tally = emptyTally()
   const run: ApplyRun = { consumer, runId: record.runId, inbox: bus.keys.replayInbox(consumer.name, record.runId), counter: 'rebuilt', keys: shadowKeys(bus.keys), beforeCommit: options.beforeCommit }
-  const progress = { events: 0, deadLettered: 0, window: {} as Record<string, StreamBounds> }
+  const progress = { events: 0, deadLettered: 0, window: {} as Record<string, StreamBounds>, snapshots: 0, base: fromSnapshot?.events ?? 0, sinceSnapshot: 0 }
 
   for (let pass = 0; pass < PASSES; pass++) {
     const behind = await catchUp(bus, options, run, record, await livePositions(bus, consumer), tally, progress)
@@ -128,7 +144,7 @@ export async function rebuildOnline(bus: Bus, options: OnlineRebuildOptions): Pr
     if (!swapping) await dropShadow(bus, consumer.name)
     await bus.redis.unlink(recordKey, run.inbox)
     const at = Object.fromEntries(Object.entries(position).map(([type, p]) => [type, p.lastDelivered]))
-    return { ...tally, runId: record.runId, resumed, events: progress.events, deadLettered: progress.deadLettered, window: progress.window, proof: { position: at, comparison, equal, swapped: swapping, ...swap } }
+    return { ...tally, runId: record.runId, resumed, events: progress.events, deadLettered: progress.deadLettered, window: progress.window, fromSnapshot, snapshots: progress.snapshots, proof: { position: at, comparison, equal, swapped: swapping, ...swap } }
   } finally {
     await lease.handBack(record.previousHolder)
   }
@@ -199,7 +215,7 @@ async function catchUp(
   record: OnlineRecord,
   position: Record<string, LivePosition>,
   tally: ApplyTally,
-  progress: { events: number; deadLettered: number; window: Record<string, StreamBounds> },
+  progress: { events: number; deadLettered: number; window: Record<string, StreamBounds>; snapshots: number; base: number; sinceSnapshot: number },
 ): Promise<number> {
   const dead = await deadLettered(bus, options.consumer.name)
   let behind = 0
@@ -237,11 +253,21 @@ async function catchUp(
   }
   const span = Object.values(bounds).map((b) => entryTime(b.to)).reduce((a, b) => Math.max(a, b), 0)
   const range = new MergedRange(bus, bounds, options.batchSize)
+  const taken: Record<string, string> = { ...record.through }
+  const every = options.consumer.snapshotEvery
   for (let chunk = await range.take(options.batchSize); chunk.length > 0; chunk = await range.take(options.batchSize)) {
+    for (const { type, entry } of chunk) taken[type] = entry[0]
     const admitted = chunk.filter(({ type, entry }) => admit(type, entry[0], position[type]?.pending ?? new Set(), (record.deferred[type] ??= [])))
     behind += chunk.length
     progress.events += chunk.length
     await applyEntries(bus, run, admitted, tally)
+    progress.sinceSnapshot += chunk.length
+    if (every !== undefined && progress.sinceSnapshot >= every) {
+      // A cut at this chunk: per stream, every entry up to the last one taken is in the shadow, but the deferred.
+      await takeSnapshot(bus, options.consumer.name, { through: taken, deferred: record.deferred, events: progress.base + progress.events })
+      progress.snapshots++
+      progress.sinceSnapshot = 0
+    }
     const last = chunk[chunk.length - 1]
     if (options.onProgress && last) options.onProgress(progress.events, span === 0 ? 1 : Math.min(1, entryTime(last.entry[0]) / span))
   }

@@ -5,6 +5,7 @@ import type { Bus } from './bus.js'
 import { entryTime } from './entry-ids.js'
 import { ONLINE_REBUILD, cancelRebuild, rebuildOnline, type OnlineRebuildResult, type RebuildProof } from './rebuild.js'
 import { applyEntries, emptyTally } from './replay-apply.js'
+import type { Snapshot } from './snapshot.js'
 import { MergedRange, resolveBounds, type StreamBounds, type WindowRequest } from './replay-window.js'
 import type { ConsumerDefinition } from './types.js'
 import { redisTimeMs } from '../redis/clock.js'
@@ -56,7 +57,7 @@ export interface ReplaySummary {
   readonly elapsedMs: number
   readonly warnings: readonly string[]
   /** A rebuild done while the consumer ran: into shadow keys, proved equal to live, swapped (or not). */
-  readonly online?: { readonly deadLettered: number; readonly proof: RebuildProof }
+  readonly online?: { readonly deadLettered: number; readonly proof: RebuildProof; readonly fromSnapshot: Snapshot | null; readonly snapshots: number }
 }
 
 /** What is kept in Redis while a replay runs, so an interrupted one resumes the same window. */
@@ -163,7 +164,7 @@ function onlineSummary(consumer: string, r: OnlineRebuildResult, started: number
   return {
     consumer, runId: r.runId, resumed: r.resumed, dryRun: false, rebuild: true, droppedStateKeys: 0, window: r.window, events: r.events,
     applied: r.applied, alreadyApplied: r.alreadyApplied, invalid: r.invalid, failed: r.failed, failures: r.failures, emitted: r.emitted,
-    elapsedMs: Date.now() - started, warnings: [], online: { deadLettered: r.deadLettered, proof: r.proof },
+    elapsedMs: Date.now() - started, warnings: [], online: { deadLettered: r.deadLettered, proof: r.proof, fromSnapshot: r.fromSnapshot, snapshots: r.snapshots },
   }
 }
 

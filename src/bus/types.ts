@@ -77,6 +77,11 @@ export interface ConsumerDefinition {
    * (see `publishDual`); `pipeline schema adoption` and `schema check` read it from the registry.
    */
   readonly reads?: Readonly<Record<string, number>>
+  /**
+   * A projection's snapshot interval: a rebuild saves its state every this many events read, and
+   * the next rebuild starts from the latest snapshot and replays only the tail.
+   */
+  readonly snapshotEvery?: number
   /** The event key that orders handling. Default: `event.key`. */
   orderingKey?(event: EventEnvelope): string
   /**

@@ -95,6 +95,8 @@ function render(s: ReplaySummary): string {
   }
   if (s.rebuild && !s.online) lines.push(`  state dropped first: ${s.droppedStateKeys} keys`)
   if (s.online) lines.push('  online: rebuilt into shadow keys while the live consumer ran')
+  if (s.online?.fromSnapshot) lines.push(`  started from the snapshot of ${s.online.fromSnapshot.takenAt} (${s.online.fromSnapshot.events} events): read only the tail`)
+  if (s.online && s.online.snapshots > 0) lines.push(`  snapshots saved: ${s.online.snapshots}`)
   lines.push(`  ${s.events} events read, ${s.applied} applied${s.alreadyApplied > 0 ? `, ${s.alreadyApplied} already applied by the interrupted run` : ''}${s.invalid > 0 ? `, ${s.invalid} unreadable skipped` : ''} in ${formatDuration(s.elapsedMs / 1000)}`)
   const emitted = Object.entries(s.emitted)
   if (emitted.length > 0) lines.push(`  emitted as new events: ${emitted.map(([t, n]) => `${n} ${t}`).join(', ')}`)

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import { defineConsumer, replayConsumer, type ConsumerDefinition } from '../../src/bus/index.js'
-import { cancelRebuild } from '../../src/bus/rebuild.js'
+import { cancelRebuild, rebuildOnline } from '../../src/bus/rebuild.js'
 import { testBus, waitFor } from '../support/bus.js'
 
 const fast = { blockMs: 100, visibilityTimeoutMs: 1_000, retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 } }
@@ -147,6 +147,33 @@ describe('an online rebuild (replay --rebuild while the consumer runs)', () => {
     expect(await bus.redis.exists(bus.keys.replayRun('totals'))).toBe(0)
     await bus.publish([event(41)])
     await waitFor(async () => (await countAll(bus)) === 41, { what: 'the live consumer goes on' })
+    await runners.stop()
+  })
+})
+
+describe('snapshots (snapshotEvery)', () => {
+  it('a rebuild saves snapshots; the next starts from the latest and reads only the tail; from snapshot and from zero both equal live', async () => {
+    const bus = await testBus()
+    const projection = { ...totals({ factor: 1 }), snapshotEvery: 50 }
+    const runners = bus.run([projection], fast)
+    await bus.publish(Array.from({ length: 200 }, (_, i) => event(i + 1)))
+    await waitFor(async () => (await countAll(bus)) === 200, { what: 'live state' })
+
+    const first = await replayConsumer(bus, { consumer: projection, rebuild: true, batchSize: 25 })
+    expect(first.online).toMatchObject({ fromSnapshot: null, proof: { equal: true, swapped: true } })
+    expect(first.online?.snapshots).toBe(4)
+    expect(first.events).toBe(200)
+
+    await bus.publish(Array.from({ length: 30 }, (_, i) => event(201 + i)))
+    await waitFor(async () => (await countAll(bus)) === 230, { what: 'live state' })
+    const second = await replayConsumer(bus, { consumer: projection, rebuild: true, batchSize: 25 })
+    expect(second.online?.fromSnapshot?.events).toBe(200)
+    expect(second.events).toBe(30) // only the tail after the snapshot
+    expect(second.online?.proof).toMatchObject({ equal: true, swapped: true })
+
+    // From zero, compared only (what `reconcile --state` runs): equal to live too.
+    const zero = await rebuildOnline(bus, { consumer: projection, batchSize: 25, swap: false, fromSnapshot: false })
+    expect(zero).toMatchObject({ fromSnapshot: null, events: 230, proof: { equal: true, swapped: false } })
     await runners.stop()
   })
 })

@@ -19,7 +19,7 @@ export async function reconcileState(bus: Bus, consumers: readonly ConsumerDefin
   const [leftName, rightName] = spec.split(':') as [string, string | undefined]
   const left = find(consumers, leftName)
   if (rightName === undefined) {
-    const rebuilt = await rebuildOnline(bus, { consumer: left, batchSize: 200, swap: false })
+    const rebuilt = await rebuildOnline(bus, { consumer: left, batchSize: 200, swap: false, fromSnapshot: false })
     return { left: left.name, right: REBUILT, comparison: rebuilt.proof.comparison }
   }
   const right = find(consumers, rightName)

@@ -115,7 +115,7 @@ function proofLines(deadLettered: number, p: RebuildProof): string[] {
     `  caught up with the live group at ${at || 'nothing read yet'}${deadLettered > 0 ? ` (${deadLettered} entries it dead-lettered left out)` : ''}`,
     `  proof: live ${c.leftRows} rows, rebuilt ${c.rightRows} rows, ${c.equalRows} equal, ${c.differing} different`,
   ]
-  if (p.swapped) lines.push(`  swapped in one step: ${p.renamed} keys replaced${p.deleted > 0 ? `, ${p.deleted} live keys without a rebuilt counterpart removed` : ''}`)
+  if (p.swapped) lines.push(`  swapped in one step: ${p.renamed} ${p.renamed === 1 ? 'key' : 'keys'} replaced${p.deleted > 0 ? `, ${p.deleted} live keys without a rebuilt counterpart removed` : ''}`)
   else {
     lines.push('  NOT swapped: the live state stays as it was; the rebuilt state is dropped. Rows that differ:')
     lines.push(...diffTable(c.differences))

@@ -70,7 +70,7 @@ export async function adoption(bus: Bus, options: Omit<AdoptionOptions, 'namespa
     const latest = bus.contracts.latestVersion(type) ?? 1
     const appended: Record<number, number> = {}
     const producers: Record<string, Record<number, number>> = {}
-    let dual = 0
+    const dualBy: Record<number, number> = {}
     let cursor = from
     for (;;) {
       const page = (await bus.redis.xrange(bus.keys.stream(type), cursor, to, 'COUNT', PAGE)) as RawEntry[]
@@ -80,12 +80,13 @@ export async function adoption(bus: Bus, options: Omit<AdoptionOptions, 'namespa
         appended[version] = (appended[version] ?? 0) + 1
         const p = (producers[producer] ??= {})
         p[version] = (p[version] ?? 0) + 1
-        if (field(f, 'dualOf') !== undefined) dual++
+        if (field(f, 'dualOf') !== undefined) dualBy[version] = (dualBy[version] ?? 0) + 1
       }
       if (page.length < PAGE) break
       cursor = `(${(page[page.length - 1] as RawEntry)[0]}`
     }
-    const readers = consumers.filter((c) => c.subscribes.includes(type)).map((c) => reader(c, type, latest, appended, dual > 0))
+    const dual = Object.values(dualBy).reduce((a, n) => a + n, 0)
+    const readers = consumers.filter((c) => c.subscribes.includes(type)).map((c) => reader(c, type, latest, appended, dualBy))
     const shares: Record<number, number> = {}
     for (const v of new Set([...Object.keys(appended).map(Number), ...readers.map((r) => r.reads)])) {
       shares[v] = readers.length === 0 ? 0 : readers.filter((r) => r.reads === v).length / readers.length
@@ -100,20 +101,22 @@ function field(f: readonly string[], name: string): string | undefined {
   return undefined
 }
 
-function reader(c: RegisteredConsumer, type: string, latest: number, appended: Readonly<Record<number, number>>, dual: boolean): ReaderAdoption {
+/** How a reader takes each version: events of another version published alone are lifted (older) or unreadable (newer); dual copies beside its own are skipped. */
+function reader(c: RegisteredConsumer, type: string, latest: number, appended: Readonly<Record<number, number>>, dualBy: Readonly<Record<number, number>>): ReaderAdoption {
   const declared = c.reads?.[type]
   const reads = declared ?? latest
   const versions = Object.keys(appended).map(Number).sort((a, b) => a - b)
-  const dualVersions = dual ? versions : []
+  const alone = (v: number) => (appended[v] ?? 0) - (dualBy[v] ?? 0) > 0
+  const ownCopy = (dualBy[reads] ?? 0) > 0
   return {
     consumer: c.name,
     reads,
     declared: declared !== undefined,
     gone: c.gone,
     native: versions.filter((v) => v === reads),
-    upcast: versions.filter((v) => v < reads && !dualVersions.includes(reads)),
-    otherCopies: versions.filter((v) => v !== reads && dualVersions.includes(reads)),
-    unreadable: versions.filter((v) => v > reads && !dualVersions.includes(reads)),
+    upcast: versions.filter((v) => v < reads && alone(v)),
+    otherCopies: versions.filter((v) => v !== reads && ownCopy && (dualBy[v] ?? 0) > 0),
+    unreadable: versions.filter((v) => v > reads && alone(v)),
   }
 }
 

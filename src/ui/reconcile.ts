@@ -2,9 +2,11 @@ import type { Reconciliation } from '../pipeline/reconcile/index.js'
 import { diffTable } from './diff-table.js'
 import { formatDuration } from './progress/progress.js'
 
-function table(rows: readonly (readonly string[])[], indent = '  '): string[] {
+/** Names left, figures right; `textLast`: the last column is text too (left). */
+function table(rows: readonly (readonly string[])[], textLast = false): string[] {
   const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)))
-  return rows.map((r) => `${indent}${r.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ')}`.trimEnd())
+  const left = (i: number, n: number) => i === 0 || (textLast && i === n - 1)
+  return rows.map((r) => `  ${r.map((c, i) => (left(i, r.length) ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ')}`.trimEnd())
 }
 
 const short = (type: string) => type.split('.').pop() as string
@@ -24,7 +26,7 @@ export function reconciliationLines(r: Reconciliation): string[] {
   lines.push('', 'Consumers (read = committed + dead-lettered + pending)')
   lines.push(...table([['consumer', 'read', 'committed', 'dead-lettered', 'pending', 'unaccounted'], ...r.flow.consumers.map((c) => [c.consumer, String(c.read), String(c.committed), String(c.deadLettered), String(c.pending), String(c.unaccounted)])]))
   lines.push('', 'Streams (appended = acknowledged + pending + lag, per group)')
-  lines.push(...table([['stream', 'appended', 'groups'], ...r.flow.streams.map((s) => [s.stream, String(s.appended), s.groups.map((g) => `${g.consumer} ${g.acknowledged}+${g.pending}+${g.lag ?? '?'}`).join(', ')])]))
+  lines.push(...table([['stream', 'appended', 'groups'], ...r.flow.streams.map((s) => [s.stream, String(s.appended), s.groups.map((g) => `${g.consumer} ${g.acknowledged}+${g.pending}+${g.lag ?? '?'}`).join(', ')])], true))
   for (const s of r.states) {
     const c = s.comparison
     lines.push('', `State: ${s.left} against ${s.right}: ${c.leftRows} rows | ${c.rightRows} rows, ${c.equalRows} equal, ${c.differing} different`)

@@ -92,7 +92,7 @@ describe('pipeline reconcile on the real pipeline', () => {
     expect(report.money?.funds.length).toBeGreaterThan(0)
     // Only the wrong version is unexplained: the command exits 1 with it.
     expect(report.unexplained).toHaveLength(1)
-    expect(report.unexplained[0]).toMatch(/^nav-latest and nav-latest-v2 differ in \d+ of \d+ rows: .*US38147Q6272/)
+    expect(report.unexplained[0]).toMatch(/^nav-latest \(\d+ rows\) and nav-latest-v2 \(\d+ rows\) differ in \d+ rows: .*US38147Q6272/)
   })
 
   it('money: a NAV the read model serves that no delivered document says is found by fund and share class', async () => {

@@ -62,7 +62,7 @@ export async function reconcile(bus: Bus, source: PipelineSource, options: Omit<
   const unexplained = [
     ...files.problems.map((p) => `file ${p.fileName || p.correlationId} (${p.correlationId}): ${p.problem}`),
     ...flow.problems,
-    ...states.filter((s) => s.comparison.differing > 0).map((s) => `${s.left} and ${s.right} differ in ${s.comparison.differing} of ${new Set([s.comparison.leftRows, s.comparison.rightRows]).size === 1 ? s.comparison.leftRows : `${s.comparison.leftRows} / ${s.comparison.rightRows}`} rows: ${s.comparison.differences.map((d) => d.key).join(', ')}${s.comparison.differing > s.comparison.differences.length ? ', ...' : ''}`),
+    ...states.filter((s) => s.comparison.differing > 0).map((s) => `${s.left} (${s.comparison.leftRows} rows) and ${s.right} (${s.comparison.rightRows} rows) differ in ${s.comparison.differing} rows: ${s.comparison.differences.map((d) => d.key).join(', ')}${s.comparison.differing > s.comparison.differences.length ? ', ...' : ''}`),
     ...(money?.problems ?? []),
     ...translations.flatMap((t) => [
       ...(t.missing.length > 0 ? [`${t.consumer}: ${t.missing.length} ${t.from} events have no ${t.to} translation and are neither waiting nor dead-lettered: ${t.missing.join(', ')}`] : []),

@@ -116,7 +116,7 @@ export interface StateEntry {
 /** A state entry as a row of a read model; undefined leaves the entry out. */
 export type RowMapping = (entry: StateEntry) => { readonly key: string; readonly value: string } | undefined
 
-/** Declares a consumer; returns the definition typed (its handler wrapped to pick the versions it `reads`, when it declares them). */
+/** Declares a consumer; returns the definition unchanged, typed (with `reads`, its handler wrapped to pick those versions). */
 export function defineConsumer<D extends ConsumerDefinition>(definition: D): D {
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(definition.name)) {
     throw new Error(`consumer name "${definition.name}" must be 1-64 letters, digits, dots, dashes or underscores`)
@@ -124,7 +124,7 @@ export function defineConsumer<D extends ConsumerDefinition>(definition: D): D {
   if (definition.subscribes.length === 0) {
     throw new Error(`consumer "${definition.name}" subscribes to no event type`)
   }
-  return readingVersions(definition)
+  return definition.reads === undefined ? definition : readingVersions(definition)
 }
 
 export type { EventEnvelope, EventId, CorrelationId }

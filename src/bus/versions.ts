@@ -25,7 +25,7 @@ export function chooseVersion(event: EventEnvelope, wanted: number): VersionChoi
 
 /**
  * The definition with its handler taking only the versions it declares in `reads`, and of a
- * dual-published event one copy: that of its version, or without `reads` the latest version's.
+ * dual-published event only the copy of its version (types it does not declare: as before).
  */
 export function readingVersions<D extends ConsumerDefinition>(definition: D): D {
   const reads = definition.reads ?? {}
@@ -34,11 +34,7 @@ export function readingVersions<D extends ConsumerDefinition>(definition: D): D 
     ...definition,
     handle(event, ctx) {
       const wanted = reads[event.type]
-      if (wanted === undefined) {
-        // The hot path: one property read for an event that is not a dual-published copy.
-        if (event.dualOf === undefined || (event.upcastFrom ?? event).version === event.version) return handle(event, ctx)
-        return undefined
-      }
+      if (wanted === undefined) return handle(event, ctx)
       const choice = chooseVersion(event, wanted)
       if (choice.kind === 'other-copy') return undefined
       if (choice.kind === 'unreadable') throw new PoisonError(`${definition.name} reads ${choice.reason}`)

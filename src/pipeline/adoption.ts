@@ -20,6 +20,8 @@ export interface ReaderAdoption {
   readonly otherCopies: readonly number[]
   /** Newer versions appended alone: it cannot read them (they are dead-lettered). */
   readonly unreadable: readonly number[]
+  /** Set when it declares no version of a dual-published type: it handles every copy. */
+  readonly warning?: string
 }
 
 export interface TypeAdoption {
@@ -117,6 +119,7 @@ function reader(c: RegisteredConsumer, type: string, latest: number, appended: R
     upcast: versions.filter((v) => v < reads && alone(v)),
     otherCopies: versions.filter((v) => v !== reads && ownCopy && (dualBy[v] ?? 0) > 0),
     unreadable: versions.filter((v) => v > reads && alone(v)),
+    ...(declared === undefined && Object.keys(dualBy).length > 0 ? { warning: `declares no version of ${type}: it handles every dual-published copy; give it reads: { '${type}': ${reads} }` } : {}),
   }
 }
 

@@ -19,6 +19,7 @@ export function adoptionLines(r: AdoptionReport): string[] {
         reader.unreadable.length > 0 ? `CANNOT READ ${list(reader.unreadable)}` : '',
       ].filter((s) => s !== '')
       lines.push(`  reader ${reader.consumer}: written for v${reader.reads}${reader.declared ? '' : ' (latest)'}${reader.gone ? ', gone' : ''}${how.length > 0 ? `; ${how.join('; ')}` : ''}`)
+      if (reader.warning !== undefined) lines.push(`    WARNING: ${reader.warning}`)
     }
     const adoption = Object.entries(t.adoption).map(([v, share]) => `v${v} ${pct(share)}`).join(', ')
     if (t.readers.length > 0) lines.push(`  adoption (share of ${t.readers.length} readers): ${adoption}`)

@@ -8,9 +8,11 @@ const root = resolve(dirname(new URL(import.meta.url).pathname), '..', 'src')
 
 // layer -> layers it must not import
 const forbidden = {
-  events: ['bus', 'redis', 'pipeline', 'sim', 'check', 'project', 'ui', 'cli', 'commands'],
-  redis: ['bus', 'events', 'pipeline', 'sim', 'check', 'project', 'ui', 'cli', 'commands'],
-  bus: ['pipeline', 'sim', 'check', 'project', 'ui', 'cli', 'commands'],
+  events: ['bus', 'redis', 'postgres', 'outbox', 'pipeline', 'sim', 'check', 'project', 'ui', 'cli', 'commands'],
+  redis: ['bus', 'events', 'postgres', 'outbox', 'pipeline', 'sim', 'check', 'project', 'ui', 'cli', 'commands'],
+  postgres: ['bus', 'events', 'outbox', 'pipeline', 'sim', 'check', 'project', 'ui', 'cli', 'commands'],
+  bus: ['postgres', 'outbox', 'pipeline', 'sim', 'check', 'project', 'ui', 'cli', 'commands'],
+  outbox: ['pipeline', 'sim', 'check', 'project', 'ui', 'cli', 'commands'],
   pipeline: ['sim', 'check', 'project', 'ui', 'cli', 'commands'],
   sim: ['check', 'project', 'ui', 'cli', 'commands'],
   check: ['sim', 'project', 'ui', 'cli', 'commands'],

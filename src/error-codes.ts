@@ -77,6 +77,13 @@ export const ERROR_CODES = {
   E_CONSOLE_NOT_BUILT: 'The web console bundle (dist/console) is missing: `npm run build` makes it.',
   E_CONSOLE_REQUEST: 'A request to the web console API has a body that is not a JSON object, or is too large.',
 
+  // PostgreSQL and the transactional outbox (issue 23)
+  E_POSTGRES_BINARY_MISSING: 'PostgreSQL (initdb, postgres) is not installed, and a throwaway cluster was asked for (--outbox managed, the tests).',
+  E_POSTGRES_START_FAILED: 'The throwaway PostgreSQL cluster did not initialise or start.',
+  E_POSTGRES_UNREACHABLE: 'The outbox database (--outbox, the config\'s outbox) did not answer or refused the connection.',
+  E_OUTBOX_URL: '--outbox is neither `managed` nor a postgres:// URL; a usage error.',
+  E_OUTBOX_EVENT: 'An event given to writeOutbox lacks a type, key or payload, or its id is not a UUID.',
+
   // Load tests (sim) and property tests (check)
   E_DAY: 'A --day folder holds no readable version 1 manifest.',
   E_GATE: 'A --assert gate cannot be read, or needs --chaos.',

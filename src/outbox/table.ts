@@ -35,32 +35,36 @@ const DEAD_EXTRA = [
 ] as const
 
 const quote = (text: string) => `'${text.replace(/'/g, "''")}'`
-const comments = (table: string, columns: readonly OutboxColumn[]) => columns.map((c) => `COMMENT ON COLUMN ${table}.${c.name} IS ${quote(c.meaning)};`).join('\n')
+const comments = (table: string, columns: readonly OutboxColumn[]) => columns.map((c) => `COMMENT ON COLUMN ${table}.${c.name} IS ${quote(c.meaning)};`).join('\n  ')
 
 /**
  * Creates the tables, the index per aggregate, and the trigger that NOTIFYs relays once per
- * inserting statement. Idempotent: run it at every start. One simple query is one transaction, whose
- * advisory lock keeps two relays starting at once from racing on CREATE.
+ * inserting statement. Idempotent: run it at every start. Once the table exists it touches
+ * nothing (DDL on a table in use would queue behind relays' row locks and deadlock them); the
+ * advisory lock makes two relays starting at once create it once.
  */
 export const OUTBOX_MIGRATION = `
-SELECT pg_advisory_xact_lock(hashtext('${OUTBOX_TABLE}:migrate'));
-CREATE TABLE IF NOT EXISTS ${OUTBOX_TABLE} (
-  ${OUTBOX_COLUMNS.map((c) => `${c.name} ${c.sql}`).join(',\n  ')}
-);
-CREATE INDEX IF NOT EXISTS ${OUTBOX_TABLE}_aggregate ON ${OUTBOX_TABLE} (aggregate, seq);
-CREATE TABLE IF NOT EXISTS ${OUTBOX_DEAD_TABLE} (
-  ${[...OUTBOX_COLUMNS.map((c) => (c.name === 'seq' ? 'seq bigint PRIMARY KEY' : c.name === 'event_id' ? 'event_id uuid NOT NULL' : `${c.name} ${c.sql}`)), ...DEAD_EXTRA.map((c) => `${c.name} ${c.sql}`)].join(',\n  ')}
-);
-CREATE OR REPLACE FUNCTION ${OUTBOX_TABLE}_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+DO $migrate$
 BEGIN
-  PERFORM pg_notify('${OUTBOX_CHANNEL}', '');
-  RETURN NULL;
-END $$;
-DROP TRIGGER IF EXISTS ${OUTBOX_TABLE}_notify ON ${OUTBOX_TABLE};
-CREATE TRIGGER ${OUTBOX_TABLE}_notify AFTER INSERT ON ${OUTBOX_TABLE} FOR EACH STATEMENT EXECUTE FUNCTION ${OUTBOX_TABLE}_notify();
-COMMENT ON TABLE ${OUTBOX_TABLE} IS 'eventspine transactional outbox: rows written with the state they describe, relayed into the Redis streams and deleted once Redis has them.';
-${comments(OUTBOX_TABLE, OUTBOX_COLUMNS)}
-${comments(OUTBOX_DEAD_TABLE, DEAD_EXTRA)}
+  PERFORM pg_advisory_xact_lock(hashtext('${OUTBOX_TABLE}:migrate'));
+  IF to_regclass('${OUTBOX_TABLE}') IS NOT NULL THEN RETURN; END IF;
+  CREATE TABLE ${OUTBOX_TABLE} (
+    ${OUTBOX_COLUMNS.map((c) => `${c.name} ${c.sql}`).join(',\n    ')}
+  );
+  CREATE INDEX ${OUTBOX_TABLE}_aggregate ON ${OUTBOX_TABLE} (aggregate, seq);
+  CREATE TABLE ${OUTBOX_DEAD_TABLE} (
+    ${[...OUTBOX_COLUMNS.map((c) => (c.name === 'seq' ? 'seq bigint PRIMARY KEY' : c.name === 'event_id' ? 'event_id uuid NOT NULL' : `${c.name} ${c.sql}`)), ...DEAD_EXTRA.map((c) => `${c.name} ${c.sql}`)].join(',\n    ')}
+  );
+  CREATE OR REPLACE FUNCTION ${OUTBOX_TABLE}_notify() RETURNS trigger LANGUAGE plpgsql AS $notify$
+  BEGIN
+    PERFORM pg_notify('${OUTBOX_CHANNEL}', '');
+    RETURN NULL;
+  END $notify$;
+  CREATE TRIGGER ${OUTBOX_TABLE}_notify AFTER INSERT ON ${OUTBOX_TABLE} FOR EACH STATEMENT EXECUTE FUNCTION ${OUTBOX_TABLE}_notify();
+  COMMENT ON TABLE ${OUTBOX_TABLE} IS 'eventspine transactional outbox: rows written with the state they describe, relayed into the Redis streams and deleted once Redis has them.';
+  ${comments(OUTBOX_TABLE, OUTBOX_COLUMNS)}
+  ${comments(OUTBOX_DEAD_TABLE, DEAD_EXTRA)}
+END $migrate$;
 `
 
 /** Anything with pg's `query`: a Client, a PoolClient or a Pool. */

@@ -2,6 +2,7 @@ import { Errors, Flags } from '@oclif/core'
 import ms from 'ms'
 import { DEFAULT_NAMESPACE, isValidNamespace } from '../bus/keys.js'
 import { EventspineError } from '../errors.js'
+import { parseOutboxTarget, type OutboxTarget } from '../outbox/target.js'
 
 /** Flags shared by every command that talks to Redis, each with its environment variable. */
 export const redisFlags = {
@@ -22,6 +23,16 @@ export const redisFlags = {
       return value
     },
   }),
+}
+
+/** `--outbox`: the Postgres outbox whose relay runs in this host (`up`, `worker`). */
+export const outboxFlag = {
+  outbox: Flags.custom<OutboxTarget>({
+    summary: 'Relay the transactional outbox of this Postgres (postgres://...), or of a throwaway local cluster (managed). Default: PIPELINE_OUTBOX, else the config\'s outbox.',
+    env: 'PIPELINE_OUTBOX',
+    helpGroup: 'OUTBOX',
+    parse: parsedBy(parseOutboxTarget),
+  })(),
 }
 
 /** Flags of the schema commands: the user's own contracts and upcasters beside the built-in ones. */

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
-import { redisFlags } from '../cli/flags.js'
+import { outboxFlag, redisFlags } from '../cli/flags.js'
 import { configFlag, openProject, watchForReload } from '../cli/project.js'
 import type { UpRecord } from '../pipeline/host/record.js'
 import { untilStopSignal } from '../pipeline/host/signals.js'
@@ -22,6 +22,7 @@ export default class Up extends BaseCommand {
   static override flags = {
     ...redisFlags,
     ...configFlag,
+    ...outboxFlag,
     inbox: Flags.string({ summary: 'Folder watched for dropped files.', default: '.pipeline/inbox' }),
     out: Flags.string({ summary: 'Folder deliver writes output files into.', default: '.pipeline/out' }),
     port: Flags.integer({ summary: 'Loopback HTTP port (0 = any free port).', default: 7878, min: 0, max: 65_535 }),
@@ -61,11 +62,12 @@ export default class Up extends BaseCommand {
         keepRedis: flags.background,
         demo: flags.demo,
         logPath: flags.background ? `${projectDir}/.pipeline/up.log` : null,
+        outbox: flags.outbox,
       })
       const { pipeline, redis } = session
       const tty = Boolean(process.stdout.isTTY)
       const consoleUrl = pipeline.http?.consoleUrl ?? null
-      if (!tty) this.log(upBanner({ ...pipeline.snapshot(), redis: redis.displayUrl, redisSource: redis.source, http: pipeline.http?.url ?? null, console: consoleUrl }))
+      if (!tty) this.log(upBanner({ ...pipeline.snapshot(), redis: redis.displayUrl, redisSource: redis.source, http: pipeline.http?.url ?? null, console: consoleUrl, outbox: session.outbox ?? null }))
       else if (consoleUrl !== null) this.log(consoleLine(consoleUrl).trimStart())
       if (session.demoFiles.length > 0) this.log(`demo: dropping ${session.demoFiles.length} sample files into the inbox, one at a time (a second run reports them as duplicates).`)
       await pipeline.refresh().catch(() => undefined)

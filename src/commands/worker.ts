@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { resolve } from 'node:path'
 import { BaseCommand } from '../cli/base-command.js'
-import { durationFlag, flagError, redisFlags } from '../cli/flags.js'
+import { durationFlag, flagError, outboxFlag, redisFlags } from '../cli/flags.js'
 import { configFlag, openProject } from '../cli/project.js'
 import { STAGE_NAMES } from '../pipeline/stages/names.js'
 import { untilStopSignal } from '../pipeline/host/signals.js'
@@ -22,6 +22,7 @@ export default class Worker extends BaseCommand {
   static override flags = {
     ...redisFlags,
     ...configFlag,
+    ...outboxFlag,
     stage: Flags.string({ summary: 'A consumer of the project to run (repeatable).', multiple: true, required: true }),
     out: Flags.string({ summary: 'Folder deliver writes output files into.', default: '.pipeline/out' }),
     reference: Flags.string({ summary: 'Folder with funds.csv and identifiers.csv for enrich and resolve. Default: the shipped reference data.' }),
@@ -50,7 +51,7 @@ export default class Worker extends BaseCommand {
       })
     }
     try {
-      const { pipeline, redis } = await openWorker({
+      const { pipeline, redis, outbox } = await openWorker({
         redisUrl: flags['redis-url'],
         namespace: flags.namespace,
         projectDir: process.cwd(),
@@ -64,8 +65,10 @@ export default class Worker extends BaseCommand {
           ...(flags['batch-size'] === undefined ? {} : { batchSize: flags['batch-size'] }),
         },
         ...(flags['chaos-hold'] ? { chaosHold: true } : {}),
+        outbox: flags.outbox,
       })
-      this.log(`pipeline worker: ${flags.stage.join(', ')} on ${redis.displayUrl}, namespace ${pipeline.bus.namespace}. Ctrl-C to stop.`)
+      const relaying = outbox === undefined ? '' : `, relaying the outbox of ${outbox.displayUrl}`
+      this.log(`pipeline worker: ${flags.stage.join(', ')} on ${redis.displayUrl}, namespace ${pipeline.bus.namespace}${relaying}. Ctrl-C to stop.`)
       const finish = await showLive(pipeline, { tty: false, write: (line) => this.log(line), until: stop.signal })
       finish(`${await stop.signal}: stopping: draining ${flags.stage.join(', ')}...`)
       await pipeline.stop()

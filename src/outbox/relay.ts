@@ -37,8 +37,8 @@ export interface RelayFigures {
   readonly published: number
   /** Rows in the dead-letter table (all relays). */
   readonly deadLettered: number
-  /** Published per second since the previous figures; null on the first. */
-  readonly perSecond: number | null
+  /** Published per second by this relay over the last RATE_WINDOW_S seconds. */
+  readonly perSecond: number
 }
 
 export interface Relay {
@@ -109,6 +109,26 @@ function refusal(bus: Bus, envelope: EventEnvelope, seq: string): string | undef
 
 class Crash extends Error {}
 
+export const RATE_WINDOW_S = 10
+
+/** Rows per second over the last RATE_WINDOW_S seconds, in one-second buckets (reading it changes nothing, so the dashboard and /metrics may both ask). */
+class Rate {
+  private readonly buckets = new Map<number, number>()
+
+  add(n: number, now = Date.now()): void {
+    const second = Math.floor(now / 1000)
+    this.buckets.set(second, (this.buckets.get(second) ?? 0) + n)
+    for (const s of this.buckets.keys()) if (s <= second - RATE_WINDOW_S) this.buckets.delete(s)
+  }
+
+  perSecond(now = Date.now()): number {
+    const since = Math.floor(now / 1000) - RATE_WINDOW_S
+    let sum = 0
+    for (const [s, n] of this.buckets) if (s > since) sum += n
+    return sum / RATE_WINDOW_S
+  }
+}
+
 /**
  * The relay from the outbox table into the streams. A row is deleted only in the transaction
  * that claimed it, after Redis acknowledged its event; a crash before that commit leaves the row,
@@ -121,7 +141,7 @@ export function createRelay(options: RelayOptions): Relay {
   pool.on('error', () => {}) // an idle connection lost: the next claim reconnects
   let migrated = options.migrate === false
   let published = 0
-  let previous: { at: number; published: number } | null = null
+  const rate = new Rate()
   let stopped = false
   let loop: Promise<void> | undefined
   let listener: pg.Client | undefined
@@ -176,6 +196,7 @@ export function createRelay(options: RelayOptions): Relay {
       await crashAt('deleted')
       await client.query('COMMIT')
       published += events.length
+      rate.add(events.length)
       return rows.length
     } catch (error) {
       // A crash drops the connection as a dead process's would: Postgres rolls the claim back.
@@ -257,10 +278,7 @@ export function createRelay(options: RelayOptions): Relay {
                 (SELECT count(*)::int FROM ${OUTBOX_DEAD_TABLE}) AS dead`,
       )
       const row = result.rows[0]
-      const now = Date.now()
-      const perSecond = previous === null || now <= previous.at ? null : ((published - previous.published) * 1000) / (now - previous.at)
-      previous = { at: now, published }
-      return { backlog: row?.backlog ?? 0, lagSeconds: Math.max(0, row?.lag ?? 0), published, deadLettered: row?.dead ?? 0, perSecond }
+      return { backlog: row?.backlog ?? 0, lagSeconds: Math.max(0, row?.lag ?? 0), published, deadLettered: row?.dead ?? 0, perSecond: rate.perSecond() }
     },
     async stop() {
       stopped = true

@@ -36,6 +36,8 @@ export interface PipelineSource {
   readonly endings: readonly string[]
   /** Types the host itself publishes (the inbox and `publish`): produced, though no consumer emits them. */
   readonly intakeEmits: readonly string[]
+  /** The config's outbox (`managed` or a postgres:// URL), relayed by `up` and `worker`; `--outbox` wins. */
+  readonly outbox?: string
   /** Equal in two versions of a source when the consumer's code is the same: a reload leaves it running. */
   fingerprint(name: string): string
 }

@@ -46,6 +46,8 @@ export interface PipelineConfig {
   readonly contracts?: string | readonly string[]
   /** Input models for `pipeline fuzz`, per consumer name, where the contracts alone give unrealistic payloads. */
   readonly inputs?: Readonly<Record<string, InputModel>>
+  /** The transactional outbox `up` and `worker` relay: `managed` or a postgres:// URL (`--outbox` wins). */
+  readonly outbox?: string
 }
 
 /**

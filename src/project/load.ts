@@ -192,6 +192,7 @@ function projectOf(config: PipelineConfig, file: string | undefined, dir: string
     inputs,
     contractsDirs,
     contracts,
+    ...(config.outbox === undefined ? {} : { outbox: config.outbox }),
     endings: [...new Set(presets.flatMap((p) => p.endings))],
     intakeEmits,
     consumers: build,

@@ -1,7 +1,7 @@
 /**
  * Passwords never leave the process: not in messages, logs, `--json` or the dashboard.
  * URLs lose the password part of `user:pass@` (and a bare `secret@`, which some people use for
- * the password); `?password=` query items, `AUTH ...`/`requirepass ...` arguments and the
+ * the password, except in postgres:// URLs, where it is the user); `?password=` query items, `AUTH ...`/`requirepass ...` arguments and the
  * `args` of an ioredis AUTH/HELLO command are masked.
  */
 // Any scheme: a mistyped `http://user:pass@...` given as a Redis URL must not leak either.
@@ -19,7 +19,8 @@ const SENSITIVE_COMMAND = /^(auth|hello|migrate)$/i
 export function redact(text: string): string {
   return text
     .replace(URL_CREDENTIALS, (_m, scheme: string, user: string) => `${scheme}://${user}:***@`)
-    .replace(URL_BARE_USERINFO, (_m, scheme: string) => `${scheme}://***@`)
+    // In a postgres:// URL a bare `name@` is the user (libpq's rule), not a password.
+    .replace(URL_BARE_USERINFO, (m, scheme: string) => (/^postgres(ql)?$/i.test(scheme) ? m : `${scheme}://***@`))
     .replace(QUERY_PASSWORD, (_m, key: string) => `${key}***`)
     .replace(COMMAND_JSON, (_m, head: string) => `${head}"***"`)
     .replace(AUTH_ARGS, (_m, word: string, sep: string, bracket: string) => `${word}${sep}${bracket}***`)

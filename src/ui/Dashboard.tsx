@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink'
 import type { RuntimeSnapshot } from '../pipeline/host/figures.js'
-import { clockTime, COLUMNS, figuresLegend, padCell, pausedLines, reloadLine, stageCells } from './format.js'
+import { clockTime, COLUMNS, figuresLegend, outboxLine, padCell, pausedLines, reloadLine, stageCells } from './format.js'
 import { terminalSafe as safe } from './safe-text.js'
 
 export interface DashboardProps {
@@ -33,6 +33,7 @@ export function Dashboard({ snapshot, redisSource, status, recentCount = 5, warn
         <Text dimColor>http</Text> {safe(snapshot.http ?? 'off')} <Text dimColor>updated</Text> {clockTime(snapshot.at)}
       </Text>
       {snapshot.reload ? <Text color={snapshot.reload.ok ? 'green' : 'red'} wrap="truncate-end">{reloadLine(snapshot.reload)}</Text> : null}
+      {snapshot.outbox ? <Text {...(snapshot.outbox.deadLettered > 0 ? { color: 'yellow' } : {})} wrap="truncate-end">{outboxLine(snapshot.outbox)}</Text> : null}
       <Box flexDirection="column" marginTop={1}>
         <Text bold>{COLUMNS.map((c, i) => padCell(c.title, i)).join(' ')}</Text>
         {snapshot.stages.map((s) => {

@@ -1,4 +1,4 @@
-import { LATENCY_WINDOW, type FileOutcome, type ReloadNote, type StageFigures } from '../pipeline/host/figures.js'
+import { LATENCY_WINDOW, type FileOutcome, type OutboxFigures, type ReloadNote, type StageFigures } from '../pipeline/host/figures.js'
 import { terminalSafe as safe } from './safe-text.js'
 
 /** Columns of the stage table, shared by the dashboard, plain lines and `pipeline status`. */
@@ -94,19 +94,35 @@ export function outcomeLine(o: FileOutcome): string {
 }
 
 /** What `pipeline up` prints first when there is no dashboard (and `status` reuses). */
-export function upBanner(info: { redis: string; redisSource: string; namespace: string; inbox: string | null; outDir: string; http: string | null; console?: string | null }): string {
+export function upBanner(info: {
+  redis: string
+  redisSource: string
+  namespace: string
+  inbox: string | null
+  outDir: string
+  http: string | null
+  console?: string | null
+  outbox?: { displayUrl: string; source: string } | null
+}): string {
   return [
     `pipeline up: redis ${safe(info.redis)} (${info.redisSource}), namespace ${safe(info.namespace)}`,
     ...(info.inbox === null ? [] : [`  inbox  ${safe(info.inbox)}  (drop files here, or run \`pipeline publish FILE\`)`]),
     `  out    ${safe(info.outDir)}`,
     ...(info.http === null ? [] : [`  http   ${info.http}  (/health /metrics /files/:correlationId /funds/:isin)`]),
     ...(info.console ? [consoleLine(info.console)] : []),
+    ...(info.outbox ? [`  outbox ${safe(info.outbox.displayUrl)} (${info.outbox.source})  (relayed into the streams: writeOutbox in your transaction)`] : []),
   ].join('\n')
 }
 
 /** The console's address with this run's token: whoever opens it may replay and purge dead letters. */
 export function consoleLine(url: string): string {
   return `  console ${url}  (open it in a browser: the token in it lets the page replay and purge)`
+}
+
+/** "outbox postgres://app@db/orders: 12 waiting (oldest 0.4 s), 310/s, 2 dead, 9000 relayed here" (dashboard, plain lines). */
+export function outboxLine(f: OutboxFigures): string {
+  const rate = f.perSecond >= 10 ? Math.round(f.perSecond).toString() : f.perSecond.toFixed(1)
+  return `outbox ${safe(f.database)}: ${f.backlog} waiting (oldest ${f.lagSeconds.toFixed(1)} s), ${rate}/s, ${f.deadLettered} dead, ${f.published} relayed here`
 }
 
 /** "reloaded 14:02:11: restarted audit" or "reload failed 14:02:11, still running the previous version: <why>". */

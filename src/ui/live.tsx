@@ -1,7 +1,7 @@
 import { render } from 'ink'
 import type { RuntimeSnapshot } from '../pipeline/host/figures.js'
 import { Dashboard } from './Dashboard.js'
-import { clockTime, figuresLegend, outcomeLine, reloadLine, stageLine } from './format.js'
+import { clockTime, figuresLegend, outboxLine, outcomeLine, reloadLine, stageLine } from './format.js'
 import { terminalSafe } from './safe-text.js'
 
 /** What the live view needs of a running pipeline. */
@@ -62,6 +62,12 @@ export async function showLive(source: SnapshotSource, options: LiveOptions): Pr
       if (!all && printed.get(s.stage) === counts) continue
       printed.set(s.stage, counts)
       options.write(stageLine(clockTime(snapshot.at), s))
+    }
+    const o = snapshot.outbox
+    const outboxCounts = o ? `${o.backlog} ${o.published} ${o.deadLettered}` : undefined
+    if (o && (all || printed.get('\0outbox') !== outboxCounts)) {
+      printed.set('\0outbox', outboxCounts as string)
+      options.write(`${clockTime(snapshot.at)} ${outboxLine(o)}`)
     }
   }
   let first = true

@@ -8,6 +8,8 @@ describe('redact', () => {
     ['redis://s3cret@host:6379', 'redis://***@host:6379'],
     ['redis://host:6379?password=s3cret&db=1', 'redis://host:6379?password=***&db=1'],
     ['redis://127.0.0.1:6379', 'redis://127.0.0.1:6379'],
+    ['postgres://app:s3cret@db:5432/orders', 'postgres://app:***@db:5432/orders'],
+    ['postgresql://app@db/orders?password=s3cret', 'postgresql://app@db/orders?password=***'],
   ])('masks the password of %s', (url, expected) => {
     expect(redactUrl(url)).toBe(expected)
   })

@@ -1,6 +1,7 @@
 import { LATENCY_WINDOW_MS } from '../../bus/metrics.js'
 import type { BreakerState } from '../../bus/breaker.js'
 import type { ConsumerStatus } from '../../bus/status.js'
+import type { RelayFigures } from '../../outbox/relay.js'
 
 /** Over which time p50 and p99 hold: the metrics keep one to two windows of commits. */
 export const LATENCY_WINDOW = `the last ${LATENCY_WINDOW_MS / 1000}-${(2 * LATENCY_WINDOW_MS) / 1000} s`
@@ -54,6 +55,13 @@ export interface RuntimeSnapshot {
   readonly warnings: readonly string[]
   /** The last reload of the project's code (`up` watches what its config imports); null before any. */
   readonly reload?: ReloadNote | null
+  /** The outbox relay of this host (`--outbox`, the config's outbox); absent or null without one. */
+  readonly outbox?: OutboxFigures | null
+}
+
+/** The relay's figures with the database it relays from (password masked). */
+export interface OutboxFigures extends RelayFigures {
+  readonly database: string
 }
 
 /** What the last reload did: the consumers it restarted, or why the old code still runs. */

@@ -7,11 +7,12 @@ import type { Runner, RunnerOptions } from '../../bus/runner.js'
 import type { ConsumerDefinition } from '../../bus/types.js'
 import { errorMessage } from '../../errors.js'
 import { unknownNameError } from '../../names.js'
+import { createRelay } from '../../outbox/relay.js'
 import { redact } from '../../redis/redact.js'
 import { builtinSource, type HostEnv, type PipelineSource, type SourceUpdate, type SourceUpdates } from '../source.js'
 import { EVENT } from '../types.js'
 import { FigureCollector, OutcomeFeed, writeRuntime } from './collect.js'
-import type { ReloadNote, RuntimeSnapshot, StageFigures } from './figures.js'
+import type { OutboxFigures, ReloadNote, RuntimeSnapshot, StageFigures } from './figures.js'
 import { RunningConsumers } from './running.js'
 import { holdBeforeCommit } from './chaos-hold.js'
 import { startHttp, type HttpApi } from './http.js'
@@ -54,6 +55,8 @@ export interface StartPipelineOptions {
   readonly retentionMaxLen?: number
   /** New versions of the source (`up` watching the config's files): changed consumers are drained and restarted. */
   readonly updates?: SourceUpdates
+  /** Relay this Postgres outbox into the streams (a postgres:// URL; `host/outbox.ts` resolves `managed`). */
+  readonly outboxUrl?: string
 }
 
 export interface PipelineHandle {
@@ -113,6 +116,10 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
     options.onWarn?.(line)
   }
   const bus = await createBus({ url: options.url, contracts: source.contracts(), warn, ...(options.namespace ? { namespace: options.namespace } : {}) })
+  const relay = options.outboxUrl === undefined ? undefined : createRelay({ url: options.outboxUrl, bus, onWarn: warn })
+  relay?.start()
+  const outboxFigures = async (): Promise<OutboxFigures | null> =>
+    relay === undefined || options.outboxUrl === undefined ? null : { ...(await relay.figures()), database: redact(options.outboxUrl) }
   const running = new RunningConsumers(bus, options.chaosHold === true ? { ...options.runner, beforeCommit: holdBeforeCommit(bus) } : options.runner)
   running.start(consumers, source.fingerprint)
   // A worker's figures cover the whole pipeline it is part of; up runs all of it anyway.
@@ -139,7 +146,11 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
       http = await startHttp({
         bus,
         port: options.httpPort,
-        metrics: metricsRegistry({ status: () => consumerStatus(bus, figured), runners: () => running.runners().map((r) => ({ stage: r.consumer.name, metrics: r.metrics })) }),
+        metrics: metricsRegistry({
+          status: () => consumerStatus(bus, figured),
+          runners: () => running.runners().map((r) => ({ stage: r.consumer.name, metrics: r.metrics })),
+          ...(relay === undefined ? {} : { outbox: outboxFigures }),
+        }),
         consumers: () => running.runners().map((r) => ({ name: r.consumer.name, running: running.isRunning(r) })),
         console: {
           bus,
@@ -164,6 +175,7 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
     }
   } catch (error) {
     await http?.close()
+    await relay?.stop()
     await bus.close()
     throw error
   }
@@ -194,8 +206,8 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
   })
 
   const refresh = async (): Promise<RuntimeSnapshot> => {
-    const [stages, recent] = await Promise.all([collector.collect(), full ? feed.read() : Promise.resolve([])])
-    latest = { ...latest, at: new Date().toISOString(), http: http?.url ?? null, stages, recent, warnings: [...warnings], reload }
+    const [stages, recent, outbox] = await Promise.all([collector.collect(), full ? feed.read() : Promise.resolve([]), outboxFigures().catch(() => latest.outbox ?? null)])
+    latest = { ...latest, at: new Date().toISOString(), http: http?.url ?? null, stages, recent, warnings: [...warnings], reload, outbox }
     if (full) await writeRuntime(bus, latest)
     for (const listener of listeners) listener(latest)
     return latest
@@ -236,6 +248,7 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
       await watcher?.close()
       unsubscribe?.()
       await reloading
+      await relay?.stop()
       await running.stop()
       await http?.close()
       if (full) await bus.redis.del(bus.keys.runtime).catch(() => {})

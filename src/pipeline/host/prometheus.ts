@@ -1,12 +1,15 @@
 import { Counter, Gauge, Registry, Summary } from 'prom-client'
 import type { RunnerMetrics, RunnerSnapshot } from '../../bus/metrics.js'
 import type { ConsumerStatus } from '../../bus/status.js'
+import type { RelayFigures } from '../../outbox/relay.js'
 
 export interface MetricsSources {
   /** Counters, lag and pending of every consumer, from Redis (all processes). */
   readonly status: () => Promise<readonly ConsumerStatus[]>
   /** The runners of this process now (a reload replaces some), for stage latency. */
   readonly runners: () => readonly { readonly stage: string; readonly metrics: RunnerMetrics }[]
+  /** The outbox relay's figures, when this host runs one. */
+  readonly outbox?: () => Promise<RelayFigures | null>
 }
 
 interface Family<V> {
@@ -71,7 +74,36 @@ export function metricsRegistry(sources: MetricsSources): Registry {
     })
   }
   new StageLatency(registry, sources.runners)
+  if (sources.outbox !== undefined) outboxFamilies(registry, sources.outbox)
   return registry
+}
+
+/** The outbox relay's lag (rows waiting, age of the oldest) and rate, one read of Postgres per scrape. */
+function outboxFamilies(registry: Registry, figures: () => Promise<RelayFigures | null>): void {
+  let reading: Promise<RelayFigures | null> | null = null
+  const read = () => (reading ??= figures().finally(() => (reading = null)))
+  const families: readonly { name: string; help: string; counter?: true; value: (f: RelayFigures) => number }[] = [
+    { name: 'eventspine_outbox_backlog', help: 'Outbox rows not yet relayed into the streams (all relays).', value: (f) => f.backlog },
+    { name: 'eventspine_outbox_lag_seconds', help: 'Age of the oldest outbox row not yet relayed; 0 when none waits.', value: (f) => f.lagSeconds },
+    { name: 'eventspine_outbox_rows_per_second', help: 'Rows this relay published per second over the last 10 s.', value: (f) => f.perSecond },
+    { name: 'eventspine_outbox_published_total', help: 'Rows this relay published since it started.', counter: true, value: (f) => f.published },
+    { name: 'eventspine_outbox_dead_lettered_total', help: 'Rows in the outbox dead-letter table (all relays).', counter: true, value: (f) => f.deadLettered },
+  ]
+  for (const family of families) {
+    const Kind = family.counter ? Counter : Gauge
+    new Kind({
+      name: family.name,
+      help: family.help,
+      registers: [registry],
+      async collect() {
+        const f = await read().catch(() => null)
+        this.reset()
+        if (f === null) return
+        if (this instanceof Counter) this.inc(family.value(f))
+        else (this as Gauge).set(family.value(f))
+      },
+    })
+  }
 }
 
 /** A quantile of no commits is NaN: Prometheus's word for "no value", never 0. */

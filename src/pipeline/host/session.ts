@@ -7,6 +7,8 @@ import { packageRoot } from '../paths.js'
 import { loadReferenceData } from '../reference.js'
 import { builtinSource, listingHost, type PipelineSource } from '../source.js'
 import { selectStages, startPipeline, type PipelineHandle, type StartPipelineOptions } from './index.js'
+import { parseOutboxTarget, type OutboxTarget } from '../../outbox/target.js'
+import { openOutboxDatabase, type OutboxDatabase } from './outbox.js'
 import { findLiveUp, removeUpRecord, upPaths, writeUpRecord } from './record.js'
 
 export interface UpOptions extends Omit<StartPipelineOptions, 'url' | 'stages'> {
@@ -19,11 +21,15 @@ export interface UpOptions extends Omit<StartPipelineOptions, 'url' | 'stages'> 
   readonly demo?: boolean
   /** Written into up.json (for `pipeline down` and `status`). */
   readonly logPath?: string | null
+  /** The outbox to relay (`--outbox`); default the config's. */
+  readonly outbox?: OutboxTarget | undefined
 }
 
 export interface UpSession {
   readonly pipeline: PipelineHandle
   readonly redis: ResolvedRedis
+  /** The outbox database relayed here, if any. */
+  readonly outbox: OutboxDatabase | undefined
   /** Files --demo copies into the inbox (one at a time, each once the previous was taken in). */
   readonly demoFiles: readonly string[]
   /** Stops the pipeline, then the managed redis-server if this process started it (unless kept). */
@@ -66,11 +72,14 @@ export async function openUp(options: UpOptions): Promise<UpSession> {
   // the copy of a file comes after it and is the one reported duplicate.
   const taken = new Map<string, () => void>()
   let pipeline: PipelineHandle
+  let outbox: OutboxDatabase | undefined
   try {
+    outbox = await openOutbox(options.outbox, options.source, projectDir, 'run')
     pipeline = await startPipeline({
       ...options,
       url: redis.url,
       projectDir,
+      ...(outbox === undefined ? {} : { outboxUrl: outbox.url }),
       onIntake: (intake) => {
         options.onIntake?.(intake)
         taken.get(intake.fileName)?.()
@@ -81,6 +90,7 @@ export async function openUp(options: UpOptions): Promise<UpSession> {
     // (port in use, bad reference data) must not leave it behind.
     if (options.keepRedis === true && redis.source === 'managed-started') await stopManagedRedis(projectDir)
     else await redis.release()
+    await outbox?.release()
     throw error
   }
   writeUpRecord(projectDir, {
@@ -112,6 +122,7 @@ export async function openUp(options: UpOptions): Promise<UpSession> {
   return {
     pipeline,
     redis,
+    outbox,
     demoFiles: demoFiles.map((f) => f.name),
     close: () =>
       (closed ??= (async () => {
@@ -123,6 +134,7 @@ export async function openUp(options: UpOptions): Promise<UpSession> {
         } finally {
           removeUpRecord(projectDir, process.pid)
           await redis.release()
+          await outbox?.release()
         }
       })()),
   }
@@ -151,20 +163,24 @@ export interface WorkerOptions {
   readonly clock?: () => Date
   readonly runner?: RunnerOptions
   readonly chaosHold?: boolean
+  /** The outbox to relay (`--outbox`); default the config's. `managed` joins the one `up` started. */
+  readonly outbox?: OutboxTarget | undefined
 }
 
 /**
  * `pipeline worker`: only the named stages, against the Redis a `pipeline up` uses (never starts
  * one). Stage names are checked before Redis is looked for.
  */
-export async function openWorker(options: WorkerOptions): Promise<{ pipeline: PipelineHandle; redis: ResolvedRedis }> {
+export async function openWorker(options: WorkerOptions): Promise<{ pipeline: PipelineHandle; redis: ResolvedRedis; outbox: OutboxDatabase | undefined }> {
   selectStages((options.source ?? builtinSource()).consumers(listingHost()), options.stages)
   // Fail now with the table's problem, not later as dead letters of every file.
   if (options.referenceDir !== undefined) loadReferenceData(options.referenceDir)
   const projectDir = resolve(options.projectDir)
   const redis = await resolveRedis({ url: options.redisUrl, projectDir, startIfMissing: false })
+  const outbox = await openOutbox(options.outbox, options.source, projectDir, 'join')
   const pipeline = await startPipeline({
     url: redis.url,
+    ...(outbox === undefined ? {} : { outboxUrl: outbox.url }),
     projectDir,
     stages: options.stages,
     ...(options.source === undefined ? {} : { source: options.source }),
@@ -176,7 +192,13 @@ export async function openWorker(options: WorkerOptions): Promise<{ pipeline: Pi
     ...(options.runner === undefined ? {} : { runner: options.runner }),
     ...(options.chaosHold === true ? { chaosHold: true } : {}),
   })
-  return { pipeline, redis }
+  return { pipeline, redis, outbox }
+}
+
+/** The flag's outbox, else the config's, opened; undefined when neither names one. */
+async function openOutbox(flag: OutboxTarget | undefined, source: PipelineSource | undefined, projectDir: string, use: 'run' | 'join'): Promise<OutboxDatabase | undefined> {
+  const target = flag ?? (source?.outbox === undefined ? undefined : parseOutboxTarget(source.outbox))
+  return target === undefined ? undefined : openOutboxDatabase(target, { projectDir, use })
 }
 
 export { upPaths }

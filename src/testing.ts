@@ -22,6 +22,17 @@ export { schemaArbitrary } from './check/schema.js'
 export { startThrowawayRedis, type ThrowawayRedis } from './redis/server.js'
 export type { ConsumerEnv, ConsumerFactory, PipelineConfig } from './project/define.js'
 export { given, type Given, type GoldenOptions } from './check/golden/spec.js'
+export {
+  checkOutbox,
+  transactionalProducer,
+  OUTBOX_CHECK_TYPE,
+  type OutboxCheckOptions,
+  type OutboxCheckReport,
+  type OutboxProducer,
+  type OutboxProperty,
+  type ProducerTransaction,
+} from './check/outbox.js'
+export { startThrowawayPostgres, type ThrowawayPostgres } from './postgres/server.js'
 export type { Expected, ExpectedEmit, StateValue } from './check/golden/expect.js'
 export type { InputEvent } from './check/golden/run.js'
 export { PROPERTIES, type CheckEnv, type ConsumerUnderTest, type Counterexample, type PropertyName, type PropertyResult } from './check/types.js'

@@ -2,7 +2,9 @@ import { writeFile } from 'node:fs/promises'
 import { Flags } from '@oclif/core'
 import { terminalSafeLines } from '../ui/safe-text.js'
 import { BaseCommand } from '../cli/base-command.js'
-import { redisFlags, usageError } from '../cli/flags.js'
+import { parsedBy, redisFlags, usageError } from '../cli/flags.js'
+import type { OutboxCheckReport } from '../check/outbox.js'
+import { parseOutboxTarget, type OutboxTarget } from '../outbox/target.js'
 import { configFlag, openProject } from '../cli/project.js'
 import { hasCode, type EventspineError } from '../errors.js'
 import { junitXml, renderReport } from '../check/report.js'
@@ -30,6 +32,7 @@ export default class Fuzz extends BaseCommand {
     '<%= config.bin %> fuzz --consumer deliver --runs 500',
     '<%= config.bin %> fuzz --consumer ./dist/consumers/ledger.js --contracts ./contracts --json',
     'FC_SEED=42 <%= config.bin %> fuzz --junit reports/fuzz.xml',
+    '<%= config.bin %> fuzz --outbox managed --runs 200',
   ]
 
   static override enableJsonFlag = true
@@ -44,10 +47,26 @@ export default class Fuzz extends BaseCommand {
     path: Flags.string({ summary: 'Replay path of a counterexample (printed with a failure): re-runs just that case.' }),
     'group-loss': Flags.boolean({ summary: 'Ordering schedules may also lose the consumer group (NOGROUP recovery).', default: true, allowNo: true }),
     junit: Flags.string({ summary: 'Also write a JUnit XML report to this file.' }),
+    outbox: Flags.custom<OutboxTarget>({
+      summary: 'Check the transactional outbox instead (writeOutbox, the relay, crashes of both) on this Postgres (postgres://...), or on a throwaway cluster (managed).',
+      parse: parsedBy(parseOutboxTarget),
+    })(),
   }
 
-  async run(): Promise<FuzzJson> {
+  async run(): Promise<FuzzJson | OutboxCheckReport> {
     const { flags } = await this.parse(Fuzz)
+    if (flags.outbox !== undefined) {
+      const [{ fuzzOutbox, renderOutboxReport }, { resolveRedis }] = await Promise.all([import('../check/outbox.js'), import('../redis/index.js')])
+      const redis = await resolveRedis({ url: flags['redis-url'] })
+      try {
+        const report = await fuzzOutbox({ target: flags.outbox, redisUrl: redis.url, runs: flags.runs, ...(flags.seed === undefined ? {} : { seed: flags.seed }), ...(flags.path ? { path: flags.path } : {}) })
+        if (!this.jsonEnabled()) this.log(terminalSafeLines(renderOutboxReport(report)))
+        if (!report.passed) process.exitCode = 1
+        return report
+      } finally {
+        await redis.release()
+      }
+    }
     const [{ runFuzz }, { resolveRedis }, { chooseFuzzTargets }] = await Promise.all([import('../check/fuzz.js'), import('../redis/index.js'), import('../project/fuzz-targets.js')])
     const project = await openProject(flags.config)
     const redis = await resolveRedis({ url: flags['redis-url'] })

@@ -1,12 +1,13 @@
 import { EventspineError } from '../errors.js'
 import { defaultContractsDir, loadContracts, type ContractRegistry } from '../events/index.js'
 import { isEventId, newCorrelationId, newEventId, type EventId } from '../events/ids.js'
+import type { ContractChecker } from '../bus/contracts.js'
 import type { NewEvent } from '../bus/types.js'
 import { OUTBOX_TABLE, type Queryable } from './table.js'
 
 export interface WriteOutboxOptions {
   /** The contracts to check the payload against; default the shipped ones. A project passes `source.contracts()`. */
-  readonly contracts?: ContractRegistry
+  readonly contracts?: Pick<ContractChecker, 'validate' | 'latestVersion'>
 }
 
 let shipped: ContractRegistry | undefined

@@ -41,6 +41,14 @@ describe('the outbox from the terminal', () => {
     expect(run.stdout + run.stderr).not.toContain('s3cret-pw')
   })
 
+  it('fuzz --outbox checks the outbox property on a database and prints the seed', async () => {
+    const url = await testDatabase('fuzz')
+    const run = await pipeline(['fuzz', '--outbox', url, '--runs', '5', '--seed', '3'], { PIPELINE_REDIS_URL: testRedisUrl() })
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stdout).toContain('outbox property (writeOutbox in the transaction): 5 runs, seed 3')
+    expect(run.stdout).toContain('ok  committed rows once, nothing rolled back, order per aggregate')
+  })
+
   it('--outbox that is neither managed nor a postgres URL is a usage error', async () => {
     const run = await pipeline(['up', '--outbox', 'mysql://db/x'], { PIPELINE_REDIS_URL: testRedisUrl() })
     expect(run.code).toBe(2)

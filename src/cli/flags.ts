@@ -35,6 +35,15 @@ export const outboxFlag = {
   })(),
 }
 
+/** `--reference-db`: enrich and resolve read the Postgres `reference` schema, kept current by relayed `reference.changed` events. */
+export const referenceDbFlag = {
+  'reference-db': Flags.string({
+    summary: 'Reference data for enrich and resolve from this Postgres\'s reference schema, kept current by reference.changed events (relayed from its outbox).',
+    env: 'PIPELINE_REFERENCE_DB',
+    helpGroup: 'OUTBOX',
+  }),
+}
+
 /** Flags of the schema commands: the user's own contracts and upcasters beside the built-in ones. */
 export const catalogFlags = {
   contracts: Flags.string({

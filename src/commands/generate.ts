@@ -29,9 +29,10 @@ export default class Generate extends BaseCommand {
     kinds: Flags.custom<FileKind>({ summary: 'File kinds to generate, comma-separated.', multiple: true, delimiter: ',', default: [...FILE_KINDS], parse: parsedBy(parseKind) })(),
     providers: Flags.custom<ProviderName>({ summary: 'Senders to draw funds from, comma-separated.', multiple: true, delimiter: ',', default: [...PROVIDERS], parse: parsedBy(parseProvider) })(),
     out: Flags.string({ summary: 'Folder to write. Default: .pipeline/days/<date>-seed<seed>.' }),
+    'reference-db': Flags.string({ summary: 'Also write the day\'s reference data into this Postgres\'s reference schema (for `pipeline load --reference-db`).', env: 'PIPELINE_REFERENCE_DB' }),
   }
 
-  async run(): Promise<DaySummary & { dir: string }> {
+  async run(): Promise<DaySummary & { dir: string; referenceDb?: { url: string; funds: number; identifiers: number } }> {
     const { flags } = await this.parse(Generate)
     const { generateDay } = await import('../sim/day.js')
     const date = flags.date ?? todayIso()
@@ -39,12 +40,14 @@ export default class Generate extends BaseCommand {
     const dir = resolve(flags.out ?? `.pipeline/days/${date}-seed${flags.seed}`)
     const day = writeDay(generateDay({ eventsPerDay: flags['events-per-day'], date, seed: flags.seed, faults, kinds, providers }), dir)
     const summary = summariseDay(day.manifest)
-    if (!this.jsonEnabled()) this.log(render(summary, dir))
-    return { ...summary, dir }
+    const url = flags['reference-db']
+    const seeded = url === undefined ? undefined : await (await import('../pipeline/reference-db.js')).seedReferenceFromFolder(url, day.referenceDir)
+    if (!this.jsonEnabled()) this.log(render(summary, dir, seeded))
+    return { ...summary, dir, ...(seeded === undefined ? {} : { referenceDb: seeded }) }
   }
 }
 
-function render(s: DaySummary, dir: string): string {
+function render(s: DaySummary, dir: string, seeded?: { url: string; funds: number; identifiers: number }): string {
   const list = (r: Record<string, number>): string => Object.entries(r).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ') || 'none'
   return [
     `Day ${s.date} (seed ${s.seed}) written to ${dir}`,
@@ -53,6 +56,7 @@ function render(s: DaySummary, dir: string): string {
     `  outcomes   ${list(s.byOutcome)}`,
     `  faults     ${list(s.byFault)}`,
     `  NAV files  ${Math.round(s.navAfterCutOff * 100)}% arrive after the 17:00 cut-off`,
-    `Run it: pipeline load --day ${dir}`,
+    ...(seeded === undefined ? [] : [`  reference  ${seeded.funds} funds, ${seeded.identifiers} identifiers written to ${seeded.url} (schema reference)`]),
+    seeded === undefined ? `Run it: pipeline load --day ${dir}` : `Run it: pipeline load --day ${dir} --reference-db ${seeded.url}`,
   ].join('\n')
 }

@@ -43,6 +43,7 @@ export default class Load extends BaseCommand {
     faults: Flags.custom<number>({ summary: 'Share of files with a fault, 0-1.', default: 0.02, parse: parsedBy(parseFaultRate) })(),
     date: Flags.custom<string>({ summary: 'Business day of the generated day. Default: today (UTC).', parse: parsedBy(parseDayDate) })(),
     day: Flags.string({ summary: 'Use a day written by `pipeline generate` instead of generating one.' }),
+    'reference-db': Flags.string({ summary: 'Take reference data from this Postgres\'s reference schema (seed it with `pipeline generate --reference-db`), not the day\'s CSV.', env: 'PIPELINE_REFERENCE_DB', exclusive: ['chaos'] }),
     providers: Flags.custom<ProviderName>({ summary: 'Senders of the generated day, comma-separated.', multiple: true, delimiter: ',', default: [...PROVIDERS], parse: parsedBy(parseProvider) })(),
     assert: Flags.custom<Gate>({ summary: "A gate such as 'p99<50ms', 'mismatches=0', 'eventsPerSecond>=5000'; repeatable.", multiple: true, parse: parsedBy(parseGate) })(),
     'max-in-flight': Flags.integer({ summary: 'At --speed max, files published but not yet finished.', default: 256 }),
@@ -90,6 +91,7 @@ export default class Load extends BaseCommand {
       progress: !this.jsonEnabled(),
       source: await openProject(flags.config),
       report: flags.report,
+      ...(flags['reference-db'] === undefined ? {} : { referenceDb: flags['reference-db'] }),
       ...(interrupt === null ? {} : { signal: interrupt.signal }),
     })
       .catch((error: unknown) => {

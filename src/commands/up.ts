@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
-import { outboxFlag, redisFlags } from '../cli/flags.js'
+import { outboxFlag, redisFlags, referenceDbFlag } from '../cli/flags.js'
 import { configFlag, openProject, watchForReload } from '../cli/project.js'
 import type { UpRecord } from '../pipeline/host/record.js'
 import { untilStopSignal } from '../pipeline/host/signals.js'
@@ -23,6 +23,7 @@ export default class Up extends BaseCommand {
     ...redisFlags,
     ...configFlag,
     ...outboxFlag,
+    ...referenceDbFlag,
     inbox: Flags.string({ summary: 'Folder watched for dropped files.', default: '.pipeline/inbox' }),
     out: Flags.string({ summary: 'Folder deliver writes output files into.', default: '.pipeline/out' }),
     port: Flags.integer({ summary: 'Loopback HTTP port (0 = any free port).', default: 7878, min: 0, max: 65_535 }),
@@ -63,6 +64,7 @@ export default class Up extends BaseCommand {
         demo: flags.demo,
         logPath: flags.background ? `${projectDir}/.pipeline/up.log` : null,
         outbox: flags.outbox,
+        ...(flags['reference-db'] === undefined ? {} : { referenceDb: flags['reference-db'] }),
       })
       const { pipeline, redis } = session
       const tty = Boolean(process.stdout.isTTY)

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { resolve } from 'node:path'
 import { BaseCommand } from '../cli/base-command.js'
-import { durationFlag, flagError, outboxFlag, redisFlags } from '../cli/flags.js'
+import { durationFlag, flagError, outboxFlag, redisFlags, referenceDbFlag } from '../cli/flags.js'
 import { configFlag, openProject } from '../cli/project.js'
 import { STAGE_NAMES } from '../pipeline/stages/names.js'
 import { untilStopSignal } from '../pipeline/host/signals.js'
@@ -23,6 +23,7 @@ export default class Worker extends BaseCommand {
     ...redisFlags,
     ...configFlag,
     ...outboxFlag,
+    ...referenceDbFlag,
     stage: Flags.string({ summary: 'A consumer of the project to run (repeatable).', multiple: true, required: true }),
     out: Flags.string({ summary: 'Folder deliver writes output files into.', default: '.pipeline/out' }),
     reference: Flags.string({ summary: 'Folder with funds.csv and identifiers.csv for enrich and resolve. Default: the shipped reference data.' }),
@@ -66,6 +67,7 @@ export default class Worker extends BaseCommand {
         },
         ...(flags['chaos-hold'] ? { chaosHold: true } : {}),
         outbox: flags.outbox,
+        ...(flags['reference-db'] === undefined ? {} : { referenceDb: flags['reference-db'] }),
       })
       const relaying = outbox === undefined ? '' : `, relaying the outbox of ${outbox.displayUrl}`
       this.log(`pipeline worker: ${flags.stage.join(', ')} on ${redis.displayUrl}, namespace ${pipeline.bus.namespace}${relaying}. Ctrl-C to stop.`)

@@ -17,6 +17,8 @@ export interface PipelineOptions {
   readonly syncOutput?: boolean
   /** Folder with `funds.csv` and `identifiers.csv`. Default: the shipped `fixtures/reference`. */
   readonly referenceDir?: string
+  /** Reference data from elsewhere (the Postgres reference schema, kept current): wins over referenceDir. */
+  readonly reference?: () => ReferenceData
   /** Folder of mapping profiles (`*.json`). Default: the shipped `fixtures/mapping-profiles`. */
   readonly profilesDir?: string
   /** "Now" for the not-in-the-future date rule. Default: the system clock. */
@@ -44,7 +46,7 @@ function once<T>(load: () => T): () => T {
  */
 export function pipelineConsumers(options: PipelineOptions): ConsumerDefinition[] {
   const profiles = once((): readonly MappingProfile[] => loadProfiles(options.profilesDir ?? defaultProfilesDir()))
-  const reference = once((): ReferenceData => loadReferenceData(options.referenceDir ?? defaultReferenceDir()))
+  const reference = options.reference ?? once((): ReferenceData => loadReferenceData(options.referenceDir ?? defaultReferenceDir()))
   return [
     ingestConsumer(profiles),
     mapConsumer(profiles),

@@ -1,6 +1,7 @@
 import type { ConsumerDefinition } from '../bus/types.js'
 import { defaultContractsDir, loadContracts, type ContractRegistry } from '../events/index.js'
 import { pipelineConsumers } from './index.js'
+import type { ReferenceData } from './reference.js'
 import { EVENT } from './types.js'
 
 /** What a host knows when it builds its consumers: where files go, "now", and the Redis it runs on. */
@@ -12,6 +13,8 @@ export interface HostEnv {
   readonly clock?: () => Date
   /** Reference data given on the command line (`--reference`, load's generated day): wins over the config's. */
   readonly referenceDir?: string
+  /** Reference data the host keeps current (`--reference-db`: the Postgres reference schema): wins over referenceDir. */
+  readonly reference?: () => ReferenceData
   readonly namespace: string
   readonly redisUrl: string
   /** A folder for consumers' own files outside Redis (a factory's `env.tmpDir`). */
@@ -64,6 +67,7 @@ export function builtinSource(): PipelineSource {
         ...(host.syncOutput === undefined ? {} : { syncOutput: host.syncOutput }),
         ...(host.clock ? { clock: host.clock } : {}),
         ...(host.referenceDir === undefined ? {} : { referenceDir: host.referenceDir }),
+        ...(host.reference === undefined ? {} : { reference: host.reference }),
       }),
     contractsDirs: [],
     contracts: shippedContracts,

@@ -47,6 +47,7 @@ export function fundPipeline(options: FundPipelineOptions = {}): ConsumerPreset 
         ...dirs(configDir),
         // The command line's reference data (worker --reference, load's generated day) wins over the config's.
         ...(host.referenceDir === undefined ? {} : { referenceDir: host.referenceDir }),
+        ...(host.reference === undefined ? {} : { reference: host.reference }),
         outDir: options.out === undefined ? host.outDir : resolve(configDir, options.out),
         ...(host.syncOutput === undefined ? {} : { syncOutput: host.syncOutput }),
         ...(host.clock ? { clock: host.clock } : {}),

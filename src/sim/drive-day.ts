@@ -4,6 +4,7 @@ import { entryTime } from '../bus/entry-ids.js'
 import { deleteNamespaces } from '../bus/scratch.js'
 import { consumerStatus, createBus, type Bus, type ConsumerStatus, type RunnerOptions } from '../bus/index.js'
 import { EVENT, receivedEvent } from '../pipeline/index.js'
+import { followReference } from '../pipeline/reference-db.js'
 import { builtinSource, type PipelineSource } from '../pipeline/source.js'
 import { leftBehind, manifestUnknown, ownFigures, settle, type OwnConsumerFigures } from './own-consumers.js'
 import { dayStartMs, LAST_MS_OF_DAY } from './calendar.js'
@@ -58,6 +59,8 @@ export interface LoadOptions {
   readonly source?: PipelineSource
   /** Records time series for `--report` (report-series.ts). */
   readonly series?: ReportSeries
+  /** Reference data from this Postgres's `reference` schema (seeded by `generate --reference-db`) instead of the day's CSV. */
+  readonly referenceDb?: string
 }
 
 export interface StageLag {
@@ -102,9 +105,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const bytes = files.map((f) => readDayFile(options.day, f.name))
   const source = options.source ?? builtinSource()
   const bus = await createBus({ url: options.url, namespace: options.namespace, contracts: source.contracts() })
+  const follower = options.referenceDb === undefined ? undefined : await followReference(bus, options.referenceDb, bus.warn).catch(async (error: unknown) => {
+    await bus.close()
+    throw error
+  })
   const consumers = source.consumers({
     outDir: options.outDir,
     referenceDir: options.day.referenceDir,
+    ...(follower === undefined ? {} : { reference: () => follower.data }),
     clock: () => new Date(start + LAST_MS_OF_DAY),
     namespace: options.namespace,
     redisUrl: options.url,
@@ -179,6 +187,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     clearInterval(sampler)
     await observer.stop()
     await runners?.stop()
+    await follower?.stop()
     if (options.keep !== true) await deleteNamespaces(bus.redis, bus.namespace)
     await bus.close()
   }

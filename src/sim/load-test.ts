@@ -37,6 +37,8 @@ export interface LoadTestOptions {
   readonly source?: PipelineSource
   /** Write the run's self-contained HTML report here (`--report`). */
   readonly report?: string | undefined
+  /** Reference data from this Postgres (`--reference-db`), seeded by `generate --reference-db`. */
+  readonly referenceDb?: string | undefined
 }
 
 export interface LoadTestResult extends LoadReport {
@@ -96,6 +98,8 @@ export interface LoadWorkersOptions {
   readonly logDir: string
   readonly workers: number
   readonly source?: PipelineSource | undefined
+  /** The workers' reference data from this Postgres (`--reference-db`). */
+  readonly referenceDb?: string | undefined
   readonly log?: (line: string) => void
 }
 
@@ -116,6 +120,7 @@ export async function startLoadWorkers(options: LoadWorkersOptions): Promise<Wor
     logDir: options.logDir,
     config: source.file,
     batchSize: LOAD_WORKER_BATCH,
+    referenceDb: options.referenceDb,
   })
   options.log?.(`starting ${groups.length} worker processes (${groups.map((g) => g.join(', ')).join(' | ')})...`)
   const bus = await createBus({ url: options.url, namespace: options.namespace, warn: () => {} })
@@ -142,10 +147,11 @@ export async function loadTest(options: LoadTestOptions): Promise<LoadTestResult
     const bar = options.progress ? createProgress('load') : null
     const series = options.report === undefined ? undefined : new ReportSeries()
     const workers = options.workers ?? defaultWorkers(day.manifest.expectedEvents)
-    const pool = workers === 0 ? null : await startLoadWorkers({ url: redis.url, namespace, day, outDir, logDir: join(work, 'logs'), workers, source: options.source, ...(bar === null ? {} : { log: (line: string) => bar.log(line) }) })
+    const pool = workers === 0 ? null : await startLoadWorkers({ url: redis.url, namespace, day, outDir, logDir: join(work, 'logs'), workers, source: options.source, referenceDb: options.referenceDb, ...(bar === null ? {} : { log: (line: string) => bar.log(line) }) })
     const report = await runLoad({
       ...loadRunOptions(options, { url: redis.url, namespace, day, outDir, bar, series }),
       ...(options.window === undefined ? {} : { window: options.window }),
+      ...(options.referenceDb === undefined ? {} : { referenceDb: options.referenceDb }),
       ...(pool === null ? {} : { stages: 'external' as const, inspect: () => pool.stopAll() }),
     }).finally(() => pool?.stopAll())
     bar?.finish()

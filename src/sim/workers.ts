@@ -25,6 +25,8 @@ export interface WorkerPoolOptions {
   readonly batchSize?: number
   /** Chaos runs: each worker stops before a commit while its stage's hold key is set. */
   readonly chaosHold?: boolean
+  /** Reference data from this Postgres (`pipeline worker --reference-db`) instead of `referenceDir`. */
+  readonly referenceDb?: string | undefined
 }
 
 /** A `pipeline worker --stage <stage> [--stage ...]` process. */
@@ -149,6 +151,7 @@ export class WorkerPool {
       '--visibility-timeout', `${o.visibilityTimeoutMs}ms`,
       ...(o.chaosHold === true ? ['--chaos-hold'] : []),
       ...(o.batchSize === undefined ? [] : ['--batch-size', String(o.batchSize)]),
+      ...(o.referenceDb === undefined ? [] : ['--reference-db', o.referenceDb]),
       ...(o.config === undefined ? [] : ['--config', o.config]),
     ]
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, NO_COLOR: '1' } })

@@ -8,6 +8,7 @@ import type { ConsumerDefinition } from '../../bus/types.js'
 import { errorMessage } from '../../errors.js'
 import { unknownNameError } from '../../names.js'
 import { createRelay } from '../../outbox/relay.js'
+import { followReference, type ReferenceFollower } from '../reference-db.js'
 import { redact } from '../../redis/redact.js'
 import { builtinSource, type HostEnv, type PipelineSource, type SourceUpdate, type SourceUpdates } from '../source.js'
 import { EVENT } from '../types.js'
@@ -55,6 +56,8 @@ export interface StartPipelineOptions {
   readonly retentionMaxLen?: number
   /** New versions of the source (`up` watching the config's files): changed consumers are drained and restarted. */
   readonly updates?: SourceUpdates
+  /** Reference data from this Postgres's `reference` schema, kept current by `reference.changed` events (`--reference-db`). */
+  readonly referenceDb?: string
   /** Relay this Postgres outbox into the streams (a postgres:// URL; `host/outbox.ts` resolves `managed`). */
   readonly outboxUrl?: string
 }
@@ -96,11 +99,14 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
   const inboxDir = resolve(options.inboxDir ?? join(projectDir, '.pipeline', 'inbox'))
   const outDir = resolve(options.outDir ?? join(projectDir, '.pipeline', 'out'))
   const source = options.source ?? builtinSource()
+  let follower: ReferenceFollower | undefined
   const host: HostEnv = {
     outDir,
     syncOutput: options.durability === 'strict',
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.referenceDir === undefined ? {} : { referenceDir: options.referenceDir }),
+    // Read only once events flow, after the follower below has loaded the tables.
+    ...(options.referenceDb === undefined ? {} : { reference: () => (follower as ReferenceFollower).data }),
     namespace: options.namespace ?? DEFAULT_NAMESPACE,
     redisUrl: options.url,
     tmpDir: join(projectDir, '.pipeline', 'consumers'),
@@ -116,6 +122,12 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
     options.onWarn?.(line)
   }
   const bus = await createBus({ url: options.url, contracts: source.contracts(), warn, ...(options.namespace ? { namespace: options.namespace } : {}) })
+  try {
+    if (options.referenceDb !== undefined) follower = await followReference(bus, options.referenceDb, warn)
+  } catch (error) {
+    await bus.close()
+    throw error
+  }
   const relay = options.outboxUrl === undefined ? undefined : createRelay({ url: options.outboxUrl, bus, onWarn: warn })
   relay?.start()
   const outboxFigures = async (): Promise<OutboxFigures | null> =>
@@ -176,6 +188,7 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
   } catch (error) {
     await http?.close()
     await relay?.stop()
+    await follower?.stop()
     await bus.close()
     throw error
   }
@@ -250,6 +263,7 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
       await reloading
       await relay?.stop()
       await running.stop()
+      await follower?.stop()
       await http?.close()
       if (full) await bus.redis.del(bus.keys.runtime).catch(() => {})
       await bus.close()

@@ -165,6 +165,8 @@ export interface WorkerOptions {
   readonly chaosHold?: boolean
   /** The outbox to relay (`--outbox`); default the config's. `managed` joins the one `up` started. */
   readonly outbox?: OutboxTarget | undefined
+  /** Reference data from this Postgres (`--reference-db`). */
+  readonly referenceDb?: string
 }
 
 /**
@@ -191,6 +193,7 @@ export async function openWorker(options: WorkerOptions): Promise<{ pipeline: Pi
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.runner === undefined ? {} : { runner: options.runner }),
     ...(options.chaosHold === true ? { chaosHold: true } : {}),
+    ...(options.referenceDb === undefined ? {} : { referenceDb: options.referenceDb }),
   })
   return { pipeline, redis, outbox }
 }

@@ -4,13 +4,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # What the tool and its tests run besides Node: redis-server (the pipeline's Redis), promtool
-# (checks /metrics; Debian package prometheus), faketime (scripts/test-moved-clock.sh) and chromium
-# (the web console's browser tests drive it headless through playwright-core: nothing is downloaded).
+# (checks /metrics; Debian package prometheus), faketime (scripts/test-moved-clock.sh), chromium
+# (the web console's browser tests drive it headless through playwright-core: nothing is downloaded)
+# and PostgreSQL (the outbox).
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v faketime >/dev/null 2>&1 || missing+=(faketime)
 command -v chromium >/dev/null 2>&1 || [ -n "${CHROMIUM_PATH:-}" ] || missing+=(chromium)
+# PostgreSQL for the outbox (a throwaway cluster per test run, `up --outbox managed`): Debian keeps
+# initdb off PATH, in /usr/lib/postgresql/<major>/bin.
+command -v initdb >/dev/null 2>&1 || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing ${missing[*]}" >&2
   if command -v apt-get >/dev/null 2>&1; then
@@ -21,7 +25,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   elif command -v brew >/dev/null 2>&1; then
     # Homebrew names: redis, prometheus (has promtool), libfaketime, the chromium cask (set CHROMIUM_PATH to its binary).
     for pkg in "${missing[@]}"; do
-      case "$pkg" in redis-server) brew install redis ;; faketime) brew install libfaketime ;; chromium) brew install --cask chromium ;; *) brew install "$pkg" ;; esac
+      case "$pkg" in redis-server) brew install redis ;; faketime) brew install libfaketime ;; chromium) brew install --cask chromium ;; postgresql) brew install postgresql@16 ;; *) brew install "$pkg" ;; esac
     done
   else
     echo "Install ${missing[*]} (Debian/Ubuntu package names) and run this again." >&2

@@ -67,18 +67,21 @@ interface OutboxRow {
 
 /**
  * The claim. SKIP LOCKED lets relays share the table; a row is kept only when no older row of
- * its aggregate is outside this claim (held by another relay, or not yet taken), so two relays
- * never publish one aggregate's rows out of order. Rows left out stay locked until commit.
+ * its aggregate is outside this claim (held by another relay), so two relays never publish one
+ * aggregate's rows out of order. Rows left out stay locked until commit. Such older rows all
+ * lie below the claim's highest seq: one range scan of the primary key finds them, however
+ * long the table.
  */
 const CLAIM = `
 WITH claimed AS (
   SELECT * FROM ${OUTBOX_TABLE} ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED
+), held_elsewhere AS (
+  SELECT o.aggregate, min(o.seq) AS seq FROM ${OUTBOX_TABLE} o
+  WHERE o.seq < (SELECT max(seq) FROM claimed) AND NOT EXISTS (SELECT 1 FROM claimed k WHERE k.seq = o.seq)
+  GROUP BY o.aggregate
 )
-SELECT c.* FROM claimed c
-WHERE NOT EXISTS (
-  SELECT 1 FROM ${OUTBOX_TABLE} o
-  WHERE o.aggregate = c.aggregate AND o.seq < c.seq AND NOT EXISTS (SELECT 1 FROM claimed k WHERE k.seq = o.seq)
-)
+SELECT c.* FROM claimed c LEFT JOIN held_elsewhere h ON h.aggregate = c.aggregate
+WHERE h.seq IS NULL OR c.seq < h.seq
 ORDER BY c.seq`
 
 /** The row as the envelope it publishes: every field was fixed when the row was written, so a republish is the same event. */

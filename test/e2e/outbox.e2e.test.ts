@@ -49,6 +49,20 @@ describe('the outbox from the terminal', () => {
     expect(run.stdout).toContain('ok  committed rows once, nothing rolled back, order per aggregate')
   })
 
+  it('generate --reference-db seeds the reference schema from the day, and load --reference-db runs that day with 0 mismatches without its CSV', async () => {
+    const url = await testDatabase('day')
+    const day = join(project, 'day')
+    const generated = await pipeline(['generate', '--events-per-day', '2000', '--date', '2026-11-24', '--out', day, '--reference-db', url])
+    expect(generated.code, generated.stderr).toBe(0)
+    expect(generated.stdout).toMatch(/reference {2}\d+ funds, \d+ identifiers written to postgres:\/\//)
+    // The day's CSV tables gone: whatever enrich and resolve know now comes from Postgres.
+    rmSync(join(day, 'reference'), { recursive: true })
+    const load = await pipeline(['load', '--day', day, '--reference-db', url, '--assert', 'mismatches=0'], { PIPELINE_REDIS_URL: testRedisUrl() })
+    expect(load.code, load.stdout + load.stderr).toBe(0)
+    expect(load.stdout).toMatch(/mismatches {3}0/)
+    expect(load.stdout).toMatch(/missing 0/)
+  })
+
   it('--outbox that is neither managed nor a postgres URL is a usage error', async () => {
     const run = await pipeline(['up', '--outbox', 'mysql://db/x'], { PIPELINE_REDIS_URL: testRedisUrl() })
     expect(run.code).toBe(2)

@@ -7,3 +7,18 @@ export { ContractErrorCode, defaultContractsDir, loadContracts } from './events/
 export type { ContractRegistry, Upcaster } from './events/contracts.js'
 export { defineConfig, type ConsumerEnv, type ConsumerFactory, type ConsumerPreset, type PipelineConfig } from './project/define.js'
 export { fundPipeline, type FundPipelineOptions } from './project/fund.js'
+export {
+  writeOutbox,
+  createRelay,
+  migrateOutbox,
+  OUTBOX_TABLE,
+  OUTBOX_DEAD_TABLE,
+  OUTBOX_CHANNEL,
+  OUTBOX_COLUMNS,
+  type Relay,
+  type RelayFigures,
+  type RelayOptions,
+  type WriteOutboxOptions,
+  type Queryable,
+} from './outbox/index.js'
+export { writeReferenceChange, seedReference, type ReferenceChange } from './pipeline/reference-db.js'

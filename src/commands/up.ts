@@ -78,7 +78,8 @@ export default class Up extends BaseCommand {
       finish(`${signal}: stopping: taking no new files, draining the consumers...`)
       await session.close()
       const redisNote = redis.source === 'managed-started' && !flags.background ? ', managed redis-server stopped' : ''
-      this.log(`Stopped cleanly (inbox closed, consumers drained, HTTP closed${redisNote}).`)
+      const outboxNote = session.outbox?.source === 'managed-started' ? ', throwaway outbox Postgres stopped' : ''
+      this.log(`Stopped cleanly (inbox closed, consumers drained, HTTP closed${redisNote}${outboxNote}).`)
       return undefined
     } finally {
       stop.dispose()

@@ -22,7 +22,8 @@ describe('catalog from the code', () => {
   const catalog = buildCatalog({ registry: loadContracts(defaultContractsDir()), participants })
 
   it('lists every pipeline type with its meaning, producers and consumers', () => {
-    expect(catalog.types.map((t) => t.type)).toEqual(Object.values(EVENT).sort())
+    // The pipeline's types, and reference.changed: written by a reference service's outbox, followed by enrich and resolve.
+    expect(catalog.types.map((t) => t.type)).toEqual([...Object.values(EVENT), 'reference.changed'].sort())
     const received = catalog.types.find((t) => t.type === EVENT.received)
     expect(received).toMatchObject({ latestVersion: 1, producers: ['intake'], consumers: ['file-journey', 'ingest'] })
     expect(received?.description).toMatch(/A file arrived/)
@@ -51,8 +52,8 @@ describe('AsyncAPI export', () => {
     expect(problems).toEqual([])
     expect(parsed).toBeDefined()
     expect(parsed?.version()).toBe('3.0.0')
-    expect(parsed?.channels().length).toBe(10)
-    expect(parsed?.messages().length).toBe(10)
+    expect(parsed?.channels().length).toBe(11)
+    expect(parsed?.messages().length).toBe(11)
     const received = parsed?.channels().get(EVENT.received)
     expect(received?.address()).toBe(`{namespace}:stream:${EVENT.received}`)
     const sends = parsed?.operations().filterBySend().map((op) => op.id()) ?? []

@@ -81,7 +81,8 @@ describe('pipeline schema', () => {
     const run = await pipeline(['schema', 'list', '--json'])
     expect(run.code).toBe(0)
     const catalog = JSON.parse(run.stdout) as { types: Array<{ type: string; description: string; producers: string[]; consumers: string[] }> }
-    expect(catalog.types).toHaveLength(10)
+    // The ten pipeline types and reference.changed (relayed from a reference service's outbox).
+    expect(catalog.types).toHaveLength(11)
     const received = catalog.types.find((t) => t.type === RECEIVED)
     expect(received).toMatchObject({ producers: ['intake'], consumers: ['file-journey', 'ingest'] })
     expect(received?.description).toMatch(/A file arrived/)

@@ -74,6 +74,13 @@ describe('Dashboard', () => {
     expect(frame).toContain('Stopping: draining consumers...')
   })
 
+  it("shows the outbox relay's backlog, lag, rate and dead rows when the host relays one, and no such line otherwise", () => {
+    const outbox = { database: 'postgres://app:***@db/orders', backlog: 12, lagSeconds: 0.42, perSecond: 310.4, published: 9000, deadLettered: 2 }
+    const frame = normalise(render(<Dashboard snapshot={{ ...snapshot, outbox }} />).lastFrame())
+    expect(frame).toContain('outbox postgres://app:***@db/orders: 12 waiting (oldest 0.4 s), 310/s, 2 dead, 9000 relayed here')
+    expect(normalise(render(<Dashboard snapshot={snapshot} />).lastFrame())).not.toContain('outbox ')
+  })
+
   it('re-renders with new figures (props in, view out)', () => {
     const { lastFrame, rerender } = render(<Dashboard snapshot={snapshot} />)
     rerender(<Dashboard snapshot={{ ...snapshot, stages: [stage('ingest', { handled: 26, perSecond: 1 })] }} />)

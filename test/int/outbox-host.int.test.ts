@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { migrateOutbox, writeOutbox } from '../../src/outbox/index.js'
 import { startPipeline } from '../../src/pipeline/host/index.js'
+import { openWorker } from '../../src/pipeline/host/session.js'
 import { loadProject } from '../../src/project/load.js'
 import { testClient, testNamespace, testRedisUrl } from '../support/namespace.js'
 import { waitFor } from '../support/bus.js'
@@ -31,6 +32,19 @@ describe('the outbox relay in a pipeline host', () => {
     expect(snapshot.outbox).toMatchObject({ backlog: 0, published: 3, deadLettered: 0 })
     expect(snapshot.outbox?.database).toBe(url)
     expect(snapshot.outbox?.perSecond).toBeGreaterThan(0)
+  })
+
+  it("a worker relays the outbox the project's config names, with no --outbox", async () => {
+    const project = await loadProject({ configPath: join(import.meta.dirname, '..', 'check', 'project', 'pipeline.config.ts') })
+    const url = await testDatabase('config')
+    const dir = mkdtempSync(join(tmpdir(), 'eventspine-outbox-config-'))
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
+    const { pipeline, outbox } = await openWorker({ redisUrl: testRedisUrl(), namespace: testNamespace('obconf'), projectDir: dir, stages: ['ledger'], source: { ...project, outbox: url } })
+    onTestFinished(() => pipeline.stop())
+    expect(outbox).toMatchObject({ url, source: 'url' })
+    const db = await testPg(url)
+    await waitFor(async () => (await db.query(`SELECT to_regclass('eventspine_outbox') IS NOT NULL AS ok`)).rows[0].ok, { what: 'the relay to migrate the table' })
+    expect((await pipeline.refresh()).outbox).toMatchObject({ backlog: 0, database: url })
   })
 
   it('serves the outbox families on /metrics', async () => {

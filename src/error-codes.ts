@@ -75,7 +75,7 @@ export const ERROR_CODES = {
   E_UP_DETACH: '`pipeline up --detach` did not start in the background.',
   E_HTTP_PORT: 'The HTTP port is in use or not allowed.',
   E_CONSOLE_NOT_BUILT: 'The web console bundle (dist/console) is missing: `npm run build` makes it.',
-  E_CONSOLE_REQUEST: 'A request to the web console API has a body that is not a JSON object, or is too large.',
+  E_CONSOLE_REQUEST: 'A request to the web console API the console cannot take: a body that is not a JSON object or too large, a malformed path or cursor, a stream not in the pipeline.',
 
   // PostgreSQL and the transactional outbox (issue 23)
   E_POSTGRES_BINARY_MISSING: 'PostgreSQL (initdb, postgres) is not installed, and a throwaway cluster was asked for (--outbox managed, the tests).',

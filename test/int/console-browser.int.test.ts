@@ -194,4 +194,19 @@ describe('the web console in headless chromium', () => {
     expect(headers.get('content-security-policy')).toContain("default-src 'none'")
     expect(headers.get('x-frame-options')).toBe('DENY')
   })
+
+  it("another site's page cannot make the console work for it, and a malformed request is a 400, not a 500", async () => {
+    const base = pipeline.http?.url as string
+    // What a browser sends for <img src="http://127.0.0.1:PORT/api/search?q=a"> on another site.
+    expect((await fetch(`${base}/api/search?q=a`, { headers: { 'sec-fetch-site': 'cross-site' } })).status).toBe(403)
+    expect((await fetch(`${base}/api/graph`, { headers: { origin: 'http://evil.example' } })).status).toBe(403)
+    // The console's own page reads as before.
+    await page.goto(consoleUrl())
+    expect(await page.evaluate(async () => (await fetch('/api/graph')).status)).toBe(200)
+    for (const path of ['/api/files/%E0', '/api/search?q=a&cursor=keys:0%20x', '/api/dlq/audit?cursor=nope', '/api/streams/no.such.stream']) {
+      const r = await fetch(`${base}${path}`)
+      expect(r.status, path).toBe(400)
+      expect((await r.json()) as { error: string }).toMatchObject({ error: 'E_CONSOLE_REQUEST' })
+    }
+  })
 })

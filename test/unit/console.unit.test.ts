@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { pipelineGraph } from '../../src/pipeline/console/graph.js'
-import { loopbackHost } from '../../src/pipeline/console/guard.js'
+import { crossSiteRequest, loopbackHost } from '../../src/pipeline/console/guard.js'
+import type { IncomingMessage } from 'node:http'
 import { embedJson } from '../../src/pipeline/console/page.js'
 import type { RuntimeSnapshot } from '../../src/pipeline/host/figures.js'
 import { ReportSeries } from '../../src/sim/report-series.js'
@@ -9,6 +10,18 @@ describe('the console, pure parts', () => {
   it('loopbackHost: loopback names on our port (or none), nothing else', () => {
     for (const ok of ['127.0.0.1:7878', 'localhost:7878', '[::1]:7878', 'LOCALHOST:7878', 'localhost']) expect(loopbackHost(ok, 7878)).toBe(true)
     for (const bad of [undefined, '', 'evil.example:7878', '127.0.0.1:7879', '127.0.0.1.nip.io:7878', 'localhost.evil.example', '[::1]:80', '0.0.0.0:7878']) expect(loopbackHost(bad, 7878)).toBe(false)
+  })
+
+  it('crossSiteRequest: another site by Sec-Fetch-Site or Origin; our own pages, a typed URL and tools without those headers pass', () => {
+    const req = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage
+    expect(crossSiteRequest(req({ 'sec-fetch-site': 'cross-site' }), 7878)).toBe(true)
+    expect(crossSiteRequest(req({ 'sec-fetch-site': 'same-site' }), 7878)).toBe(true)
+    expect(crossSiteRequest(req({ origin: 'http://evil.example' }), 7878)).toBe(true)
+    expect(crossSiteRequest(req({ origin: 'http://127.0.0.1:9999' }), 7878)).toBe(true)
+    expect(crossSiteRequest(req({ origin: 'not a url' }), 7878)).toBe(true)
+    expect(crossSiteRequest(req({ 'sec-fetch-site': 'same-origin', origin: 'http://127.0.0.1:7878' }), 7878)).toBe(false)
+    expect(crossSiteRequest(req({ 'sec-fetch-site': 'none' }), 7878)).toBe(false)
+    expect(crossSiteRequest(req({}), 7878)).toBe(false)
   })
 
   it('embedJson: nothing that could end the script element or start markup, and JSON.parse gives the value back', () => {

@@ -39,6 +39,23 @@ export function tokenAccepted(req: IncomingMessage, token: string, port: number)
   return a.length === b.length && timingSafeEqual(a, b)
 }
 
+/**
+ * A request another site's page made: the browser says so in Sec-Fetch-Site, and a foreign
+ * Origin says it too. Reads are refused for it as well as writes: a page cannot read the answer
+ * (no CORS), but an `<img src>` pointed at the API would still make the server do the work.
+ */
+export function crossSiteRequest(req: IncomingMessage, port: number): boolean {
+  const site = req.headers['sec-fetch-site']
+  if (typeof site === 'string' && site !== 'same-origin' && site !== 'none') return true
+  const origin = req.headers.origin
+  if (origin === undefined) return false
+  try {
+    return !loopbackHost(new URL(origin).host, port)
+  } catch {
+    return true
+  }
+}
+
 /** No remote source of any kind: the console's own script, style and API, nothing else. */
 export const CONSOLE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 

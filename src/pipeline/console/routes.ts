@@ -5,13 +5,12 @@ import { purgeDeadLetters, type Bus, type ConsumerDefinition } from '../../bus/i
 import { EventspineError, errorMessage, hasCode } from '../../errors.js'
 import type { RuntimeSnapshot } from '../host/figures.js'
 import { readTrace } from '../inspect/read.js'
-import { resolveCorrelationId } from '../inspect/lookup.js'
 import { readTopology } from '../inspect/topology.js'
 import { replayDeadLettersOn } from '../repair.js'
 import type { PipelineSource } from '../source.js'
 import { deadLetterPage } from './dead-letters.js'
 import { pipelineGraph } from './graph.js'
-import { securityHeaders, tokenAccepted } from './guard.js'
+import { crossSiteRequest, securityHeaders, tokenAccepted } from './guard.js'
 import { consoleBundle, livePage } from './page.js'
 import { searchFiles } from './search.js'
 import { streamPage } from './streams.js'
@@ -55,7 +54,13 @@ async function answer(ctx: ConsoleRequest, req: IncomingMessage, res: ServerResp
     }
     return post(ctx.host, path, await readJson(req), res)
   }
-  if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: 'method not allowed', allow: 'GET, POST' })
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.setHeader('allow', 'GET, HEAD, POST')
+    return send(res, 405, { error: 'method not allowed' })
+  }
+  if (path.startsWith('/api/') && crossSiteRequest(req, ctx.port)) {
+    return send(res, 403, { error: 'forbidden', message: 'the console API answers only its own pages (this request came from another site)' })
+  }
   if (path === '/') return page(res, 'text/html; charset=utf-8', livePage())
   if (path === '/assets/app.js') return page(res, 'text/javascript; charset=utf-8', consoleBundle().script)
   if (path === '/assets/app.css') return page(res, 'text/css; charset=utf-8', consoleBundle().style)
@@ -69,11 +74,11 @@ async function get(host: ConsoleHost, path: string, params: URLSearchParams, req
   if (path === '/api/live') return live(host, req, res)
   if (path === '/api/search') return send(res, 200, await searchFiles(bus, params.get('q') ?? '', paging))
   const file = /^\/api\/files\/([^/]+)$/.exec(path)
-  if (file) return trace(host, decodeURIComponent(file[1] as string), res)
+  if (file) return trace(host, pathPart(file[1] as string), res)
   const dlq = /^\/api\/dlq\/([^/]+)$/.exec(path)
-  if (dlq) return send(res, 200, await deadLetterPage(bus, known(host, decodeURIComponent(dlq[1] as string)), paging))
+  if (dlq) return send(res, 200, await deadLetterPage(bus, known(host, pathPart(dlq[1] as string)), { ...paging, cursor: entryCursor(paging.cursor) }))
   const stream = /^\/api\/streams\/([^/]+)$/.exec(path)
-  if (stream) return send(res, 200, await streamPage(bus, decodeURIComponent(stream[1] as string), paging))
+  if (stream) return send(res, 200, await streamPage(bus, knownStream(host, pathPart(stream[1] as string)), { ...paging, cursor: entryCursor(paging.cursor) }))
   send(res, 404, { error: 'not found' })
 }
 
@@ -84,7 +89,9 @@ async function post(host: ConsoleHost, path: string, body: Record<string, unknow
     const ids = Array.isArray(body.ids) ? body.ids.filter((x): x is string => typeof x === 'string') : []
     const all = body.all === true
     if ((ids.length === 0) === !all) return send(res, 400, { error: 'E_DLQ_NOTHING_CHOSEN', message: 'give ids, or all: true' })
-    return send(res, 200, await replayDeadLettersOn(host.bus, host.consumers(), { ids, all, consumer }))
+    const replayed = await replayDeadLettersOn(host.bus, host.consumers(), { ids, all, consumer })
+    // "Replay all" may be thousands of dead letters: the counts, and the first results only.
+    return send(res, 200, { ...replayed, results: replayed.results.slice(0, MAX_RESULTS), resultsLeftOut: Math.max(0, replayed.results.length - MAX_RESULTS) })
   }
   if (path === '/api/dlq/purge') {
     if (consumer === undefined) return send(res, 400, { error: 'E_UNKNOWN_CONSUMER', message: 'name the consumer whose dead letters to purge' })
@@ -106,11 +113,11 @@ function live(host: ConsoleHost, req: IncomingMessage, res: ServerResponse): voi
   req.on('close', unsubscribe)
 }
 
-async function trace(host: ConsoleHost, target: string, res: ServerResponse): Promise<void> {
+/** A file's waterfall by its exact correlation id (search finds ids; no lookup by name here, which would scan). */
+async function trace(host: ConsoleHost, correlationId: string, res: ServerResponse): Promise<void> {
   try {
-    const correlationId = (await resolveCorrelationId(host.bus, target)) ?? target
     const found = await readTrace(host.bus, correlationId, await readTopology(host.bus, {}, host.source))
-    if (found === null) return send(res, 404, { error: 'E_TRACE_NOT_FOUND', message: `no events for correlation id "${target}"` })
+    if (found === null) return send(res, 404, { error: 'E_TRACE_NOT_FOUND', message: `no events for correlation id "${correlationId}"` })
     send(res, 200, found)
   } catch (error) {
     if (hasCode(error, 'E_TRACE_AMBIGUOUS')) return send(res, 409, { error: 'E_TRACE_AMBIGUOUS', message: errorMessage(error) })
@@ -123,6 +130,30 @@ function known(host: ConsoleHost, name: string): string {
   if (host.consumers().some((c) => c.name === name)) return name
   throw new EventspineError('E_UNKNOWN_CONSUMER', `no consumer named "${name}" runs here`)
 }
+
+/** A stream the graph shows (its type); any other name is refused before a key is built from it. */
+function knownStream(host: ConsoleHost, type: string): string {
+  if (graphNow(host).streams.some((s) => s.type === type)) return type
+  throw new EventspineError('E_CONSOLE_REQUEST', `no stream "${type}" in this pipeline`)
+}
+
+/** A path segment decoded; a malformed escape (`%E0`) is the request's fault, not a 500. */
+function pathPart(raw: string): string {
+  try {
+    return decodeURIComponent(raw)
+  } catch {
+    throw new EventspineError('E_CONSOLE_REQUEST', `the path segment "${raw.slice(0, 80)}" is not valid percent-encoding`)
+  }
+}
+
+/** A page cursor of an entry list: an entry id, or none. */
+function entryCursor(cursor: string | null): string | null {
+  if (cursor === null || /^\d+-\d+$/.test(cursor)) return cursor
+  throw new EventspineError('E_CONSOLE_REQUEST', `the cursor "${cursor.slice(0, 80)}" is not an entry id`)
+}
+
+/** Results a replay answers with at most (the counts cover all). */
+const MAX_RESULTS = 100
 
 const MAX_BODY = 64 * 1024
 

@@ -1,4 +1,5 @@
 import { escapeGlob, type Bus } from '../../bus/index.js'
+import { EventspineError } from '../../errors.js'
 import { FILE_NAMES_HASH, journeyKey, projectionState, readLatestNav, type FileJourney } from '../projections.js'
 import { STAGE } from '../stages/names.js'
 
@@ -19,8 +20,8 @@ export interface SearchPage {
 }
 
 const ISIN = /^[A-Z]{2}[A-Z0-9]{9}\d$/
-/** Entries (H)SCAN looks at per request at most: a page costs about the same with 100 or 100,000 files retained. */
-const SCAN_BUDGET = 200_000
+/** Entries (H)SCAN is asked to look at per request at most: a request costs about the same with 100 or 100,000 files retained, and the page asks for more with the cursor. */
+const SCAN_BUDGET = 5_000
 const SCAN_COUNT = 500
 
 /**
@@ -42,6 +43,9 @@ export async function searchFiles(bus: Bus, query: string, options: { cursor?: s
   }
   const namesKey = bus.keys.state(STAGE.fileJourney, FILE_NAMES_HASH)
   let cursor = options.cursor ?? null
+  if (cursor !== null && !/^(names|keys):\d+$/.test(cursor)) {
+    throw new EventspineError('E_CONSOLE_REQUEST', `the search cursor "${cursor.slice(0, 80)}" is not one this console gave out`)
+  }
   if (cursor === null) {
     if (ISIN.test(q.toUpperCase())) {
       const nav = await readLatestNav(projectionState(bus, STAGE.navLatest), q)
@@ -72,7 +76,10 @@ export async function searchFiles(bus: Bus, query: string, options: { cursor?: s
     }
     scanned += SCAN_COUNT
   } while (scan !== '0' && hits.length < limit && scanned < SCAN_BUDGET)
-  return { query: q, hits: await withJourneys(bus, hits), cursor: scan === '0' ? null : `${phase}:${scan}`, scanned }
+  // One (H)SCAN batch may match more than a page: the page is cut to `limit` (the rest come again
+  // with the next cursor, since the cursor is where the scan stood after this batch: a few hits
+  // at a page's end are skipped rather than shown twice).
+  return { query: q, hits: await withJourneys(bus, hits.slice(0, limit)), cursor: scan === '0' ? null : `${phase}:${scan}`, scanned }
 }
 
 /** Each hit's file name and status from the file-journey projection (one MGET). */

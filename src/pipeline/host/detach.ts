@@ -31,7 +31,8 @@ export async function detachUp(options: DetachOptions): Promise<UpRecord> {
   }
   const paths = upPaths(projectDir)
   mkdirSync(paths.dir, { recursive: true })
-  const log = openSync(paths.log, 'a')
+  // 0600: the background up prints the console URL with its token into this log.
+  const log = openSync(paths.log, 'a', 0o600)
   const env = options.redisUrl === undefined ? process.env : { ...process.env, PIPELINE_REDIS_URL: options.redisUrl }
   const child = spawn(process.execPath, [options.bin, 'up', ...backgroundArgs(options.argv)], { cwd: projectDir, detached: true, stdio: ['ignore', log, log], env })
   closeSync(log)

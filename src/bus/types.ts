@@ -82,6 +82,11 @@ export interface ConsumerDefinition {
    * the next rebuild starts from the latest snapshot and replays only the tail.
    */
   readonly snapshotEvery?: number
+  /**
+   * Its CPU per file relative to other consumers (default 1): `pipeline load --workers` deals
+   * the consumers over its worker processes by it, so no one process gets all the heavy ones.
+   */
+  readonly cost?: number
   /** The event key that orders handling. Default: `event.key`. */
   orderingKey?(event: EventEnvelope): string
   /**

@@ -108,8 +108,9 @@ export async function startLoadWorkers(options: LoadWorkersOptions): Promise<Wor
   const { day } = options
   mkdirSync(options.logDir, { recursive: true })
   const source = options.source ?? builtinSource()
-  const stages = source.consumers(listingHost()).map((c) => c.name)
-  const groups = spreadStages(stages, options.workers)
+  const consumers = source.consumers(listingHost())
+  const stages = consumers.map((c) => c.name)
+  const groups = spreadStages(consumers, options.workers)
   const pool = new WorkerPool({
     url: options.url,
     namespace: options.namespace,

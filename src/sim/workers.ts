@@ -250,11 +250,22 @@ export async function waitForLeases(bus: Bus, stages: readonly string[], timeout
 }
 
 /**
- * The consumers dealt over `n` workers in pipeline order, round robin: neighbouring stages go
- * to different processes, so a file's hops alternate between cores.
+ * The consumers dealt over `n` workers by their `cost` (default 1), heaviest first, each to the
+ * least loaded worker so far (longest processing time first), ties in pipeline order: the
+ * busiest worker bounds the run, so none may get all the heavy ones. A group lists its
+ * consumers in pipeline order.
  */
-export function spreadStages(stages: readonly string[], n: number): string[][] {
-  const groups: string[][] = Array.from({ length: Math.max(1, Math.min(n, stages.length)) }, () => [])
-  stages.forEach((s, i) => groups[i % groups.length]?.push(s))
-  return groups
+export function spreadStages(consumers: readonly { readonly name: string; readonly cost?: number | undefined }[], n: number): string[][] {
+  const count = Math.max(1, Math.min(n, consumers.length))
+  const load = new Array<number>(count).fill(0)
+  const into = new Map<string, number>()
+  const heaviestFirst = consumers.map((c, i) => ({ name: c.name, cost: c.cost ?? 1, i })).sort((a, b) => b.cost - a.cost || a.i - b.i)
+  for (const c of heaviestFirst) {
+    const lightest = load.indexOf(Math.min(...load))
+    load[lightest] = (load[lightest] ?? 0) + c.cost
+    into.set(c.name, lightest)
+  }
+  const groups: string[][] = Array.from({ length: count }, () => [])
+  for (const c of consumers) groups[into.get(c.name) ?? 0]?.push(c.name)
+  return groups.filter((g) => g.length > 0)
 }

@@ -13,6 +13,8 @@ import { joinKey, STAGE } from './names.js'
  */
 export function deliverConsumer(options: { outDir: string; syncOutput?: boolean; breaker?: Partial<BreakerPolicy> }): ConsumerDefinition {
   return defineConsumer({
+    // Relative CPU per file, for load --workers: writes each file's output document.
+    cost: 2,
     name: STAGE.deliver,
     ...(options.breaker === undefined ? {} : { breaker: options.breaker }),
     subscribes: [EVENT.resolved, EVENT.scored],

@@ -12,6 +12,8 @@ import { seenKey, STAGE } from './names.js'
  */
 export function ingestConsumer(profiles: () => readonly MappingProfile[]): ConsumerDefinition {
   return defineConsumer({
+    // Relative CPU per file, for load --workers: parses every file (CSV, JSON or XML), hashes it and measures its events: the heaviest handler.
+    cost: 4,
     name: STAGE.ingest,
     subscribes: [EVENT.received],
     emits: [EVENT.ingested, EVENT.duplicate, EVENT.rejected],

@@ -7,6 +7,8 @@ import { STAGE } from './names.js'
 /** map: ingested -> mapped (canonical records), or rejected(stage map) if the profile is gone. */
 export function mapConsumer(profiles: () => readonly MappingProfile[]): ConsumerDefinition {
   return defineConsumer({
+    // Relative CPU per file, for load --workers: normalises every cell.
+    cost: 2,
     name: STAGE.map,
     subscribes: [EVENT.ingested],
     emits: [EVENT.mapped, EVENT.rejected],

@@ -40,6 +40,8 @@ export function navLatestRows(entry: StateEntry): { key: string; value: string }
 /** file-journey: each file's status and steps, from every pipeline.file.* event. */
 export function fileJourneyConsumer(): ConsumerDefinition {
   return defineConsumer({
+    // Relative CPU per file, for load --workers: it reads every event of every file.
+    cost: 3,
     name: STAGE.fileJourney,
     subscribes: Object.values(EVENT),
     emits: [],

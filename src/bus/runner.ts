@@ -44,6 +44,9 @@ export interface Runner {
 }
 
 class Killed extends Error {}
+
+/** A read that brought at least this many entries marks the consumer busy: it reads ahead. */
+const READ_AHEAD_FROM = 8
 class ReadConnectionClosed extends Error {}
 
 /** Runs one consumer: reads, claims and the lease here; holding, waves and commits in its WaveEngine. */
@@ -113,10 +116,13 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
   // Read-ahead: the next read goes out while the waves of this step are handled and committed
   // (the read has a connection of its own), so a busy consumer finds its next entries waiting
   // instead of paying a round trip after every commit. Its entries are held at the next step,
-  // behind what is held now: per-key order is arrival order either way.
+  // behind what is held now: per-key order is arrival order either way. Only while busy (the
+  // last read brought several entries): a quiet consumer's read-ahead would come back empty and
+  // cost a round trip before every blocking read, a millisecond a hop on a file's latency.
   let ahead: { entries: Promise<ReadEntries>; rewound: boolean } | null = null
+  let lastRead = 0
   const readAhead = (): void => {
-    if (ahead !== null || engine.breaker.state.open || engine.size >= batchSize * 4) return
+    if (ahead !== null || lastRead < READ_AHEAD_FROM || engine.breaker.state.open || engine.size >= batchSize * 4) return
     const entries = onConn(reader.readNew(batchSize, 0))
     // Awaited at the next step; a step that throws first drops it (its entries stay pending, re-read below).
     entries.catch(() => {})
@@ -129,6 +135,7 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
       const { entries, rewound } = ahead
       ahead = null
       const read = await entries
+      lastRead = read.length
       readAheadHeld = read.length > 0
       // Held before the lease check: if the lease is gone, forget() below drops them with the rest.
       await engine.hold(read, rewound)
@@ -167,7 +174,9 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
       // (Not when the read-ahead just brought entries: they are the top-up.)
       if (!readAheadHeld) {
         const rewound = reader.rewound
-        await engine.hold(await onConn(reader.readNew(batchSize, due <= now ? 0 : Math.min(blockMs, due - now))), rewound)
+        const read = await onConn(reader.readNew(batchSize, due <= now ? 0 : Math.min(blockMs, due - now)))
+        lastRead = read.length
+        await engine.hold(read, rewound)
       }
     } else if (breaker.open && engine.size === 0 && engine.breaker.probeDue(now)) {
       // Paused with nothing held (all committed before a restart): the probe is the next new entry.

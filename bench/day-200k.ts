@@ -179,7 +179,7 @@ async function main(): Promise<void> {
       }
       const [base, ...others] = perCount
       for (const o of others) {
-        if (base?.maxSpeed && o.maxSpeed) console.log(`  ${mode(o.workers)} / in-process elapsed: ${(o.maxSpeed.medianElapsedMs / base.maxSpeed.medianElapsedMs).toFixed(2)}x`)
+        if (base?.maxSpeed && o.maxSpeed) console.log(`  ${mode(o.workers)} / ${mode(base.workers)} elapsed: ${(o.maxSpeed.medianElapsedMs / base.maxSpeed.medianElapsedMs).toFixed(2)}x`)
       }
     }
   } finally {

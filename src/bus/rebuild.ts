@@ -5,7 +5,7 @@ import type { Keys } from './keys.js'
 import { Lease } from './lease.js'
 import { applyEntries, emptyTally, type ApplyRun, type ApplyTally } from './replay-apply.js'
 import { MergedRange, type StreamBounds } from './replay-window.js'
-import { compareRows, readStateEntries, toRows, type StateComparison } from './state-diff.js'
+import { compareRows, keysUnder, readStateEntries, toRows, type StateComparison } from './state-diff.js'
 import { ScriptCode } from './scripts.js'
 import { restoreSnapshot, takeSnapshot, type Snapshot } from './snapshot.js'
 import type { ConsumerDefinition } from './types.js'
@@ -275,25 +275,14 @@ async function catchUp(
   return behind
 }
 
-async function scanKeys(bus: Bus, prefix: string): Promise<string[]> {
-  const out: string[] = []
-  let cursor = '0'
-  do {
-    const [next, keys] = await bus.redis.scan(cursor, 'MATCH', `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`, 'COUNT', 1000)
-    cursor = next
-    out.push(...keys)
-  } while (cursor !== '0')
-  return out
-}
-
 /** Renames every shadow key over its live key and deletes live keys the shadow lacks, in one script under the lease. */
 async function swapShadow(bus: Bus, consumer: string, token: string): Promise<{ renamed: number; deleted: number }> {
   const shadowPrefix = bus.keys.shadowStatePrefix(consumer)
   const livePrefix = bus.keys.statePrefix(consumer)
-  const shadow = (await scanKeys(bus, shadowPrefix)).sort()
+  const shadow = (await keysUnder(bus, shadowPrefix)).sort()
   const targets = shadow.map((k) => livePrefix + k.slice(shadowPrefix.length))
   const keep = new Set(targets)
-  const stale = (await scanKeys(bus, livePrefix)).filter((k) => !keep.has(k))
+  const stale = (await keysUnder(bus, livePrefix)).filter((k) => !keep.has(k))
   const keys = [bus.keys.lease(consumer), ...shadow, ...targets, ...stale]
   const reply = (await bus.redis.esSwap(keys.length, ...keys, token, shadow.length)) as number[]
   if (reply[0] === ScriptCode.LeaseLost) {
@@ -305,6 +294,6 @@ async function swapShadow(bus: Bus, consumer: string, token: string): Promise<{ 
 }
 
 async function dropShadow(bus: Bus, consumer: string): Promise<number> {
-  const keys = await scanKeys(bus, bus.keys.shadowStatePrefix(consumer))
+  const keys = await keysUnder(bus, bus.keys.shadowStatePrefix(consumer))
   return keys.length === 0 ? 0 : bus.redis.unlink(...keys)
 }

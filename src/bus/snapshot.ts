@@ -1,5 +1,5 @@
 import type { Bus } from './bus.js'
-import { escapeGlob } from './keys.js'
+import { keysUnder } from './state-diff.js'
 
 /** Where a snapshot's state stands: per stream, every acknowledged entry up to here is in it, but those deferred. */
 export interface SnapshotPoint {
@@ -14,20 +14,9 @@ export interface Snapshot extends SnapshotPoint {
   readonly takenAt: string
 }
 
-async function scan(bus: Bus, prefix: string): Promise<string[]> {
-  const out: string[] = []
-  let cursor = '0'
-  do {
-    const [next, keys] = await bus.redis.scan(cursor, 'MATCH', `${escapeGlob(prefix)}*`, 'COUNT', 1000)
-    cursor = next
-    out.push(...keys)
-  } while (cursor !== '0')
-  return out
-}
-
 /** Copies every key under `fromPrefix` to `toPrefix` (replacing what was there) in one MULTI, then `last` runs in it too. */
 async function copyAll(bus: Bus, fromPrefix: string, toPrefix: string, last: (m: ReturnType<Bus['redis']['multi']>) => void): Promise<void> {
-  const [source, target] = await Promise.all([scan(bus, fromPrefix), scan(bus, toPrefix)])
+  const [source, target] = await Promise.all([keysUnder(bus, fromPrefix), keysUnder(bus, toPrefix)])
   const m = bus.redis.multi()
   if (target.length > 0) m.unlink(...target)
   for (const key of source) m.copy(key, toPrefix + key.slice(fromPrefix.length), 'REPLACE')

@@ -25,8 +25,8 @@ export interface StateComparison {
   readonly differences: readonly RowDifference[]
 }
 
-/** Every string key and hash field under a state prefix (SCAN, then one pipeline of reads). */
-export async function readStateEntries(bus: Bus, prefix: string): Promise<StateEntry[]> {
+/** Every key that starts with `prefix` (SCAN MATCH, the prefix's glob characters escaped): state, shadow and snapshot keys. */
+export async function keysUnder(bus: Bus, prefix: string): Promise<string[]> {
   const keys: string[] = []
   let cursor = '0'
   do {
@@ -34,6 +34,12 @@ export async function readStateEntries(bus: Bus, prefix: string): Promise<StateE
     cursor = next
     keys.push(...page)
   } while (cursor !== '0')
+  return keys
+}
+
+/** Every string key and hash field under a state prefix (SCAN, then one pipeline of reads). */
+export async function readStateEntries(bus: Bus, prefix: string): Promise<StateEntry[]> {
+  const keys = await keysUnder(bus, prefix)
   keys.sort()
   const types = keys.length === 0 ? [] : ((await keys.reduce((p, k) => p.type(k), bus.redis.pipeline()).exec()) ?? []).map(([, t]) => String(t))
   const p = bus.redis.pipeline()

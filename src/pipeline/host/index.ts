@@ -153,6 +153,11 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
     warnings: [],
   }
   const listeners = new Set<(s: RuntimeSnapshot) => void>()
+  /** Calls `listener` with every new snapshot (the console's live graph, the dashboard); returns the unsubscribe. */
+  const onSnapshot = (listener: (s: RuntimeSnapshot) => void): (() => void) => {
+    listeners.add(listener)
+    return () => listeners.delete(listener)
+  }
   try {
     if (full && options.httpPort !== undefined) {
       http = await startHttp({
@@ -169,10 +174,7 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
           source,
           consumers: () => figured,
           snapshot: () => latest,
-          onSnapshot: (listener) => {
-            listeners.add(listener)
-            return () => listeners.delete(listener)
-          },
+          onSnapshot,
         },
       })
     }
@@ -247,10 +249,7 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
     inboxDir,
     outDir,
     snapshot: () => latest,
-    onSnapshot(listener) {
-      listeners.add(listener)
-      return () => listeners.delete(listener)
-    },
+    onSnapshot,
     refresh,
     async stop() {
       if (closing) return

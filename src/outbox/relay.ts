@@ -166,6 +166,10 @@ export function createRelay(options: RelayOptions): Relay {
   const relayOnce = async (): Promise<number> => {
     const client = await pool.connect()
     let broken: Error | undefined
+    // A checked-out client that loses its connection (Postgres restarted) emits 'error' besides
+    // failing its query: unheard, that event would end the process. The query's failure says it.
+    const lostConnection = (error: Error) => void (broken ??= error)
+    client.on('error', lostConnection)
     try {
       if (!migrated) {
         await migrateOutbox(client)
@@ -206,6 +210,7 @@ export function createRelay(options: RelayOptions): Relay {
       broken = error instanceof Error ? error : new Error(String(error))
       throw error
     } finally {
+      client.off('error', lostConnection)
       if (broken === undefined) client.release()
       else {
         if (!(broken instanceof Crash)) await client.query('ROLLBACK').catch(() => {})

@@ -3,6 +3,7 @@ import type { Bus } from './bus.js'
 import { compareEntryIds, entryTime } from './entry-ids.js'
 import type { Keys } from './keys.js'
 import { Lease } from './lease.js'
+import { toRecord } from './reader.js'
 import { applyEntries, emptyTally, type ApplyRun, type ApplyTally } from './replay-apply.js'
 import { MergedRange, type StreamBounds } from './replay-window.js'
 import { compareRows, keysUnder, readStateEntries, toRows, type StateComparison } from './state-diff.js'
@@ -184,12 +185,6 @@ async function livePositions(bus: Bus, consumer: ConsumerDefinition): Promise<Re
   return out
 }
 
-function toRecord(flat: unknown[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {}
-  for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = flat[i + 1]
-  return out
-}
-
 /** Entries the consumer dead-lettered (`<type> <entryId>`): the live state never saw them. */
 async function deadLettered(bus: Bus, consumer: string): Promise<Set<string>> {
   const out = new Set<string>()
@@ -231,10 +226,14 @@ async function catchUp(
     // An interrupted pass may have listed an entry twice.
     ids.splice(0, ids.length, ...new Set(ids))
     const pending = position[type]?.pending ?? new Set<string>()
-    for (const id of ids) {
-      if (!admit(type, id, pending, still)) continue
-      const [entry] = (await bus.redis.xrange(bus.keys.stream(type), id, id)) as RawEntry[]
-      if (entry) late.push({ type, key: bus.keys.stream(type), entry })
+    const key = bus.keys.stream(type)
+    const admitted = ids.filter((id) => admit(type, id, pending, still))
+    // One round trip for them all: this runs inside the fence, while the live instance waits.
+    const read = admitted.length === 0 ? [] : ((await admitted.reduce((p, id) => p.xrange(key, id, id), bus.redis.pipeline()).exec()) ?? [])
+    for (const [error, reply] of read) {
+      if (error) throw error
+      const [entry] = reply as RawEntry[]
+      if (entry) late.push({ type, key, entry })
     }
     record.deferred[type] = still
   }

@@ -30,6 +30,14 @@ export function toEntryBound(text: string, flag: string): string {
   return String(time)
 }
 
+/** A window (`--since`, else `--from`/`--to`) as entry-id bounds for XRANGE, "now" being Redis's clock. */
+export function windowIds(request: { readonly since?: number | undefined; readonly from?: string | undefined; readonly to?: string | undefined }, now: number): { from: string; to: string } {
+  return {
+    from: request.since !== undefined ? String(Math.max(0, now - request.since)) : request.from !== undefined ? toEntryBound(request.from, '--from') : '-',
+    to: request.to !== undefined ? toEntryBound(request.to, '--to') : '+',
+  }
+}
+
 /**
  * Resolves a window to fixed entry-id bounds per stream, at the time of asking: the upper bound
  * is each stream's last entry now, so events published during the replay are left to the live
@@ -37,8 +45,7 @@ export function toEntryBound(text: string, flag: string): string {
  * entries inside the window (their times drive the progress estimate); empty streams are left out.
  */
 export async function resolveBounds(bus: Bus, types: readonly string[], request: WindowRequest, now: number): Promise<Record<string, StreamBounds>> {
-  const lower = request.since !== undefined ? String(Math.max(0, now - request.since)) : request.from !== undefined ? toEntryBound(request.from, '--from') : '-'
-  const upper = request.to !== undefined ? toEntryBound(request.to, '--to') : '+'
+  const { from: lower, to: upper } = windowIds(request, now)
   const out: Record<string, StreamBounds> = {}
   for (const type of types) {
     const key = bus.keys.stream(type)

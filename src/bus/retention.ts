@@ -1,5 +1,6 @@
 import type { Bus } from './bus.js'
 import { compareEntryIds, nextEntryId } from './entry-ids.js'
+import { toRecord } from './reader.js'
 import { redisTimeMs } from '../redis/clock.js'
 
 export interface RetentionPolicy {
@@ -62,7 +63,7 @@ async function groupFloors(bus: Bus, key: string): Promise<{ name: string; keepF
   const groups = (await bus.redis.xinfo('GROUPS', key).catch(() => [])) as unknown[][]
   const out: { name: string; keepFrom: string }[] = []
   for (const flat of groups) {
-    const g = record(flat)
+    const g = toRecord(flat)
     const name = String(g.name)
     if (Number(g.pending) > 0) {
       const summary = (await bus.redis.xpending(key, name)) as [number, string, string, unknown]
@@ -73,11 +74,3 @@ async function groupFloors(bus: Bus, key: string): Promise<{ name: string; keepF
   }
   return out
 }
-
-export function record(flat: unknown[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {}
-  for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = flat[i + 1]
-  return out
-}
-
-

@@ -1,6 +1,6 @@
 import { parseBreaker, type BreakerState } from './breaker.js'
 import type { Bus } from './bus.js'
-import { record } from './retention.js'
+import { toRecord } from './reader.js'
 
 export interface StreamGroupStatus {
   readonly stream: string
@@ -45,7 +45,7 @@ export async function consumerStatus(bus: Bus, consumers: readonly { name: strin
     const breaker = parseBreaker((replies[i++]?.[1] ?? {}) as Record<string, string>)
     const streams = c.subscribes.map((type): StreamGroupStatus => {
       const [error, groups] = replies[i++] ?? [null, []]
-      const g = error ? undefined : ((groups as unknown[][]).map(record).find((x) => x.name === bus.keys.group(c.name)))
+      const g = error ? undefined : ((groups as unknown[][]).map(toRecord).find((x) => x.name === bus.keys.group(c.name)))
       return { stream: type, lag: g?.lag === null || g?.lag === undefined ? (g ? null : 0) : Number(g.lag), pending: Number(g?.pending ?? 0) }
     })
     return {

@@ -2,7 +2,7 @@ import type { Bus } from '../bus/bus.js'
 import type { ContractChecker } from '../bus/contracts.js'
 import { keysFor } from '../bus/keys.js'
 import { publishEvents } from '../bus/publish.js'
-import { record } from '../bus/retention.js'
+import { toRecord } from '../bus/reader.js'
 import { compareEntryIds } from '../bus/entry-ids.js'
 import type { ScriptClient } from '../bus/scripts.js'
 
@@ -32,7 +32,7 @@ export function checkBus(namespace: string, redis: ScriptClient, contracts: Cont
  */
 export async function rewindGroup(bus: Bus, streamKey: string, group: string, entryId: string): Promise<boolean> {
   const groups = (await bus.redis.xinfo('GROUPS', streamKey)) as unknown[][]
-  const info = groups.map(record).find((g) => g.name === group)
+  const info = groups.map(toRecord).find((g) => g.name === group)
   if (!info || compareEntryIds(String(info['last-delivered-id']), entryId) < 0) return false
   const [ms, seq] = entryId.split('-').map(BigInt) as [bigint, bigint]
   const before = seq > 0n ? `${ms}-${seq - 1n}` : `${ms - 1n}-18446744073709551615`

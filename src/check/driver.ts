@@ -1,4 +1,4 @@
-import { pauseConsumer, resumeConsumer } from '../bus/breaker.js'
+import { pauseConsumer, readBreaker, resumeConsumer } from '../bus/breaker.js'
 import type { Bus } from '../bus/bus.js'
 import { commitBatch } from '../bus/commit.js'
 import type { ContractChecker } from '../bus/contracts.js'
@@ -272,7 +272,8 @@ export class Driver {
   }
 
   private async pausedByHand(): Promise<boolean> {
-    return (await this.bus.redis.hget(this.bus.keys.breaker(this.consumer.name), 'reason')) === 'manual'
+    const state = await readBreaker(this.bus, this.consumer.name)
+    return state.open && state.reason === 'manual'
   }
 
   async pendingCount(): Promise<number> {

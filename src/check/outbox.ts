@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import fc from 'fast-check'
-import { Redis } from 'ioredis'
 import pg from 'pg'
 import { createBus, type Bus } from '../bus/bus.js'
 import type { ContractChecker } from '../bus/contracts.js'
 import { checkRunTag, deleteNamespaces } from '../bus/scratch.js'
 import type { NewEvent } from '../bus/types.js'
 import { EventspineError, errorMessage } from '../errors.js'
+import { decodeEvent } from '../events/envelope.js'
 import { deriveEventId, newEventId, type EventId } from '../events/ids.js'
 import { createRelay, type RelayPoint } from '../outbox/relay.js'
 import { migrateOutbox, OUTBOX_DEAD_TABLE, OUTBOX_TABLE } from '../outbox/table.js'
@@ -165,9 +165,7 @@ export async function checkOutbox(options: OutboxCheckOptions): Promise<OutboxCh
   } finally {
     await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {})
     await admin.end().catch(() => {})
-    const redis = new Redis(options.redisUrl)
-    await deleteNamespaces(redis, namespace).catch(() => 0)
-    redis.disconnect()
+    await deleteNamespaces(bus.redis, namespace).catch(() => 0)
     await bus.close()
   }
   return { passed: failure === null, producer: producer.name, seed, runs, failure }
@@ -242,9 +240,9 @@ async function runSchedule(steps: readonly Step[], env: { url: string; bus: Bus;
   }
   const entries = (await env.bus.redis.xrange(env.bus.keys.stream(OUTBOX_CHECK_TYPE), '-', '+')) as [string, string[]][]
   const stream = entries.map(([, fields]) => {
-    const get = (name: string) => fields[fields.indexOf(name) + 1] as string
-    const payload = JSON.parse(get('payload')) as { tx: number; n: number }
-    return { id: get('id'), key: get('key'), tx: payload.tx, n: payload.n }
+    const event = decodeEvent(fields)
+    const payload = event.payload as { tx: number; n: number }
+    return { id: event.id as string, key: event.key, tx: payload.tx, n: payload.n }
   })
   return { written, stream }
 }

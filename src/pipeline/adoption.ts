@@ -1,5 +1,5 @@
 // `pipeline schema adoption`: during a contract migration, who writes and who reads which version.
-import { registeredConsumers, toEntryBound, type Bus, type RegisteredConsumer } from '../bus/index.js'
+import { registeredConsumers, windowIds, type Bus, type RegisteredConsumer } from '../bus/index.js'
 import { redisTimeMs } from '../redis/clock.js'
 import { withPipelineBus, type PipelineConnection } from './connection.js'
 import { builtinSource, type PipelineSource } from './source.js'
@@ -62,8 +62,7 @@ const PAGE = 500
 /** Counts versions appended per type in the window (one pass over its entries, no payload parsed) and classifies each registered reader. */
 export async function adoption(bus: Bus, options: Omit<AdoptionOptions, 'namespace'>): Promise<AdoptionReport> {
   const now = await redisTimeMs(bus.redis)
-  const from = options.since !== undefined ? String(Math.max(0, now - options.since)) : options.from !== undefined ? toEntryBound(options.from, '--from') : '-'
-  const to = options.to !== undefined ? toEntryBound(options.to, '--to') : '+'
+  const { from, to } = windowIds(options, now)
   const consumers = await registeredConsumers(bus)
   const streams = await bus.redis.smembers(bus.keys.streams)
   const types = options.types ?? [...new Set([...streams, ...consumers.flatMap((c) => c.subscribes)])].sort()

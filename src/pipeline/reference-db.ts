@@ -1,5 +1,6 @@
 import pg from 'pg'
 import type { Bus } from '../bus/bus.js'
+import { decodeEvent } from '../events/envelope.js'
 import type { Queryable } from '../outbox/table.js'
 import { writeOutbox, type WriteOutboxOptions } from '../outbox/write.js'
 import type { FundReference, Identifiers } from './types.js'
@@ -147,8 +148,7 @@ export async function followReference(bus: Bus, url: string, warn: (message: str
         const reply = (await reader.xread('COUNT', 500, 'BLOCK', 500, 'STREAMS', stream, from)) as [string, [string, string[]][]][] | null
         for (const [entryId, fields] of reply?.[0]?.[1] ?? []) {
           from = entryId
-          const payload = fields[fields.indexOf('payload') + 1]
-          if (payload !== undefined) applyReferenceChange(data, JSON.parse(payload) as ReferenceChange)
+          applyReferenceChange(data, decodeEvent(fields, `entry ${entryId} of ${stream}`).payload as ReferenceChange)
         }
       } catch (error) {
         if (stopped) return

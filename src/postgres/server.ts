@@ -142,16 +142,7 @@ async function signalGroup(pid: number, signal: NodeJS.Signals): Promise<void> {
     await sleep(20)
   }
   // Backends notice the postmaster's death on their own; give the group a moment to empty.
-  for (let i = 0; i < 100 && groupAlive(pid); i++) await sleep(20)
-}
-
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
+  for (let i = 0; i < 100 && isPidAlive(-pid); i++) await sleep(20) // -pid: the process group
 }
 
 /** True once the server at `port` answers a query; false when `pid` dies first or 30 s pass. */

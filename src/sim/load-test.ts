@@ -11,8 +11,8 @@ import { runLoad, type LoadOptions, type LoadReport } from './drive-day.js'
 import { loadNote } from './load-progress.js'
 import { createProgress, type Progress } from './progress.js'
 import { readDay, writeDay, type DayOnDisk } from './store.js'
-import { writeLoadReport } from './report.js'
-import { ReportSeries } from './report-series.js'
+import { loadReporter } from './report.js'
+import type { ReportSeries } from './report-series.js'
 import { dayStartMs, LAST_MS_OF_DAY } from './calendar.js'
 import { spreadStages, waitForLeases, WorkerPool } from './workers.js'
 
@@ -146,11 +146,11 @@ export async function loadTest(options: LoadTestOptions): Promise<LoadTestResult
     const outDir = join(work, 'out')
     const namespace = loadNamespace(day.manifest.seed)
     const bar = options.progress ? createProgress('load') : null
-    const series = options.report === undefined ? undefined : new ReportSeries()
+    const reporter = loadReporter(options.report)
     const workers = options.workers ?? defaultWorkers(day.manifest.expectedEvents)
     const pool = workers === 0 ? null : await startLoadWorkers({ url: redis.url, namespace, day, outDir, logDir: join(work, 'logs'), workers, source: options.source, referenceDb: options.referenceDb, ...(bar === null ? {} : { log: (line: string) => bar.log(line) }) })
     const report = await runLoad({
-      ...loadRunOptions(options, { url: redis.url, namespace, day, outDir, bar, series }),
+      ...loadRunOptions(options, { url: redis.url, namespace, day, outDir, bar, series: reporter.series }),
       ...(options.window === undefined ? {} : { window: options.window }),
       ...(options.referenceDb === undefined ? {} : { referenceDb: options.referenceDb }),
       ...(pool === null ? {} : { stages: 'external' as const, inspect: () => pool.stopAll() }),
@@ -158,7 +158,7 @@ export async function loadTest(options: LoadTestOptions): Promise<LoadTestResult
     bar?.finish()
     const gates = evaluateGates(report, options.gates)
     const result = { ...report, workers, dayDir: day.dir, outDir, gates, gatesBroken: gates.filter((g) => !g.ok).length }
-    if (series !== undefined && options.report !== undefined) await writeLoadReport(options.report, result, series.series())
+    await reporter.write(result)
     return result
   } finally {
     await redis.release()

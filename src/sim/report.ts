@@ -4,7 +4,7 @@
 import { writeStaticPage } from '../pipeline/console/page.js'
 import type { FaultRecord } from './chaos/controller.js'
 import type { LoadTestResult } from './load-test.js'
-import type { LoadSeries } from './report-series.js'
+import { ReportSeries, type LoadSeries } from './report-series.js'
 
 export interface LoadReportData {
   readonly title: string
@@ -33,6 +33,17 @@ export function loadReportData(result: LoadTestResult & { readonly faults?: read
 }
 
 /** Writes the report file; returns its data (tests look at it). */
+/** A run's `--report`: the series to record while it runs (none without a path), and the page to write at the end. */
+export function loadReporter(path: string | undefined): { readonly series: ReportSeries | undefined; write(result: Parameters<typeof writeLoadReport>[1]): Promise<void> } {
+  const series = path === undefined ? undefined : new ReportSeries()
+  return {
+    series,
+    async write(result) {
+      if (path !== undefined && series !== undefined) await writeLoadReport(path, result, series.series())
+    },
+  }
+}
+
 export async function writeLoadReport(path: string, result: LoadTestResult & { readonly faults?: readonly FaultRecord[] }, series: LoadSeries): Promise<LoadReportData> {
   const data = loadReportData(result, series)
   await writeStaticPage(path, { kind: 'load-report', data }, data.title)

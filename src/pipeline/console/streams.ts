@@ -1,5 +1,5 @@
 import type { Bus } from '../../bus/index.js'
-import { record } from '../../bus/retention.js'
+import { toRecord } from '../../bus/reader.js'
 import { decodeEvent } from '../../events/index.js'
 import { errorMessage } from '../../errors.js'
 import { summarizePayload } from '../inspect/summary.js'
@@ -48,7 +48,7 @@ export async function streamPage(bus: Bus, type: string, options: { cursor?: str
     bus.redis.xinfo('GROUPS', key).catch(() => [] as unknown[]) as Promise<unknown[][]>,
     bus.redis.xrevrange(key, end, '-', 'COUNT', limit + 1) as Promise<[string, string[]][]>,
   ])
-  const groups = infos.map(record)
+  const groups = infos.map(toRecord)
   const p = bus.redis.pipeline()
   for (const g of groups) p.xpending(key, String(g.name), '-', '+', PENDING_SHOWN)
   const pendings = groups.length === 0 ? [] : ((await p.exec()) ?? [])

@@ -130,8 +130,8 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
   }
   const relay = options.outboxUrl === undefined ? undefined : createRelay({ url: options.outboxUrl, bus, onWarn: warn })
   relay?.start()
-  const outboxFigures = async (): Promise<OutboxFigures | null> =>
-    relay === undefined || options.outboxUrl === undefined ? null : { ...(await relay.figures()), database: redact(options.outboxUrl) }
+  const outboxDatabase = options.outboxUrl === undefined ? '' : redact(options.outboxUrl)
+  const outboxFigures = async (): Promise<OutboxFigures | null> => (relay === undefined ? null : { ...(await relay.figures()), database: outboxDatabase })
   const running = new RunningConsumers(bus, options.chaosHold === true ? { ...options.runner, beforeCommit: holdBeforeCommit(bus) } : options.runner)
   running.start(consumers, source.fingerprint)
   // A worker's figures cover the whole pipeline it is part of; up runs all of it anyway.

@@ -1,4 +1,5 @@
 import type { Bus } from '../../bus/index.js'
+import { toRecord } from '../../bus/reader.js'
 
 /** One stream: what producers appended against what each group acknowledged, has pending and has yet to read. */
 export interface StreamFlow {
@@ -23,12 +24,6 @@ export interface FlowReconciliation {
   readonly streams: readonly StreamFlow[]
   readonly consumers: readonly ConsumerFlow[]
   readonly problems: readonly string[]
-}
-
-function toRecord(flat: unknown[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {}
-  for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = flat[i + 1]
-  return out
 }
 
 /**

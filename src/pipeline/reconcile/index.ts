@@ -1,5 +1,5 @@
 // `pipeline reconcile`: whether the business stayed right, not only what was processed (README).
-import { toEntryBound, type Bus } from '../../bus/index.js'
+import { windowIds, type Bus } from '../../bus/index.js'
 import { redisTimeMs } from '../../redis/clock.js'
 import { withPipelineBus, type PipelineConnection } from '../connection.js'
 import { builtinSource, listingHost, type PipelineSource } from '../source.js'
@@ -45,8 +45,7 @@ export function reconcilePipeline(options: ReconcileOptions): Promise<Reconcilia
 
 export async function reconcile(bus: Bus, source: PipelineSource, options: Omit<ReconcileOptions, 'namespace'>): Promise<Reconciliation> {
   const now = await redisTimeMs(bus.redis)
-  const from = options.since !== undefined ? String(Math.max(0, now - options.since)) : options.from !== undefined ? toEntryBound(options.from, '--from') : '-'
-  const to = options.to !== undefined ? toEntryBound(options.to, '--to') : '+'
+  const { from, to } = windowIds(options, now)
   const consumers = source.consumers({ ...listingHost(), namespace: bus.namespace })
   const files = await reconcileFiles(bus, { intake: source.intakeEmits, endings: source.endings, from, to, now })
   const flow = await reconcileFlow(bus, consumers)

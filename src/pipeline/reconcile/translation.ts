@@ -1,5 +1,7 @@
 import type { Bus, ConsumerDefinition } from '../../bus/index.js'
+import { readDeadLetters } from '../../bus/dead-letters.js'
 import { compareEntryIds } from '../../bus/entry-ids.js'
+import { toRecord } from '../../bus/reader.js'
 import { decodeEvent } from '../../events/envelope.js'
 
 type RawEntry = [id: string, fields: string[]]
@@ -45,15 +47,12 @@ export async function reconcileTranslation(bus: Bus, consumer: ConsumerDefinitio
     if (e.source === consumer.name && old.has(e.causationId)) counts.set(e.causationId, (counts.get(e.causationId) ?? 0) + 1)
   }
   const groups = (await bus.redis.xinfo('GROUPS', bus.keys.stream(from)).catch(() => [])) as unknown[][]
-  const group = groups.map((g) => Object.fromEntries(g.flatMap((v, i) => (i % 2 === 0 ? [[String(v), g[i + 1]]] : [])))).find((g) => g.name === consumer.name)
+  const group = groups.map(toRecord).find((g) => g.name === consumer.name)
   const lastDelivered = String(group?.['last-delivered-id'] ?? '0-0')
   const pendingCount = Number(group?.pending ?? 0)
   const pending = new Set(pendingCount === 0 ? [] : ((await bus.redis.xpending(bus.keys.stream(from), consumer.name, '-', '+', pendingCount)) as [string][]).map((p) => p[0]))
   const dead = new Set<string>()
-  for (const [, fields] of (await bus.redis.xrange(bus.keys.deadLetters(consumer.name), '-', '+')) as RawEntry[]) {
-    const i = fields.indexOf('entryId')
-    if (i >= 0 && i % 2 === 0) dead.add(fields[i + 1] as string)
-  }
+  for await (const d of readDeadLetters(bus, consumer.name)) dead.add(d.sourceEntryId)
   let translated = 0
   let waiting = 0
   let deadLettered = 0

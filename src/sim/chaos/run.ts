@@ -9,8 +9,7 @@ import { connect, startOwnedRedis, type OwnedRedis } from '../../redis/index.js'
 import { dayStartMs, LAST_MS_OF_DAY } from '../calendar.js'
 import { evaluateGates } from '../gates.js'
 import { runLoad, type LoadReport } from '../drive-day.js'
-import { writeLoadReport } from '../report.js'
-import { ReportSeries } from '../report-series.js'
+import { loadReporter } from '../report.js'
 import { createProgress, type Progress } from '../progress.js'
 import { loadRunOptions, openDay, type LoadTestOptions, type LoadTestResult } from '../load-test.js'
 import type { DayOnDisk } from '../store.js'
@@ -145,9 +144,9 @@ async function runWithFaults(run: Run): Promise<ChaosResult> {
     })
     const violations: Violation[] = []
     let deadLetters = 0
-    const series = options.report === undefined ? undefined : new ReportSeries()
+    const reporter = loadReporter(options.report)
     const report = await runLoad({
-      ...loadRunOptions(options, { url: redis.url, namespace: namespace, day, outDir, bar, series }),
+      ...loadRunOptions(options, { url: redis.url, namespace: namespace, day, outDir, bar, series: reporter.series }),
       stages: 'external',
       idleTimeoutMs: 60_000,
       beforePublish: (next, total) => controller.beforePublish(next, total),
@@ -163,7 +162,7 @@ async function runWithFaults(run: Run): Promise<ChaosResult> {
     violations.push(...(await checkOutputs(outDir, report.outcomes.delivered)))
     violations.push(...faultViolations(schedule, controller.faults, pool))
     const out = result(run, report, { seed, deadLetters, violations, faults: controller.faults, poison: controller.poison.length, outDir, logDir, stages: stages.length })
-    if (series !== undefined && options.report !== undefined) await writeLoadReport(options.report, out, series.series())
+    await reporter.write(out)
     return out
   } finally {
     await bus?.close()

@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   E_REDIS_START_FAILED: 'The managed redis-server did not start.',
   E_REDIS_NOT_RUNNING: 'No Redis URL was given and no managed redis-server runs for this project.',
   E_REDIS_EVICTION_POLICY: 'Redis may evict keys (maxmemory-policy is not noeviction), which can drop stream entries.',
+  E_PARTITIONS_INVALID: 'A partition count is not a whole number in range.',
+  E_PARTITIONS_MISMATCH: 'A namespace was opened with another partition count than the one stored with it.',
 
   // Redis: replies to a command
   E_REDIS_CLUSTER: 'Redis answered MOVED, ASK or CROSSSLOT: it is a cluster, which eventspine does not support yet.',

@@ -6,7 +6,7 @@ import { connect as connectReady, sanitizeRedisError } from '../redis/index.js'
 import { redact } from '../redis/redact.js'
 import { defaultContractsDir, loadContracts } from '../events/index.js'
 import type { ContractChecker } from './contracts.js'
-import { DEFAULT_NAMESPACE, keysFor, type Keys } from './keys.js'
+import { DEFAULT_NAMESPACE, MAX_PARTITIONS, keysFor, partitionKeys, partitionOf, type Keys } from './keys.js'
 import { startHeartbeat } from './presence.js'
 import { publishEvents, type PublishedEvent } from './publish.js'
 import { startRunner, type Runner, type RunnerOptions } from './runner.js'
@@ -27,10 +27,22 @@ export interface BusOptions {
   readonly producerVersion?: string
   /** Extra ioredis options for every connection (tests shorten timeouts). */
   readonly redisOptions?: RedisOptions
+  /**
+   * How many partitions the namespace has. Stored with the namespace the first time it is more
+   * than 1; a bus opened later without it takes the stored count, one opened with another count
+   * is refused (E_PARTITIONS_MISMATCH). Default: the stored count, else 1.
+   */
+  readonly partitions?: number
 }
 
 export interface Bus {
+  /** Partition 0's keys, and the namespace's global keys (registry, runtime): all of them when there is one partition. */
   readonly keys: Keys
+  /** The keys of each partition, index = partition number (`partitions[0] === keys`). */
+  readonly partitions: readonly Keys[]
+  readonly partitionCount: number
+  /** The partition an event with this partition key goes to (`partitionOf` over the namespace's count). */
+  partitionOf(partitionKey: string): number
   readonly namespace: string
   readonly source: string
   readonly producerVersion?: string | undefined
@@ -58,7 +70,7 @@ export interface Runners {
  */
 export async function createBus(options: BusOptions): Promise<Bus> {
   const namespace = options.namespace ?? DEFAULT_NAMESPACE
-  const keys = keysFor(namespace)
+  keysFor(namespace) // validates the name before anything connects
   const warn = options.warn ?? ((message: string) => void process.stderr.write(`warning: ${redact(message)}\n`))
   const base: RedisOptions = { ...clientOptions(options.url, { longLived: true, connectTimeoutMs: 5_000 }), lazyConnect: false, ...options.redisOptions }
   const opened: Redis[] = []
@@ -72,15 +84,22 @@ export async function createBus(options: BusOptions): Promise<Bus> {
   const connect = (extra: RedisOptions = {}): ScriptClient => track(new Redis({ ...base, ...extra }))
   // The first connection must answer (or fail with one clear, redacted error) before anything runs.
   const redis = track(await connectReady(options.url, { connectTimeoutMs: 5_000 }))
+  let partitionCount: number
   try {
     await assertNoEviction(redis)
+    partitionCount = await settlePartitionCount(redis, keysFor(namespace).partitions, namespace, options.partitions)
   } catch (error) {
     redis.disconnect()
     throw sanitizeRedisError(error)
   }
+  const partitions = partitionKeys(namespace, partitionCount)
+  const keys = partitions[0] as Keys
   const active = new Set<Runners>()
   const bus: Bus = {
     keys,
+    partitions,
+    partitionCount,
+    partitionOf: (partitionKey) => partitionOf(partitionKey, partitionCount),
     namespace,
     source: options.source ?? `eventspine@${hostname()}`,
     producerVersion: options.producerVersion,
@@ -112,6 +131,25 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     },
   }
   return bus
+}
+
+/**
+ * The namespace's partition count: the stored one, or the one asked for (stored when above 1, so
+ * every later process agrees). Changing it would move keys between partitions: refused.
+ */
+async function settlePartitionCount(redis: Redis, key: string, namespace: string, wanted: number | undefined): Promise<number> {
+  if (wanted !== undefined && (!Number.isInteger(wanted) || wanted < 1 || wanted > MAX_PARTITIONS)) {
+    throw new EventspineError('E_PARTITIONS_INVALID', `${wanted} is not a partition count`, { hint: `Use a whole number from 1 to ${MAX_PARTITIONS}.` })
+  }
+  if (wanted !== undefined && wanted > 1) await redis.set(key, String(wanted), 'NX')
+  const raw = await redis.get(key)
+  const stored = raw === null ? 1 : Number(raw)
+  if (wanted !== undefined && wanted !== stored) {
+    throw new EventspineError('E_PARTITIONS_MISMATCH', `namespace ${namespace} has ${stored} partition${stored === 1 ? '' : 's'}, not ${wanted}`, {
+      hint: `Leave out the partition count to use the namespace's ${stored}, or use another namespace (\`pipeline clean\` removes this one).`,
+    })
+  }
+  return stored
 }
 
 /** Stream data must never be evicted: refuse any policy but noeviction. */

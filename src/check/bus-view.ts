@@ -8,8 +8,12 @@ import type { ScriptClient } from '../bus/scripts.js'
 
 /** A Bus over a shared connection for one namespace: what the commit, fail and read pieces need. */
 export function checkBus(namespace: string, redis: ScriptClient, contracts: ContractChecker): Bus {
+  const keys = keysFor(namespace)
   const bus: Bus = {
-    keys: keysFor(namespace),
+    keys,
+    partitions: [keys],
+    partitionCount: 1,
+    partitionOf: () => 0,
     namespace,
     source: 'eventspine-check',
     contracts,

@@ -112,3 +112,18 @@ describe('publish and consume', () => {
     expect((await bus.redis.xpending(bus.keys.stream('num.added'), 'picky'))[0]).toBe(0)
   })
 })
+
+describe('partition count', () => {
+  it('is stored with the namespace when above 1, taken by later buses, and a different count is refused', async () => {
+    const first = await testBus({ partitions: 4 })
+    expect(first.partitionCount).toBe(4)
+    expect(first.partitions.map((k) => k.prefix)).toEqual([0, 1, 2, 3].map((p) => `{${first.namespace}:${p}}:`))
+    expect(first.partitions[0]).toBe(first.keys)
+    const later = await testBus({ namespace: first.namespace })
+    expect(later.partitionCount).toBe(4)
+    await expect(testBus({ namespace: first.namespace, partitions: 2 })).rejects.toMatchObject({ code: 'E_PARTITIONS_MISMATCH' })
+    const plain = await testBus()
+    expect(plain.partitionCount).toBe(1)
+    expect(await plain.redis.exists(plain.keys.partitions)).toBe(0)
+  })
+})

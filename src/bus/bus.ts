@@ -134,6 +134,19 @@ export async function createBus(options: BusOptions): Promise<Bus> {
 }
 
 /**
+ * The bus seen from one partition: `keys` are that partition's, everything else (connections,
+ * contracts, publish, which still routes each event by its partition key) is shared. The runtime
+ * runs a consumer's partition p on `partitionBus(bus, p)`, and a view that merges partitions
+ * reads each through one, so everything written against `bus.keys` works on any partition.
+ */
+export function partitionBus(bus: Bus, partition: number): Bus {
+  const keys = bus.partitions[partition]
+  if (keys === undefined) throw new Error(`partition ${partition} is not valid: use 0-${bus.partitionCount - 1}`)
+  if (keys === bus.keys) return bus
+  return { ...bus, keys }
+}
+
+/**
  * The namespace's partition count: the stored one, or the one asked for (stored when above 1, so
  * every later process agrees). Changing it would move keys between partitions: refused.
  */

@@ -2,7 +2,21 @@ import { randomBytes } from 'node:crypto'
 import type { Bus } from './bus.js'
 
 /**
- * One active instance per consumer. The token fences commits: an instance paused past its
+ * A lease's token names the instance that holds it (`<instance>/<random>`), so `status` can say
+ * who owns each partition from the lease alone.
+ */
+export function leaseToken(instance: string): string {
+  return `${instance}/${randomBytes(9).toString('hex')}`
+}
+
+/** The instance holding a lease, from its value ('' for a token of no instance, e.g. an old one). */
+export function leaseHolder(value: string): string {
+  const slash = value.lastIndexOf('/')
+  return slash < 0 ? '' : value.slice(0, slash)
+}
+
+/**
+ * One active instance per consumer (per partition). The token fences commits: an instance paused past its
  * lease (SIGSTOP, a long GC) finds its commits refused once another instance took over.
  */
 export class Lease {

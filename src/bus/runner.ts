@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { EventEnvelope } from '../events/envelope.js'
 import { errorMessage } from '../errors.js'
 import type { Bus } from './bus.js'
-import { Lease } from './lease.js'
+import { Lease, leaseToken } from './lease.js'
 import { RunnerMetrics } from './metrics.js'
 import { registration } from './presence.js'
 import { entryTime } from './entry-ids.js'
@@ -66,7 +66,7 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
     connectionName: `${consumer.name}:read`,
   })
   const reader = new GroupReader(bus, group, instance, consumer.subscribes.map((t) => bus.keys.stream(t)), conn)
-  const lease = new Lease(bus, bus.keys.lease(consumer.name), visibility)
+  const lease = new Lease(bus, bus.keys.lease(consumer.name), visibility, leaseToken(instance))
   const metrics = new RunnerMetrics()
   let running = true
   let killed = false

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { defineConsumer } from '../../src/bus/index.js'
+import { defineConsumer, partitionBus } from '../../src/bus/index.js'
 import { streamEntries, testBus, waitFor } from '../support/bus.js'
 
 const fast = { blockMs: 100, visibilityTimeoutMs: 1_000, retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 50 } }
@@ -119,6 +119,10 @@ describe('partition count', () => {
     expect(first.partitionCount).toBe(4)
     expect(first.partitions.map((k) => k.prefix)).toEqual([0, 1, 2, 3].map((p) => `{${first.namespace}:${p}}:`))
     expect(first.partitions[0]).toBe(first.keys)
+    const third = partitionBus(first, 3)
+    expect(third.keys.stream('a')).toBe(`{${first.namespace}:3}:stream:a`)
+    expect(third.redis).toBe(first.redis)
+    expect(partitionBus(first, 0)).toBe(first)
     const later = await testBus({ namespace: first.namespace })
     expect(later.partitionCount).toBe(4)
     await expect(testBus({ namespace: first.namespace, partitions: 2 })).rejects.toMatchObject({ code: 'E_PARTITIONS_MISMATCH' })

@@ -43,3 +43,13 @@ describe('partition keys', () => {
     )
   })
 })
+
+describe('lease tokens', () => {
+  it('name the instance holding the lease', async () => {
+    const { leaseHolder, leaseToken } = await import('../../src/bus/lease.js')
+    const token = leaseToken('validate@host:42:ab12cd')
+    expect(leaseHolder(token)).toBe('validate@host:42:ab12cd')
+    expect(leaseToken('x')).not.toBe(leaseToken('x'))
+    expect(leaseHolder('0123abcd')).toBe('')
+  })
+})

@@ -143,7 +143,14 @@ export function partitionBus(bus: Bus, partition: number): Bus {
   const keys = bus.partitions[partition]
   if (keys === undefined) throw new Error(`partition ${partition} is not valid: use 0-${bus.partitionCount - 1}`)
   if (keys === bus.keys) return bus
-  return { ...bus, keys }
+  return {
+    ...bus,
+    keys,
+    // bus.run starts every partition of a consumer itself; a view's copy of it would run partition 0.
+    run: () => {
+      throw new Error('run consumers on the bus itself (it runs every partition), not on a partition view')
+    },
+  }
 }
 
 /**

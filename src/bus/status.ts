@@ -1,5 +1,7 @@
+import { eachPartition, sumCounts, sumKnown } from './across.js'
 import { parseBreaker, type BreakerState } from './breaker.js'
 import type { Bus } from './bus.js'
+import { leaseHolder } from './lease.js'
 import { toRecord } from './reader.js'
 
 export interface StreamGroupStatus {
@@ -26,15 +28,67 @@ export interface ConsumerStatus {
   readonly lag: number | null
   readonly pending: number
   readonly streams: readonly StreamGroupStatus[]
+  /** With more than one partition: each partition's figures and owner (absent with one, as before partitions). */
+  readonly partitions?: readonly PartitionStatus[]
 }
 
-/** Counters and per-group lag of each consumer, in two pipelined round trips. */
-export async function consumerStatus(bus: Bus, consumers: readonly { name: string; subscribes: readonly string[] }[]): Promise<ConsumerStatus[]> {
+/** One partition of a consumer (namespaces of more than one partition). */
+export interface PartitionStatus {
+  readonly partition: number
+  /** The instance holding the partition's lease; null when none does (unowned). */
+  readonly owner: string | null
+  readonly handled: number
+  readonly deadLetterBacklog: number
+  readonly breakerOpen: boolean
+  readonly lag: number | null
+  readonly pending: number
+  readonly streams: readonly StreamGroupStatus[]
+}
+
+type Consumers = readonly { name: string; subscribes: readonly string[] }[]
+const COUNTERS = ['handled', 'duplicates', 'retries', 'deadLettered', 'breakerOpened', 'deadLetterBacklog', 'pending'] as const
+
+/**
+ * Counters and per-group lag of each consumer, in one pipelined round trip per partition (in
+ * parallel), summed over partitions. The breaker is the first open one: a consumer is paused
+ * where any partition's breaker is open (`partitions` says which).
+ */
+export async function consumerStatus(bus: Bus, consumers: Consumers): Promise<ConsumerStatus[]> {
+  if (bus.partitionCount === 1) return (await partitionStatus(bus, consumers, false)).map(({ owner: _owner, ...c }) => c)
+  const byPartition = await eachPartition(bus, (partition) => partitionStatus(partition, consumers, true))
+  return consumers.map((c, i) => {
+    const parts = byPartition.map((statuses) => statuses[i] as ConsumerStatus & { owner: string | null })
+    const streams = c.subscribes.map((stream, s): StreamGroupStatus => ({
+      stream,
+      lag: sumKnown(parts.map((x) => (x.streams[s] === undefined ? 0 : (x.streams[s] as StreamGroupStatus).lag))),
+      pending: parts.reduce((n, x) => n + (x.streams[s]?.pending ?? 0), 0),
+    }))
+    return {
+      consumer: c.name,
+      ...sumCounts(parts, COUNTERS),
+      breaker: parts.find((x) => x.breaker.open)?.breaker ?? parts[0]?.breaker ?? { open: false },
+      lag: sumKnown(parts.map((x) => x.lag)),
+      streams,
+      partitions: parts.map((x, partition) => ({
+        partition, owner: x.owner, handled: x.handled, deadLetterBacklog: x.deadLetterBacklog, breakerOpen: x.breaker.open, lag: x.lag, pending: x.pending, streams: x.streams,
+      })),
+    }
+  })
+}
+
+/** Cross-partition emits waiting in each partition's outbox for the relay (`XLEN`), by partition. */
+export function outboxBacklog(bus: Bus): Promise<number[]> {
+  return eachPartition(bus, (partition) => partition.redis.xlen(partition.keys.outbox))
+}
+
+/** One partition's figures in one pipeline; with `owners`, the holder of each consumer's lease too. */
+async function partitionStatus(bus: Bus, consumers: Consumers, owners: boolean): Promise<(ConsumerStatus & { owner: string | null })[]> {
   const p = bus.redis.pipeline()
   for (const c of consumers) {
     p.hgetall(bus.keys.stats(c.name))
     p.xlen(bus.keys.deadLetters(c.name))
     p.hgetall(bus.keys.breaker(c.name))
+    if (owners) p.get(bus.keys.lease(c.name))
     for (const type of c.subscribes) p.xinfo('GROUPS', bus.keys.stream(type))
   }
   const replies = (await p.exec()) ?? []
@@ -43,6 +97,7 @@ export async function consumerStatus(bus: Bus, consumers: readonly { name: strin
     const stats = (replies[i++]?.[1] ?? {}) as Record<string, string>
     const backlog = Number(replies[i++]?.[1] ?? 0)
     const breaker = parseBreaker((replies[i++]?.[1] ?? {}) as Record<string, string>)
+    const lease = owners ? (replies[i++]?.[1] as string | null | undefined) : null
     const streams = c.subscribes.map((type): StreamGroupStatus => {
       const [error, groups] = replies[i++] ?? [null, []]
       const g = error ? undefined : ((groups as unknown[][]).map(toRecord).find((x) => x.name === bus.keys.group(c.name)))
@@ -60,6 +115,7 @@ export async function consumerStatus(bus: Bus, consumers: readonly { name: strin
       lag: streams.some((s) => s.lag === null) ? null : streams.reduce((a, s) => a + (s.lag ?? 0), 0),
       pending: streams.reduce((a, s) => a + s.pending, 0),
       streams,
+      owner: lease ? leaseHolder(lease) || lease : null,
     }
   })
 }

@@ -2,7 +2,7 @@ import { BaseCommand } from '../cli/base-command.js'
 import { redisFlags } from '../cli/flags.js'
 import { configFlag, openProject } from '../cli/project.js'
 import type { PipelineStatus } from '../pipeline/host/status.js'
-import { clockTime, figuresLegend, outcomeLine, pausedLines, stageTable } from '../ui/format.js'
+import { clockTime, figuresLegend, outcomeLine, partitionLines, pausedLines, stageTable } from '../ui/format.js'
 import { terminalSafe as safe } from '../ui/safe-text.js'
 
 export default class Status extends BaseCommand {
@@ -37,6 +37,7 @@ function render(s: PipelineStatus): string {
     ...pausedLines(s.stages),
     ...(s.stages.length === 0 ? [] : ['', ...figuresLegend(s.stages)]),
   ]
+  if (s.partitions !== null) lines.push('', ...partitionLines(s.partitions))
   if (s.figuresFrom === 'redis') lines.push('', 'Counters and lag from Redis (no live pipeline up on this namespace, so no rate or latency).')
   const gone = s.consumers.filter((c) => c.gone)
   if (gone.length > 0) {

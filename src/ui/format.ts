@@ -1,4 +1,5 @@
 import { LATENCY_WINDOW, type FileOutcome, type OutboxFigures, type ReloadNote, type StageFigures } from '../pipeline/host/figures.js'
+import type { PartitionsView } from '../pipeline/host/status.js'
 import { terminalSafe as safe } from './safe-text.js'
 
 /** Columns of the stage table, shared by the dashboard, plain lines and `pipeline status`. */
@@ -45,6 +46,20 @@ export function figuresLegend(stages: readonly StageFigures[]): string[] {
     `HANDLED: input events, not files${per.length > 0 ? `; ${per.join(', ')}` : ''}.`,
     'DEAD: entries in the dead-letter streams now, as `pipeline dlq list` shows them.',
     `P50/P99: stage latency in this process over ${LATENCY_WINDOW}; - when nothing was committed.`,
+  ]
+}
+
+/**
+ * `pipeline status` with more than one partition: which instance owns each partition of each
+ * consumer (from the leases), where a consumer is paused, and what waits in each outbox.
+ */
+export function partitionLines(view: PartitionsView): string[] {
+  const width = Math.max(8, ...view.consumers.map((c) => c.consumer.length))
+  return [
+    `Partitions: ${view.count}; owner of each (instance holding its lease)`,
+    ...view.consumers.map((c) => `  ${safe(c.consumer).padEnd(width)}  ${c.partitions.map((p) => `${p.partition}:${p.owner === null ? 'unowned' : safe(p.owner)}`).join('  ')}`),
+    ...view.consumers.filter((c) => c.paused.length > 0).map((c) => `  ${safe(c.consumer)} paused in partition${c.paused.length === 1 ? '' : 's'} ${c.paused.join(', ')}`),
+    `Outbox (cross-partition emits waiting for the relay): ${view.outbox.map((n, p) => `${p}:${n}`).join('  ')}`,
   ]
 }
 

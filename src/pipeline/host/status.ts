@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import { createBus } from '../../bus/bus.js'
 import { GONE_AFTER_MS, registeredConsumers, type RegisteredConsumer } from '../../bus/presence.js'
-import { consumerStatus } from '../../bus/status.js'
+import { consumerStatus, outboxBacklog, type PartitionStatus } from '../../bus/status.js'
 import { hasCode } from '../../errors.js'
 import { DEFAULT_NAMESPACE } from '../../bus/keys.js'
 import { RedisErrorCode, resolveRedis } from '../../redis/index.js'
@@ -25,6 +25,21 @@ export interface PipelineStatus {
   readonly consumers: readonly RegisteredConsumer[]
   /** A consumer with no instance seen for this long is gone. */
   readonly goneAfterMs: number
+  /** With more than one partition: who owns each partition of each consumer, and the outbox; null with one. */
+  readonly partitions: PartitionsView | null
+}
+
+export interface PartitionsView {
+  readonly count: number
+  /** Cross-partition emits waiting for the relay in each partition's outbox, by partition. */
+  readonly outbox: readonly number[]
+  readonly consumers: readonly {
+    readonly consumer: string
+    /** Partitions whose breaker is open: the consumer takes no events there. */
+    readonly paused: readonly number[]
+    /** Each partition's owner (null: unowned), figures and per-stream lag and pending. */
+    readonly partitions: readonly PartitionStatus[]
+  }[]
 }
 
 /**
@@ -36,7 +51,7 @@ export async function pipelineStatus(options: { redisUrl?: string | undefined; n
   const up = findLiveUp(projectDir) ?? null
   // No namespace asked for: the one the running `pipeline up` of this project uses.
   const namespace = options.namespace ?? up?.namespace ?? DEFAULT_NAMESPACE
-  const base = { namespace, up, http: up?.http ?? null, goneAfterMs: GONE_AFTER_MS }
+  const base = { namespace, up, http: up?.http ?? null, goneAfterMs: GONE_AFTER_MS, partitions: null }
   let redis
   try {
     redis = await resolveRedis({ url: options.redisUrl, projectDir, startIfMissing: false })
@@ -48,9 +63,18 @@ export async function pipelineStatus(options: { redisUrl?: string | undefined; n
   try {
     const [runtime, consumers] = await Promise.all([readRuntime(bus), registeredConsumers(bus)])
     const where = { url: redis.displayUrl, source: redis.source }
-    if (runtime !== null) return { ...base, redis: where, figuresFrom: 'runtime', http: runtime.http, stages: runtime.stages, recent: runtime.recent, consumers }
-    const status = await consumerStatus(bus, (options.source ?? builtinSource()).consumers(listingHost()))
-    return { ...base, redis: where, figuresFrom: 'redis', stages: stageFigures(status, new Map(), null), recent: [], consumers }
+    // The partition view is read here even beside a live `up`: owners change as instances come and go.
+    const multi = bus.partitionCount > 1
+    const [status, outbox] = runtime !== null && !multi ? [[], []] : await Promise.all([consumerStatus(bus, (options.source ?? builtinSource()).consumers(listingHost())), multi ? outboxBacklog(bus) : []])
+    const partitions: PartitionsView | null = !multi
+      ? null
+      : {
+          count: bus.partitionCount,
+          outbox,
+          consumers: status.map((c) => ({ consumer: c.consumer, paused: (c.partitions ?? []).filter((p) => p.breakerOpen).map((p) => p.partition), partitions: c.partitions ?? [] })),
+        }
+    if (runtime !== null) return { ...base, redis: where, figuresFrom: 'runtime', http: runtime.http, stages: runtime.stages, recent: runtime.recent, consumers, partitions }
+    return { ...base, redis: where, figuresFrom: 'redis', stages: stageFigures(status, new Map(), null), recent: [], consumers, partitions }
   } finally {
     await bus.close()
   }

@@ -1,9 +1,9 @@
 import { decodeEvent, type EventEnvelope } from '../events/envelope.js'
 import { EventspineError, errorMessage } from '../errors.js'
 import { applyEffects } from './apply.js'
-import type { Bus } from './bus.js'
+import { partitionBus, type Bus } from './bus.js'
 import { HandlerContext, type Effects } from './context.js'
-import { deadLetterConsumers, findDeadLetter, newestDeadLetterId, readDeadLetters, type DeadLetter } from './dead-letters.js'
+import { deadLetterConsumers, deadLetterId, findDeadLetter, newestDeadLetterId, readPartitionDeadLetters, type DeadLetter } from './dead-letters.js'
 import { retryWhileOutOfMemory } from './pressure.js'
 import { DEFAULT_INBOX_SIZE, INDEX_TTL_SECONDS } from './windows.js'
 import { ScriptCode } from './scripts.js'
@@ -44,7 +44,7 @@ export interface RedeliverySummary {
  * original event and applies the effects atomically with the removal of the dead-letter entry
  * (`lua/commit.lua`), so an entry disappears only once its re-delivery is committed. The
  * consumer's own inbox makes a second re-delivery of the same event a no-op. Dead letters are
- * taken oldest first, one at a time.
+ * taken oldest first, one at a time, each in its own partition (partition after partition).
  */
 export async function redeliverDeadLetters(bus: Bus, options: RedeliverOptions): Promise<RedeliverySummary> {
   if (!options.all && (options.ids ?? []).length === 0) {
@@ -55,14 +55,18 @@ export async function redeliverDeadLetters(bus: Bus, options: RedeliverOptions):
   const one = async (dead: DeadLetter) => {
     const consumer = byName.get(dead.consumer)
     if (!consumer) results.push({ id: dead.id, outcome: 'skipped', reason: `no consumer named ${dead.consumer} here: its handler is needed to re-deliver` })
-    else results.push(await redeliverOne(bus, consumer, dead, options.inboxSize ?? DEFAULT_INBOX_SIZE))
+    else results.push(await redeliverOne(partitionBus(bus, dead.partition ?? 0), consumer, dead, options.inboxSize ?? DEFAULT_INBOX_SIZE))
   }
   if (options.all) {
     // Page by page, up to the newest entry at the start: one that fails again is re-added at
     // the end and must not be met a second time.
-    for (const name of options.consumer === undefined ? await deadLetterConsumers(bus) : [options.consumer]) {
-      const to = await newestDeadLetterId(bus, name)
-      if (to !== null) for await (const dead of readDeadLetters(bus, name, { to })) await one(dead)
+    const names = options.consumer === undefined ? await deadLetterConsumers(bus) : [options.consumer]
+    for (let p = 0; p < bus.partitionCount; p++) {
+      const view = partitionBus(bus, p)
+      for (const name of names) {
+        const to = await newestDeadLetterId(view, name)
+        if (to !== null) for await (const dead of readPartitionDeadLetters(view, name, { to })) await one(dead)
+      }
     }
   } else {
     // All found first: a wrong id fails the command before anything is re-delivered.
@@ -119,5 +123,5 @@ async function refail(bus: Bus, dead: DeadLetter, error: unknown): Promise<Redel
     bus.redis.esRefail(keys.length, ...keys, dead.entryId, INDEX_TTL_SECONDS, dead.consumer, fields.length / 2, ...fields),
   )) as unknown[]
   if (reply[0] === ScriptCode.DeadLetterGone) return { id: dead.id, outcome: 'skipped', reason: 'gone: replayed or purged by someone else meanwhile' }
-  return { id: dead.id, outcome: 'failed', newId: `${dead.consumer}:${String(reply[0])}`, error: message }
+  return { id: dead.id, outcome: 'failed', newId: deadLetterId(dead.consumer, String(reply[0]), bus.keys), error: message }
 }

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto'
 import type { EventEnvelope } from '../events/envelope.js'
 import { EventspineError } from '../errors.js'
 import type { Bus } from './bus.js'
-import { entryTime } from './entry-ids.js'
+import { eachPartition, sumCounts } from './across.js'
+import { compareEntryIds, entryTime } from './entry-ids.js'
 import { ONLINE_REBUILD, cancelRebuild, rebuildOnline, type OnlineRebuildResult, type RebuildProof } from './rebuild.js'
 import { applyEntries, emptyTally } from './replay-apply.js'
 import type { Snapshot } from './snapshot.js'
@@ -58,6 +59,8 @@ export interface ReplaySummary {
   readonly warnings: readonly string[]
   /** A rebuild done while the consumer ran: into shadow keys, proved equal to live, swapped (or not). */
   readonly online?: { readonly deadLettered: number; readonly proof: RebuildProof; readonly fromSnapshot: Snapshot | null; readonly snapshots: number }
+  /** With more than one partition: each partition's own run (its record and replay inbox under its keys); the figures above are their sums. */
+  readonly partitions?: readonly (Omit<ReplaySummary, 'partitions' | 'consumer'> & { readonly partition: number })[]
 }
 
 /** What is kept in Redis while a replay runs, so an interrupted one resumes the same window. */
@@ -71,13 +74,78 @@ interface RunRecord {
 }
 
 /**
- * Runs one consumer again over a window of the streams it subscribes to, in entry-id order with
- * per-key order kept, touching no consumer group. Effects commit through `lua/commit.lua` with a
+ * Runs one consumer again over a window, in every partition: each partition is its own replay
+ * (its own run record and replay inbox under its keys, so each resumes alone), all in parallel,
+ * their progress and results summed. Before any starts, an unfinished replay of another window
+ * in any partition refuses the whole run. `--rebuild` is refused with more than one partition
+ * (E_REPLAY_REBUILD_PARTITIONED): a rebuild's fence and proof are of one state.
+ */
+export async function replayConsumer(bus: Bus, options: ReplayOptions): Promise<ReplaySummary> {
+  if (bus.partitionCount === 1) return replayPartition(bus, options)
+  if (options.rebuild) {
+    throw new EventspineError('E_REPLAY_REBUILD_PARTITIONED', `namespace ${bus.namespace} has ${bus.partitionCount} partitions: --rebuild works on a namespace of one partition only`, {
+      hint: 'Replay a window instead (`pipeline replay --consumer <name> --from <start>`), or reconcile the read model with `pipeline reconcile --state <name>:<other>`.',
+    })
+  }
+  const started = Date.now()
+  if (!options.fresh && !options.dryRun) {
+    const request = describeRequest(options)
+    const records = await eachPartition(bus, (view) => view.redis.get(view.keys.replayRun(options.consumer.name)))
+    for (const raw of records) if (raw !== null && (JSON.parse(raw) as RunRecord).request !== request) throw unfinished(options.consumer.name, JSON.parse(raw) as RunRecord)
+  }
+  const progress = bus.partitions.map(() => ({ done: 0, fraction: 0 }))
+  const report = options.onProgress
+  const runs = await eachPartition(bus, (view, p) =>
+    replayPartition(view, {
+      ...options,
+      ...(report === undefined
+        ? {}
+        : {
+            onProgress: (one: ReplayProgress) => {
+              progress[p] = one
+              report({ done: progress.reduce((n, x) => n + x.done, 0), fraction: progress.reduce((n, x) => n + x.fraction, 0) / progress.length, elapsedMs: Date.now() - started })
+            },
+          }),
+    }),
+  )
+  return mergeReplays(options.consumer.name, runs, started)
+}
+
+/** `replay --cancel`: abandons the consumer's unfinished replay or rebuild in every partition (`cancelRebuild` in each); live state is untouched. */
+export async function cancelReplay(bus: Bus, consumer: string): Promise<{ readonly cancelled: string | null; readonly droppedShadowKeys: number }> {
+  const each = await eachPartition(bus, (view) => cancelRebuild(view, consumer))
+  const cancelled = each.flatMap((c, p) => (c.cancelled === null ? [] : [bus.partitionCount === 1 ? c.cancelled : `partition ${p}: ${c.cancelled}`]))
+  return { cancelled: cancelled.length === 0 ? null : cancelled.join('; '), droppedShadowKeys: each.reduce((n, c) => n + c.droppedShadowKeys, 0) }
+}
+
+/** The partitions' replay summaries as one: counts summed, windows spanning all, each run kept under `partitions`. */
+function mergeReplays(consumer: string, runs: readonly ReplaySummary[], started: number): ReplaySummary {
+  const window: Record<string, StreamBounds> = {}
+  const emitted: Record<string, number> = {}
+  for (const run of runs) {
+    for (const [type, b] of Object.entries(run.window)) {
+      const held = window[type]
+      window[type] = held === undefined ? b : { from: compareEntryIds(b.from, held.from) < 0 ? b.from : held.from, to: compareEntryIds(b.to, held.to) > 0 ? b.to : held.to }
+    }
+    for (const [type, n] of Object.entries(run.emitted)) emitted[type] = (emitted[type] ?? 0) + n
+  }
+  const first = runs[0] as ReplaySummary
+  return {
+    consumer, runId: first.runId, resumed: runs.some((r) => r.resumed), dryRun: first.dryRun, rebuild: false,
+    droppedStateKeys: 0, window, ...sumCounts(runs, ['events', 'applied', 'alreadyApplied', 'invalid', 'failed'] as const),
+    failures: runs.flatMap((r) => r.failures), emitted, elapsedMs: Date.now() - started, warnings: [...new Set(runs.flatMap((r) => r.warnings))],
+    partitions: runs.map(({ consumer: _c, partitions: _p, ...run }, partition) => ({ partition, ...run })),
+  }
+}
+
+/**
+ * Runs one consumer again over a window of the streams it subscribes to in one partition (that
+ * of `bus.keys`), in entry-id order with per-key order kept, touching no consumer group. Effects commit through `lua/commit.lua` with a
  * replay inbox of its own (input ids applied by this run), so an interrupted replay run again
  * with the same window resumes and applies nothing twice. Emitted events get new ids and point
  * at the ids the first run gave them (`replayOf`), so downstream consumers take them as new.
  */
-export async function replayConsumer(bus: Bus, options: ReplayOptions): Promise<ReplaySummary> {
+async function replayPartition(bus: Bus, options: ReplayOptions): Promise<ReplaySummary> {
   const { consumer } = options
   const started = Date.now()
   if (options.rebuild && (consumer.emits ?? []).length > 0) {

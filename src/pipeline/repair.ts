@@ -2,7 +2,7 @@
 // letters, and replay a window through a fixed consumer, on a running pipeline's Redis or its saved data.
 import { resolve } from 'node:path'
 import {
-  cancelRebuild,
+  cancelReplay,
   findDeadLetter,
   listDeadLetters,
   purgeDeadLetters,
@@ -80,9 +80,9 @@ export function replayDeadLettersOn(bus: Bus, handlers: readonly ConsumerDefinit
   })
 }
 
-/** `pipeline dlq purge`. */
-export function dlqPurge(options: RepairConnection & { consumer?: string | undefined }): Promise<PurgeResult[]> {
-  return withBus(options, (bus) => purgeDeadLetters(bus, options.consumer === undefined ? {} : { consumer: options.consumer }))
+/** `pipeline dlq purge`: these dead letters (ids as `dlq list` shows them), or all (of one consumer when given). */
+export function dlqPurge(options: RepairConnection & { consumer?: string | undefined; ids?: readonly string[] | undefined }): Promise<PurgeResult[]> {
+  return withBus(options, (bus) => purgeDeadLetters(bus, { ...(options.consumer === undefined ? {} : { consumer: options.consumer }), ...(options.ids === undefined ? {} : { ids: options.ids }) }))
 }
 
 export interface ReplayRun extends RepairConnection, PipelineHandlers {
@@ -123,5 +123,5 @@ export function replayPipeline(options: ReplayRun): Promise<ReplaySummary> {
 
 /** `pipeline replay --cancel`: abandons the consumer's unfinished replay or rebuild (its shadow state too); live state is untouched. */
 export function replayCancel(options: RepairConnection & PipelineHandlers & { consumer: string }): Promise<{ readonly cancelled: string | null; readonly droppedShadowKeys: number }> {
-  return withBus(options, (bus) => cancelRebuild(bus, options.consumer))
+  return withBus(options, (bus) => cancelReplay(bus, options.consumer))
 }

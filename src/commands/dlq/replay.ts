@@ -24,7 +24,7 @@ export default class DlqReplay extends BaseCommand {
 
   static override strict = false
   static override enableJsonFlag = true
-  static override args = { ids: Args.string({ description: 'Dead-letter ids (consumer:entry id), as `dlq list` shows them.' }) }
+  static override args = { ids: Args.string({ description: 'Dead-letter ids (consumer:entry id; with partitions consumer:partition/entry id), as `dlq list` shows them.' }) }
   static override flags = {
     ...redisFlags,
     ...configFlag,

@@ -11,7 +11,7 @@ export default class DlqShow extends BaseCommand {
   static override examples = ['<%= config.bin %> dlq show score:1764086400000-0', '<%= config.bin %> dlq show 1764086400000-0 --json']
   static override enableJsonFlag = true
   static override args = {
-    id: Args.string({ description: 'Dead-letter id as `dlq list` shows it (consumer:entry id), or a bare entry id.', required: true }),
+    id: Args.string({ description: 'Dead-letter id as `dlq list` shows it (consumer:entry id; with partitions consumer:partition/entry id), or a bare entry id.', required: true }),
   }
 
   static override flags = { ...redisFlags }

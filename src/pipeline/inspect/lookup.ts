@@ -1,4 +1,5 @@
 import { readFile, stat } from 'node:fs/promises'
+import { eachPartition } from '../../bus/across.js'
 import { escapeGlob, type Bus } from '../../bus/index.js'
 import { EventspineError } from '../../errors.js'
 import { decodeEvent } from '../../events/index.js'
@@ -30,8 +31,15 @@ const PAGE = 100
  */
 export async function findFileCorrelation(bus: Bus, content: Uint8Array, scanLimit = RECEIVED_SCAN_LIMIT): Promise<FoundFile | null> {
   const hash = contentHash(content)
-  const seen = await bus.redis.get(bus.keys.state(STAGE.ingest, seenKey(hash)))
-  if (seen !== null) return { correlationId: seen, contentHash: hash, via: 'ingest-state' }
+  // Ingest's state is in the partition the file went to: asked in every one (one GET each, in parallel).
+  const seen = (await eachPartition(bus, (view) => view.redis.get(view.keys.state(STAGE.ingest, seenKey(hash))))).find((s) => s !== null)
+  if (seen != null) return { correlationId: seen, contentHash: hash, via: 'ingest-state' }
+  for (const found of await eachPartition(bus, (view) => scanReceived(view, hash, scanLimit))) if (found !== null) return found
+  return null
+}
+
+/** The newest `scanLimit` received entries of the partition of `bus.keys`, for a file with this content hash. */
+async function scanReceived(bus: Bus, hash: string, scanLimit: number): Promise<FoundFile | null> {
   const stream = bus.keys.stream(EVENT.received)
   let end = '+'
   for (let looked = 0; looked < scanLimit; ) {
@@ -75,23 +83,15 @@ const LISTED = 10
  * The correlation id that `value` stands for: the id itself when its index exists (or it is a
  * whole UUID), else the one known id that starts or ends with it (`tail` shows the last
  * characters: the first ones of a UUIDv7 are its timestamp, shared by files of the same moment).
- * One SCAN over the namespace's index keys; null when none matches, an error when several do.
+ * One SCAN over the namespace's index keys (per partition); null when none matches, an error when several do.
  */
 export async function resolveCorrelationId(bus: Bus, value: string): Promise<string | null> {
   const wanted = value.trim().toLowerCase()
-  if (isEventId(wanted) || (await bus.redis.exists(bus.keys.correlation(value))) === 1) return value
+  if (isEventId(wanted) || (await eachPartition(bus, (view) => view.redis.exists(view.keys.correlation(value)))).includes(1)) return value
   if (wanted === '') return null
-  const prefix = bus.keys.correlation('')
   const found = new Set<string>()
-  let cursor = '0'
-  do {
-    const [next, keys] = await bus.redis.scan(cursor, 'MATCH', `${escapeGlob(prefix)}*${escapeGlob(wanted)}*`, 'COUNT', 1000)
-    cursor = next
-    for (const key of keys) {
-      const id = key.slice(prefix.length)
-      if (id.toLowerCase().startsWith(wanted) || id.toLowerCase().endsWith(wanted)) found.add(id)
-    }
-  } while (cursor !== '0')
+  // One SCAN per partition: a file's index rows may be in several, its id is counted once.
+  for (const ids of await eachPartition(bus, (view) => scanCorrelationIds(view, wanted))) for (const id of ids) found.add(id)
   const matches = [...found].sort()
   if (matches.length <= 1) return matches[0] ?? null
   const listed = matches.slice(0, LISTED).map((id) => `  ${id}`)
@@ -100,4 +100,20 @@ export async function resolveCorrelationId(bus: Bus, value: string): Promise<str
     hint: 'Give more characters of the id (`pipeline tail` shows the last 8), or the whole id.',
     details: { candidates: matches },
   })
+}
+
+/** Correlation ids with an index in the partition of `bus.keys` that start or end with `wanted`. */
+async function scanCorrelationIds(bus: Bus, wanted: string): Promise<string[]> {
+  const prefix = bus.keys.correlation('')
+  const found: string[] = []
+  let cursor = '0'
+  do {
+    const [next, keys] = await bus.redis.scan(cursor, 'MATCH', `${escapeGlob(prefix)}*${escapeGlob(wanted)}*`, 'COUNT', 1000)
+    cursor = next
+    for (const key of keys) {
+      const id = key.slice(prefix.length)
+      if (id.toLowerCase().startsWith(wanted) || id.toLowerCase().endsWith(wanted)) found.push(id)
+    }
+  } while (cursor !== '0')
+  return found
 }

@@ -1,39 +1,53 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { parseBreaker } from '../../bus/breaker.js'
+import { eachPartition } from '../../bus/across.js'
+import { parseBreaker, type BreakerState } from '../../bus/breaker.js'
 import { correlationSize, readCorrelation, type Bus } from '../../bus/index.js'
 import type { EventEnvelope } from '../../events/index.js'
 import { buildTrace, candidates, type ConsumerProbe, type Trace } from './trace.js'
 import { readTopology, type Topology } from './topology.js'
 
+type Located = { entryId: string; event: EventEnvelope; partition: number }
+
 /**
- * Asks Redis, in one pipeline, about the consumers that have the file's input and have not
- * emitted: is each input in the consumer's inbox (handled), how many attempts failed so far,
- * and whether the consumer is paused (its breaker open).
+ * Asks Redis, in one pipeline per partition that holds inputs (in parallel), about the consumers
+ * that have the file's input and have not emitted: is each input in the consumer's inbox
+ * (handled), how many attempts failed so far, and whether the consumer is paused (its breaker
+ * open in the input's partition). An input is handled in the partition its entry is in.
  */
-async function probeConsumers(bus: Bus, topology: Topology, events: readonly { entryId: string; event: EventEnvelope }[]): Promise<Map<string, ConsumerProbe>> {
+async function probeConsumers(bus: Bus, topology: Topology, events: readonly Located[]): Promise<Map<string, ConsumerProbe>> {
   const pending = candidates(topology, events.map((e) => e.event))
   const probes = new Map<string, ConsumerProbe>()
   if (pending.length === 0) return probes
-  const entryOf = new Map(events.map((e) => [e.event.id as string, e.entryId]))
-  const p = bus.redis.pipeline()
-  const asked: { consumer: string; eventId: string }[] = []
-  for (const { consumer, inputs } of pending) {
-    for (const input of inputs) {
-      p.zscore(bus.keys.inbox(consumer), input.id)
-      p.hget(bus.keys.attempts(consumer), `${bus.keys.stream(input.type)} ${entryOf.get(input.id) ?? ''}`)
-      asked.push({ consumer, eventId: input.id })
+  const located = new Map(events.map((e) => [e.event.id as string, e]))
+  const asks = await eachPartition(bus, async (view, p) => {
+    const asked: { consumer: string; eventId: string }[] = []
+    const pipeline = view.redis.pipeline()
+    for (const { consumer, inputs } of pending) {
+      for (const input of inputs) {
+        const at = located.get(input.id)
+        if ((at?.partition ?? 0) !== p) continue
+        pipeline.zscore(view.keys.inbox(consumer), input.id)
+        pipeline.hget(view.keys.attempts(consumer), `${view.keys.stream(input.type)} ${at?.entryId ?? ''}`)
+        asked.push({ consumer, eventId: input.id })
+      }
     }
-  }
-  for (const { consumer } of pending) p.hgetall(bus.keys.breaker(consumer))
-  const replies = (await p.exec()) ?? []
-  const breakers = new Map(pending.map(({ consumer }, i) => [consumer, parseBreaker((replies[2 * asked.length + i]?.[1] ?? {}) as Record<string, string>)]))
-  asked.forEach(({ consumer, eventId }, i) => {
-    const probe = probes.get(consumer) ?? { handled: new Set<string>(), failures: new Map<string, number>(), breaker: breakers.get(consumer) ?? { open: false } }
-    probes.set(consumer, probe)
-    if (replies[2 * i]?.[1] != null) (probe.handled as Set<string>).add(eventId)
-    const failures = Number(replies[2 * i + 1]?.[1] ?? 0)
-    if (failures > 0) (probe.failures as Map<string, number>).set(eventId, failures)
+    const consumers = [...new Set(asked.map((a) => a.consumer))]
+    if (asked.length === 0) return { asked, replies: [], breakers: new Map<string, BreakerState>() }
+    for (const consumer of consumers) pipeline.hgetall(view.keys.breaker(consumer))
+    const replies = (await pipeline.exec()) ?? []
+    const breakers = new Map(consumers.map((consumer, i) => [consumer, parseBreaker((replies[2 * asked.length + i]?.[1] ?? {}) as Record<string, string>)]))
+    return { asked, replies, breakers }
   })
+  for (const { asked, replies, breakers } of asks) {
+    asked.forEach(({ consumer, eventId }, i) => {
+      const breaker = breakers.get(consumer) ?? { open: false }
+      const probe = probes.get(consumer) ?? { handled: new Set<string>(), failures: new Map<string, number>(), breaker }
+      probes.set(consumer, probe.breaker?.open || !breaker.open ? probe : { ...probe, breaker })
+      if (replies[2 * i]?.[1] != null) (probe.handled as Set<string>).add(eventId)
+      const failures = Number(replies[2 * i + 1]?.[1] ?? 0)
+      if (failures > 0) (probe.failures as Map<string, number>).set(eventId, failures)
+    })
+  }
   return probes
 }
 
@@ -42,7 +56,7 @@ export async function readTrace(bus: Bus, correlationId: string, topology?: Topo
   const items = await readCorrelation(bus, correlationId)
   if (items.length === 0) return null
   const topo = topology ?? (await readTopology(bus))
-  const events = items.flatMap((i) => (i.kind === 'event' && i.event ? [{ entryId: i.entryId, event: i.event }] : []))
+  const events = items.flatMap((i) => (i.kind === 'event' && i.event ? [{ entryId: i.entryId, event: i.event, partition: i.partition ?? 0 }] : []))
   return buildTrace(correlationId, items, topo, await probeConsumers(bus, topo, events))
 }
 
@@ -58,7 +72,7 @@ export interface FollowOptions {
 
 /**
  * Yields the journey each time it changes, until it is complete (a terminal event) or `signal`
- * aborts. Between changes it costs one LLEN per interval.
+ * aborts. Between changes it costs one LLEN per partition per interval.
  */
 export async function* followTrace(bus: Bus, first: Trace, options: FollowOptions = {}): AsyncGenerator<Trace> {
   const topology = options.topology ?? (await readTopology(bus))

@@ -1,4 +1,4 @@
-import type { Bus } from '../../bus/index.js'
+import { partitionBus, type Bus } from '../../bus/index.js'
 import { decodeEvent, type EventEnvelope } from '../../events/index.js'
 import { compareEntryIds } from '../../bus/entry-ids.js'
 import { startPosition } from './stream-ids.js'
@@ -38,10 +38,13 @@ export function globToRegExp(pattern: string): RegExp {
   return new RegExp(`^${body}$`)
 }
 
-/** Turns `--stream`/`--type` values into a type matcher and the exact names to read even if unseen. */
+/** Turns `--stream`/`--type` values into a type matcher and the exact names to read even if unseen (a full key of any partition names its type). */
 export function typeMatcher(bus: Bus, patterns: readonly string[]): { matches(type: string): boolean; exact: string[] } {
-  const prefix = bus.keys.stream('')
-  const names = patterns.map((p) => (p.startsWith(prefix) ? p.slice(prefix.length) : p))
+  const prefixes = bus.partitions.map((keys) => keys.stream(''))
+  const names = patterns.map((p) => {
+    const prefix = prefixes.find((x) => p.startsWith(x))
+    return prefix === undefined ? p : p.slice(prefix.length)
+  })
   if (names.length === 0) return { matches: () => true, exact: [] }
   const globs = names.filter((n) => /[*?]/.test(n)).map(globToRegExp)
   const exact = names.filter((n) => !/[*?]/.test(n))
@@ -50,11 +53,20 @@ export function typeMatcher(bus: Bus, patterns: readonly string[]): { matches(ty
 
 type XReadReply = [string, [string, string[]][]][] | null
 
+/** One partition being followed: its view of the bus, its blocking connection, the last id read per stream key. */
+interface Followed {
+  readonly bus: Bus
+  readonly conn: ReturnType<Bus['connect']>
+  readonly positions: Map<string, string>
+}
+
 /**
- * Follows streams live with XREAD BLOCK on a connection of its own, all streams in one call,
- * until `signal` aborts. Entries come out in entry-id order across streams (a stream that
- * returned a full page holds the others back until it catches up). Filters by correlation id
- * and key are applied here: XREAD cannot filter.
+ * Follows streams live with XREAD BLOCK, all of a partition's streams in one call on a
+ * connection of its own, the partitions in parallel, until `signal` aborts. Entries come out in
+ * entry-id order across streams (a stream that returned a full page holds the others back until
+ * it catches up); entry ids of different partitions compare by time only (their streams differ),
+ * and each read of every partition is merged before any is shown. Filters by correlation id and
+ * key are applied here: XREAD cannot filter.
  */
 export async function* tailEvents(bus: Bus, options: TailOptions = {}): AsyncGenerator<TailItem> {
   const { signal } = options
@@ -62,19 +74,24 @@ export async function* tailEvents(bus: Bus, options: TailOptions = {}): AsyncGen
   const refreshMs = options.refreshMs ?? 2_000
   const matcher = typeMatcher(bus, [...(options.streams ?? []), ...(options.types ?? [])])
   const start = startPosition(options.since, await redisTimeMs(bus.redis))
-  const positions = new Map<string, string>() // stream key -> last id read
-  const typeOf = new Map<string, string>()
+  const typeOf = new Map<string, string>() // stream key (of any partition) -> type
+  const followed: Followed[] = bus.partitions.map((_, p) => ({
+    bus: partitionBus(bus, p),
+    conn: bus.connect({ autoResendUnfulfilledCommands: false, maxRetriesPerRequest: null }),
+    positions: new Map<string, string>(),
+  }))
   const addType = (type: string) => {
-    const key = bus.keys.stream(type)
-    if (!positions.has(key)) {
-      positions.set(key, start)
-      typeOf.set(key, type)
+    for (const f of followed) {
+      const key = f.bus.keys.stream(type)
+      if (!f.positions.has(key)) {
+        f.positions.set(key, start)
+        typeOf.set(key, type)
+      }
     }
   }
   matcher.exact.forEach(addType)
   let refreshedAt = 0
-  const conn = bus.connect({ autoResendUnfulfilledCommands: false, maxRetriesPerRequest: null })
-  const stop = () => conn.disconnect()
+  const stop = () => followed.forEach((f) => f.conn.disconnect())
   signal?.addEventListener('abort', stop, { once: true })
   let held: { key: string; entryId: string; fields: string[] }[] = []
   let started = false
@@ -86,33 +103,39 @@ export async function* tailEvents(bus: Bus, options: TailOptions = {}): AsyncGen
         if (!started) {
           // "From now" is each stream's last entry (XREAD's `$`), resolved once so no entry falls
           // between two reads; streams that appear later start at the clock time.
-          if (options.since === undefined) await skipToLast(bus, positions)
-          options.onStart?.({ position: start, types: [...typeOf.values()] })
+          if (options.since === undefined) await Promise.all(followed.map((f) => skipToLast(f.bus, f.positions)))
+          options.onStart?.({ position: start, types: [...new Set(typeOf.values())] })
           started = true
         }
       }
-      if (positions.size === 0) {
+      if (typeOf.size === 0) {
         await new Promise((resolve) => setTimeout(resolve, Math.min(refreshMs, options.blockMs ?? 1_000)))
         continue
       }
-      const keys = [...positions.keys()]
-      let reply: XReadReply
+      let replies: XReadReply[]
       try {
-        reply = (await conn.xread('COUNT', count, 'BLOCK', options.blockMs ?? 1_000, 'STREAMS', ...keys, ...keys.map((k) => positions.get(k) as string))) as XReadReply
+        replies = await Promise.all(
+          followed.map((f) => {
+            const keys = [...f.positions.keys()]
+            return f.conn.xread('COUNT', count, 'BLOCK', options.blockMs ?? 1_000, 'STREAMS', ...keys, ...keys.map((k) => f.positions.get(k) as string)) as Promise<XReadReply>
+          }),
+        )
       } catch (error) {
         if (signal?.aborted) return
         throw error
       }
       let horizon: string | null = null
-      for (const [key, entries] of reply ?? []) {
-        const last = entries[entries.length - 1]
-        if (!last) continue
-        positions.set(key, last[0])
-        if (entries.length >= count && (horizon === null || compareEntryIds(last[0], horizon) < 0)) horizon = last[0]
-        for (const [entryId, fields] of entries) held.push({ key, entryId, fields })
-      }
+      replies.forEach((reply, p) => {
+        for (const [key, entries] of reply ?? []) {
+          const last = entries[entries.length - 1]
+          if (!last) continue
+          ;(followed[p] as Followed).positions.set(key, last[0])
+          if (entries.length >= count && (horizon === null || compareEntryIds(last[0], horizon) < 0)) horizon = last[0]
+          for (const [entryId, fields] of entries) held.push({ key, entryId, fields })
+        }
+      })
       held.sort((a, b) => compareEntryIds(a.entryId, b.entryId))
-      const cut = horizon === null ? held.length : held.findIndex((h) => compareEntryIds(h.entryId, horizon) > 0)
+      const cut = horizon === null ? held.length : held.findIndex((h) => compareEntryIds(h.entryId, horizon as string) > 0)
       const ready = held.slice(0, cut < 0 ? held.length : cut)
       held = held.slice(ready.length)
       for (const entry of ready) {
@@ -124,7 +147,7 @@ export async function* tailEvents(bus: Bus, options: TailOptions = {}): AsyncGen
     }
   } finally {
     signal?.removeEventListener('abort', stop)
-    conn.disconnect()
+    stop()
   }
 }
 

@@ -1,7 +1,7 @@
 import { decodeEvent, type EventEnvelope } from '../events/envelope.js'
 import { eachPartition, mergeByEntryTime } from './across.js'
 import type { Bus } from './bus.js'
-import { parseIndexRow } from './index-rows.js'
+import { parseIndexRow, type IndexRow } from './index-rows.js'
 
 /** Where an item is, with more than one partition (absent with one, as before partitions). */
 type InPartition = { readonly partition?: number }
@@ -45,6 +45,12 @@ async function readPartitionIndex(bus: Bus, correlationId: string, from: number)
     }
     return { ...ref, ...where, event: entry ? decodeEvent(entry[1]) : null }
   })
+}
+
+/** A correlation's index rows (no entries read), every partition's, in entry-time order; each row's entry is in its `partition`. */
+export async function readIndexRows(bus: Bus, correlationId: string): Promise<(IndexRow & { readonly partition: number })[]> {
+  const each = await eachPartition(bus, async (view, partition) => (await view.redis.lrange(view.keys.correlation(correlationId), 0, -1)).map((row) => ({ ...parseIndexRow(row), partition })))
+  return mergeByEntryTime(each, (row) => row.entryId)
 }
 
 /** Rows in each partition's index of a correlation (0 when unknown or expired), by partition. */

@@ -1,5 +1,6 @@
-import { parseIndexRow, type IndexRow } from '../../bus/index-rows.js'
-import type { Bus } from '../../bus/index.js'
+import type { IndexRow } from '../../bus/index-rows.js'
+import { readIndexRows } from '../../bus/correlation.js'
+import { partitionBus, type Bus } from '../../bus/index.js'
 import { entryTime } from '../../bus/entry-ids.js'
 import { decodeEvent } from '../../events/envelope.js'
 
@@ -47,6 +48,8 @@ const PAGE = 100
  * Every file received in the window (intake entries between `from` and `to`) has exactly one
  * ending, or is in flight: read from the correlation index (rows only), plus the ending's entry
  * (and, lacking provider or kind there, the file's next event) for the group it counts in.
+ * Intake streams are read in every partition, and each file's index rows in every partition (a
+ * team's emits to other partitions put rows there).
  */
 export async function reconcileFiles(
   bus: Bus,
@@ -56,10 +59,11 @@ export async function reconcileFiles(
   const groups = new Map<string, FileCounts>()
   const inFlight: InFlightFile[] = []
   const problems: FileProblem[] = []
-  for (const type of options.intake) {
+  for (let p = 0; p < bus.partitionCount; p++) for (const type of options.intake) {
+    const view = partitionBus(bus, p)
     let from = options.from
     for (;;) {
-      const page = (await bus.redis.xrange(bus.keys.stream(type), from, options.to, 'COUNT', PAGE)) as RawEntry[]
+      const page = (await view.redis.xrange(view.keys.stream(type), from, options.to, 'COUNT', PAGE)) as RawEntry[]
       for (const [entryId, fields] of page) {
         let event
         try {
@@ -68,8 +72,8 @@ export async function reconcileFiles(
           continue // an intake entry nobody can read was dead-lettered by its consumers: the counts per consumer show it
         }
         const fileName = String((event.payload as { fileName?: unknown }).fileName ?? '')
-        const rows = (await bus.redis.lrange(bus.keys.correlation(event.correlationId), 0, -1)).map(parseIndexRow)
-        const ended = rows.filter((r): r is Extract<IndexRow, { kind: 'event' }> => r.kind === 'event' && endings.has(r.type))
+        const rows = await readIndexRows(bus, event.correlationId)
+        const ended = rows.filter((r): r is Located & { kind: 'event' } => r.kind === 'event' && endings.has(r.type))
         let facts = await fileFacts(bus, ended[0])
         if (facts.provider === '-') {
           const more = await fileFacts(bus, rows.find((r) => r.kind === 'event' && r.type !== type && !endings.has(r.type)))
@@ -99,10 +103,13 @@ export async function reconcileFiles(
   return { groups: sorted, inFlight, problems }
 }
 
-/** Provider and kind of a file, from one of its events ('-' where it does not say). */
-async function fileFacts(bus: Bus, row: IndexRow | undefined): Promise<{ provider: string; kind: string }> {
+type Located = IndexRow & { readonly partition: number }
+
+/** Provider and kind of a file, from one of its events ('-' where it does not say), read in the row's partition. */
+async function fileFacts(bus: Bus, row: Located | undefined): Promise<{ provider: string; kind: string }> {
   if (row?.kind !== 'event') return { provider: '-', kind: '-' }
-  const [entry] = (await bus.redis.xrange(bus.keys.stream(row.type), row.entryId, row.entryId)) as RawEntry[]
+  const view = partitionBus(bus, row.partition)
+  const [entry] = (await view.redis.xrange(view.keys.stream(row.type), row.entryId, row.entryId)) as RawEntry[]
   if (!entry) return { provider: '-', kind: '-' }
   try {
     const p = decodeEvent(entry[1]).payload as { provider?: unknown; kind?: unknown }

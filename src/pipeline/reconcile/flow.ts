@@ -1,3 +1,4 @@
+import { eachPartition, sumKnown } from '../../bus/across.js'
 import type { Bus } from '../../bus/index.js'
 import { toRecord } from '../../bus/reader.js'
 
@@ -29,9 +30,41 @@ export interface FlowReconciliation {
 /**
  * Since each stream and group began (Redis's own counters: `entries-added`, `entries-read`,
  * `lag`, `pending`; the consumer's `stats` hash): per stream appended = acknowledged + pending +
- * lag for every group, per consumer read = committed + dead-lettered + pending.
+ * lag for every group, per consumer read = committed + dead-lettered + pending. Each partition
+ * is its own streams, groups and counters: checked alone (a problem names its partition), and
+ * the figures summed.
  */
-export async function reconcileFlow(bus: Bus, consumers: readonly { readonly name: string; readonly subscribes: readonly string[] }[]): Promise<FlowReconciliation> {
+export async function reconcileFlow(bus: Bus, consumers: Consumers): Promise<FlowReconciliation> {
+  if (bus.partitionCount === 1) return partitionFlow(bus, consumers)
+  const each = await eachPartition(bus, (view) => partitionFlow(view, consumers))
+  const streams = new Map<string, { appended: number; groups: Map<string, StreamFlow['groups'][number][]> }>()
+  for (const flow of each) {
+    for (const s of flow.streams) {
+      const held = streams.get(s.stream) ?? { appended: 0, groups: new Map() }
+      streams.set(s.stream, held)
+      held.appended += s.appended
+      for (const g of s.groups) held.groups.set(g.consumer, [...(held.groups.get(g.consumer) ?? []), g])
+    }
+  }
+  const sum = <T>(list: readonly T[], of: (t: T) => number) => list.reduce((n, t) => n + of(t), 0)
+  return {
+    streams: [...streams].sort(([a], [b]) => a.localeCompare(b)).map(([stream, s]) => ({
+      stream,
+      appended: s.appended,
+      groups: [...s.groups].map(([consumer, gs]) => ({ consumer, acknowledged: sum(gs, (g) => g.acknowledged), pending: sum(gs, (g) => g.pending), lag: sumKnown(gs.map((g) => g.lag)) })),
+    })),
+    consumers: consumers.flatMap((c) => {
+      const parts = each.flatMap((flow) => flow.consumers.filter((x) => x.consumer === c.name))
+      if (parts.length === 0) return []
+      return [{ consumer: c.name, read: sum(parts, (x) => x.read), committed: sum(parts, (x) => x.committed), deadLettered: sum(parts, (x) => x.deadLettered), pending: sum(parts, (x) => x.pending), unaccounted: sum(parts, (x) => x.unaccounted) }]
+    }),
+    problems: each.flatMap((flow, p) => flow.problems.map((problem) => `partition ${p}: ${problem}`)),
+  }
+}
+
+type Consumers = readonly { readonly name: string; readonly subscribes: readonly string[] }[]
+
+async function partitionFlow(bus: Bus, consumers: Consumers): Promise<FlowReconciliation> {
   const problems: string[] = []
   const types = [...new Set(consumers.flatMap((c) => c.subscribes))].sort()
   const readBy = new Map<string, { read: number; pending: number }>()

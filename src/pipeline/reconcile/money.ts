@@ -1,5 +1,5 @@
-import { parseIndexRow } from '../../bus/index-rows.js'
-import type { Bus } from '../../bus/index.js'
+import { readIndexRows } from '../../bus/correlation.js'
+import { eachPartition, partitionBus, type Bus } from '../../bus/index.js'
 import { decodeEvent } from '../../events/envelope.js'
 import { CLASS_SUM_TOLERANCE, NAV_SHARES_TOLERANCE } from '../fund-rules.js'
 import { NAV_LATEST_HASH, newerNav, type LatestNav } from '../projections.js'
@@ -41,24 +41,34 @@ const round2 = (n: number): number => Math.round(n * 100) / 100
  */
 export async function reconcileMoney(bus: Bus, options: { readonly readModel: string; readonly from: string; readonly to: string }): Promise<MoneyReconciliation> {
   const latest = new Map<string, { doc: ValidatedPayload; correlationId: string; navDate: string }>()
-  let from = options.from
-  for (;;) {
-    const page = (await bus.redis.xrange(bus.keys.stream(EVENT.delivered), from, options.to, 'COUNT', PAGE)) as RawEntry[]
-    for (const [, fields] of page) {
-      const delivered = decodeEvent(fields)
-      if ((delivered.payload as { kind?: unknown }).kind !== 'nav') continue
-      const doc = await validatedDocument(bus, delivered.correlationId)
-      if (!doc) continue
-      for (const [fund, navDate] of fundsOf(doc)) {
-        const held = latest.get(fund)
-        const candidate = { nav: 0, currency: '', navDate, correlationId: delivered.correlationId }
-        if (!held || newerNav({ nav: 0, currency: '', navDate: held.navDate, correlationId: held.correlationId }, candidate)) latest.set(fund, { doc, correlationId: delivered.correlationId, navDate })
+  for (let p = 0; p < bus.partitionCount; p++) {
+    const view = partitionBus(bus, p)
+    let from = options.from
+    for (;;) {
+      const page = (await view.redis.xrange(view.keys.stream(EVENT.delivered), from, options.to, 'COUNT', PAGE)) as RawEntry[]
+      for (const [, fields] of page) {
+        const delivered = decodeEvent(fields)
+        if ((delivered.payload as { kind?: unknown }).kind !== 'nav') continue
+        const doc = await validatedDocument(bus, delivered.correlationId)
+        if (!doc) continue
+        for (const [fund, navDate] of fundsOf(doc)) {
+          const held = latest.get(fund)
+          const candidate = { nav: 0, currency: '', navDate, correlationId: delivered.correlationId }
+          if (!held || newerNav({ nav: 0, currency: '', navDate: held.navDate, correlationId: held.correlationId }, candidate)) latest.set(fund, { doc, correlationId: delivered.correlationId, navDate })
+        }
       }
+      if (page.length < PAGE) break
+      from = `(${(page[page.length - 1] as RawEntry)[0]}`
     }
-    if (page.length < PAGE) break
-    from = `(${(page[page.length - 1] as RawEntry)[0]}`
   }
-  const served = await bus.redis.hgetall(bus.keys.state(options.readModel, NAV_LATEST_HASH))
+  // The read model serves an ISIN from the partitions its files went to: each partition's hash, the newest NAV of each ISIN.
+  const served: Record<string, string> = {}
+  for (const hash of await eachPartition(bus, (view) => view.redis.hgetall(view.keys.state(options.readModel, NAV_LATEST_HASH)))) {
+    for (const [isin, raw] of Object.entries(hash)) {
+      const held = served[isin]
+      if (held === undefined || newerNav(JSON.parse(held) as LatestNav, JSON.parse(raw) as LatestNav)) served[isin] = raw
+    }
+  }
   const funds: FundMoney[] = []
   const problems: string[] = []
   for (const [fund, { doc, correlationId, navDate }] of [...latest].sort(([a], [b]) => a.localeCompare(b))) {
@@ -96,10 +106,10 @@ export async function reconcileMoney(bus: Bus, options: { readonly readModel: st
 
 /** The validated records of a file, from its correlation index. */
 async function validatedDocument(bus: Bus, correlationId: string): Promise<ValidatedPayload | null> {
-  const rows = (await bus.redis.lrange(bus.keys.correlation(correlationId), 0, -1)).map(parseIndexRow)
-  const row = rows.find((r) => r.kind === 'event' && r.type === EVENT.validated)
+  const row = (await readIndexRows(bus, correlationId)).find((r) => r.kind === 'event' && r.type === EVENT.validated)
   if (row?.kind !== 'event') return null
-  const [entry] = (await bus.redis.xrange(bus.keys.stream(row.type), row.entryId, row.entryId)) as RawEntry[]
+  const view = partitionBus(bus, row.partition)
+  const [entry] = (await view.redis.xrange(view.keys.stream(row.type), row.entryId, row.entryId)) as RawEntry[]
   return entry ? (decodeEvent(entry[1]).payload as ValidatedPayload) : null
 }
 

@@ -1,4 +1,4 @@
-import { compareRows, readStateEntries, rebuildOnline, toRows, type Bus, type ConsumerDefinition, type StateComparison } from '../../bus/index.js'
+import { compareRows, eachPartition, readStateEntries, rebuildOnline, toRows, type Bus, type ConsumerDefinition, type StateComparison } from '../../bus/index.js'
 import { EventspineError } from '../../errors.js'
 
 export interface StateReconciliation {
@@ -13,18 +13,28 @@ export const REBUILT = 'rebuilt from the log'
 /**
  * Compares two read models by key: `a:b`, two consumers' states through each one's
  * `readModel` (the team's key mapping where the shapes differ), or `a` alone, against its
- * rebuild from the retained log (an online rebuild that swaps nothing).
+ * rebuild from the retained log (an online rebuild that swaps nothing). With partitions, a
+ * state is every partition's rows together; a rebuild is proved per partition and summed.
  */
 export async function reconcileState(bus: Bus, consumers: readonly ConsumerDefinition[], spec: string): Promise<StateReconciliation> {
   const [leftName, rightName] = spec.split(':') as [string, string | undefined]
   const left = find(consumers, leftName)
   if (rightName === undefined) {
-    const rebuilt = await rebuildOnline(bus, { consumer: left, batchSize: 200, swap: false, fromSnapshot: false })
-    return { left: left.name, right: REBUILT, comparison: rebuilt.proof.comparison }
+    const each = await eachPartition(bus, async (view) => (await rebuildOnline(view, { consumer: left, batchSize: 200, swap: false, fromSnapshot: false })).proof.comparison)
+    return { left: left.name, right: REBUILT, comparison: each.length === 1 ? (each[0] as StateComparison) : sumComparisons(each) }
   }
   const right = find(consumers, rightName)
-  const rows = async (c: ConsumerDefinition) => toRows(await readStateEntries(bus, bus.keys.statePrefix(c.name)), c.readModel)
-  return { left: left.name, right: right.name, comparison: compareRows(await rows(left), await rows(right)) }
+  const rows = async (c: ConsumerDefinition) => (await eachPartition(bus, async (view) => [...toRows(await readStateEntries(view, view.keys.statePrefix(c.name)), c.readModel)])).flat()
+  return { left: left.name, right: right.name, comparison: compareRows(new Map(await rows(left)), new Map(await rows(right))) }
+}
+
+function sumComparisons(each: readonly StateComparison[]): StateComparison {
+  const sum = (of: (c: StateComparison) => number) => each.reduce((n, c) => n + of(c), 0)
+  const shown = Math.max(...each.map((c) => c.differences.length))
+  return {
+    leftRows: sum((c) => c.leftRows), rightRows: sum((c) => c.rightRows), equalRows: sum((c) => c.equalRows), differing: sum((c) => c.differing),
+    differences: each.flatMap((c) => c.differences).sort((a, b) => a.key.localeCompare(b.key)).slice(0, shown),
+  }
 }
 
 function find(consumers: readonly ConsumerDefinition[], name: string): ConsumerDefinition {

@@ -37,3 +37,15 @@ export function sumCounts<K extends string>(records: readonly Readonly<Record<K,
 export function sumKnown(values: readonly (number | null)[]): number | null {
   return values.some((v) => v === null) ? null : values.reduce<number>((n, v) => n + (v ?? 0), 0)
 }
+
+/**
+ * One page, newest first, of entries each partition returned newest first (`limit + 1` each, so
+ * whether more follow is known). The cursor is the entry id the page ended at: the next page
+ * reads below it in every partition (an entry of another partition with that very id is skipped).
+ */
+export function newestFirstPage<T>(lists: readonly (readonly T[])[], entryIdOf: (item: T) => string, limit: number): { page: T[]; cursor: string | null } {
+  const merged = mergeByEntryTime(lists.map((list) => [...list].reverse()), entryIdOf).reverse()
+  const page = merged.slice(0, limit)
+  const last = page[page.length - 1]
+  return { page, cursor: merged.length > limit && last !== undefined ? entryIdOf(last) : null }
+}

@@ -1,3 +1,4 @@
+import { eachPartition } from '../bus/across.js'
 import type { Bus } from '../bus/bus.js'
 import { EVENT, type Issue, type ValidatedPayload } from './types.js'
 
@@ -117,13 +118,26 @@ export function applyJourney(prev: FileJourney | null, event: JourneyEvent): Fil
 export interface StateReader {
   get(name: string): Promise<string | null>
   hget(name: string, field: string): Promise<string | null>
+  /** The field in every partition's state that has it (a projection keyed by file holds an ISIN in several). */
+  hgetEach?(name: string, field: string): Promise<string[]>
 }
 
-/** Read side of a projection consumer's state (HTTP, the console). */
+/**
+ * Read side of a projection consumer's state (HTTP, the console), over every partition: a key is
+ * in the partition its events went to, so `get`/`hget` answer with the first partition that has it.
+ */
 export function projectionState(bus: Bus, consumer: string): StateReader {
+  if (bus.partitionCount === 1) {
+    return {
+      get: (name) => bus.redis.get(bus.keys.state(consumer, name)),
+      hget: (name, field) => bus.redis.hget(bus.keys.state(consumer, name), field),
+    }
+  }
+  const hgetEach = async (name: string, field: string) => (await eachPartition(bus, (view) => view.redis.hget(view.keys.state(consumer, name), field))).filter((v): v is string => v !== null)
   return {
-    get: (name) => bus.redis.get(bus.keys.state(consumer, name)),
-    hget: (name, field) => bus.redis.hget(bus.keys.state(consumer, name), field),
+    get: async (name) => (await eachPartition(bus, (view) => view.redis.get(view.keys.state(consumer, name)))).find((v) => v !== null) ?? null,
+    hget: async (name, field) => (await hgetEach(name, field))[0] ?? null,
+    hgetEach,
   }
 }
 
@@ -135,6 +149,15 @@ export async function readFileJourney(state: StateReader, correlationId: string)
 
 /** The latest NAV of a share class from the nav-latest projection's state; null when unknown. */
 export async function readLatestNav(state: StateReader, isin: string): Promise<LatestNav | null> {
+  if (state.hgetEach !== undefined) {
+    // Several partitions may hold the ISIN (files of it went to each): the newest NAV wins.
+    let latest: LatestNav | null = null
+    for (const raw of await state.hgetEach(NAV_LATEST_HASH, isin.toUpperCase())) {
+      const nav = JSON.parse(raw) as LatestNav
+      if (newerNav(latest, nav)) latest = nav
+    }
+    return latest
+  }
   const raw = await state.hget(NAV_LATEST_HASH, isin.toUpperCase())
   return raw === null ? null : (JSON.parse(raw) as LatestNav)
 }

@@ -1,3 +1,4 @@
+import { eachPartition, newestFirstPage } from '../../bus/across.js'
 import type { Bus } from '../../bus/index.js'
 import { parseDeadLetter } from '../../bus/dead-letters.js'
 import { summarizePayload } from '../inspect/summary.js'
@@ -24,33 +25,34 @@ export interface DeadLetterPage {
   readonly cursor: string | null
 }
 
-/** One page of a consumer's dead letters, newest first, without their payloads (a summary instead). */
+/** One page of a consumer's dead letters, newest first over every partition, without their payloads (a summary instead). */
 export async function deadLetterPage(bus: Bus, consumer: string, options: { cursor?: string | null; limit?: number } = {}): Promise<DeadLetterPage> {
-  const key = bus.keys.deadLetters(consumer)
   const limit = Math.min(Math.max(options.limit ?? 25, 1), 100)
-  const [count, page] = await Promise.all([
-    bus.redis.xlen(key),
-    bus.redis.xrevrange(key, options.cursor ? `(${options.cursor}` : '+', '-', 'COUNT', limit + 1) as Promise<[string, string[]][]>,
-  ])
+  const each = await eachPartition(bus, async (view) => {
+    const key = view.keys.deadLetters(consumer)
+    const [count, entries] = await Promise.all([
+      view.redis.xlen(key),
+      view.redis.xrevrange(key, options.cursor ? `(${options.cursor}` : '+', '-', 'COUNT', limit + 1) as Promise<[string, string[]][]>,
+    ])
+    return { count, letters: entries.map(([entryId, fields]) => parseDeadLetter(consumer, entryId, fields, view.keys)) }
+  })
+  const { page, cursor } = newestFirstPage(each.map((e) => e.letters), (d) => d.entryId, limit)
   return {
     consumer,
-    count,
-    entries: page.slice(0, limit).map(([entryId, fields]) => {
-      const d = parseDeadLetter(consumer, entryId, fields)
-      return {
-        id: d.id,
-        entryId,
-        failedAt: d.failedAt,
-        attempts: d.attempts,
-        error: d.error,
-        stack: d.stack,
-        eventType: d.event?.type ?? null,
-        eventId: d.event?.id ?? null,
-        correlationId: d.event?.correlationId ?? null,
-        summary: d.event ? summarizePayload(d.event.payload, 160) : '',
-        ...(d.undecodable === undefined ? {} : { undecodable: d.undecodable }),
-      }
-    }),
-    cursor: page.length > limit ? (page[limit - 1]?.[0] ?? null) : null,
+    count: each.reduce((n, e) => n + e.count, 0),
+    entries: page.map((d) => ({
+      id: d.id,
+      entryId: d.entryId,
+      failedAt: d.failedAt,
+      attempts: d.attempts,
+      error: d.error,
+      stack: d.stack,
+      eventType: d.event?.type ?? null,
+      eventId: d.event?.id ?? null,
+      correlationId: d.event?.correlationId ?? null,
+      summary: d.event ? summarizePayload(d.event.payload, 160) : '',
+      ...(d.undecodable === undefined ? {} : { undecodable: d.undecodable }),
+    })),
+    cursor,
   }
 }

@@ -1,4 +1,4 @@
-import { escapeGlob, type Bus } from '../../bus/index.js'
+import { eachPartition, escapeGlob, partitionBus, type Bus } from '../../bus/index.js'
 import { EventspineError } from '../../errors.js'
 import { FILE_NAMES_HASH, journeyKey, projectionState, readLatestNav, type FileJourney } from '../projections.js'
 import { STAGE } from '../stages/names.js'
@@ -41,9 +41,10 @@ export async function searchFiles(bus: Bus, query: string, options: { cursor?: s
     seen.add(hit.correlationId)
     hits.push(hit)
   }
-  const namesKey = bus.keys.state(STAGE.fileJourney, FILE_NAMES_HASH)
+  const namesKey = (view: Bus) => view.keys.state(STAGE.fileJourney, FILE_NAMES_HASH)
   let cursor = options.cursor ?? null
-  if (cursor !== null && !/^(names|keys):\d+$/.test(cursor)) {
+  // With partitions a cursor names the partition being scanned: `names:<partition>.<scan cursor>`.
+  if (cursor !== null && !(bus.partitionCount === 1 ? /^(names|keys):\d+$/ : /^(names|keys):\d+\.\d+$/).test(cursor)) {
     throw new EventspineError('E_CONSOLE_REQUEST', `the search cursor "${cursor.slice(0, 80)}" is not one this console gave out`)
   }
   if (cursor === null) {
@@ -51,16 +52,22 @@ export async function searchFiles(bus: Bus, query: string, options: { cursor?: s
       const nav = await readLatestNav(projectionState(bus, STAGE.navLatest), q)
       if (nav !== null) add({ correlationId: nav.correlationId, fileName: null, status: null, matched: 'ISIN' })
     }
-    if ((await bus.redis.exists(bus.keys.correlation(q))) === 1) add({ correlationId: q, fileName: null, status: null, matched: 'correlation id' })
-    cursor = (await bus.redis.exists(namesKey)) === 1 ? 'names:0' : 'keys:0'
+    if ((await eachPartition(bus, (view) => view.redis.exists(view.keys.correlation(q)))).includes(1)) add({ correlationId: q, fileName: null, status: null, matched: 'correlation id' })
+    const phase = (await eachPartition(bus, (view) => view.redis.exists(namesKey(view)))).includes(1) ? 'names' : 'keys'
+    cursor = bus.partitionCount === 1 ? `${phase}:0` : `${phase}:0.0`
   }
-  const [phase, scanFrom] = cursor.split(':') as [string, string | undefined]
-  let scan = scanFrom ?? '0'
+  const [phase, position] = cursor.split(':') as [string, string]
+  const dot = position.indexOf('.')
+  let partition = dot < 0 ? 0 : Number(position.slice(0, dot))
+  if (partition >= bus.partitionCount) throw new EventspineError('E_CONSOLE_REQUEST', `the search cursor "${cursor.slice(0, 80)}" is not one this console gave out`)
+  let scan = position.slice(dot + 1)
   let scanned = 0
+  let done = false
   const needle = q.toLowerCase()
   do {
+    const view = partitionBus(bus, partition)
     if (phase === 'names') {
-      const [next, flat] = await bus.redis.hscan(namesKey, scan, 'MATCH', `*${escapeGlob(needle)}*`, 'COUNT', SCAN_COUNT)
+      const [next, flat] = await view.redis.hscan(namesKey(view), scan, 'MATCH', `*${escapeGlob(needle)}*`, 'COUNT', SCAN_COUNT)
       for (let i = 0; i + 1 < flat.length; i += 2) {
         const field = flat[i] as string
         const id = flat[i + 1] as string
@@ -69,25 +76,30 @@ export async function searchFiles(bus: Bus, query: string, options: { cursor?: s
       }
       scan = next
     } else {
-      const prefix = bus.keys.correlation('')
-      const [next, keys] = await bus.redis.scan(scan, 'MATCH', `${escapeGlob(prefix)}*${escapeGlob(needle)}*`, 'COUNT', SCAN_COUNT)
+      const prefix = view.keys.correlation('')
+      const [next, keys] = await view.redis.scan(scan, 'MATCH', `${escapeGlob(prefix)}*${escapeGlob(needle)}*`, 'COUNT', SCAN_COUNT)
       for (const key of keys) add({ correlationId: key.slice(prefix.length), fileName: null, status: null, matched: 'correlation id' })
       scan = next
     }
     scanned += SCAN_COUNT
-  } while (scan !== '0' && hits.length < limit && scanned < SCAN_BUDGET)
+    // A partition scanned through: on to the next one, from its start (scan '0'), after the last one done.
+    if (scan === '0') {
+      if (partition + 1 < bus.partitionCount) partition++
+      else done = true
+    }
+  } while (!done && hits.length < limit && scanned < SCAN_BUDGET)
   // One (H)SCAN batch may match more than a page: the page is cut to `limit` (the rest come again
   // with the next cursor, since the cursor is where the scan stood after this batch: a few hits
   // at a page's end are skipped rather than shown twice).
-  return { query: q, hits: await withJourneys(bus, hits.slice(0, limit)), cursor: scan === '0' ? null : `${phase}:${scan}`, scanned }
+  return { query: q, hits: await withJourneys(bus, hits.slice(0, limit)), cursor: done ? null : bus.partitionCount === 1 ? `${phase}:${scan}` : `${phase}:${partition}.${scan}`, scanned }
 }
 
-/** Each hit's file name and status from the file-journey projection (one MGET). */
+/** Each hit's file name and status from the file-journey projection (one MGET per partition: a journey is in its file's). */
 async function withJourneys(bus: Bus, hits: readonly SearchHit[]): Promise<SearchHit[]> {
   if (hits.length === 0) return []
-  const values = await bus.redis.mget(...hits.map((h) => bus.keys.state(STAGE.fileJourney, journeyKey(h.correlationId))))
+  const each = await eachPartition(bus, (view) => view.redis.mget(...hits.map((h) => view.keys.state(STAGE.fileJourney, journeyKey(h.correlationId)))))
   return hits.map((h, i) => {
-    const raw = values[i]
+    const raw = each.map((values) => values[i]).find((v) => v != null)
     if (!raw) return h
     const j = JSON.parse(raw) as FileJourney
     return { ...h, fileName: j.fileName, status: j.status }

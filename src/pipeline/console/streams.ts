@@ -1,3 +1,5 @@
+import { eachPartition, newestFirstPage, sumKnown } from '../../bus/across.js'
+import { compareEntryIds } from '../../bus/entry-ids.js'
 import type { Bus } from '../../bus/index.js'
 import { toRecord } from '../../bus/reader.js'
 import { decodeEvent } from '../../events/index.js'
@@ -38,10 +40,41 @@ export interface StreamPage {
 
 const PENDING_SHOWN = 10
 
-/** A stream's groups (with their oldest pending entries) and one page of its entries, decoded, newest first. */
+/**
+ * A stream's groups (with their oldest pending entries) and one page of its entries, decoded,
+ * newest first. With partitions, each partition's stream is read alone and merged: lengths and
+ * group figures summed, entries by entry time.
+ */
 export async function streamPage(bus: Bus, type: string, options: { cursor?: string | null; limit?: number } = {}): Promise<StreamPage> {
-  const key = bus.keys.stream(type)
   const limit = Math.min(Math.max(options.limit ?? 25, 1), 100)
+  const each = await eachPartition(bus, (view) => partitionStreamPage(view, type, { ...options, limit }))
+  if (each.length === 1) return each[0] as StreamPage
+  const names = [...new Set(each.flatMap((e) => e.groups.map((g) => g.name)))]
+  const { page, cursor } = newestFirstPage(each.map((e) => e.entries), (e) => e.entryId, limit)
+  return {
+    type,
+    length: each.reduce((n, e) => n + e.length, 0),
+    groups: names.map((name) => {
+      const gs = each.flatMap((e) => e.groups.filter((g) => g.name === name))
+      return {
+        name,
+        consumers: Math.max(...gs.map((g) => g.consumers)),
+        pending: gs.reduce((n, g) => n + g.pending, 0),
+        lag: sumKnown(gs.map((g) => g.lag)),
+        lastDeliveredId: gs.map((g) => g.lastDeliveredId).sort(compareEntryIds).pop() ?? '',
+        oldestPending: gs.flatMap((g) => g.oldestPending).sort((a, b) => b.idleMs - a.idleMs).slice(0, PENDING_SHOWN),
+      }
+    }),
+    entries: page,
+    // A partition's page was cut at `limit` already: more there means more to page through.
+    cursor: cursor ?? (each.some((e) => e.cursor !== null) ? (page[page.length - 1]?.entryId ?? null) : null),
+  }
+}
+
+/** `streamPage` of the partition of `bus.keys` (the whole page, with one partition). */
+async function partitionStreamPage(bus: Bus, type: string, options: { cursor?: string | null; limit: number }): Promise<StreamPage> {
+  const key = bus.keys.stream(type)
+  const limit = options.limit
   const end = options.cursor ? `(${options.cursor}` : '+'
   const [length, infos, page] = await Promise.all([
     bus.redis.xlen(key),

@@ -38,24 +38,34 @@ export async function findScratchNamespaces(redis: Redis): Promise<ScratchNamesp
       const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 1000)
       cursor = next
       for (const key of keys) {
-        const namespace = /^\{([^}]+)\}:/.exec(key)?.[1]
+        // `{ns}:` or, for a partition of a namespace of several, `{ns:<p>}:`.
+        const tag = /^\{([^}:]+)(:\d+)?\}:/.exec(key)
+        const namespace = tag?.[1]
         if (namespace === undefined || !isScratchNamespace(namespace)) continue
         const entry = found.get(namespace) ?? { keys: 0, live: false }
-        found.set(namespace, { keys: entry.keys + 1, live: entry.live || key.startsWith(`{${namespace}}:lease:`) })
+        found.set(namespace, { keys: entry.keys + 1, live: entry.live || key.startsWith(`{${namespace}${tag?.[2] ?? ''}}:lease:`) })
       }
     } while (cursor !== '0')
   }
   return [...found].map(([namespace, f]) => ({ namespace, ...f })).sort((a, b) => a.namespace.localeCompare(b.namespace))
 }
 
-/** Deletes every key of the namespaces matching `pattern` (a glob over the namespace, e.g. `check-1a2b3c4d-*`); returns how many. */
+/** Deletes every key of the namespaces matching `pattern` (a glob over the namespace, e.g. `check-1a2b3c4d-*`), of every partition; returns how many. */
 export async function deleteNamespaces(redis: Redis, pattern: string): Promise<number> {
   let deleted = 0
-  let cursor = '0'
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `{${pattern}}:*`, 'COUNT', 1000)
-    cursor = next
-    if (keys.length > 0) deleted += await redis.unlink(...keys)
-  } while (cursor !== '0')
+  for (const match of [`{${pattern}}:*`, `{${pattern}:*}:*`]) {
+    let cursor = '0'
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 1000)
+      cursor = next
+      // One UNLINK per hash tag: keys of two partitions (or namespaces) hash to different slots on a cluster.
+      const byTag = new Map<string, string[]>()
+      for (const key of keys) {
+        const tag = key.slice(0, key.indexOf('}') + 1)
+        byTag.set(tag, [...(byTag.get(tag) ?? []), key])
+      }
+      if (keys.length > 0) deleted += (await Promise.all([...byTag.values()].map((tagged) => redis.unlink(...tagged)))).reduce((n, d) => n + d, 0)
+    } while (cursor !== '0')
+  }
   return deleted
 }

@@ -1,5 +1,5 @@
 // `pipeline schema adoption`: during a contract migration, who writes and who reads which version.
-import { registeredConsumers, windowIds, type Bus, type RegisteredConsumer } from '../bus/index.js'
+import { partitionBus, registeredConsumers, windowIds, type Bus, type RegisteredConsumer } from '../bus/index.js'
 import { redisTimeMs } from '../redis/clock.js'
 import { withPipelineBus, type PipelineConnection } from './connection.js'
 import { builtinSource, type PipelineSource } from './source.js'
@@ -72,19 +72,22 @@ export async function adoption(bus: Bus, options: Omit<AdoptionOptions, 'namespa
     const appended: Record<number, number> = {}
     const producers: Record<string, Record<number, number>> = {}
     const dualBy: Record<number, number> = {}
-    let cursor = from
-    for (;;) {
-      const page = (await bus.redis.xrange(bus.keys.stream(type), cursor, to, 'COUNT', PAGE)) as RawEntry[]
-      for (const [, f] of page) {
-        const version = Number(field(f, 'version') ?? 0)
-        const producer = field(f, 'producerVersion') ?? '-'
-        appended[version] = (appended[version] ?? 0) + 1
-        const p = (producers[producer] ??= {})
-        p[version] = (p[version] ?? 0) + 1
-        if (field(f, 'dualOf') !== undefined) dualBy[version] = (dualBy[version] ?? 0) + 1
+    // Each partition's stream of the type, counted together.
+    for (const view of bus.partitions.map((_, p) => partitionBus(bus, p))) {
+      let cursor = from
+      for (;;) {
+        const page = (await view.redis.xrange(view.keys.stream(type), cursor, to, 'COUNT', PAGE)) as RawEntry[]
+        for (const [, f] of page) {
+          const version = Number(field(f, 'version') ?? 0)
+          const producer = field(f, 'producerVersion') ?? '-'
+          appended[version] = (appended[version] ?? 0) + 1
+          const p = (producers[producer] ??= {})
+          p[version] = (p[version] ?? 0) + 1
+          if (field(f, 'dualOf') !== undefined) dualBy[version] = (dualBy[version] ?? 0) + 1
+        }
+        if (page.length < PAGE) break
+        cursor = `(${(page[page.length - 1] as RawEntry)[0]}`
       }
-      if (page.length < PAGE) break
-      cursor = `(${(page[page.length - 1] as RawEntry)[0]}`
     }
     const dual = Object.values(dualBy).reduce((a, n) => a + n, 0)
     const readers = consumers.filter((c) => c.subscribes.includes(type)).map((c) => reader(c, type, latest, appended, dualBy))

@@ -54,7 +54,6 @@ export const ERROR_CODES = {
   E_REPLAY_NOT_PROJECTION: '--rebuild was asked of a consumer that emits events (only projections rebuild).',
   E_RECONCILE_UNKNOWN_READ_MODEL: '`pipeline reconcile --state` or `--translation` named a consumer the pipeline does not have (or one that is no translation).',
   E_REBUILD_FENCE_LOST: 'An online rebuild lost its hold on the live consumer\'s lease before the swap: nothing was swapped.',
-  E_REPLAY_REBUILD_PARTITIONED: '`replay --rebuild` was asked of a namespace of more than one partition (replay a window instead).',
   E_REPLAY_UNFINISHED: 'An earlier replay of the consumer did not finish: resume it or start fresh.',
   E_REPLAY_UNKNOWN_CONSUMER: 'No consumer of the pipeline has the given name.',
 

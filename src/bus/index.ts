@@ -20,6 +20,6 @@ export { listDeadLetters, findDeadLetter, purgeDeadLetters, readDeadLetters, dea
 export { redeliverDeadLetters, type RedeliverOptions, type RedeliveryOutcome, type RedeliverySummary } from './redeliver.js'
 export { replayConsumer, cancelReplay, dropState, type ReplayOptions, type ReplayProgress, type ReplaySummary } from './replay.js'
 export { cancelRebuild, rebuildOnline, type RebuildProof } from './rebuild.js'
-export { compareRows, readStateEntries, toRows, identityRows, type RowDifference, type StateComparison } from './state-diff.js'
+export { compareRows, sumComparisons, readStateEntries, toRows, identityRows, type RowDifference, type StateComparison } from './state-diff.js'
 export { toEntryBound, windowIds, type StreamBounds, type WindowRequest } from './replay-window.js'
 export { GONE_AFTER_MS, registeredConsumers, removeGoneConsumers, startHeartbeat, type PresenceOptions, type RegisteredConsumer } from './presence.js'

@@ -6,6 +6,7 @@ import { eachPartition, sumCounts } from './across.js'
 import { compareEntryIds, entryTime } from './entry-ids.js'
 import { ONLINE_REBUILD, cancelRebuild, rebuildOnline, type OnlineRebuildResult, type RebuildProof } from './rebuild.js'
 import { applyEntries, emptyTally } from './replay-apply.js'
+import { sumComparisons } from './state-diff.js'
 import type { Snapshot } from './snapshot.js'
 import { MergedRange, resolveBounds, type StreamBounds, type WindowRequest } from './replay-window.js'
 import type { ConsumerDefinition } from './types.js'
@@ -77,18 +78,14 @@ interface RunRecord {
  * Runs one consumer again over a window, in every partition: each partition is its own replay
  * (its own run record and replay inbox under its keys, so each resumes alone), all in parallel,
  * their progress and results summed. Before any starts, an unfinished replay of another window
- * in any partition refuses the whole run. `--rebuild` is refused with more than one partition
- * (E_REPLAY_REBUILD_PARTITIONED): a rebuild's fence and proof are of one state.
+ * in any partition refuses the whole run. A rebuild too is one per partition (a partition's
+ * state, lease and log are its own): online where that partition's lease is held, each with its
+ * own proof and swap.
  */
 export async function replayConsumer(bus: Bus, options: ReplayOptions): Promise<ReplaySummary> {
   if (bus.partitionCount === 1) return replayPartition(bus, options)
-  if (options.rebuild) {
-    throw new EventspineError('E_REPLAY_REBUILD_PARTITIONED', `namespace ${bus.namespace} has ${bus.partitionCount} partitions: --rebuild works on a namespace of one partition only`, {
-      hint: 'Replay a window instead (`pipeline replay --consumer <name> --from <start>`), or reconcile the read model with `pipeline reconcile --state <name>:<other>`.',
-    })
-  }
   const started = Date.now()
-  if (!options.fresh && !options.dryRun) {
+  if (!options.fresh && !options.dryRun && !options.rebuild) {
     const request = describeRequest(options)
     const records = await eachPartition(bus, (view) => view.redis.get(view.keys.replayRun(options.consumer.name)))
     for (const raw of records) if (raw !== null && (JSON.parse(raw) as RunRecord).request !== request) throw unfinished(options.consumer.name, JSON.parse(raw) as RunRecord)
@@ -130,11 +127,32 @@ function mergeReplays(consumer: string, runs: readonly ReplaySummary[], started:
     for (const [type, n] of Object.entries(run.emitted)) emitted[type] = (emitted[type] ?? 0) + n
   }
   const first = runs[0] as ReplaySummary
+  const online = runs.flatMap((r, p) => (r.online === undefined ? [] : [{ p, ...r.online }]))
   return {
-    consumer, runId: first.runId, resumed: runs.some((r) => r.resumed), dryRun: first.dryRun, rebuild: false,
-    droppedStateKeys: 0, window, ...sumCounts(runs, ['events', 'applied', 'alreadyApplied', 'invalid', 'failed'] as const),
+    consumer, runId: first.runId, resumed: runs.some((r) => r.resumed), dryRun: first.dryRun, rebuild: first.rebuild,
+    droppedStateKeys: runs.reduce((n, r) => n + r.droppedStateKeys, 0), window, ...sumCounts(runs, ['events', 'applied', 'alreadyApplied', 'invalid', 'failed'] as const),
     failures: runs.flatMap((r) => r.failures), emitted, elapsedMs: Date.now() - started, warnings: [...new Set(runs.flatMap((r) => r.warnings))],
+    ...(online.length === 0 ? {} : { online: mergeOnline(online) }),
     partitions: runs.map(({ consumer: _c, partitions: _p, ...run }, partition) => ({ partition, ...run })),
+  }
+}
+
+/** Online rebuilds of several partitions as one: swapped and equal only where every one is; positions named `<partition>/<type>`. */
+function mergeOnline(each: readonly (NonNullable<ReplaySummary['online']> & { p: number })[]): NonNullable<ReplaySummary['online']> {
+  const position: Record<string, string> = {}
+  for (const o of each) for (const [type, id] of Object.entries(o.proof.position)) position[`${o.p}/${type}`] = id
+  return {
+    deadLettered: each.reduce((n, o) => n + o.deadLettered, 0),
+    proof: {
+      position,
+      comparison: sumComparisons(each.map((o) => o.proof.comparison)),
+      equal: each.every((o) => o.proof.equal),
+      swapped: each.every((o) => o.proof.swapped),
+      renamed: each.reduce((n, o) => n + o.proof.renamed, 0),
+      deleted: each.reduce((n, o) => n + o.proof.deleted, 0),
+    },
+    fromSnapshot: each.find((o) => o.fromSnapshot !== null)?.fromSnapshot ?? null,
+    snapshots: each.reduce((n, o) => n + o.snapshots, 0),
   }
 }
 

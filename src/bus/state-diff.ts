@@ -67,6 +67,20 @@ export function toRows(entries: readonly StateEntry[], mapping: RowMapping = ide
   return rows
 }
 
+/** Comparisons of each partition's state as one: counts summed, the first differences by key (as many as one lists). */
+export function sumComparisons(each: readonly StateComparison[]): StateComparison {
+  if (each.length === 1) return each[0] as StateComparison
+  const sum = (of: (c: StateComparison) => number) => each.reduce((n, c) => n + of(c), 0)
+  const shown = Math.max(0, ...each.map((c) => c.differences.length))
+  return {
+    leftRows: sum((c) => c.leftRows),
+    rightRows: sum((c) => c.rightRows),
+    equalRows: sum((c) => c.equalRows),
+    differing: sum((c) => c.differing),
+    differences: each.flatMap((c) => c.differences).sort((a, b) => a.key.localeCompare(b.key)).slice(0, shown),
+  }
+}
+
 /** Compares two read models row by row; lists up to `limit` differences, sorted by key. */
 export function compareRows(left: StateRows, right: StateRows, limit = 20): StateComparison {
   const differences: RowDifference[] = []

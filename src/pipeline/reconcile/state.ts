@@ -1,4 +1,4 @@
-import { compareRows, eachPartition, readStateEntries, rebuildOnline, toRows, type Bus, type ConsumerDefinition, type StateComparison } from '../../bus/index.js'
+import { compareRows, eachPartition, readStateEntries, rebuildOnline, sumComparisons, toRows, type Bus, type ConsumerDefinition, type StateComparison } from '../../bus/index.js'
 import { EventspineError } from '../../errors.js'
 
 export interface StateReconciliation {
@@ -21,20 +21,11 @@ export async function reconcileState(bus: Bus, consumers: readonly ConsumerDefin
   const left = find(consumers, leftName)
   if (rightName === undefined) {
     const each = await eachPartition(bus, async (view) => (await rebuildOnline(view, { consumer: left, batchSize: 200, swap: false, fromSnapshot: false })).proof.comparison)
-    return { left: left.name, right: REBUILT, comparison: each.length === 1 ? (each[0] as StateComparison) : sumComparisons(each) }
+    return { left: left.name, right: REBUILT, comparison: sumComparisons(each) }
   }
   const right = find(consumers, rightName)
   const rows = async (c: ConsumerDefinition) => (await eachPartition(bus, async (view) => [...toRows(await readStateEntries(view, view.keys.statePrefix(c.name)), c.readModel)])).flat()
   return { left: left.name, right: right.name, comparison: compareRows(new Map(await rows(left)), new Map(await rows(right))) }
-}
-
-function sumComparisons(each: readonly StateComparison[]): StateComparison {
-  const sum = (of: (c: StateComparison) => number) => each.reduce((n, c) => n + of(c), 0)
-  const shown = Math.max(...each.map((c) => c.differences.length))
-  return {
-    leftRows: sum((c) => c.leftRows), rightRows: sum((c) => c.rightRows), equalRows: sum((c) => c.equalRows), differing: sum((c) => c.differing),
-    differences: each.flatMap((c) => c.differences).sort((a, b) => a.key.localeCompare(b.key)).slice(0, shown),
-  }
 }
 
 function find(consumers: readonly ConsumerDefinition[], name: string): ConsumerDefinition {

@@ -86,7 +86,7 @@ export default class Replay extends BaseCommand {
 function render(s: ReplaySummary): string {
   const streams = Object.entries(s.window)
   const lines = [
-    `${s.dryRun ? 'Dry run: would replay' : s.resumed ? 'Resumed and finished replay' : 'Replayed'} ${s.consumer} (run ${s.runId})`,
+    `${s.dryRun ? 'Dry run: would replay' : s.resumed ? 'Resumed and finished replay' : 'Replayed'} ${s.consumer} (run ${s.runId}${s.partitions ? ` and ${s.partitions.length - 1} more, one per partition` : ''})`,
     ...(streams.length === 0 ? ['  the window holds no events'] : streams.map(([type, b]) => `  ${type}: ${b.from} .. ${b.to}`)),
   ]
   if (s.dryRun) {
@@ -98,6 +98,7 @@ function render(s: ReplaySummary): string {
   if (s.online?.fromSnapshot) lines.push(`  started from the snapshot of ${s.online.fromSnapshot.takenAt} (${s.online.fromSnapshot.events} events): read only the tail`)
   if (s.online && s.online.snapshots > 0) lines.push(`  snapshots saved: ${s.online.snapshots}`)
   lines.push(`  ${s.events} events read, ${s.applied} applied${s.alreadyApplied > 0 ? `, ${s.alreadyApplied} already applied by the interrupted run` : ''}${s.invalid > 0 ? `, ${s.invalid} unreadable skipped` : ''} in ${formatDuration(s.elapsedMs / 1000)}`)
+  if (s.partitions) lines.push(`  per partition (each its own run): ${s.partitions.map((p) => `${p.partition}: ${p.events} read, ${p.applied} applied${p.online ? (p.online.proof.swapped ? ', swapped' : ', NOT swapped') : ''}`).join('; ')}`)
   const emitted = Object.entries(s.emitted)
   if (emitted.length > 0) lines.push(`  emitted as new events: ${emitted.map(([t, n]) => `${n} ${t}`).join(', ')}`)
   if (s.failed > 0) {

@@ -39,8 +39,8 @@ export function globToRegExp(pattern: string): RegExp {
 }
 
 /** Turns `--stream`/`--type` values into a type matcher and the exact names to read even if unseen (a full key of any partition names its type). */
-export function typeMatcher(bus: Bus, patterns: readonly string[]): { matches(type: string): boolean; exact: string[] } {
-  const prefixes = bus.partitions.map((keys) => keys.stream(''))
+export function typeMatcher(bus: Pick<Bus, 'keys'> & Partial<Pick<Bus, 'partitions'>>, patterns: readonly string[]): { matches(type: string): boolean; exact: string[] } {
+  const prefixes = (bus.partitions ?? [bus.keys]).map((keys) => keys.stream(''))
   const names = patterns.map((p) => {
     const prefix = prefixes.find((x) => p.startsWith(x))
     return prefix === undefined ? p : p.slice(prefix.length)

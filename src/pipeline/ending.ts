@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { Bus } from '../bus/bus.js'
-import { parseIndexRow } from '../bus/index-rows.js'
+import { partitionBus, type Bus } from '../bus/bus.js'
+import { readIndexRows } from '../bus/correlation.js'
 import { decodeEvent } from '../events/envelope.js'
 import { FUND_ENDINGS } from './source.js'
 import { EVENT, type Issue } from './types.js'
@@ -15,13 +15,14 @@ const ENDINGS: ReadonlySet<string> = new Set(FUND_ENDINGS)
 
 /**
  * The file's ending, or null while it has none. Reads the correlation index's rows (no payloads)
- * and then only the ending's entry, so polling a file with a large `received` event stays cheap.
+ * (of every partition) and then only the ending's entry, in its partition, so polling a file with
+ * a large `received` event stays cheap.
  */
 export async function readEnding(bus: Bus, correlationId: string): Promise<FileEnding | null> {
-  const rows = await bus.redis.lrange(bus.keys.correlation(correlationId), 0, -1)
-  const row = rows.map(parseIndexRow).find((r) => r.kind === 'event' && ENDINGS.has(r.type))
+  const row = (await readIndexRows(bus, correlationId)).find((r) => r.kind === 'event' && ENDINGS.has(r.type))
   if (row?.kind !== 'event') return null
-  const [entry] = (await bus.redis.xrange(bus.keys.stream(row.type), row.entryId, row.entryId)) as [string, string[]][]
+  const view = partitionBus(bus, row.partition)
+  const [entry] = (await view.redis.xrange(view.keys.stream(row.type), row.entryId, row.entryId)) as [string, string[]][]
   if (entry === undefined) return null
   const { type, payload } = decodeEvent(entry[1])
   const p = payload as Record<string, unknown>

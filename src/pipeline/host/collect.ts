@@ -1,3 +1,4 @@
+import { eachPartition } from '../../bus/across.js'
 import type { Bus } from '../../bus/bus.js'
 import { compareEntryIds } from '../../bus/entry-ids.js'
 import { consumerStatus } from '../../bus/status.js'
@@ -26,23 +27,27 @@ export class OutcomeFeed {
   ) {}
 
   async read(): Promise<FileOutcome[]> {
-    const p = this.bus.redis.pipeline()
-    for (const type of FUND_ENDINGS) {
-      const key = this.bus.keys.stream(type)
-      const after = this.last.get(type)
-      if (after === undefined) p.xrevrange(key, '+', '-', 'COUNT', this.keep)
-      else p.xrange(key, `(${after}`, '+', 'COUNT', 500)
-    }
-    const replies = (await p.exec()) ?? []
-    FUND_ENDINGS.forEach((type, i) => {
-      const entries = (replies[i]?.[1] ?? []) as [string, string[]][]
-      for (const [entryId, fields] of entries) {
-        const last = this.last.get(type)
-        if (last === undefined || compareEntryIds(entryId, last) > 0) this.last.set(type, entryId)
-        const outcome = toOutcome(type, fields)
-        if (outcome !== null) this.rows.push({ entryId, outcome })
+    // Every partition's ending streams (a pipeline each, in parallel); `last` is per stream key.
+    await eachPartition(this.bus, async (view) => {
+      const p = view.redis.pipeline()
+      for (const type of FUND_ENDINGS) {
+        const key = view.keys.stream(type)
+        const after = this.last.get(key)
+        if (after === undefined) p.xrevrange(key, '+', '-', 'COUNT', this.keep)
+        else p.xrange(key, `(${after}`, '+', 'COUNT', 500)
       }
-      if (!this.last.has(type)) this.last.set(type, '0-0')
+      const replies = (await p.exec()) ?? []
+      FUND_ENDINGS.forEach((type, i) => {
+        const key = view.keys.stream(type)
+        const entries = (replies[i]?.[1] ?? []) as [string, string[]][]
+        for (const [entryId, fields] of entries) {
+          const last = this.last.get(key)
+          if (last === undefined || compareEntryIds(entryId, last) > 0) this.last.set(key, entryId)
+          const outcome = toOutcome(type, fields)
+          if (outcome !== null) this.rows.push({ entryId, outcome })
+        }
+        if (!this.last.has(key)) this.last.set(key, '0-0')
+      })
     })
     this.rows = this.rows.sort((a, b) => compareEntryIds(b.entryId, a.entryId)).slice(0, this.keep)
     return this.rows.map((r) => r.outcome)

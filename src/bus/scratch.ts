@@ -53,19 +53,18 @@ export async function findScratchNamespaces(redis: Redis): Promise<ScratchNamesp
 /** Deletes every key of the namespaces matching `pattern` (a glob over the namespace, e.g. `check-1a2b3c4d-*`), of every partition; returns how many. */
 export async function deleteNamespaces(redis: Redis, pattern: string): Promise<number> {
   let deleted = 0
-  for (const match of [`{${pattern}}:*`, `{${pattern}:*}:*`]) {
-    let cursor = '0'
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 1000)
-      cursor = next
-      // One UNLINK per hash tag: keys of two partitions (or namespaces) hash to different slots on a cluster.
-      const byTag = new Map<string, string[]>()
-      for (const key of keys) {
-        const tag = key.slice(0, key.indexOf('}') + 1)
-        byTag.set(tag, [...(byTag.get(tag) ?? []), key])
-      }
-      if (keys.length > 0) deleted += (await Promise.all([...byTag.values()].map((tagged) => redis.unlink(...tagged)))).reduce((n, d) => n + d, 0)
-    } while (cursor !== '0')
-  }
+  let cursor = '0'
+  do {
+    // `{ns}:…` and a partition's `{ns:<p>}:…`, in one SCAN.
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `{${pattern}[:}]*`, 'COUNT', 1000)
+    cursor = next
+    // One UNLINK per hash tag: keys of two partitions (or namespaces) hash to different slots on a cluster.
+    const byTag = new Map<string, string[]>()
+    for (const key of keys) {
+      const tag = key.slice(0, key.indexOf('}') + 1)
+      byTag.set(tag, [...(byTag.get(tag) ?? []), key])
+    }
+    if (keys.length > 0) deleted += (await Promise.all([...byTag.values()].map((tagged) => redis.unlink(...tagged)))).reduce((n, d) => n + d, 0)
+  } while (cursor !== '0')
   return deleted
 }

@@ -20,6 +20,7 @@ import { publishEvents } from '../../src/bus/publish.js'
 import { startRunner, type Runner } from '../../src/bus/runner.js'
 import { resolveCorrelationId } from '../../src/pipeline/inspect/lookup.js'
 import { tailEvents, type TailItem } from '../../src/pipeline/inspect/tail.js'
+import { deleteNamespaces, findScratchNamespaces, loadNamespace } from '../../src/bus/scratch.js'
 import { partitionLines } from '../../src/ui/format.js'
 import { testBus, waitFor } from '../support/bus.js'
 
@@ -181,5 +182,15 @@ describe(`views over ${P} partitions`, () => {
     expect(summary.online?.proof).toMatchObject({ equal: true, swapped: true, comparison: { leftRows: 8, rightRows: 8, equalRows: 8, differing: 0 } })
     expect(Object.keys(summary.online?.proof.position ?? {}).sort()).toEqual(['0/num.added', '1/num.added', '2/num.added', '3/num.added'])
     expect(summary.partitions?.map((p) => p.online?.proof.swapped)).toEqual([true, true, true, true])
+  })
+
+  it("clean finds a scratch namespace's keys in every partition and deletes them all", async () => {
+    const bus = await testBus({ partitions: P, namespace: loadNamespace(4242) })
+    await seed(bus, bus.partitions.map((_, p) => ({ type: 'num.added', key: keyIn(p, 'c'), payload: { n: p } })))
+    const found = (await findScratchNamespaces(bus.redis)).find((n) => n.namespace === bus.namespace)
+    // Per partition a stream, a correlation index and a publish marker; the global registry and partition count.
+    expect(found).toMatchObject({ keys: 3 * P + 2, live: false })
+    expect(await deleteNamespaces(bus.redis, bus.namespace)).toBe(3 * P + 2)
+    expect((await findScratchNamespaces(bus.redis)).some((n) => n.namespace === bus.namespace)).toBe(false)
   })
 })

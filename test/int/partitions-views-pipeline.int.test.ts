@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { defineConsumer, partitionBus, partitionOf, type Bus, type ConsumerDefinition } from '../../src/bus/index.js'
 import { publishEvents } from '../../src/bus/publish.js'
@@ -7,6 +10,8 @@ import { pipelineGraph } from '../../src/pipeline/console/graph.js'
 import { searchFiles } from '../../src/pipeline/console/search.js'
 import { streamPage } from '../../src/pipeline/console/streams.js'
 import { FigureCollector } from '../../src/pipeline/host/collect.js'
+import { pipelineStatus } from '../../src/pipeline/host/status.js'
+import { testRedisUrl } from '../support/namespace.js'
 import type { RuntimeSnapshot } from '../../src/pipeline/host/figures.js'
 import { reconcile } from '../../src/pipeline/reconcile/index.js'
 import type { PipelineSource } from '../../src/pipeline/source.js'
@@ -61,6 +66,20 @@ describe(`the pipeline's views over ${P} partitions`, () => {
     expect(r.files.groups.reduce((n, g) => n + (g.endings['doc.done'] ?? 0), 0)).toBe(8)
     expect(r.flow.streams.find((s) => s.stream === 'doc.received')).toMatchObject({ appended: 8, groups: [{ consumer: 'finish', acknowledged: 8, pending: 0, lag: 0 }] })
     expect(r.flow.consumers).toEqual([{ consumer: 'finish', read: 8, committed: 8, deadLettered: 0, pending: 0, unaccounted: 0 }])
+  })
+
+  it('pipeline status sums the stages and shows every partition unowned once its runners stopped, and each outbox', async () => {
+    const bus = await testBus({ partitions: P })
+    await runDay(bus)
+    const projectDir = mkdtempSync(join(tmpdir(), 'eventspine-views-'))
+    try {
+      const s = await pipelineStatus({ redisUrl: testRedisUrl(), namespace: bus.namespace, projectDir, source })
+      expect(s.stages).toMatchObject([{ stage: 'finish', handled: 8, lag: 0, pending: 0 }])
+      expect(s.partitions).toMatchObject({ count: P, outbox: [0, 0, 0, 0], consumers: [{ consumer: 'finish', paused: [] }] })
+      expect(s.partitions?.consumers[0]?.partitions.map((p) => [p.owner, p.handled])).toEqual([[null, 2], [null, 2], [null, 2], [null, 2]])
+    } finally {
+      rmSync(projectDir, { recursive: true, force: true })
+    }
   })
 
   it("the console's graph sums every partition, and its stream, dead-letter and search pages read them all", async () => {

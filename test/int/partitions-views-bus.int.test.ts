@@ -22,6 +22,7 @@ import { resolveCorrelationId } from '../../src/pipeline/inspect/lookup.js'
 import { tailEvents, type TailItem } from '../../src/pipeline/inspect/tail.js'
 import { deleteNamespaces, findScratchNamespaces, loadNamespace } from '../../src/bus/scratch.js'
 import { partitionLines } from '../../src/ui/format.js'
+import { startLine } from '../../src/ui/tail/format.js'
 import { testBus, waitFor } from '../support/bus.js'
 
 const P = 4
@@ -121,13 +122,16 @@ describe(`views over ${P} partitions`, () => {
     await seed(bus, events)
     const controller = new AbortController()
     const seen: TailItem[] = []
-    for await (const item of tailEvents(bus, { since: '1h', blockMs: 100, signal: controller.signal })) {
+    const started: number[] = []
+    for await (const item of tailEvents(bus, { since: '1h', blockMs: 100, signal: controller.signal, onStart: (s) => void started.push(s.partitions) })) {
       seen.push(item)
       if (seen.length === events.length) controller.abort()
     }
     expect(seen.map((s) => (s.event?.payload as { i: number }).i).sort((a, b) => a - b)).toEqual(events.map((_, i) => i))
     const times = seen.map((s) => entryTime(s.entryId))
     expect(times).toEqual([...times].sort((a, b) => a - b))
+    expect(started).toEqual([P])
+    expect(startLine({ position: '0-0', types: ['tick.even', 'tick.odd'], partitions: P }, undefined)).toBe('following 2 streams in 4 partitions (merged by entry time) from now; Ctrl-C stops')
   })
 
   it('a window replay runs in every partition, each its own run, results summed; an offline rebuild too', async () => {

@@ -21,8 +21,8 @@ export interface TailOptions {
   /** Entries per stream per read. Default 500. */
   readonly count?: number
   readonly signal?: AbortSignal
-  /** Called once reading starts: the position (exclusive) and the streams known so far. */
-  readonly onStart?: (start: { readonly position: string; readonly types: readonly string[] }) => void
+  /** Called once reading starts: the position (exclusive), the streams known so far, and how many partitions are followed. */
+  readonly onStart?: (start: { readonly position: string; readonly types: readonly string[]; readonly partitions: number }) => void
 }
 
 /** One stream entry; `event` is null (and `error` says why) when it is not an eventspine event. */
@@ -104,7 +104,7 @@ export async function* tailEvents(bus: Bus, options: TailOptions = {}): AsyncGen
           // "From now" is each stream's last entry (XREAD's `$`), resolved once so no entry falls
           // between two reads; streams that appear later start at the clock time.
           if (options.since === undefined) await Promise.all(followed.map((f) => skipToLast(f.bus, f.positions)))
-          options.onStart?.({ position: start, types: [...new Set(typeOf.values())] })
+          options.onStart?.({ position: start, types: [...new Set(typeOf.values())], partitions: followed.length })
           started = true
         }
       }

@@ -102,7 +102,9 @@ export function tailPrinter(out: NodeJS.WritableStream, options: { ndjson: boole
 }
 
 /** What the tail follows, on stderr so `--ndjson` stays clean: "following 10 streams from now (Ctrl-C stops)". */
-export function startLine(start: { readonly position: string; readonly types: readonly string[] }, since: string | undefined): string {
+export function startLine(start: { readonly position: string; readonly types: readonly string[]; readonly partitions?: number }, since: string | undefined): string {
   const streams = start.types.length === 0 ? 'no streams yet (new ones are picked up as they appear)' : `${start.types.length} stream${start.types.length === 1 ? '' : 's'}`
-  return `following ${streams} from ${since === undefined ? 'now' : `${clock(start.position)} UTC (--since ${since})`}; Ctrl-C stops`
+  // Entries of two partitions come from different streams: only their times order them.
+  const partitions = (start.partitions ?? 1) > 1 ? ` in ${start.partitions} partitions (merged by entry time)` : ''
+  return `following ${streams}${partitions} from ${since === undefined ? 'now' : `${clock(start.position)} UTC (--since ${since})`}; Ctrl-C stops`
 }

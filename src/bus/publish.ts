@@ -1,6 +1,7 @@
 import { encodeEvent, type EventEnvelope } from '../events/envelope.js'
 import { newCorrelationId, newEventId, type CorrelationId, type EventId } from '../events/ids.js'
 import type { Bus } from './bus.js'
+import type { Keys } from './keys.js'
 import { retryWhileOutOfMemory } from './pressure.js'
 import { INDEX_TTL_SECONDS, PUBLISH_DEDUP_MS } from './windows.js'
 import type { NewEvent } from './types.js'
@@ -21,8 +22,34 @@ function producerOf(bus: Bus, event: NewEvent): { producerVersion?: string } {
   return producerVersion === undefined ? {} : { producerVersion }
 }
 
+/** An encoded event ready to append: what the publish script takes per event. */
+export interface EncodedEvent {
+  readonly id: string
+  readonly type: string
+  readonly correlationId: string
+  /** Stream-entry fields as name-value pairs (encodeEvent's). */
+  readonly fields: readonly string[]
+}
+
 /**
- * Validates, encodes and appends events, pipelined in chunks. Idempotent by event id: a re-sent
+ * Appends encoded events of ONE partition in one script call (its keys share one slot),
+ * idempotently by event id; '' for an id already published. publishEvents and the outbox relay
+ * both append through it, so an event relayed twice is appended once.
+ */
+export async function appendEncoded(bus: Bus, keys: Keys, events: readonly EncodedEvent[]): Promise<string[]> {
+  // Three keys per event (lua/publish.lua), then the arguments.
+  const scriptKeys: string[] = []
+  const args: (string | number)[] = [PUBLISH_DEDUP_MS, INDEX_TTL_SECONDS]
+  for (const e of events) {
+    scriptKeys.push(keys.published(e.id), keys.stream(e.type), keys.correlation(e.correlationId))
+    args.push(e.type, e.fields.length / 2, ...e.fields)
+  }
+  return (await retryWhileOutOfMemory(bus, () => bus.redis.esPublish(scriptKeys.length, ...scriptKeys, ...args))) as string[]
+}
+
+/**
+ * Validates, encodes and appends events, pipelined in chunks, each to the partition of its
+ * partition key (one script call per partition per chunk). Idempotent by event id: a re-sent
  * or retried publish appends nothing the second time. When Redis is out of memory it waits and
  * retries with a warning instead of dropping anything.
  */
@@ -32,10 +59,8 @@ export async function publishEvents(bus: Bus, events: readonly (NewEvent & { rea
   const types = new Set<string>()
   for (let start = 0; start < events.length; start += CHUNK) {
     const chunk = events.slice(start, start + CHUNK)
-    // Three keys per event (lua/publish.lua), then the arguments.
-    const keys: string[] = []
-    const args: (string | number)[] = [PUBLISH_DEDUP_MS, INDEX_TTL_SECONDS]
     const envelopes: EventEnvelope[] = []
+    const byPartition = new Map<number, { at: number[]; events: EncodedEvent[] }>()
     for (const event of chunk) {
       const version = event.version ?? bus.contracts.latestVersion(event.type) ?? 1
       bus.contracts.validate(event.type, version, event.payload, 'publish')
@@ -52,13 +77,21 @@ export async function publishEvents(bus: Bus, events: readonly (NewEvent & { rea
         ...producerOf(bus, event),
         ...(event.dualOf === undefined ? {} : { dualOf: event.dualOf }),
       }
-      const fields = encodeEvent(envelope)
+      const partition = bus.partitionOf(event.partitionKey ?? event.key)
+      let group = byPartition.get(partition)
+      if (group === undefined) byPartition.set(partition, (group = { at: [], events: [] }))
+      group.at.push(envelopes.length)
+      group.events.push({ id: envelope.id, type: envelope.type, correlationId: envelope.correlationId, fields: encodeEvent(envelope) })
       envelopes.push(envelope)
       types.add(event.type)
-      keys.push(bus.keys.published(envelope.id), bus.keys.stream(envelope.type), bus.keys.correlation(envelope.correlationId))
-      args.push(envelope.type, fields.length / 2, ...fields)
     }
-    const ids = (await retryWhileOutOfMemory(bus, () => bus.redis.esPublish(keys.length, ...keys, ...args))) as string[]
+    const ids: string[] = []
+    await Promise.all(
+      [...byPartition].map(async ([partition, group]) => {
+        const appended = await appendEncoded(bus, bus.partitions[partition] as Keys, group.events)
+        group.at.forEach((at, i) => (ids[at] = appended[i] ?? ''))
+      }),
+    )
     envelopes.forEach((e, i) => {
       out.push({ id: e.id, type: e.type, key: e.key, correlationId: e.correlationId, entryId: ids[i] || null })
     })

@@ -21,6 +21,8 @@ export interface NewEvent<P = unknown> {
   readonly occurredAt?: string
   /** The producer's own version (envelope `producerVersion`). Default: the bus's `producerVersion` option. */
   readonly producerVersion?: string
+  /** Which partition the event goes to (`partitionOf` of it). Default: `key`. Not stored in the event. */
+  readonly partitionKey?: string
 }
 
 /** What a handler asks to emit; correlation, causation and id come from the input event. */
@@ -30,6 +32,11 @@ export interface Emit<P = unknown> {
   /** Default: the input event's key. */
   readonly key?: string
   readonly version?: number
+  /**
+   * Which partition the event goes to (default: its key). Another partition than the handler's
+   * goes through the source partition's outbox, in the same commit, and a relay moves it.
+   */
+  readonly partitionKey?: string
 }
 
 /**

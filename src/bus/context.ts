@@ -13,7 +13,16 @@ export interface EmitEffect {
   readonly type: string
   /** Stream-entry fields as name-value pairs: the envelope first, as encodeEvent writes it, then any extra fields. */
   readonly fields: string[]
+  /**
+   * Set when the event belongs to another partition: `stream` is then the source partition's
+   * outbox, the fields end with OUTBOX_TARGET, and the commit indexes nothing (the relay does,
+   * in the target partition).
+   */
+  readonly target?: number
 }
+
+/** The outbox entry's field naming the partition its event goes to. */
+export const OUTBOX_TARGET = 'outboxPartition'
 
 /** One write to the consumer's state. */
 export type WriteEffect =
@@ -50,6 +59,8 @@ export interface ContextScope {
   readonly contracts: ContractChecker
   /** Written into every emitted event (envelope `producerVersion`), when set. */
   readonly producerVersion?: string | undefined
+  /** The partition of an emit's partition key; unset: every emit stays in `keys.partition`. */
+  readonly partitionOf?: (partitionKey: string) => number
 }
 
 /**
@@ -134,6 +145,7 @@ export class HandlerContext implements ConsumerContext, StateAccess {
 
   emit<P>(out: Emit<P>): EventId {
     const { contracts, consumer, keys, source } = this.scope
+    const key = out.key ?? this.event.key
     const version = out.version ?? contracts.latestVersion(out.type) ?? 1
     contracts.validate(out.type, version, out.payload, `${consumer} emitting`)
     const id = deriveEventId(this.event.id, `${consumer}#${this.effects.emits.length}`)
@@ -145,11 +157,14 @@ export class HandlerContext implements ConsumerContext, StateAccess {
       occurredAt: (this.handledAt ??= new Date().toISOString()),
       correlationId: this.event.correlationId,
       causationId: this.event.id,
-      key: out.key ?? this.event.key,
+      key,
       payload: out.payload,
       ...(this.scope.producerVersion === undefined ? {} : { producerVersion: this.scope.producerVersion }),
     })
-    this.effects.emits.push({ kind: 'emit', stream: keys.stream(out.type), index: keys.correlation(this.event.correlationId), type: out.type, fields })
+    const index = keys.correlation(this.event.correlationId)
+    const target = this.scope.partitionOf?.(out.partitionKey ?? key) ?? keys.partition
+    if (target === keys.partition) this.effects.emits.push({ kind: 'emit', stream: keys.stream(out.type), index, type: out.type, fields })
+    else this.effects.emits.push({ kind: 'emit', stream: keys.outbox, index, type: out.type, fields: [...fields, OUTBOX_TARGET, String(target)], target })
     return id
   }
 }

@@ -59,8 +59,9 @@ export async function runEffects(bus: Bus, call: EffectsCall): Promise<unknown[]
     // Every emit of one event carries the input's correlation id: one index per event.
     const index = emits[0]?.index
     args.push(item.ackStream === '' ? 0 : at(item.ackStream), item.entryId, item.attemptsField, item.deadLetterId, item.eventId, index === undefined ? 0 : at(index), emits.length, writes.length)
-    for (const { stream, fields } of emits) {
-      args.push(at(stream))
+    for (const { stream, fields, target } of emits) {
+      // Negative: an outbox entry, appended but not indexed (the relay indexes it in its target partition).
+      args.push(target === undefined ? at(stream) : -at(stream))
       for (let f = 1; f < STANDARD; f += 2) args.push(fields[f] as string)
       args.push((fields.length - STANDARD) / 2)
       for (let f = STANDARD; f < fields.length; f++) args.push(fields[f] as string)

@@ -104,7 +104,7 @@ async function handleWithRetries(bus: Bus, run: ApplyRun, event: EventEnvelope):
   const { consumer } = run
   let error: unknown
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-    const scope: ContextScope = { consumer: consumer.name, source: consumer.name, keys: run.keys ?? bus.keys, reader: bus.redis, contracts: bus.contracts, producerVersion: bus.producerVersion }
+    const scope: ContextScope = { consumer: consumer.name, source: consumer.name, keys: run.keys ?? bus.keys, reader: bus.redis, contracts: bus.contracts, producerVersion: bus.producerVersion, partitionOf: bus.partitionOf }
     const inner = new HandlerContext(scope, event, attempt)
     try {
       await consumer.handle(event, replayContext(inner, event, run.runId))

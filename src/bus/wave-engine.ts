@@ -102,7 +102,7 @@ export class WaveEngine {
     private readonly consumer: ConsumerDefinition,
     private readonly options: WaveEngineOptions,
   ) {
-    this.scope = { consumer: consumer.name, source: consumer.name, keys: bus.keys, reader: bus.redis, contracts: bus.contracts, producerVersion: bus.producerVersion }
+    this.scope = { consumer: consumer.name, source: consumer.name, keys: bus.keys, reader: bus.redis, contracts: bus.contracts, producerVersion: bus.producerVersion, partitionOf: bus.partitionOf }
     this.now = options.now ?? Date.now
     this.random = options.random ?? Math.random
     this.sink = options.sink ?? {}

@@ -29,7 +29,8 @@ then n, then per event:
     ack   : KEYS position of the stream to XACK entryId in (0: nothing to XACK)
     index : KEYS position of the correlation index of its emits (0: no emits)
     attemptsField '' : no counter to clear;  dlqEntryId '' : none
-  nEmits  x: stream value1 .. valuek nExtra extraName extraValue ...   (stream: KEYS position)
+  nEmits  x: stream value1 .. valuek nExtra extraName extraValue ...   (stream: KEYS position;
+             negative: the partition's outbox, an event for another partition, appended unindexed)
   nWrites x: op key [field] [value]    op: set | del | hset | hdel | hincrby  (key: KEYS position)
 
 Checks come first (lease, dead letters still there, key types, entries still pending), writes after: a script that
@@ -73,7 +74,7 @@ for e = 1, n do
   local nEmits, nWrites = tonumber(A[i + 6]), tonumber(A[i + 7])
   i = i + HEAD
   for _ = 1, nEmits do
-    local streamKey = KEYS[tonumber(A[i])]
+    local streamKey = KEYS[math.abs(tonumber(A[i]))]
     if not checked[streamKey] then
       local t = redis.call('TYPE', streamKey)['ok']
       if t ~= 'none' and t ~= 'stream' then return { -2, streamKey } end
@@ -192,12 +193,13 @@ for e = 1, n do
   for _ = 1, nEmits do
     local nExtra = tonumber(A[i + k + 1])
     if isFresh then
-      xadd[1] = KEYS[tonumber(A[i])]
+      local position = tonumber(A[i])
+      xadd[1] = KEYS[math.abs(position)]
       for f = 1, k do xadd[2 + 2 * f] = A[i + f] end
       local size = 2 + 2 * k
       for x = 1, 2 * nExtra do xadd[size + x] = A[i + k + 1 + x] end
       local id = redis.call('XADD', unpack(xadd, 1, size + 2 * nExtra))
-      indexAppend(indexKey, A[i + 2], id, indexTtl)
+      if position > 0 then indexAppend(indexKey, A[i + 2], id, indexTtl) end
     end
     i = i + k + 2 + 2 * nExtra
   end

@@ -50,6 +50,8 @@ export type BreakerState =
       /** Null when paused by hand (no probes). */
       readonly nextProbeAt: number | null
       readonly probes: number
+      /** With P > 1 partitions (read through readBreaker): the partitions whose breaker is open; the fields above are the first's. */
+      readonly partitions?: readonly number[]
     }
 
 export const CLOSED: BreakerState = { open: false }
@@ -66,18 +68,41 @@ export function parseBreaker(hash: Record<string, string>): BreakerState {
   }
 }
 
-export async function readBreaker(bus: Bus, consumer: string): Promise<BreakerState> {
+/** The breaker of one partition of a consumer: the one `bus.keys` is for (the runner's own). */
+export async function readPartitionBreaker(bus: Bus, consumer: string): Promise<BreakerState> {
   return parseBreaker(await bus.redis.hgetall(bus.keys.breaker(consumer)))
 }
 
-/** The breakers of these consumers in one round trip; null for one Redis could not read. */
+/** A consumer's breaker: open when that of any partition is (and which ones). */
+export async function readBreaker(bus: Bus, consumer: string): Promise<BreakerState> {
+  if (bus.partitionCount === 1) return readPartitionBreaker(bus, consumer)
+  const [state] = await readBreakers(bus, [consumer])
+  if (state === null || state === undefined) throw new Error(`could not read the breaker of ${consumer}`)
+  return state
+}
+
+/** Breakers are partition-local (the breaker script checks the lease in the same slot): a consumer's is all of its partitions' together. */
+function mergeBreakers(states: readonly BreakerState[]): BreakerState {
+  const open = states.flatMap((state, partition) => (state.open ? [{ state, partition }] : []))
+  const first = open[0]
+  if (first === undefined || !first.state.open) return CLOSED
+  return states.length === 1 ? first.state : { ...first.state, partitions: open.map((o) => o.partition) }
+}
+
+/** The breakers of these consumers (every partition) in one round trip; null for one Redis could not read. */
 export async function readBreakers(bus: Bus, consumers: readonly string[]): Promise<(BreakerState | null)[]> {
   const p = bus.redis.pipeline()
-  for (const c of consumers) p.hgetall(bus.keys.breaker(c))
+  for (const c of consumers) for (const keys of bus.partitions) p.hgetall(keys.breaker(c))
   const replies = (await p.exec()) ?? []
+  const count = bus.partitions.length
   return consumers.map((_, i) => {
-    const [error, hash] = replies[i] ?? [null, null]
-    return error || hash === null ? null : parseBreaker(hash as Record<string, string>)
+    const states: BreakerState[] = []
+    for (let partition = 0; partition < count; partition++) {
+      const [error, hash] = replies[i * count + partition] ?? [null, null]
+      if (error || hash === null) return null
+      states.push(parseBreaker(hash as Record<string, string>))
+    }
+    return mergeBreakers(states)
   })
 }
 
@@ -140,8 +165,7 @@ export class FailureCount {
 
 type Op = 'open' | 'probe-failed' | 'close' | 'pause' | 'resume'
 
-async function change(bus: Bus, consumer: string, op: Op, token: string, now: number, lastError = '', nextProbeAt = ''): Promise<boolean> {
-  const { keys } = bus
+async function change(bus: Bus, consumer: string, op: Op, token: string, now: number, lastError = '', nextProbeAt = '', keys = bus.keys): Promise<boolean> {
   const reply = Number(await bus.redis.esBreaker(keys.breaker(consumer), keys.stats(consumer), keys.lease(consumer), op, token, now, lastError.slice(0, 500), nextProbeAt))
   const refused = scriptError([reply], consumer)
   if (refused) throw refused
@@ -175,7 +199,7 @@ export class ConsumerBreaker {
 
   async refresh(): Promise<BreakerState> {
     const was = this.current
-    this.current = await readBreaker(this.bus, this.consumer.name)
+    this.current = await readPartitionBreaker(this.bus, this.consumer.name)
     // Closed by hand: start counting afresh, not from the failures that opened it.
     if (was.open && !this.current.open) this.count.reset()
     return this.current
@@ -226,12 +250,17 @@ export class ConsumerBreaker {
 
 /** `pipeline pause --consumer X`: opens the breaker by hand (maintenance); only `resume` closes it. */
 export async function pauseConsumer(bus: Bus, consumer: string, now = Date.now()): Promise<{ changed: boolean; state: BreakerState }> {
-  const changed = await change(bus, consumer, 'pause', '', now, 'paused by hand (pipeline pause)')
+  const changed = await everyPartition(bus, (keys) => change(bus, consumer, 'pause', '', now, 'paused by hand (pipeline pause)', '', keys))
   return { changed, state: await readBreaker(bus, consumer) }
 }
 
 /** `pipeline resume --consumer X`: closes the breaker, opened by failures or by hand. */
 export async function resumeConsumer(bus: Bus, consumer: string, now = Date.now()): Promise<{ changed: boolean; state: BreakerState }> {
-  const changed = await change(bus, consumer, 'resume', '', now)
+  const changed = await everyPartition(bus, (keys) => change(bus, consumer, 'resume', '', now, '', '', keys))
   return { changed, state: await readBreaker(bus, consumer) }
+}
+
+/** Pause and resume act on every partition's breaker (one script call each: different slots); true when any changed. */
+async function everyPartition(bus: Bus, act: (keys: Bus['keys']) => Promise<boolean>): Promise<boolean> {
+  return (await Promise.all(bus.partitions.map(act))).some(Boolean)
 }

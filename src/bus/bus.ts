@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import { Redis, type RedisOptions } from 'ioredis'
 import { EventspineError } from '../errors.js'
@@ -7,6 +8,8 @@ import { redact } from '../redis/redact.js'
 import { defaultContractsDir, loadContracts } from '../events/index.js'
 import type { ContractChecker } from './contracts.js'
 import { DEFAULT_NAMESPACE, MAX_PARTITIONS, keysFor, partitionKeys, partitionOf, type Keys } from './keys.js'
+import { startRelay, type Relay } from './partition-relay.js'
+import { startSharedRunners } from './partition-share.js'
 import { startHeartbeat } from './presence.js'
 import { publishEvents, type PublishedEvent } from './publish.js'
 import { startRunner, type Runner, type RunnerOptions } from './runner.js'
@@ -59,9 +62,14 @@ export interface Bus {
 }
 
 export interface Runners {
+  /** One per consumer (with P > 1 partitions, each runs a runner per partition inside). */
   readonly runners: readonly Runner[]
+  /** The outbox relay of cross-partition emits (P > 1 only): its lag for metrics and the dashboard. */
+  readonly relay?: Relay
   /** Graceful: stop reading, finish and commit in-flight work, release leases, close. */
   stop(): Promise<void>
+  /** Dies on the spot, like kill -9: no commit, no lease released, no relay drained (crash tests). */
+  kill(): void
 }
 
 /**
@@ -109,16 +117,31 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     connect,
     publish: (events) => publishEvents(bus, Array.isArray(events) ? events : [events as NewEvent]),
     run(consumers, runOptions = {}) {
-      const runners = consumers.map((consumer) => startRunner(bus, consumer, runOptions))
+      // P > 1: a runner per partition, shared with the consumer's other instances, and the outbox relay.
+      const views = partitionCount === 1 ? [] : partitions.map((_, p) => partitionBus(bus, p))
+      const runners = consumers.map((consumer) => (partitionCount === 1 ? startRunner(bus, consumer, runOptions) : startSharedRunners(bus, views, consumer, runOptions)))
+      const relay = partitionCount === 1 ? undefined : startRelay(bus, {
+        name: `relay@${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+        partitions: () => new Set(runners.flatMap((r) => r.owned())),
+        visibilityTimeoutMs: runOptions.visibilityTimeoutMs ?? 10_000,
+      })
       // Each running consumer says it is alive, so one whose process is gone can be told apart.
       const ended = new Set<string>()
       for (const r of runners) void r.done.finally(() => ended.add(r.consumer.name))
       const heartbeat = startHeartbeat(bus, consumers, (name) => !ended.has(name))
       const handle: Runners = {
         runners,
+        ...(relay === undefined ? {} : { relay }),
         async stop() {
           heartbeat.stop()
           await Promise.all(runners.map((r) => r.stop()))
+          await relay?.stop()
+          active.delete(handle)
+        },
+        kill() {
+          heartbeat.stop()
+          for (const r of runners) r.kill()
+          relay?.kill()
           active.delete(handle)
         },
       }

@@ -58,6 +58,8 @@ export interface Keys {
   readonly consumers: string
   /** When an instance of each registered consumer was last seen (ms on Redis's clock): who is gone. */
   readonly consumersSeen: string
+  /** Global: the live instances of a consumer sharing its partitions (hash: instance -> last beat, ms on Redis's clock). */
+  instances(consumer: string): string
   /** Where the managed runtime (`pipeline up`) reports itself. */
   readonly runtime: string
 }
@@ -129,6 +131,7 @@ export function keysFor(namespace: string, choice: PartitionChoice = {}): Keys {
     streams: `${globalPrefix}streams`,
     consumers: `${globalPrefix}consumers`,
     consumersSeen: `${globalPrefix}consumers:seen`,
+    instances: (consumer) => `${globalPrefix}instances:${consumer}`,
     runtime: `${globalPrefix}runtime`,
   }
 }

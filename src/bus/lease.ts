@@ -62,6 +62,11 @@ export class Lease {
     return this.held
   }
 
+  /** Held as far as this instance knows (ensure() checks it against the clock). */
+  get holds(): boolean {
+    return this.held
+  }
+
   lost(): void {
     this.held = false
   }

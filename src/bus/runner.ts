@@ -36,6 +36,8 @@ export interface Runner {
   readonly consumer: ConsumerDefinition
   readonly instance: string
   readonly metrics: RunnerMetrics
+  /** The partitions whose lease this runner holds now. */
+  owned(): readonly number[]
   /** Resolves when the runner has stopped. */
   readonly done: Promise<void>
   stop(): Promise<void>
@@ -49,25 +51,46 @@ class Killed extends Error {}
 const READ_AHEAD_FROM = 8
 class ReadConnectionClosed extends Error {}
 
+/** How a runner of one partition of a consumer takes part in its instance (partition-share.ts). */
+export interface RunnerPlace {
+  /** The instance's name, shared by its runners of every partition (group consumer name, lease token). */
+  readonly instance: string
+  readonly metrics: RunnerMetrics
+  /** Which partitions this instance may take or must hand back; none: take the lease whenever free. */
+  readonly share?: PartitionGate
+}
+
+/** The fair share of an instance, asked by each of its partition runners before it takes or keeps a lease. */
+export interface PartitionGate {
+  /** May this partition's free lease be taken now? True reserves a place until `report`. */
+  mayTake(partition: number): boolean
+  /** Should this held partition be handed back now (the instance holds more than its share)? */
+  mustGive(partition: number): boolean
+  /** Whether the runner holds its partition's lease, after each try. */
+  report(partition: number, held: boolean): void
+}
+
 /** Runs one consumer: reads, claims and the lease here; holding, waves and commits in its WaveEngine. */
-export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: RunnerOptions): Runner {
+export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: RunnerOptions, place?: RunnerPlace): Runner {
   const batchSize = options.batchSize ?? 200
   const blockMs = options.blockMs ?? 1_000
   const visibility = options.visibilityTimeoutMs ?? 10_000
   const retry = options.retry ?? DEFAULT_RETRY
   const random = options.random ?? Math.random
-  const instance = `${consumer.name}@${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
+  const instance = place?.instance ?? instanceName(consumer.name)
+  const partition = bus.keys.partition
+  const share = place?.share
   const group = bus.keys.group(consumer.name)
   // Blocking reads get their own connection, a watchdog (command timeout), and no automatic
   // re-send after a reconnect: a re-sent XREADGROUP could deliver entries nobody sees.
   const conn: ScriptClient = bus.connect({
     commandTimeout: blockMs + (options.watchdogGraceMs ?? 3_000),
     autoResendUnfulfilledCommands: false,
-    connectionName: `${consumer.name}:read`,
+    connectionName: bus.partitionCount === 1 ? `${consumer.name}:read` : `${consumer.name}:${partition}:read`,
   })
   const reader = new GroupReader(bus, group, instance, consumer.subscribes.map((t) => bus.keys.stream(t)), conn)
   const lease = new Lease(bus, bus.keys.lease(consumer.name), visibility, leaseToken(instance))
-  const metrics = new RunnerMetrics()
+  const metrics = place?.metrics ?? new RunnerMetrics()
   let running = true
   let killed = false
   let needOwnPending = true
@@ -140,10 +163,22 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
       // Held before the lease check: if the lease is gone, forget() below drops them with the rest.
       await engine.hold(read, rewound)
     }
-    if (!(await lease.ensure())) {
+    if (share && lease.holds && share.mustGive(partition)) {
+      // Above the instance's share: hand the partition back at once. What is held but not handled
+      // stays pending in Redis; the next holder claims it first (claimAll), in id order.
+      engine.forget()
+      await lease.release()
+      share.report(partition, false)
+      claimAll = true
+    }
+    const mayHold = lease.holds || share === undefined || share.mayTake(partition)
+    const holds = mayHold && (await lease.ensure())
+    share?.report(partition, holds)
+    if (!holds) {
       engine.forget()
       claimAll = true
-      await sleep(Math.max(50, visibility / 4))
+      // Refused by the share costs no round trip: look again soon (the share may grow at its next beat).
+      await sleep(mayHold ? Math.max(50, visibility / 4) : Math.min(100, visibility / 4))
       return
     }
     if (claimAll) {
@@ -233,6 +268,7 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
       }
     }
     await lease.release()
+    share?.report(partition, false)
   }
 
   const done = loop()
@@ -246,6 +282,7 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
     consumer,
     instance,
     metrics,
+    owned: () => (lease.holds && !killed ? [partition] : []),
     done,
     async stop() {
       running = false
@@ -264,3 +301,7 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
   return runner
 }
 
+/** A consumer instance's name: the consumer, host, process and a random tail (two buses in one process differ). */
+export function instanceName(consumer: string): string {
+  return `${consumer}@${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
+}

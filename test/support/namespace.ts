@@ -13,12 +13,15 @@ export function testNamespace(label = 't'): string {
   onTestFinished(async () => {
     const redis = new Redis(testRedisUrl())
     try {
-      let cursor = '0'
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `{${namespace}}:*`, 'COUNT', 1000)
-        cursor = next
-        if (keys.length > 0) await redis.unlink(...keys)
-      } while (cursor !== '0')
+      // The namespace's own keys, and those of its partitions ({ns:p}) when it has more than one.
+      for (const pattern of [`{${namespace}}:*`, `{${namespace}:*}:*`]) {
+        let cursor = '0'
+        do {
+          const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000)
+          cursor = next
+          if (keys.length > 0) await redis.unlink(...keys)
+        } while (cursor !== '0')
+      }
     } finally {
       redis.disconnect()
     }

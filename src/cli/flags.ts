@@ -1,6 +1,6 @@
 import { Errors, Flags } from '@oclif/core'
 import ms from 'ms'
-import { DEFAULT_NAMESPACE, isValidNamespace } from '../bus/keys.js'
+import { DEFAULT_NAMESPACE, MAX_PARTITIONS, isValidNamespace } from '../bus/keys.js'
 import { EventspineError } from '../errors.js'
 import { parseOutboxTarget, type OutboxTarget } from '../outbox/target.js'
 
@@ -33,6 +33,20 @@ export const outboxFlag = {
     helpGroup: 'OUTBOX',
     parse: parsedBy(parseOutboxTarget),
   })(),
+}
+
+/** `--partitions N` (up, worker, load): the namespace's partition count, stored with it the first time. */
+export const partitionsFlag = {
+  partitions: Flags.integer({
+    summary: `Partitions of the namespace (1-${MAX_PARTITIONS}), each under its own hash tag; stored with the namespace, which refuses another count later. Default: the stored count, else 1.`,
+    env: 'PIPELINE_PARTITIONS',
+    helpGroup: 'REDIS',
+    parse: async (value) => {
+      const count = Number(value)
+      if (!/^\d+$/.test(value.trim()) || count < 1 || count > MAX_PARTITIONS) throw flagError(`"${value}" is not a partition count: use a whole number from 1 to ${MAX_PARTITIONS}.`)
+      return count
+    },
+  }),
 }
 
 /** `--reference-db`: enrich and resolve read the Postgres `reference` schema, kept current by relayed `reference.changed` events. */

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
-import { outboxFlag, redisFlags, referenceDbFlag } from '../cli/flags.js'
+import { outboxFlag, partitionsFlag, redisFlags, referenceDbFlag } from '../cli/flags.js'
 import { configFlag, openProject, watchForReload } from '../cli/project.js'
 import type { UpRecord } from '../pipeline/host/record.js'
 import { untilStopSignal } from '../pipeline/host/signals.js'
@@ -21,6 +21,7 @@ export default class Up extends BaseCommand {
 
   static override flags = {
     ...redisFlags,
+    ...partitionsFlag,
     ...configFlag,
     ...outboxFlag,
     ...referenceDbFlag,
@@ -53,6 +54,7 @@ export default class Up extends BaseCommand {
       const session = await openUp({
         redisUrl: flags['redis-url'],
         namespace: flags.namespace,
+        ...(flags.partitions === undefined ? {} : { partitions: flags.partitions }),
         projectDir,
         source: project,
         ...(updates === undefined ? {} : { updates }),

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { resolve } from 'node:path'
 import { BaseCommand } from '../cli/base-command.js'
-import { durationFlag, flagError, outboxFlag, redisFlags, referenceDbFlag } from '../cli/flags.js'
+import { durationFlag, flagError, outboxFlag, partitionsFlag, redisFlags, referenceDbFlag } from '../cli/flags.js'
 import { configFlag, openProject } from '../cli/project.js'
 import { STAGE_NAMES } from '../pipeline/stages/names.js'
 import { untilStopSignal } from '../pipeline/host/signals.js'
@@ -21,6 +21,7 @@ export default class Worker extends BaseCommand {
 
   static override flags = {
     ...redisFlags,
+    ...partitionsFlag,
     ...configFlag,
     ...outboxFlag,
     ...referenceDbFlag,
@@ -55,6 +56,7 @@ export default class Worker extends BaseCommand {
       const { pipeline, redis, outbox } = await openWorker({
         redisUrl: flags['redis-url'],
         namespace: flags.namespace,
+        ...(flags.partitions === undefined ? {} : { partitions: flags.partitions }),
         projectDir: process.cwd(),
         stages: flags.stage,
         source: project,

@@ -25,6 +25,8 @@ export interface StartPipelineOptions {
   /** 'strict' also flushes each delivered file to disk before it is renamed into place. */
   readonly durability?: 'default' | 'strict'
   readonly namespace?: string
+  /** The namespace's partition count (`--partitions`); default: the stored one, else 1. */
+  readonly partitions?: number
   readonly projectDir: string
   /** The pipeline to run: a project's config (src/project/), else the built-in fund pipeline. */
   readonly source?: PipelineSource
@@ -121,7 +123,7 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
     if (warnings.length > WARNINGS_KEPT) warnings.shift()
     options.onWarn?.(line)
   }
-  const bus = await createBus({ url: options.url, contracts: source.contracts(), warn, ...(options.namespace ? { namespace: options.namespace } : {}) })
+  const bus = await createBus({ url: options.url, contracts: source.contracts(), warn, ...(options.namespace ? { namespace: options.namespace } : {}), ...(options.partitions === undefined ? {} : { partitions: options.partitions }) })
   try {
     if (options.referenceDb !== undefined) follower = await followReference(bus, options.referenceDb, warn)
   } catch (error) {

@@ -155,6 +155,8 @@ export interface WorkerOptions {
   readonly namespace?: string
   readonly projectDir: string
   readonly stages: readonly string[]
+  /** `--partitions`: the namespace's partition count. */
+  readonly partitions?: number | undefined
   /** The project's pipeline (its config); default the built-in one. */
   readonly source?: PipelineSource
   readonly outDir?: string
@@ -187,6 +189,7 @@ export async function openWorker(options: WorkerOptions): Promise<{ pipeline: Pi
     stages: options.stages,
     ...(options.source === undefined ? {} : { source: options.source }),
     ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
+    ...(options.partitions === undefined ? {} : { partitions: options.partitions }),
     ...(options.outDir === undefined ? {} : { outDir: options.outDir }),
     ...(options.onWarn === undefined ? {} : { onWarn: options.onWarn }),
     ...(options.referenceDir === undefined ? {} : { referenceDir: options.referenceDir }),

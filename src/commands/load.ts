@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { terminalSafeLines } from '../ui/safe-text.js'
 import { BaseCommand } from '../cli/base-command.js'
-import { parsedBy, redisFlags } from '../cli/flags.js'
+import { parsedBy, partitionsFlag, redisFlags } from '../cli/flags.js'
 import { configFlag, openProject } from '../cli/project.js'
 import { FILE_KINDS } from '../pipeline/types.js'
 import { todayIso } from '../sim/calendar.js'
@@ -37,6 +37,7 @@ export default class Load extends BaseCommand {
 
   static override enableJsonFlag = true
   static override flags = {
+    ...partitionsFlag,
     'events-per-day': Flags.custom<number>({ summary: 'Size of the generated day, in events.', default: 20_000, parse: parsedBy(parseEventsPerDay) })(),
     speed: Flags.custom<'max' | number>({ summary: "'max' (bounded in-flight) or a multiple of real time, e.g. 60x.", default: 'max', parse: parsedBy(parseSpeed) })(),
     seed: Flags.integer({ summary: 'Seed of the generated day.', default: 1 }),
@@ -86,6 +87,7 @@ export default class Load extends BaseCommand {
       speed: flags.speed,
       maxInFlight: flags['max-in-flight'],
       ...(flags.workers === undefined ? {} : { workers: flags.workers }),
+      ...(flags.partitions === undefined ? {} : { partitions: flags.partitions }),
       gates,
       keep: flags.keep,
       progress: !this.jsonEnabled(),

@@ -1,10 +1,12 @@
+import type { NewEvent } from '../bus/index.js'
 import { MAX_EVENT_BYTES } from '../events/envelope.js'
 import { decodeFile } from './decode.js'
 import { detectKind, FIELD_SPECS, isFileKind } from './fields.js'
 import { mapFile } from './mapping.js'
 import { detectFormat, MAX_FILE_BYTES, parseTable } from './parse.js'
-import { canonicalName, detectProfile, findProfile, type MappingProfile } from './profiles.js'
-import { contentHash } from './intake.js'
+import { defaultProfilesDir } from './paths.js'
+import { canonicalName, detectProfile, findProfile, loadProfiles, type MappingProfile } from './profiles.js'
+import { contentHash, filePartitionKey } from './intake.js'
 import { templateProblems } from './templates.js'
 import { parseXmlTable } from './xml.js'
 import type { FileKind, IngestedPayload, Issue, ReceivedPayload } from './types.js'
@@ -140,4 +142,17 @@ export function eventSizeBound(payload: IngestedPayload): number {
   const ingested = cells * (6 * longestColumn + 6) + 6 * valueChars + 2 * cells + fixed
   const mapped = rows * MOST_SPECS * (canonicalKey + 26) + cells * (canonicalKey + 2) + 12 * valueChars + 2 * cells + MOST_SPECS * canonicalKey + fixed
   return Math.max(ingested, mapped)
+}
+
+let shipped: readonly MappingProfile[] | undefined
+
+/**
+ * A received event as a bus of `partitionCount` partitions takes it: with partitions, routed as
+ * ingest routes what follows it (filePartitionKey of what ingest finds with the shipped
+ * profiles), which parses the file once more at intake; with one, as it is (no cost).
+ */
+export function routedReceived(event: NewEvent<ReceivedPayload>, partitionCount: number, profiles?: readonly MappingProfile[]): NewEvent<ReceivedPayload> {
+  if (partitionCount === 1) return event
+  const result = ingestFile(event.payload, profiles ?? (shipped ??= loadProfiles(defaultProfilesDir())))
+  return { ...event, partitionKey: filePartitionKey(result.ok ? result.payload : result) }
 }

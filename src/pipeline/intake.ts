@@ -28,3 +28,14 @@ export function receivedEvent(fileName: string, content: Uint8Array, options: Re
   }
   return { type: EVENT.received, key: contentHash(content), payload }
 }
+
+/**
+ * The partition key of a file's events: its provider (as ingest finds it), else its content hash.
+ * A provider's files share a partition from received to delivered: score compares a fund's NAV
+ * with the one before it, copies of one file meet in ingest's copy check, and a file's journey
+ * and correlation index stay in one partition, so no fund emit crosses partitions. (The
+ * correlation id would split the first two.)
+ */
+export function filePartitionKey(file: { readonly provider?: string; readonly contentHash: string }): string {
+  return file.provider ?? file.contentHash
+}

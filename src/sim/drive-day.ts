@@ -4,6 +4,7 @@ import { entryTime } from '../bus/entry-ids.js'
 import { deleteNamespaces } from '../bus/scratch.js'
 import { consumerStatus, createBus, type Bus, type ConsumerStatus, type RunnerOptions } from '../bus/index.js'
 import { EVENT, receivedEvent } from '../pipeline/index.js'
+import { routedReceived } from '../pipeline/ingest.js'
 import { followReference } from '../pipeline/reference-db.js'
 import { builtinSource, type PipelineSource } from '../pipeline/source.js'
 import { leftBehind, manifestUnknown, ownFigures, settle, type OwnConsumerFigures } from './own-consumers.js'
@@ -20,6 +21,8 @@ export interface LoadOptions {
   readonly url: string
   /** A fresh namespace for this run (its keys are deleted afterwards unless `keep`). */
   readonly namespace: string
+  /** The namespace's partition count (`load --partitions`); default the stored one, else 1. */
+  readonly partitions?: number
   readonly day: DayOnDisk
   /** `max`: as fast as the pipeline takes files, with at most `maxInFlight` unfinished; a number: that many times real time. */
   readonly speed: 'max' | number
@@ -104,7 +107,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const files = manifest.files.filter((f) => f.arrivalMs < window.toMs && (options.warmUp !== false || f.arrivalMs >= window.fromMs))
   const bytes = files.map((f) => readDayFile(options.day, f.name))
   const source = options.source ?? builtinSource()
-  const bus = await createBus({ url: options.url, namespace: options.namespace, contracts: source.contracts() })
+  const bus = await createBus({ url: options.url, namespace: options.namespace, contracts: source.contracts(), ...(options.partitions === undefined ? {} : { partitions: options.partitions }) })
   const follower = options.referenceDb === undefined ? undefined : await followReference(bus, options.referenceDb, bus.warn).catch(async (error: unknown) => {
     await bus.close()
     throw error
@@ -283,7 +286,7 @@ async function drive(bus: Bus, options: LoadOptions, files: readonly ManifestFil
     if (options.beforePublish !== undefined) take = Math.max(1, Math.min(take, (await options.beforePublish(next, files.length)) ?? take))
     const batch = files.slice(next, next + take)
     const published = await bus.publish(
-      batch.map((f, i) => receivedEvent(f.name, bytes[next + i] as Buffer, { receivedAt: new Date(start + f.arrivalMs), sourcePath: `${options.day.inboxDir}/${f.name}` })),
+      batch.map((f, i) => routedReceived(receivedEvent(f.name, bytes[next + i] as Buffer, { receivedAt: new Date(start + f.arrivalMs), sourcePath: `${options.day.inboxDir}/${f.name}` }), bus.partitionCount)),
     )
     const sentAt = Date.now()
     published.forEach((p, i) => {
@@ -319,7 +322,7 @@ function eventsDone(files: readonly ManifestFile[], done: number): number {
 /** Events appended in the namespace: the length of every pipeline stream. */
 async function countEvents(bus: Bus): Promise<number> {
   const p = bus.redis.pipeline()
-  for (const type of Object.values(EVENT)) p.xlen(bus.keys.stream(type))
+  for (const keys of bus.partitions) for (const type of Object.values(EVENT)) p.xlen(keys.stream(type))
   const replies = (await p.exec()) ?? []
   return replies.reduce((a, [, n]) => a + Number(n ?? 0), 0)
 }

@@ -26,6 +26,8 @@ export interface LoadTestOptions {
   readonly maxInFlight?: number
   /** Consumers in this many `pipeline worker` processes; 0 in this process; default {@link defaultWorkers}. */
   readonly workers?: number
+  /** Partitions of the run's namespace (`--partitions`); default 1. */
+  readonly partitions?: number | undefined
   readonly gates: readonly Gate[]
   readonly keep: boolean
   /** Progress bar on stderr. */
@@ -59,7 +61,7 @@ export function openDay(options: Pick<LoadTestOptions, 'dayDir' | 'generate' | '
 
 /** What every load run takes from the command's options, whatever else it adds. */
 export function loadRunOptions(
-  options: Pick<LoadTestOptions, 'speed' | 'keep' | 'maxInFlight' | 'signal' | 'source'>,
+  options: Pick<LoadTestOptions, 'speed' | 'keep' | 'maxInFlight' | 'signal' | 'source' | 'partitions'>,
   run: { url: string; namespace: string; day: DayOnDisk; outDir: string; bar: Progress | null; series?: ReportSeries | undefined },
 ): LoadOptions {
   const bar = run.bar
@@ -68,6 +70,7 @@ export function loadRunOptions(
     namespace: run.namespace,
     day: run.day,
     outDir: run.outDir,
+    ...(options.partitions === undefined ? {} : { partitions: options.partitions }),
     speed: options.speed,
     keep: options.keep,
     ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
@@ -97,6 +100,8 @@ export interface LoadWorkersOptions {
   /** Where each worker's output goes (`<stages>-<n>.log`). */
   readonly logDir: string
   readonly workers: number
+  /** Stored with the namespace before the workers start, so they take it. */
+  readonly partitions?: number | undefined
   readonly source?: PipelineSource | undefined
   /** The workers' reference data from this Postgres (`--reference-db`). */
   readonly referenceDb?: string | undefined
@@ -124,7 +129,7 @@ export async function startLoadWorkers(options: LoadWorkersOptions): Promise<Wor
     referenceDb: options.referenceDb,
   })
   options.log?.(`starting ${groups.length} worker processes (${groups.map((g) => g.join(', ')).join(' | ')})...`)
-  const bus = await createBus({ url: options.url, namespace: options.namespace, warn: () => {} })
+  const bus = await createBus({ url: options.url, namespace: options.namespace, warn: () => {}, ...(options.partitions === undefined ? {} : { partitions: options.partitions }) })
   try {
     await pool.startAll(groups)
     await waitForLeases(bus, stages)
@@ -148,7 +153,7 @@ export async function loadTest(options: LoadTestOptions): Promise<LoadTestResult
     const bar = options.progress ? createProgress('load') : null
     const reporter = loadReporter(options.report)
     const workers = options.workers ?? defaultWorkers(day.manifest.expectedEvents)
-    const pool = workers === 0 ? null : await startLoadWorkers({ url: redis.url, namespace, day, outDir, logDir: join(work, 'logs'), workers, source: options.source, referenceDb: options.referenceDb, ...(bar === null ? {} : { log: (line: string) => bar.log(line) }) })
+    const pool = workers === 0 ? null : await startLoadWorkers({ url: redis.url, namespace, day, outDir, logDir: join(work, 'logs'), workers, partitions: options.partitions, source: options.source, referenceDb: options.referenceDb, ...(bar === null ? {} : { log: (line: string) => bar.log(line) }) })
     const report = await runLoad({
       ...loadRunOptions(options, { url: redis.url, namespace, day, outDir, bar, series: reporter.series }),
       ...(options.window === undefined ? {} : { window: options.window }),

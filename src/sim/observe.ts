@@ -35,9 +35,15 @@ export class JourneyObserver {
   private loop: Promise<void> | null = null
   private waiters: (() => void)[] = []
 
+  /** The scored stream of every partition. */
+  private readonly scored = new Set<string>()
+
   constructor(private readonly bus: Bus) {
     this.conn = bus.connect()
-    for (const type of [...FUND_ENDINGS, EVENT.scored]) this.cursors.set(bus.keys.stream(type), '0')
+    for (const keys of bus.partitions) {
+      for (const type of [...FUND_ENDINGS, EVENT.scored]) this.cursors.set(keys.stream(type), '0')
+      this.scored.add(keys.stream(EVENT.scored))
+    }
   }
 
   /** A file the driver published: only these count towards `ended`. */
@@ -58,15 +64,19 @@ export class JourneyObserver {
   }
 
   private async run(): Promise<void> {
+    // One read per partition (its streams share a slot); the block split between them.
+    const block = Math.max(1, Math.floor(20 / this.bus.partitionCount))
     while (this.running) {
-      const keys = [...this.cursors.keys()]
-      const reply = (await this.conn.xread('COUNT', 5000, 'BLOCK', 20, 'STREAMS', ...keys, ...keys.map((k) => this.cursors.get(k) ?? '0'))) as
-        | [string, [string, string[]][]][]
-        | null
-      for (const [stream, entries] of reply ?? []) {
-        for (const [id, fields] of entries) this.take(stream, id, fields)
-        const last = entries[entries.length - 1]
-        if (last !== undefined) this.cursors.set(stream, last[0])
+      for (const partition of this.bus.partitions) {
+        const keys = [...this.cursors.keys()].filter((k) => k.startsWith(partition.prefix))
+        const reply = (await this.conn.xread('COUNT', 5000, 'BLOCK', block, 'STREAMS', ...keys, ...keys.map((k) => this.cursors.get(k) ?? '0'))) as
+          | [string, [string, string[]][]][]
+          | null
+        for (const [stream, entries] of reply ?? []) {
+          for (const [id, fields] of entries) this.take(stream, id, fields)
+          const last = entries[entries.length - 1]
+          if (last !== undefined) this.cursors.set(stream, last[0])
+        }
       }
       const waiters = this.waiters
       this.waiters = []
@@ -78,7 +88,7 @@ export class JourneyObserver {
     let event: EventEnvelope
     try {
       event = decodeEvent(fields)
-      if (stream === this.bus.keys.stream(EVENT.scored)) {
+      if (this.scored.has(stream)) {
         this.flags.set(event.correlationId, distinctSorted((event.payload as ScoredPayload).flags.map((f) => f.rule)))
         return
       }

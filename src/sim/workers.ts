@@ -239,7 +239,8 @@ async function signalAndWait(w: WorkerProcess, signal: NodeJS.Signals, killAfter
 export async function waitForLeases(bus: Bus, stages: readonly string[], timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const held = await Promise.all(stages.map(async (s) => (await bus.redis.exists(bus.keys.lease(s))) === 1))
+    // Every partition's lease: with partitions, a stage works only where its leases are held.
+    const held = await Promise.all(stages.map(async (s) => (await bus.redis.exists(...bus.partitions.map((k) => k.lease(s)))) === bus.partitionCount))
     if (held.every(Boolean)) return
     if (Date.now() > deadline) {
       const missing = stages.filter((_, i) => !held[i])

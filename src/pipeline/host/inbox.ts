@@ -5,6 +5,7 @@ import { watch, type FSWatcher } from 'chokidar'
 import type { Bus } from '../../bus/bus.js'
 import { errorMessage } from '../../errors.js'
 import { danglingRefusal, inboxRefusal, publishRefusal, readRefusal, refusalText } from '../admit.js'
+import { routedReceived } from '../ingest.js'
 import { receivedEvent } from '../intake.js'
 import type { Issue } from '../types.js'
 
@@ -103,7 +104,7 @@ async function takeIn(options: InboxOptions, dir: string, path: string): Promise
     }
     if (content !== undefined) {
       try {
-        const event = receivedEvent(name, content, { sourcePath: path, ...(options.clock ? { receivedAt: options.clock() } : {}) })
+        const event = routedReceived(receivedEvent(name, content, { sourcePath: path, ...(options.clock ? { receivedAt: options.clock() } : {}) }), options.bus.partitionCount)
         const [published] = await options.bus.publish(event)
         correlationId = published?.correlationId ?? ''
       } catch (error) {

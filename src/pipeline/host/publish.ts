@@ -5,6 +5,7 @@ import { EventspineError } from '../../errors.js'
 import { defaultContractsDir, loadContracts } from '../../events/index.js'
 import { resolveRedis } from '../../redis/index.js'
 import { awaitEndings, type FileEnding } from '../ending.js'
+import { routedReceived } from '../ingest.js'
 import { receivedEvent } from '../intake.js'
 import { readRuntime } from './collect.js'
 
@@ -36,7 +37,7 @@ export async function publishFiles(options: { patterns: readonly string[]; cwd: 
     const out: PublishedFile[] = []
     for (const file of files) {
       const content = await readFile(file)
-      const [published] = await bus.publish(receivedEvent(basename(file), content, { sourcePath: file }))
+      const [published] = await bus.publish(routedReceived(receivedEvent(basename(file), content, { sourcePath: file }), bus.partitionCount))
       const shown = relative(options.cwd, file)
       if (published) out.push({ file: shown === '' || shown.startsWith('..') ? file : shown, correlationId: published.correlationId, eventId: published.id })
     }

@@ -1,4 +1,5 @@
 import { PoisonError, defineConsumer, type BreakerPolicy, type ConsumerDefinition } from '../../bus/index.js'
+import { filePartitionKey } from '../intake.js'
 import { errorMessage } from '../../errors.js'
 import { buildOutput, deliveredPayload, joinStep, writeAtomic, type JoinState } from '../deliver.js'
 import { EVENT } from '../types.js'
@@ -31,7 +32,7 @@ export function deliverConsumer(options: { outDir: string; syncOutput?: boolean;
       const output = readable(() => buildOutput(event.correlationId, step.resolved, step.scored))
       await writeAtomic(options.outDir, output.relativePath, output.content, { sync: options.syncOutput ?? false })
       ctx.state.del(key)
-      ctx.emit({ type: EVENT.delivered, key: event.correlationId, payload: deliveredPayload(step.resolved, step.scored, output) })
+      ctx.emit({ type: EVENT.delivered, key: event.correlationId, partitionKey: filePartitionKey(step.resolved), payload: deliveredPayload(step.resolved, step.scored, output) })
     },
   })
 }

@@ -1,4 +1,5 @@
 import { defineConsumer, type ConsumerDefinition } from '../../bus/index.js'
+import { filePartitionKey } from '../intake.js'
 import { enrichFile } from '../enrich.js'
 import type { ReferenceData } from '../reference.js'
 import { resolveFile } from '../resolve.js'
@@ -13,7 +14,8 @@ export function enrichConsumer(reference: () => ReferenceData): ConsumerDefiniti
     emits: [EVENT.enriched],
     description: 'Joins fund reference data to each record by ISIN; an unknown fund is a warning.',
     handle(event, ctx) {
-      ctx.emit({ type: EVENT.enriched, key: event.correlationId, payload: enrichFile(event.payload as ValidatedPayload, reference()) })
+      const validated = event.payload as ValidatedPayload
+      ctx.emit({ type: EVENT.enriched, key: event.correlationId, partitionKey: filePartitionKey(validated), payload: enrichFile(validated, reference()) })
     },
   })
 }
@@ -26,7 +28,8 @@ export function resolveConsumer(reference: () => ReferenceData): ConsumerDefinit
     emits: [EVENT.resolved],
     description: 'Resolves each instrument ISIN to CUSIP, SEDOL, FIGI and ticker from the identifier table.',
     handle(event, ctx) {
-      ctx.emit({ type: EVENT.resolved, key: event.correlationId, payload: resolveFile(event.payload as EnrichedPayload, reference()) })
+      const enriched = event.payload as EnrichedPayload
+      ctx.emit({ type: EVENT.resolved, key: event.correlationId, partitionKey: filePartitionKey(enriched), payload: resolveFile(enriched, reference()) })
     },
   })
 }

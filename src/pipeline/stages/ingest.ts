@@ -1,6 +1,6 @@
 import { defineConsumer, type ConsumerDefinition } from '../../bus/index.js'
 import { ingestFile } from '../ingest.js'
-import { contentHash } from '../intake.js'
+import { contentHash, filePartitionKey } from '../intake.js'
 import type { MappingProfile } from '../profiles.js'
 import { EVENT, type DuplicatePayload, type ReceivedPayload, type RejectedPayload } from '../types.js'
 import { seenKey, STAGE } from './names.js'
@@ -22,19 +22,21 @@ export function ingestConsumer(profiles: () => readonly MappingProfile[]): Consu
       const received = event.payload as ReceivedPayload
       const hash = contentHash(Buffer.from(received.contentBase64, 'base64'))
       const key = event.correlationId
+      // Parsed before the copy check: what it finds names the partition of everything the file leads to.
+      const result = ingestFile(received, profiles())
+      const partitionKey = filePartitionKey(result.ok ? result.payload : result)
       const first = await ctx.state.get(seenKey(hash))
       if (first !== null && first !== event.correlationId) {
         const payload: DuplicatePayload = { fileName: received.fileName, contentHash: hash, firstCorrelationId: first }
-        ctx.emit({ type: EVENT.duplicate, key, payload })
+        ctx.emit({ type: EVENT.duplicate, key, partitionKey, payload })
         return
       }
       ctx.state.set(seenKey(hash), event.correlationId)
-      const result = ingestFile(received, profiles())
       if (result.ok) {
-        ctx.emit({ type: EVENT.ingested, key, payload: result.payload })
+        ctx.emit({ type: EVENT.ingested, key, partitionKey, payload: result.payload })
       } else {
         const payload: RejectedPayload = { fileName: received.fileName, contentHash: hash, stage: 'ingest', reasons: result.reasons }
-        ctx.emit({ type: EVENT.rejected, key, payload })
+        ctx.emit({ type: EVENT.rejected, key, partitionKey, payload })
       }
     },
   })

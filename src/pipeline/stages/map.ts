@@ -1,4 +1,5 @@
 import { defineConsumer, type ConsumerDefinition } from '../../bus/index.js'
+import { filePartitionKey } from '../intake.js'
 import { mapFile } from '../mapping.js'
 import { findProfile, type MappingProfile } from '../profiles.js'
 import { EVENT, type IngestedPayload, type RejectedPayload } from '../types.js'
@@ -26,10 +27,10 @@ export function mapConsumer(profiles: () => readonly MappingProfile[]): Consumer
           kind: ingested.kind,
           reasons: [{ rule: 'unknown-provider', value: ingested.provider, message: `no mapping profile for provider "${ingested.provider}"` }],
         }
-        ctx.emit({ type: EVENT.rejected, key, payload })
+        ctx.emit({ type: EVENT.rejected, key, partitionKey: filePartitionKey(ingested), payload })
         return
       }
-      ctx.emit({ type: EVENT.mapped, key, payload: mapFile(ingested, profile) })
+      ctx.emit({ type: EVENT.mapped, key, partitionKey: filePartitionKey(ingested), payload: mapFile(ingested, profile) })
     },
   })
 }

@@ -1,4 +1,5 @@
 import { defineConsumer, type ConsumerDefinition } from '../../bus/index.js'
+import { filePartitionKey } from '../intake.js'
 import type { ReferenceData } from '../reference.js'
 import { scoreFile, scoreOptionsFor, type LastNav } from '../score.js'
 import { EVENT, type ValidatedPayload } from '../types.js'
@@ -32,7 +33,7 @@ export function scoreConsumer(reference: () => ReferenceData): ConsumerDefinitio
       }
       const result = scoreFile(file, lastNavs, scoreOptionsFor(reference()))
       for (const [isin, last] of result.updates) ctx.state.hset(LAST_NAV_HASH, isin, JSON.stringify(last))
-      ctx.emit({ type: EVENT.scored, key: event.correlationId, payload: result.payload })
+      ctx.emit({ type: EVENT.scored, key: event.correlationId, partitionKey: filePartitionKey(file), payload: result.payload })
     },
   })
 }

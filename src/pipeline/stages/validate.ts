@@ -1,4 +1,5 @@
 import { defineConsumer, type ConsumerDefinition } from '../../bus/index.js'
+import { filePartitionKey } from '../intake.js'
 import { validateFile } from '../validate.js'
 import { EVENT, type MappedPayload } from '../types.js'
 import { STAGE } from './names.js'
@@ -11,11 +12,12 @@ export function validateConsumer(options: { clock: () => Date; weightTolerance?:
     emits: [EVENT.validated, EVENT.rejected],
     description: 'Checks ISINs, LEIs, currencies, NAVs, dates and holding weights; rejects a file with every fatal reason.',
     handle(event, ctx) {
-      const result = validateFile(event.payload as MappedPayload, {
+      const mapped = event.payload as MappedPayload
+      const result = validateFile(mapped, {
         now: options.clock(),
         ...(options.weightTolerance === undefined ? {} : { weightTolerance: options.weightTolerance }),
       })
-      ctx.emit({ type: result.ok ? EVENT.validated : EVENT.rejected, key: event.correlationId, payload: result.payload })
+      ctx.emit({ type: result.ok ? EVENT.validated : EVENT.rejected, key: event.correlationId, partitionKey: filePartitionKey(mapped), payload: result.payload })
     },
   })
 }

@@ -43,6 +43,29 @@ export interface RelayOptions {
 
 type RawEntry = [string, string[] | null]
 
+/** Every partition's outbox: entries waiting (relayed ones are deleted) and the oldest's age, on Redis's clock. */
+export async function readRelayLag(bus: Bus): Promise<RelayLag[]> {
+  const p = bus.redis.pipeline()
+  for (const keys of bus.partitions) p.xlen(keys.outbox).xrange(keys.outbox, '-', '+', 'COUNT', 1)
+  const [replies, now] = await Promise.all([p.exec(), redisTimeMs(bus.redis)])
+  return bus.partitions.map((_, partition) => {
+    const waiting = Number(replies?.[2 * partition]?.[1] ?? 0)
+    const first = (replies?.[2 * partition + 1]?.[1] as RawEntry[] | undefined)?.[0]
+    return { partition, waiting, oldestAgeMs: first === undefined ? 0 : Math.max(0, now - entryTime(first[0])) }
+  })
+}
+
+/** The dashboard's summary of the outboxes: what waits in all, the oldest, and the partition count. */
+export interface RelaySummary {
+  readonly partitions: number
+  readonly waiting: number
+  readonly oldestAgeMs: number
+}
+
+export function summarizeLag(lag: readonly RelayLag[]): RelaySummary {
+  return { partitions: lag.length, waiting: lag.reduce((a, l) => a + l.waiting, 0), oldestAgeMs: Math.max(0, ...lag.map((l) => l.oldestAgeMs)) }
+}
+
 /**
  * The outbox relay, inside the runners' process (bus.run starts it when P > 1). A commit whose
  * emit belongs to another partition appends it, encoded, to its own partition's outbox; the relay
@@ -113,14 +136,7 @@ export function startRelay(bus: Bus, options: RelayOptions): Relay {
   const measure = async (): Promise<void> => {
     if (Date.now() - lagAt < 1_000) return
     lagAt = Date.now()
-    const p = bus.redis.pipeline()
-    for (const keys of bus.partitions) p.xlen(keys.outbox).xrange(keys.outbox, '-', '+', 'COUNT', 1)
-    const [replies, now] = await Promise.all([p.exec(), redisTimeMs(bus.redis)])
-    lag = bus.partitions.map((_, partition) => {
-      const waiting = Number(replies?.[2 * partition]?.[1] ?? 0)
-      const first = (replies?.[2 * partition + 1]?.[1] as RawEntry[] | undefined)?.[0]
-      return { partition, waiting, oldestAgeMs: first === undefined ? 0 : Math.max(0, now - entryTime(first[0])) }
-    })
+    lag = await readRelayLag(bus)
   }
 
   const loop = async (): Promise<void> => {

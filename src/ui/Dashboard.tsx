@@ -34,6 +34,7 @@ export function Dashboard({ snapshot, redisSource, status, recentCount = 5, warn
       </Text>
       {snapshot.reload ? <Text color={snapshot.reload.ok ? 'green' : 'red'} wrap="truncate-end">{reloadLine(snapshot.reload)}</Text> : null}
       {snapshot.outbox ? <Text {...(snapshot.outbox.deadLettered > 0 ? { color: 'yellow' } : {})} wrap="truncate-end">{outboxLine(snapshot.outbox)}</Text> : null}
+      {snapshot.partitionOutbox ? <Text wrap="truncate-end"><Text dimColor>partitions</Text> {snapshot.partitionOutbox.partitions} <Text dimColor>relay</Text> {snapshot.partitionOutbox.waiting} waiting, oldest {Math.round(snapshot.partitionOutbox.oldestAgeMs / 100) / 10} s</Text> : null}
       <Box flexDirection="column" marginTop={1}>
         <Text bold>{COLUMNS.map((c, i) => padCell(c.title, i)).join(' ')}</Text>
         {snapshot.stages.map((s) => {

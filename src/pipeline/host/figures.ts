@@ -1,6 +1,7 @@
 import { LATENCY_WINDOW_MS } from '../../bus/metrics.js'
 import type { BreakerState } from '../../bus/breaker.js'
 import type { ConsumerStatus } from '../../bus/status.js'
+import type { RelaySummary } from '../../bus/partition-relay.js'
 import type { RelayFigures } from '../../outbox/relay.js'
 
 /** Over which time p50 and p99 hold: the metrics keep one to two windows of commits. */
@@ -57,6 +58,8 @@ export interface RuntimeSnapshot {
   readonly reload?: ReloadNote | null
   /** The outbox relay of this host (`--outbox`, the config's outbox); absent or null without one. */
   readonly outbox?: OutboxFigures | null
+  /** With P > 1 partitions: what waits in the partitions' outboxes for the relay (emits across partitions). */
+  readonly partitionOutbox?: RelaySummary | null
 }
 
 /** The relay's figures with the database it relays from (password masked). */

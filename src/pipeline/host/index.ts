@@ -7,6 +7,7 @@ import type { Runner, RunnerOptions } from '../../bus/runner.js'
 import type { ConsumerDefinition } from '../../bus/types.js'
 import { errorMessage } from '../../errors.js'
 import { unknownNameError } from '../../names.js'
+import { readRelayLag, summarizeLag } from '../../bus/partition-relay.js'
 import { createRelay } from '../../outbox/relay.js'
 import { followReference, type ReferenceFollower } from '../reference-db.js'
 import { redact } from '../../redis/redact.js'
@@ -169,6 +170,7 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
           status: () => consumerStatus(bus, figured),
           runners: () => running.runners().map((r) => ({ stage: r.consumer.name, metrics: r.metrics })),
           ...(relay === undefined ? {} : { outbox: outboxFigures }),
+          ...(bus.partitionCount === 1 ? {} : { partitionOutbox: () => readRelayLag(bus) }),
         }),
         consumers: () => running.runners().map((r) => ({ name: r.consumer.name, running: running.isRunning(r) })),
         console: {
@@ -223,8 +225,13 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
   })
 
   const refresh = async (): Promise<RuntimeSnapshot> => {
-    const [stages, recent, outbox] = await Promise.all([collector.collect(), full ? feed.read() : Promise.resolve([]), outboxFigures().catch(() => latest.outbox ?? null)])
-    latest = { ...latest, at: new Date().toISOString(), http: http?.url ?? null, stages, recent, warnings: [...warnings], reload, outbox }
+    const [stages, recent, outbox, partitionOutbox] = await Promise.all([
+      collector.collect(),
+      full ? feed.read() : Promise.resolve([]),
+      outboxFigures().catch(() => latest.outbox ?? null),
+      bus.partitionCount === 1 ? null : readRelayLag(bus).then(summarizeLag, () => latest.partitionOutbox ?? null),
+    ])
+    latest = { ...latest, at: new Date().toISOString(), http: http?.url ?? null, stages, recent, warnings: [...warnings], reload, outbox, ...(partitionOutbox === null ? {} : { partitionOutbox }) }
     if (full) await writeRuntime(bus, latest)
     for (const listener of listeners) listener(latest)
     return latest

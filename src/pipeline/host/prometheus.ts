@@ -1,6 +1,7 @@
 import { Counter, Gauge, Registry, Summary } from 'prom-client'
 import type { RunnerMetrics, RunnerSnapshot } from '../../bus/metrics.js'
 import type { ConsumerStatus } from '../../bus/status.js'
+import type { RelayLag } from '../../bus/partition-relay.js'
 import type { RelayFigures } from '../../outbox/relay.js'
 
 export interface MetricsSources {
@@ -10,6 +11,8 @@ export interface MetricsSources {
   readonly runners: () => readonly { readonly stage: string; readonly metrics: RunnerMetrics }[]
   /** The outbox relay's figures, when this host runs one. */
   readonly outbox?: () => Promise<RelayFigures | null>
+  /** With P > 1 partitions: each partition's outbox of emits across partitions. */
+  readonly partitionOutbox?: () => Promise<readonly RelayLag[]>
 }
 
 interface Family<V> {
@@ -75,6 +78,7 @@ export function metricsRegistry(sources: MetricsSources): Registry {
   }
   new StageLatency(registry, sources.runners)
   if (sources.outbox !== undefined) outboxFamilies(registry, sources.outbox)
+  if (sources.partitionOutbox !== undefined) partitionOutboxFamilies(registry, sources.partitionOutbox)
   return registry
 }
 
@@ -101,6 +105,26 @@ function outboxFamilies(registry: Registry, figures: () => Promise<RelayFigures 
         if (f === null) return
         if (this instanceof Counter) this.inc(family.value(f))
         else (this as Gauge).set(family.value(f))
+      },
+    })
+  }
+}
+
+/** The partition relay's lag per partition: entries waiting in its outbox, age of the oldest. */
+function partitionOutboxFamilies(registry: Registry, lag: () => Promise<readonly RelayLag[]>): void {
+  for (const family of [
+    { name: 'eventspine_partition_outbox_waiting', help: 'Emits across partitions waiting in this partition\'s outbox for the relay.', value: (l: RelayLag) => l.waiting },
+    { name: 'eventspine_partition_outbox_oldest_seconds', help: 'Age of the oldest emit waiting in this partition\'s outbox; 0 when none waits.', value: (l: RelayLag) => l.oldestAgeMs / 1000 },
+  ]) {
+    new Gauge({
+      name: family.name,
+      help: family.help,
+      labelNames: ['partition'],
+      registers: [registry],
+      async collect() {
+        const rows = await lag().catch(() => [])
+        this.reset()
+        for (const l of rows) this.set({ partition: String(l.partition) }, family.value(l))
       },
     })
   }

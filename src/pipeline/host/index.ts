@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path'
-import { createBus, type Bus } from '../../bus/bus.js'
+import { createBus, partitionBus, type Bus } from '../../bus/bus.js'
 import { DEFAULT_NAMESPACE } from '../../bus/keys.js'
 import { trimStream } from '../../bus/retention.js'
 import { consumerStatus } from '../../bus/status.js'
@@ -279,13 +279,16 @@ export async function startPipeline(options: StartPipelineOptions): Promise<Pipe
   }
 }
 
-/** Trims each pipeline stream to maxLen; XLEN first, so the common case costs one call. */
+/** Trims each pipeline stream of every partition to maxLen; XLEN first, so the common case costs one call. */
 async function retain(bus: Bus, maxLen: number, warn: (m: string) => void): Promise<void> {
-  for (const type of Object.values(EVENT)) {
-    try {
-      if ((await bus.redis.xlen(bus.keys.stream(type))) > maxLen) await trimStream(bus, type, { maxLen })
-    } catch (error) {
-      warn(`retention on ${type}: ${errorMessage(error)}`)
+  for (let partition = 0; partition < bus.partitionCount; partition++) {
+    const view = partitionBus(bus, partition)
+    for (const type of Object.values(EVENT)) {
+      try {
+        if ((await view.redis.xlen(view.keys.stream(type))) > maxLen) await trimStream(view, type, { maxLen })
+      } catch (error) {
+        warn(`retention on ${type}${bus.partitionCount === 1 ? '' : ` (partition ${partition})`}: ${errorMessage(error)}`)
+      }
     }
   }
 }

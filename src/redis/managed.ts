@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process'
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { EventspineError } from '../errors.js'
-import { requireRedisServer, redisServerEnv } from './binary.js'
+import { requireRedisServer } from './binary.js'
 import { RedisErrorCode } from './errors.js'
-import { redisServerArgs } from './server.js'
+import { redisServerArgs, spawnRedisServer } from './server.js'
 import { answersPing, freePort, waitUntilServing, isPidAlive, isRedisServerPid, probeClient, tailOf, terminate } from './process.js'
 
 export { isPidAlive } from './process.js'
@@ -219,9 +218,7 @@ async function startServer(paths: ManagedPaths, options: EnsureManagedOptions): 
     const port = await freePort()
     const args = redisServerArgs({ port, dir: paths.dataDir, appendfsync: options.durability === 'strict' ? 'always' : 'everysec', logFile })
     // Its own process group: Ctrl-C must not stop Redis while our consumers still drain.
-    const child = spawn(binary.path, args, { cwd: paths.dataDir, stdio: 'ignore', detached: true, env: redisServerEnv() })
-    child.on('error', () => {})
-    child.unref()
+    const child = spawnRedisServer(binary.path, args, { cwd: paths.dataDir, lifetime: 'detached' })
     const pid = child.pid
     if (pid !== undefined && (await waitUntilServing(port, pid, 10_000))) {
       const record: ManagedRecord = {

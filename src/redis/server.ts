@@ -8,8 +8,19 @@ import { findOnPath, redisServerEnv, requireRedisServer } from './binary.js'
 import { RedisErrorCode } from './errors.js'
 import { freePort, tailOf, waitUntilServing } from './process.js'
 
-/** How every redis-server we start is configured: AOF on, no RDB snapshots, no eviction. */
-export function redisServerArgs(options: { port: number; dir: string; appendfsync: 'always' | 'everysec'; logFile?: string }): string[] {
+/**
+ * How every redis-server we start is configured: AOF on, no RDB snapshots, no eviction. A
+ * cluster node also keeps its identity and view of the cluster in `nodes.conf` under `dir`.
+ */
+export function redisServerArgs(options: {
+  port: number
+  dir: string
+  appendfsync: 'always' | 'everysec'
+  logFile?: string
+  /** A cluster node: how long a master may be silent before its replica takes over. */
+  cluster?: { nodeTimeoutMs: number }
+}): string[] {
+  const cluster = options.cluster
   return [
     '--port', String(options.port),
     '--bind', '127.0.0.1',
@@ -20,6 +31,7 @@ export function redisServerArgs(options: { port: number; dir: string; appendfsyn
     '--maxmemory-policy', 'noeviction',
     '--daemonize', 'no',
     ...(options.logFile === undefined ? [] : ['--logfile', options.logFile]),
+    ...(cluster === undefined ? [] : ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(cluster.nodeTimeoutMs)]),
   ]
 }
 
@@ -135,14 +147,24 @@ function kill(c: ChildProcess): void {
 
 function spawnServer(path: string, port: number, options: OwnedRedisOptions): ChildProcess {
   const args = redisServerArgs({ port, dir: options.dir, appendfsync: options.appendfsync, ...(options.logFile === undefined ? {} : { logFile: options.logFile }) })
-  // Even a kill -9 of this process must not leave the server running: Linux can signal a child
-  // when its parent dies (setpriv execs redis-server, so the pid stays the server's).
-  const setpriv = process.platform === 'linux' ? findOnPath('setpriv') : undefined
+  return spawnRedisServer(path, args, { cwd: options.dir, lifetime: 'ours' })
+}
+
+/**
+ * Spawns redis-server with `args`. `ours`: it dies with this process, even on a kill -9 of it
+ * (Linux signals a child when its parent dies; setpriv execs redis-server, so the pid stays the
+ * server's). `detached`: its own process group, unref'd, outliving us (the managed servers).
+ */
+export function spawnRedisServer(path: string, args: readonly string[], options: { cwd: string; lifetime: 'ours' | 'detached' }): ChildProcess {
+  const setpriv = options.lifetime === 'ours' && process.platform === 'linux' ? findOnPath('setpriv') : undefined
   const child =
-    setpriv === undefined
-      ? spawn(path, args, { cwd: options.dir, stdio: 'ignore', env: redisServerEnv() })
-      : spawn(setpriv, ['--pdeathsig', 'KILL', '--', path, ...args], { cwd: options.dir, stdio: 'ignore', env: redisServerEnv() })
+    options.lifetime === 'detached'
+      ? spawn(path, args, { cwd: options.cwd, stdio: 'ignore', detached: true, env: redisServerEnv() })
+      : setpriv === undefined
+        ? spawn(path, args, { cwd: options.cwd, stdio: 'ignore', env: redisServerEnv() })
+        : spawn(setpriv, ['--pdeathsig', 'KILL', '--', path, ...args], { cwd: options.cwd, stdio: 'ignore', env: redisServerEnv() })
   child.on('error', () => {})
+  if (options.lifetime === 'detached') child.unref()
   return child
 }
 

@@ -7,6 +7,11 @@ export function testRedisUrl(): string {
   return inject('redisUrl')
 }
 
+/** The `redis+cluster://` URL of the run's 3-master Redis Cluster (started by globalSetup). */
+export function testClusterUrl(): string {
+  return inject('clusterUrl')
+}
+
 /** A namespace no other test uses; its keys are deleted when the test finishes. */
 export function testNamespace(label = 't'): string {
   const namespace = `${label}-${randomBytes(5).toString('hex')}`

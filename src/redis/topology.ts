@@ -1,0 +1,83 @@
+/** What a Redis Cluster says about itself (CLUSTER NODES, CLUSTER INFO), parsed. */
+
+export const CLUSTER_SLOTS = 16384
+
+export type SlotRange = readonly [first: number, last: number]
+
+export interface ClusterNodeView {
+  id: string
+  /** host:port clients use. */
+  address: string
+  port: number
+  role: 'master' | 'replica'
+  /** The master's id for a replica, else null. */
+  masterId: string | null
+  /** `fail` or `fail?` when the others (or this one) think it is down. */
+  failing: boolean
+  /** Stable slots this master serves (importing/migrating markers left out). */
+  slots: SlotRange[]
+}
+
+/**
+ * Parses CLUSTER NODES: `<id> <ip:port@cport[,host]> <flags> <master> <ping> <pong> <epoch> <link> <slot>...`.
+ * Nodes without an address (`noaddr`, forgotten) are left out.
+ */
+export function parseClusterNodes(text: string): ClusterNodeView[] {
+  const nodes: ClusterNodeView[] = []
+  for (const line of text.split(/\r?\n/)) {
+    const [id, addr, flagText, master, , , , , ...slotFields] = line.trim().split(' ')
+    if (id === undefined || addr === undefined || flagText === undefined || master === undefined) continue
+    const flags = flagText.split(',')
+    if (flags.includes('noaddr') || flags.includes('handshake')) continue
+    const address = addr.split('@')[0] ?? addr
+    const port = Number(address.slice(address.lastIndexOf(':') + 1))
+    const slots: SlotRange[] = []
+    for (const field of slotFields) {
+      if (field.startsWith('[')) continue // a slot being moved: still served by its owner
+      const [first, last] = field.split('-').map(Number)
+      if (first !== undefined && Number.isInteger(first)) slots.push([first, last ?? first])
+    }
+    nodes.push({
+      id,
+      address,
+      port,
+      role: flags.includes('master') ? 'master' : 'replica',
+      masterId: master === '-' ? null : master,
+      failing: flags.includes('fail') || flags.includes('fail?'),
+      slots,
+    })
+  }
+  return nodes.sort((a, b) => a.port - b.port)
+}
+
+export interface SlotCoverage {
+  covered: number
+  /** Ranges no live master serves. */
+  missing: SlotRange[]
+}
+
+/** How many of the 16384 slots a live master serves, and which ranges none does. */
+export function slotCoverage(nodes: readonly ClusterNodeView[]): SlotCoverage {
+  const served = new Uint8Array(CLUSTER_SLOTS)
+  for (const node of nodes) {
+    if (node.role !== 'master' || node.failing) continue
+    for (const [first, last] of node.slots) served.fill(1, first, last + 1)
+  }
+  const missing: [number, number][] = []
+  let covered = 0
+  for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
+    if (served[slot] === 1) {
+      covered++
+      continue
+    }
+    const last = missing[missing.length - 1]
+    if (last !== undefined && last[1] === slot - 1) last[1] = slot
+    else missing.push([slot, slot])
+  }
+  return { covered, missing }
+}
+
+/** `0-5460,10923-16383` */
+export function formatSlotRanges(ranges: readonly SlotRange[]): string {
+  return ranges.map(([first, last]) => (first === last ? String(first) : `${first}-${last}`)).join(',')
+}

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest'
+import { formatSlotRanges, parseClusterNodes, slotCoverage } from '../../src/redis/topology.js'
+
+const NODES = [
+  'a1 127.0.0.1:7101@17101 myself,master - 0 0 1 connected 0-5460',
+  'b2 127.0.0.1:7102@17102 master - 0 1700000000000 2 connected 5461-10922 [10923->-c3]',
+  'c3 127.0.0.1:7103@17103 master,fail - 0 1700000000000 3 connected 10923-16383',
+  'd4 127.0.0.1:7104@17104 slave a1 0 1700000000000 1 connected',
+].join('\n')
+
+describe('cluster topology', () => {
+  it('reads roles, masters and stable slot ranges from CLUSTER NODES', () => {
+    expect(parseClusterNodes(NODES).map((n) => [n.port, n.role, n.masterId, n.failing, formatSlotRanges(n.slots)])).toEqual([
+      [7101, 'master', null, false, '0-5460'],
+      [7102, 'master', null, false, '5461-10922'],
+      [7103, 'master', null, true, '10923-16383'],
+      [7104, 'replica', 'a1', false, ''],
+    ])
+  })
+
+  it('counts the slots a live master serves and names the ranges none does', () => {
+    expect(slotCoverage(parseClusterNodes(NODES))).toEqual({ covered: 10923, missing: [[10923, 16383]] })
+  })
+})

@@ -23,7 +23,8 @@ export const ERROR_CODES = {
   E_PARTITIONS_MISMATCH: 'A namespace was opened with another partition count than the one stored with it.',
 
   // Redis: replies to a command
-  E_REDIS_CLUSTER: 'Redis answered MOVED, ASK or CROSSSLOT: it is a cluster, which eventspine does not support yet.',
+  E_REDIS_CLUSTER: 'The Redis Cluster is not fit to use: cluster_state is not ok, slots are not served, or redirections (MOVED, ASK, TRYAGAIN, CLUSTERDOWN) did not settle.',
+  E_REDIS_CROSSSLOT: 'A command or script of eventspine named keys of several cluster slots: a bug in a key layout.',
   E_REDIS_WRONGTYPE: 'A key of the namespace holds another Redis type: another program uses the namespace.',
   E_REDIS_OOM: 'Redis refused a write because maxmemory is reached.',
   E_REDIS_NOPERM: 'The Redis user lacks the permission (ACL) for a command or key.',

@@ -8,7 +8,7 @@
  * `src/` costs this contender its figure, not the whole benchmark.
  */
 import { rmSync } from 'node:fs'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '../../src/redis/index.js'
 import type { ConsumerContext, EventEnvelope } from '../../src/index.js'
 import { benchEvent } from '../support/events.js'
 import { writeBenchContracts } from '../support/contracts.js'
@@ -51,7 +51,7 @@ export async function runEventspineChain(options: { url: string; events: number 
   }
 }
 
-async function waitForLength(redis: Redis, stream: string, target: number): Promise<void> {
+async function waitForLength(redis: RedisClient, stream: string, target: number): Promise<void> {
   let last = -1
   let lastChange = performance.now()
   for (;;) {

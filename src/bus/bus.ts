@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
-import { Redis, type RedisOptions } from 'ioredis'
+import type { RedisOptions } from 'ioredis'
 import { EventspineError } from '../errors.js'
-import { clientOptions } from '../redis/url.js'
-import { connect as connectReady, sanitizeRedisError } from '../redis/index.js'
+import { connect as connectReady, forEachMaster, newClient, sanitizeRedisError, targetOf, type RedisClient } from '../redis/index.js'
 import { redact } from '../redis/redact.js'
 import { defaultContractsDir, loadContracts } from '../events/index.js'
 import type { ContractChecker } from './contracts.js'
@@ -17,7 +16,7 @@ import { withScripts, type ScriptClient } from './scripts.js'
 import type { ConsumerDefinition, NewEvent } from './types.js'
 
 export interface BusOptions {
-  /** redis:// or rediss:// URL. */
+  /** redis://, rediss://, or redis+cluster://host:port,... (a plain URL of a cluster node works too). */
   readonly url: string
   readonly namespace?: string
   /** Written into `source` of published events. Default: `eventspine@<host>`. */
@@ -28,7 +27,7 @@ export interface BusOptions {
   readonly warn?: (message: string) => void
   /** The producer's own version, written into every event it publishes or emits (envelope `producerVersion`). Default: none. */
   readonly producerVersion?: string
-  /** Extra ioredis options for every connection (tests shorten timeouts). */
+  /** Extra ioredis options for every connection (tests shorten timeouts); on a cluster, for each node connection. */
   readonly redisOptions?: RedisOptions
   /**
    * How many partitions the namespace has. Stored with the namespace the first time it is more
@@ -53,7 +52,10 @@ export interface Bus {
   /** The shared command connection (commits, reads of state, publish). */
   readonly redis: ScriptClient
   readonly warn: (message: string) => void
-  /** A new connection of the bus's kind (blocking reads each get their own). */
+  /**
+   * A new connection of the bus's kind (blocking reads each get their own): on a cluster a
+   * Cluster client of its own, `options` applying to each of its node connections.
+   */
   connect(options?: RedisOptions): ScriptClient
   publish(events: NewEvent | readonly NewEvent[]): Promise<PublishedEvent[]>
   /** Starts one runner per consumer; stop them with the returned handle. */
@@ -80,18 +82,21 @@ export async function createBus(options: BusOptions): Promise<Bus> {
   const namespace = options.namespace ?? DEFAULT_NAMESPACE
   keysFor(namespace) // validates the name before anything connects
   const warn = options.warn ?? ((message: string) => void process.stderr.write(`warning: ${redact(message)}\n`))
-  const base: RedisOptions = { ...clientOptions(options.url, { longLived: true, connectTimeoutMs: 5_000 }), lazyConnect: false, ...options.redisOptions }
-  const opened: Redis[] = []
-  const track = (client: Redis): ScriptClient => {
+  const opened: RedisClient[] = []
+  const track = (client: RedisClient): ScriptClient => {
     // Errors surface through failed commands; the listener keeps ioredis from printing them
     // (with AUTH arguments) and masks credentials should one be logged.
     client.on('error', (error: Error) => void sanitizeRedisError(error))
     opened.push(client)
     return withScripts(client)
   }
-  const connect = (extra: RedisOptions = {}): ScriptClient => track(new Redis({ ...base, ...extra }))
-  // The first connection must answer (or fail with one clear, redacted error) before anything runs.
-  const redis = track(await connectReady(options.url, { connectTimeoutMs: 5_000 }))
+  // The first connection must answer (or fail with one clear, redacted error) before anything runs;
+  // it also tells whether this is a cluster, and every later connection is of the same kind.
+  const first = await connectReady(options.url, { connectTimeoutMs: 5_000 })
+  const target = targetOf(options.url, first)
+  const redis = track(first)
+  const connect = (extra: RedisOptions = {}): ScriptClient =>
+    track(newClient(target, { longLived: true, connectTimeoutMs: 5_000 }, { ...options.redisOptions, ...extra }))
   let partitionCount: number
   try {
     await assertNoEviction(redis)
@@ -180,7 +185,7 @@ export function partitionBus(bus: Bus, partition: number): Bus {
  * The namespace's partition count: the stored one, or the one asked for (stored when above 1, so
  * every later process agrees). Changing it would move keys between partitions: refused.
  */
-async function settlePartitionCount(redis: Redis, key: string, namespace: string, wanted: number | undefined): Promise<number> {
+async function settlePartitionCount(redis: RedisClient, key: string, namespace: string, wanted: number | undefined): Promise<number> {
   if (wanted !== undefined && (!Number.isInteger(wanted) || wanted < 1 || wanted > MAX_PARTITIONS)) {
     throw new EventspineError('E_PARTITIONS_INVALID', `${wanted} is not a partition count`, { hint: `Use a whole number from 1 to ${MAX_PARTITIONS}.` })
   }
@@ -195,11 +200,11 @@ async function settlePartitionCount(redis: Redis, key: string, namespace: string
   return stored
 }
 
-/** Stream data must never be evicted: refuse any policy but noeviction. */
-async function assertNoEviction(redis: Redis): Promise<void> {
-  const info = await redis.info('memory')
-  const policy = /maxmemory_policy:(\S+)/.exec(info)?.[1]
-  if (policy !== undefined && policy !== 'noeviction') {
+/** Stream data must never be evicted: refuse any policy but noeviction (on every master of a cluster). */
+async function assertNoEviction(redis: RedisClient): Promise<void> {
+  const policies = await forEachMaster(redis, async (node) => /maxmemory_policy:(\S+)/.exec(await node.info('memory'))?.[1])
+  const policy = policies.find((p) => p !== undefined && p !== 'noeviction')
+  if (policy !== undefined) {
     throw new EventspineError('E_REDIS_EVICTION_POLICY', `Redis evicts keys under memory pressure (maxmemory-policy ${policy}), which can silently drop stream entries`, {
       hint: 'Run `redis-cli CONFIG SET maxmemory-policy noeviction` (and set it in redis.conf), or use another Redis.',
     })

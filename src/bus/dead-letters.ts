@@ -4,6 +4,7 @@ import { eachPartition, mergeByEntryTime } from './across.js'
 import { partitionBus, type Bus } from './bus.js'
 import { entryTime } from './entry-ids.js'
 import { escapeGlob, type Keys } from './keys.js'
+import { scanAll } from '../redis/nodes.js'
 
 /** Fields the runtime adds to a dead letter; every other field is the original event's. */
 const DETAIL_FIELDS = new Set(['attempts', 'error', 'stack', 'stream', 'entryId', 'consumer', 'failedAt'])
@@ -86,14 +87,8 @@ export async function deadLetterConsumers(bus: Bus): Promise<string[]> {
 
 async function partitionDeadLetterConsumers(bus: Bus): Promise<string[]> {
   const prefix = bus.keys.deadLetters('')
-  const out = new Set<string>()
-  let cursor = '0'
-  do {
-    const [next, keys] = (await bus.redis.call('SCAN', cursor, 'MATCH', `${escapeGlob(prefix)}*`, 'COUNT', 1000, 'TYPE', 'stream')) as [string, string[]]
-    cursor = next
-    for (const key of keys) out.add(key.slice(prefix.length))
-  } while (cursor !== '0')
-  return [...out].sort()
+  const keys = await scanAll(bus.redis, { match: `${escapeGlob(prefix)}*`, type: 'stream' })
+  return [...new Set(keys.map((key) => key.slice(prefix.length)))].sort()
 }
 
 /** Every dead letter of a consumer, partition after partition, each oldest first (see `readPartitionDeadLetters`). */

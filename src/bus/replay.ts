@@ -11,6 +11,7 @@ import type { Snapshot } from './snapshot.js'
 import { MergedRange, resolveBounds, type StreamBounds, type WindowRequest } from './replay-window.js'
 import type { ConsumerDefinition } from './types.js'
 import { redisTimeMs } from '../redis/clock.js'
+import { scanAll, unlinkAll } from '../redis/nodes.js'
 
 export interface ReplayOptions extends WindowRequest {
   readonly consumer: ConsumerDefinition
@@ -257,14 +258,7 @@ function onlineSummary(consumer: string, r: OnlineRebuildResult, started: number
 /** Deletes every state key of a consumer (SCAN + UNLINK); returns how many. */
 export async function dropState(bus: Bus, consumer: string): Promise<number> {
   const prefix = bus.keys.statePrefix(consumer).replace(/[*?[\]\\]/g, '\\$&')
-  let cursor = '0'
-  let dropped = 0
-  do {
-    const [next, keys] = await bus.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
-    cursor = next
-    if (keys.length > 0) dropped += await bus.redis.unlink(...keys)
-  } while (cursor !== '0')
-  return dropped
+  return unlinkAll(bus.redis, await scanAll(bus.redis, { match: `${prefix}*` }))
 }
 
 function describeRequest(options: ReplayOptions): string {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import type { Redis } from 'ioredis'
+import { scanAll, scanPage, unlinkAll, type RedisClient } from '../redis/index.js'
 
 /**
  * Namespaces the tool's own runs make on a Redis they share with you, and delete when they end:
@@ -29,42 +29,31 @@ export interface ScratchNamespace {
   readonly live: boolean
 }
 
-/** Every scratch namespace on this Redis, found with SCAN (never KEYS). */
-export async function findScratchNamespaces(redis: Redis): Promise<ScratchNamespace[]> {
+/** Every scratch namespace on this Redis (every master of a cluster), found with SCAN (never KEYS). */
+export async function findScratchNamespaces(redis: RedisClient): Promise<ScratchNamespace[]> {
   const found = new Map<string, { keys: number; live: boolean }>()
   for (const match of ['{load-*', '{check-*']) {
-    let cursor = '0'
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 1000)
-      cursor = next
-      for (const key of keys) {
-        // `{ns}:` or, for a partition of a namespace of several, `{ns:<p>}:`.
-        const tag = /^\{([^}:]+)(:\d+)?\}:/.exec(key)
-        const namespace = tag?.[1]
-        if (namespace === undefined || !isScratchNamespace(namespace)) continue
-        const entry = found.get(namespace) ?? { keys: 0, live: false }
-        found.set(namespace, { keys: entry.keys + 1, live: entry.live || key.startsWith(`{${namespace}${tag?.[2] ?? ''}}:lease:`) })
-      }
-    } while (cursor !== '0')
+    for (const key of await scanAll(redis, { match })) {
+      // `{ns}:` or, for a partition of a namespace of several, `{ns:<p>}:`.
+      const tag = /^\{([^}:]+)(:\d+)?\}:/.exec(key)
+      const namespace = tag?.[1]
+      if (namespace === undefined || !isScratchNamespace(namespace)) continue
+      const entry = found.get(namespace) ?? { keys: 0, live: false }
+      found.set(namespace, { keys: entry.keys + 1, live: entry.live || key.startsWith(`{${namespace}${tag?.[2] ?? ''}}:lease:`) })
+    }
   }
   return [...found].map(([namespace, f]) => ({ namespace, ...f })).sort((a, b) => a.namespace.localeCompare(b.namespace))
 }
 
 /** Deletes every key of the namespaces matching `pattern` (a glob over the namespace, e.g. `check-1a2b3c4d-*`), of every partition; returns how many. */
-export async function deleteNamespaces(redis: Redis, pattern: string): Promise<number> {
+export async function deleteNamespaces(redis: RedisClient, pattern: string): Promise<number> {
   let deleted = 0
   let cursor = '0'
   do {
-    // `{ns}:…` and a partition's `{ns:<p>}:…`, in one SCAN.
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `{${pattern}[:}]*`, 'COUNT', 1000)
-    cursor = next
-    // One UNLINK per hash tag: keys of two partitions (or namespaces) hash to different slots on a cluster.
-    const byTag = new Map<string, string[]>()
-    for (const key of keys) {
-      const tag = key.slice(0, key.indexOf('}') + 1)
-      byTag.set(tag, [...(byTag.get(tag) ?? []), key])
-    }
-    if (keys.length > 0) deleted += (await Promise.all([...byTag.values()].map((tagged) => redis.unlink(...tagged)))).reduce((n, d) => n + d, 0)
+    // `{ns}:…` and a partition's `{ns:<p>}:…`, in one SCAN; a page holds keys of several slots: one UNLINK per slot.
+    const page = await scanPage(redis, cursor, { match: `{${pattern}[:}]*` })
+    cursor = page.cursor
+    deleted += await unlinkAll(redis, page.keys)
   } while (cursor !== '0')
   return deleted
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
-import type { Redis } from 'ioredis'
 import { EventspineError } from '../errors.js'
+import type { RedisClient } from '../redis/nodes.js'
 
 /**
  * The Lua scripts of the runtime, one file each under ./lua (copied next to the build). `keys`:
@@ -21,8 +21,12 @@ type ScriptName = 'esCommit' | 'esFail' | 'esPublish' | 'esLease' | 'esRefail' |
 // Buffers: commit.lua takes its arguments packed as one MessagePack buffer (effects.ts).
 type Arg = string | number | Buffer
 
-/** A client with the runtime's scripts defined (EVALSHA, falling back to EVAL on NOSCRIPT). */
-export type ScriptClient = Redis & { [K in ScriptName]: (...args: Arg[]) => Promise<unknown> }
+/**
+ * A client (one Redis or a Cluster) with the runtime's scripts defined (EVALSHA, falling back to
+ * EVAL on NOSCRIPT). On a Cluster a script goes to the node owning its first key: every key of
+ * one call shares one hash tag (`{ns}` or `{ns:p}`, see keys.ts), so they are all in its slot.
+ */
+export type ScriptClient = RedisClient & { [K in ScriptName]: (...args: Arg[]) => Promise<unknown> }
 
 /** `--- @include "name"` on a line of its own stands for ./lua/include/name.lua: Lua shared by several scripts. */
 const INCLUDE = /^--- @include "([a-z-]+)"$/gm
@@ -39,7 +43,7 @@ function loadSources(): Map<ScriptName, string> {
   return sources
 }
 
-export function withScripts(client: Redis): ScriptClient {
+export function withScripts(client: RedisClient): ScriptClient {
   const loaded = loadSources()
   for (const [name, { keys }] of Object.entries(SCRIPTS) as [ScriptName, { keys?: number }][]) {
     if (typeof (client as unknown as Record<string, unknown>)[name] !== 'function') {

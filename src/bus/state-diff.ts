@@ -1,5 +1,6 @@
 import type { Bus } from './bus.js'
 import { escapeGlob } from './keys.js'
+import { scanAll } from '../redis/nodes.js'
 import type { RowMapping, StateEntry } from './types.js'
 
 export type { RowMapping, StateEntry }
@@ -27,14 +28,7 @@ export interface StateComparison {
 
 /** Every key that starts with `prefix` (SCAN MATCH, the prefix's glob characters escaped): state, shadow and snapshot keys. */
 export async function keysUnder(bus: Bus, prefix: string): Promise<string[]> {
-  const keys: string[] = []
-  let cursor = '0'
-  do {
-    const [next, page] = await bus.redis.scan(cursor, 'MATCH', `${escapeGlob(prefix)}*`, 'COUNT', 1000)
-    cursor = next
-    keys.push(...page)
-  } while (cursor !== '0')
-  return keys
+  return scanAll(bus.redis, { match: `${escapeGlob(prefix)}*` })
 }
 
 /** Every string key and hash field under a state prefix (SCAN, then one pipeline of reads). */

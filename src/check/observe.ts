@@ -1,4 +1,5 @@
 import { escapeGlob } from '../bus/keys.js'
+import { scanAll as scanKeys } from '../redis/index.js'
 import type { ConsumerDefinition } from '../bus/types.js'
 import { decodeEvent } from '../events/envelope.js'
 import type { Driver } from './driver.js'
@@ -89,14 +90,7 @@ function parseMaybe(raw: string | null): unknown {
 }
 
 export async function scanAll(driver: Driver, pattern: string): Promise<string[]> {
-  const out: string[] = []
-  let cursor = '0'
-  do {
-    const [next, keys] = await driver.bus.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 5000)
-    cursor = next
-    out.push(...keys)
-  } while (cursor !== '0')
-  return out
+  return scanKeys(driver.bus.redis, { match: pattern, count: 5000 })
 }
 
 /** JSON with sorted object keys, so equal values print equal. */

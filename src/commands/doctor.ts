@@ -46,6 +46,13 @@ function render(report: Report): string {
           `AOF ${redis.appendonly ? `on (appendfsync ${redis.appendfsync ?? 'unknown'})` : 'off'}, used memory ${redis.usedMemory}`,
       )
     }
+    if (redis.cluster !== null) {
+      const { cluster } = redis
+      lines.push(`${mark(cluster.state === 'ok' && cluster.slots.covered === cluster.slots.total)} Redis Cluster: cluster_state:${cluster.state}, slots ${cluster.slots.covered} of ${cluster.slots.total} covered${cluster.slots.missing === '' ? '' : ` (missing ${cluster.slots.missing})`}`)
+      for (const n of cluster.nodes) {
+        lines.push(`   ${n.address.padEnd(21)} ${n.role.padEnd(7)} ${n.role === 'master' ? `slots ${n.slots || 'none'}` : `of ${n.master ?? '?'}`}${n.failing ? '  FAILING' : ''}`)
+      }
+    }
   }
   const { postgres, outbox } = report
   lines.push(postgres.binDir === null ? `${mark(null)} PostgreSQL not found (only --outbox managed and the tests need it)` : `${mark(true)} PostgreSQL ${postgres.version ?? '(unknown version)'} at ${postgres.binDir}`)

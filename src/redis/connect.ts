@@ -1,7 +1,8 @@
-import { Redis } from 'ioredis'
+import { Cluster, Redis, type RedisOptions } from 'ioredis'
 import { connectError, sanitizeRedisError } from './errors.js'
+import { isCluster, type RedisClient } from './nodes.js'
 import { redactUrl } from './redact.js'
-import { clientOptions } from './url.js'
+import { asCluster, clientOptions, clusterOptions, parseConnectionUrl, type ClientSettings, type ConnectionTarget } from './url.js'
 
 export interface ConnectOptions {
   /**
@@ -18,19 +19,49 @@ export interface ConnectOptions {
 }
 
 /**
- * Opens an ioredis client for our runtime and waits until it is ready. A first connection
- * that fails becomes `E_REDIS_UNREACHABLE` or `E_REDIS_AUTH` with the URL redacted; after
- * that the client reconnects with capped backoff. TLS for `rediss://`. Auto-pipelining off.
+ * Opens an ioredis client for our runtime and waits until it is ready: a Cluster client for a
+ * `redis+cluster://` URL, or for a plain URL whose server says `cluster_enabled:1` (any node of
+ * a cluster will do), else a Redis client. A first connection that fails becomes
+ * `E_REDIS_UNREACHABLE` or `E_REDIS_AUTH` with the URL redacted; after that the client
+ * reconnects with capped backoff. TLS for `rediss://`. Auto-pipelining off.
  */
-export async function connect(url: string, options: ConnectOptions = {}): Promise<Redis> {
+export async function connect(url: string, options: ConnectOptions = {}): Promise<RedisClient> {
+  const target = parseConnectionUrl(url)
+  const client = await connectTo(target, options)
+  if (isCluster(client) || !(await clusterEnabled(client))) return client
+  await closeQuietly(client)
+  return connectTo(asCluster(target), options)
+}
+
+/** Where a connected client points: what `newClient` needs to open more of its kind. */
+export function targetOf(url: string, client: RedisClient): ConnectionTarget {
+  const target = parseConnectionUrl(url)
+  return isCluster(client) ? asCluster(target) : target
+}
+
+/** A new client of the target's kind, connecting at once unless `extra.lazyConnect`; not awaited. */
+export function newClient(target: ConnectionTarget, settings: ClientSettings, extra: RedisOptions = {}): RedisClient {
+  if (target.kind === 'cluster') return new Cluster([...target.seeds], clusterOptions(target, settings, { lazyConnect: false, ...extra }))
+  return new Redis({ ...clientOptions(target.url, settings), lazyConnect: false, ...extra })
+}
+
+async function clusterEnabled(client: Redis): Promise<boolean> {
+  try {
+    return /^cluster_enabled:1\b/m.test(await client.info('cluster'))
+  } catch {
+    return false // INFO refused (a proxy, an ACL): take it as what it pretends to be
+  }
+}
+
+async function connectTo(target: ConnectionTarget, options: ConnectOptions): Promise<RedisClient> {
+  const url = target.url
   const connectTimeoutMs = options.connectTimeoutMs ?? 5_000
-  const client = new Redis(
-    clientOptions(url, {
-      longLived: options.longLived ?? true,
-      connectTimeoutMs,
-      ...(options.connectionName === undefined ? {} : { connectionName: options.connectionName }),
-    }),
-  )
+  const settings: ClientSettings = {
+    longLived: options.longLived ?? true,
+    connectTimeoutMs,
+    ...(options.connectionName === undefined ? {} : { connectionName: options.connectionName }),
+  }
+  const client = newClient(target, settings, { lazyConnect: true })
   // ioredis error events carry AUTH args; without a listener it would also print them.
   let firstError: Error | undefined
   let ready = false
@@ -63,13 +94,13 @@ export interface ConnectionFactory {
   readonly url: string
   readonly displayUrl: string
   /** A new connection (each blocking read needs its own). */
-  create(options?: ConnectOptions): Promise<Redis>
+  create(options?: ConnectOptions): Promise<RedisClient>
   /** QUITs every connection this factory opened. */
   closeAll(): Promise<void>
 }
 
 export function createConnectionFactory(url: string, defaults: ConnectOptions = {}): ConnectionFactory {
-  const open = new Set<Redis>()
+  const open = new Set<RedisClient>()
   return {
     url,
     displayUrl: redactUrl(url),
@@ -88,7 +119,7 @@ export function createConnectionFactory(url: string, defaults: ConnectOptions = 
 }
 
 /** QUIT, or drop the socket when Redis is gone; never throws. */
-export async function closeQuietly(client: Redis): Promise<void> {
+export async function closeQuietly(client: RedisClient): Promise<void> {
   if (client.status === 'end') return
   if (client.status !== 'ready') {
     client.disconnect()

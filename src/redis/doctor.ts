@@ -3,9 +3,11 @@ import { EventspineError, errorMessage, type ErrorCode } from '../errors.js'
 import { findRedisServer } from './binary.js'
 import { closeQuietly, connect } from './connect.js'
 import { INSTALL_HINT, RedisErrorCode, replyError } from './errors.js'
-import { inspectRedis } from './inspect.js'
+import { inspectRedis, type RedisInspection } from './inspect.js'
+import { forEachMaster, isCluster, type RedisClient } from './nodes.js'
 import { redact, redactDeep } from './redact.js'
 import { planRedis, type RedisPlan } from './resolve.js'
+import { CLUSTER_SLOTS, formatSlotRanges, parseClusterNodes, slotCoverage } from './topology.js'
 
 /** Kept in step with `engines.node` in package.json. */
 export const REQUIRED_NODE = '20.19.0'
@@ -35,8 +37,17 @@ export interface DoctorReport {
     appendonly: boolean | null
     appendfsync: string | null
     usedMemory: string | null
+    /** Null for a standalone Redis. */
+    cluster: ClusterReport | null
   }
   problems: DoctorProblem[]
+}
+
+export interface ClusterReport {
+  /** CLUSTER INFO's cluster_state: `ok` or `fail`. */
+  state: string
+  nodes: { address: string; role: 'master' | 'replica'; failing: boolean; slots: string; master: string | null }[]
+  slots: { covered: number; total: number; missing: string }
 }
 
 export interface DoctorOptions {
@@ -61,7 +72,7 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
   const redisServer = { found: binary !== undefined, path: binary?.path ?? null, version: binary?.version ?? null }
   const redis: DoctorReport['redis'] = {
     source: 'invalid', url: null, dataDir: null, reachable: null, pingMs: null,
-    version: null, maxmemoryPolicy: null, appendonly: null, appendfsync: null, usedMemory: null,
+    version: null, maxmemoryPolicy: null, appendonly: null, appendfsync: null, usedMemory: null, cluster: null,
   }
   let plan: RedisPlan | undefined
   try {
@@ -97,7 +108,8 @@ async function probe(url: string, connectTimeoutMs: number, redis: DoctorReport[
     await client.ping()
     redis.pingMs = Math.round((performance.now() - started) * 100) / 100
     redis.reachable = true
-    const info = await inspectRedis(client)
+    // On a cluster every master must pass: the worst of them is reported.
+    const info = summarize(await forEachMaster(client, (node) => inspectRedis(node)))
     redis.version = info.version ?? null
     redis.maxmemoryPolicy = info.maxmemoryPolicy ?? null
     redis.appendonly = info.appendonly ?? null
@@ -119,10 +131,51 @@ async function probe(url: string, connectTimeoutMs: number, redis: DoctorReport[
         fix: 'Run `redis-cli CONFIG SET appendonly yes` (and set appendonly yes in redis.conf).',
       })
     }
+    if (isCluster(client)) redis.cluster = await describeCluster(client, problems)
   } catch (error) {
     problems.push(problemFrom(error, 'Check that this Redis allows PING and INFO for this user.'))
   } finally {
     await closeQuietly(client)
+  }
+}
+
+/** One line per master would repeat the same; a setting that differs shows the one to fix. */
+function summarize(nodes: readonly RedisInspection[]): RedisInspection {
+  const [first] = nodes
+  if (first === undefined || nodes.length === 1) return first ?? inspectNothing()
+  const used = nodes.reduce((sum, n) => sum + (n.usedMemoryBytes ?? 0), 0)
+  return {
+    ...first,
+    maxmemoryPolicy: nodes.find((n) => n.maxmemoryPolicy !== 'noeviction')?.maxmemoryPolicy ?? first.maxmemoryPolicy,
+    appendonly: nodes.some((n) => n.appendonly === false) ? false : first.appendonly,
+    appendfsync: [...new Set(nodes.map((n) => n.appendfsync ?? 'unknown'))].join('/'),
+    usedMemoryBytes: used,
+    usedMemoryHuman: `${(used / 1024 / 1024).toFixed(2)}M over ${nodes.length} masters`,
+  }
+}
+
+function inspectNothing(): RedisInspection {
+  return { version: undefined, mode: undefined, maxmemoryPolicy: undefined, maxmemoryBytes: undefined, appendonly: undefined, appendfsync: undefined, usedMemoryBytes: undefined, usedMemoryHuman: undefined }
+}
+
+/** The nodes (address, role, slots, master of each replica), slot coverage and cluster_state. */
+async function describeCluster(client: RedisClient, problems: DoctorProblem[]): Promise<ClusterReport> {
+  const state = /^cluster_state:(\S+)/m.exec(String(await client.call('CLUSTER', 'INFO')))?.[1] ?? 'unknown'
+  const views = parseClusterNodes(String(await client.call('CLUSTER', 'NODES')))
+  const byId = new Map(views.map((v) => [v.id, v.address]))
+  const coverage = slotCoverage(views)
+  if (state !== 'ok' || coverage.covered !== CLUSTER_SLOTS) {
+    problems.push({
+      code: 'E_REDIS_CLUSTER',
+      blocking: true,
+      message: `The cluster says cluster_state:${state}; ${coverage.covered} of ${CLUSTER_SLOTS} slots are served${coverage.missing.length === 0 ? '' : ` (missing ${formatSlotRanges(coverage.missing)})`}.`,
+      fix: 'Start the failed masters again or let their replicas take over; `redis-cli --cluster check <host:port>` and `redis-cli --cluster fix <host:port>` repair slot assignments.',
+    })
+  }
+  return {
+    state,
+    nodes: views.map((v) => ({ address: v.address, role: v.role, failing: v.failing, slots: formatSlotRanges(v.slots), master: v.masterId === null ? null : (byId.get(v.masterId) ?? v.masterId) })),
+    slots: { covered: coverage.covered, total: CLUSTER_SLOTS, missing: formatSlotRanges(coverage.missing) },
   }
 }
 

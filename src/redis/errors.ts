@@ -75,9 +75,16 @@ function namespacedKeys(args: unknown): string[] {
 // The first word of an error reply is its kind; inside a script Redis 7 keeps the inner one.
 const REPLY_KINDS: readonly { kinds: RegExp; code: ErrorCode; hint: (keys: readonly string[]) => string }[] = [
   {
-    kinds: /^(MOVED|ASK|CROSSSLOT|CLUSTERDOWN|TRYAGAIN)\b/,
+    // Every key of one command or script shares one hash tag ({ns} or {ns:p}): anything else is ours to fix.
+    kinds: /^CROSSSLOT\b|non local key in a cluster node/,
+    code: 'E_REDIS_CROSSSLOT',
+    hint: () => 'This is a bug in eventspine\'s key layout (every key of one command must share a hash tag): please report it with this message.',
+  },
+  {
+    // The Cluster client follows these by itself; one that reaches us kept failing for its whole retry budget.
+    kinds: /^(MOVED|ASK|CLUSTERDOWN|TRYAGAIN)\b|^Too many Cluster redirections/,
     code: 'E_REDIS_CLUSTER',
-    hint: () => 'This Redis is a cluster; eventspine does not support Redis Cluster yet: use a standalone Redis.',
+    hint: () => 'The cluster is failing over, resharding or missing slots: run `pipeline doctor` to see its nodes and slot coverage, and try again once it says cluster_state:ok.',
   },
   {
     kinds: /^WRONGTYPE\b/,

@@ -81,3 +81,19 @@ export function slotCoverage(nodes: readonly ClusterNodeView[]): SlotCoverage {
 export function formatSlotRanges(ranges: readonly SlotRange[]): string {
   return ranges.map(([first, last]) => (first === last ? String(first) : `${first}-${last}`)).join(',')
 }
+
+/**
+ * The slot of a key, as Redis Cluster computes it: CRC16 (XMODEM) of its hash tag (the text
+ * between the first `{` and the next `}`, when not empty), else of the whole key, mod 16384.
+ */
+export function keySlot(key: string): number {
+  const open = key.indexOf('{')
+  const close = open < 0 ? -1 : key.indexOf('}', open + 1)
+  const hashed = close > open + 1 ? key.slice(open + 1, close) : key
+  let crc = 0
+  for (const byte of Buffer.from(hashed, 'utf8')) {
+    crc ^= byte << 8
+    for (let bit = 0; bit < 8; bit++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff
+  }
+  return crc % CLUSTER_SLOTS
+}

@@ -1,4 +1,4 @@
-import type { RedisOptions } from 'ioredis'
+import type { ClusterOptions, RedisOptions } from 'ioredis'
 import { EventspineError } from '../errors.js'
 import { RedisErrorCode } from './errors.js'
 import { redactUrl } from './redact.js'
@@ -54,13 +54,93 @@ export function parseRedisUrl(url: string): UrlOptions {
   return options
 }
 
+/** Where a URL points: one Redis, or the seed nodes of a Redis Cluster (sharing credentials and TLS). */
+export type ConnectionTarget = StandaloneTarget | ClusterTarget
+export interface StandaloneTarget {
+  readonly kind: 'standalone'
+  readonly url: string
+  readonly options: UrlOptions
+}
+export interface ClusterTarget {
+  readonly kind: 'cluster'
+  readonly url: string
+  readonly seeds: readonly UrlOptions[]
+}
+
+const CLUSTER_URL = /^(rediss?)\+cluster:\/\/(.*)$/i
+
+/**
+ * `redis+cluster://[user[:pass]@]host:port[,host:port...]` (and `rediss+cluster://`) name a
+ * cluster by its seeds; any other URL is parsed by {@link parseRedisUrl}. A cluster has only
+ * database 0.
+ */
+export function parseConnectionUrl(url: string): ConnectionTarget {
+  const cluster = CLUSTER_URL.exec(url.trim())
+  if (cluster === null) return { kind: 'standalone', url, options: parseRedisUrl(url) }
+  const [, scheme, rest = ''] = cluster
+  const end = rest.search(/[/?]/)
+  const authority = end < 0 ? rest : rest.slice(0, end)
+  const tail = end < 0 ? '' : rest.slice(end)
+  const at = authority.lastIndexOf('@')
+  const userinfo = authority.slice(0, at + 1)
+  const hosts = authority.slice(at + 1).split(',').filter((h) => h !== '')
+  const invalid = (why: string) =>
+    new EventspineError(RedisErrorCode.InvalidUrl, `"${redactUrl(url)}" is not a usable Redis Cluster URL: ${why}.`, {
+      hint: 'Use redis+cluster://host:port,host:port (any node of the cluster; credentials before the first host), or rediss+cluster:// for TLS.',
+    })
+  if (hosts.length === 0) throw invalid('it names no node')
+  const seeds = hosts.map((host) => parseRedisUrl(`${(scheme ?? 'redis').toLowerCase()}://${userinfo}${host}${tail}`))
+  if (seeds.some((seed) => seed.db !== 0)) throw invalid('a cluster has only database 0')
+  return { kind: 'cluster', url, seeds }
+}
+
+/** The same place seen as a cluster: a plain URL whose server said `cluster_enabled:1` is its one seed. */
+export function asCluster(target: ConnectionTarget): ClusterTarget {
+  return target.kind === 'cluster' ? target : { kind: 'cluster', url: target.url, seeds: [target.options] }
+}
+
+export interface ClientSettings {
+  longLived: boolean
+  connectTimeoutMs: number
+  connectionName?: string
+}
+
 /** The full ioredis options for one of our clients (see `connect`). */
-export function clientOptions(
-  url: string,
-  options: { longLived: boolean; connectTimeoutMs: number; connectionName?: string },
-): RedisOptions {
+export function clientOptions(url: string, options: ClientSettings): RedisOptions {
+  return nodeOptions(parseRedisUrl(url), options)
+}
+
+/**
+ * The options of a Cluster client: each node connection as `clientOptions` makes it, and
+ * MOVED, ASK, TRYAGAIN, CLUSTERDOWN and a lost node retried after a slots refresh, for long
+ * enough (64 tries, 300 ms apart when waiting) to ride out a failover (node timeout + election)
+ * or a live reshard. `extra` are node options (a blocking read's); `autoResendUnfulfilledCommands:
+ * false` also stops the Cluster itself re-sending a command whose node connection closed.
+ */
+export function clusterOptions(target: ClusterTarget, options: ClientSettings, extra: RedisOptions = {}): ClusterOptions {
+  const [seed] = target.seeds
+  const node = nodeOptions(seed ?? { host: '127.0.0.1', port: 6379, db: 0 }, options)
+  const { host: _host, port: _port, db: _db, lazyConnect: _lazy, retryStrategy, ...shared } = { ...node, ...extra }
   return {
-    ...parseRedisUrl(url),
+    lazyConnect: extra.lazyConnect ?? true,
+    enableAutoPipelining: false,
+    redisOptions: shared,
+    clusterRetryStrategy: (times) => (options.longLived ? (retryStrategy?.(times) ?? 2_000) : times > 2 ? null : 100),
+    retryDelayOnMoved: 0,
+    retryDelayOnTryAgain: 100,
+    retryDelayOnClusterDown: 300,
+    retryDelayOnFailover: extra.autoResendUnfulfilledCommands === false ? 0 : 300,
+    maxRedirections: 64,
+    slotsRefreshTimeout: Math.max(1_000, Math.min(options.connectTimeoutMs, 5_000)),
+    // TLS checks the certificate against the name: keep host names, do not resolve them to IPs.
+    ...(seed?.tls === undefined ? {} : { dnsLookup: (address: string, callback: (error: null, address: string) => void) => callback(null, address) }),
+  }
+}
+
+/** ioredis options of one node connection. */
+function nodeOptions(where: UrlOptions, options: ClientSettings): RedisOptions {
+  return {
+    ...where,
     // We call connect() ourselves so a failed first attempt surfaces as one clear error.
     lazyConnect: true,
     // Off: batching across callers reorders nothing but hides which caller a failure belongs to.

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hasCode } from '../../src/errors.js'
 import { closeQuietly, connect, createConnectionFactory } from '../../src/redis/connect.js'
+import { isCluster, masters } from '../../src/redis/nodes.js'
 import { sanitizeRedisError } from '../../src/redis/errors.js'
 import { versionAtLeast } from '../../src/redis/doctor.js'
 import { inspectRedis, parseInfo } from '../../src/redis/inspect.js'
@@ -52,7 +53,7 @@ describe('connect and resolve a given URL', () => {
     expect(await a.ping()).toBe('PONG')
     expect(await b.client('GETNAME')).toBe('eventspine-test')
     expect(a.options.enableAutoPipelining).toBe(false)
-    expect(a.options.maxRetriesPerRequest).toBeNull()
+    expect(isCluster(a) ? null : a.options.maxRetriesPerRequest).toBeNull()
     await factory.closeAll()
     expect([a.status, b.status]).toEqual(['end', 'end'])
   })
@@ -60,7 +61,7 @@ describe('connect and resolve a given URL', () => {
   it('inspects version, eviction policy, AOF and memory', async () => {
     const client = await connect(testRedisUrl(), { longLived: false })
     try {
-      const info = await inspectRedis(client)
+      const info = await inspectRedis(masters(client)[0] as Redis)
       expect(info.version).toMatch(/^\d+\.\d+/)
       expect(info.appendonly).toBe(true)
       expect(info.appendfsync).toBe('everysec')

@@ -77,7 +77,7 @@ describe('error replies of Redis, as errors people can act on', () => {
   })
 })
 
-describe('replies of a Redis eventspine does not support, or that is full', () => {
+describe('replies of a cluster that is not ready, or of a Redis that is full', () => {
   let cluster: TestRedis
   let full: TestRedis
   beforeAll(async () => {
@@ -91,12 +91,12 @@ describe('replies of a Redis eventspine does not support, or that is full', () =
     await Promise.all([cluster?.stop(), full?.stop()])
   })
 
-  it('a cluster: says eventspine needs a standalone Redis', async () => {
+  it('a cluster that serves no slots: says to look at it with doctor', async () => {
     const redis = new Redis(cluster.url, { maxRetriesPerRequest: 0 })
     try {
       const error = await refusal(() => redis.xadd('{ns}:stream:x', '*', 'a', '1'))
       expect(hasCode(error, 'E_REDIS_CLUSTER')).toBe(true)
-      expect(error.hint).toContain('eventspine does not support Redis Cluster yet: use a standalone Redis')
+      expect(error.hint).toContain('run `pipeline doctor` to see its nodes and slot coverage')
     } finally {
       redis.disconnect()
     }

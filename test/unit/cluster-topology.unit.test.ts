@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { formatSlotRanges, parseClusterNodes, slotCoverage } from '../../src/redis/topology.js'
+import { formatSlotRanges, keySlot, parseClusterNodes, slotCoverage } from '../../src/redis/topology.js'
 
 const NODES = [
   'a1 127.0.0.1:7101@17101 myself,master - 0 0 1 connected 0-5460',
@@ -20,5 +20,16 @@ describe('cluster topology', () => {
 
   it('counts the slots a live master serves and names the ranges none does', () => {
     expect(slotCoverage(parseClusterNodes(NODES))).toEqual({ covered: 10923, missing: [[10923, 16383]] })
+  })
+})
+
+describe('keySlot', () => {
+  it('hashes the hash tag as Redis does (the issue: {a} is slot 15495)', () => {
+    expect(keySlot('{a}:stream:file.received')).toBe(15495)
+    expect(keySlot('{a}')).toBe(15495)
+    expect(keySlot('a')).toBe(15495)
+    expect(keySlot('foo')).toBe(12182) // CLUSTER KEYSLOT foo
+    expect(keySlot('{user1000}.following')).toBe(keySlot('user1000'))
+    expect(keySlot('{}foo')).not.toBe(keySlot('foo')) // an empty tag: the whole key is hashed
   })
 })

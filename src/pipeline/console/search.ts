@@ -1,5 +1,6 @@
 import { eachPartition, escapeGlob, partitionBus, type Bus } from '../../bus/index.js'
 import { EventspineError } from '../../errors.js'
+import { scanPage } from '../../redis/index.js'
 import { FILE_NAMES_HASH, journeyKey, projectionState, readLatestNav, type FileJourney } from '../projections.js'
 import { STAGE } from '../stages/names.js'
 
@@ -43,8 +44,9 @@ export async function searchFiles(bus: Bus, query: string, options: { cursor?: s
   }
   const namesKey = (view: Bus) => view.keys.state(STAGE.fileJourney, FILE_NAMES_HASH)
   let cursor = options.cursor ?? null
-  // With partitions a cursor names the partition being scanned: `names:<partition>.<scan cursor>`.
-  if (cursor !== null && !(bus.partitionCount === 1 ? /^(names|keys):\d+$/ : /^(names|keys):\d+\.\d+$/).test(cursor)) {
+  // With partitions a cursor names the partition being scanned: `names:<partition>.<scan cursor>`;
+  // on a cluster a key scan's cursor also names the node: `<node>-<cursor>`.
+  if (cursor !== null && !(bus.partitionCount === 1 ? /^(names:\d+|keys:(\d+-)?\d+)$/ : /^(names:\d+\.\d+|keys:\d+\.(\d+-)?\d+)$/).test(cursor)) {
     throw new EventspineError('E_CONSOLE_REQUEST', `the search cursor "${cursor.slice(0, 80)}" is not one this console gave out`)
   }
   if (cursor === null) {
@@ -77,7 +79,7 @@ export async function searchFiles(bus: Bus, query: string, options: { cursor?: s
       scan = next
     } else {
       const prefix = view.keys.correlation('')
-      const [next, keys] = await view.redis.scan(scan, 'MATCH', `${escapeGlob(prefix)}*${escapeGlob(needle)}*`, 'COUNT', SCAN_COUNT)
+      const { cursor: next, keys } = await scanPage(view.redis, scan, { match: `${escapeGlob(prefix)}*${escapeGlob(needle)}*`, count: SCAN_COUNT })
       for (const key of keys) add({ correlationId: key.slice(prefix.length), fileName: null, status: null, matched: 'correlation id' })
       scan = next
     }

@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises'
 import { eachPartition } from '../../bus/across.js'
 import { escapeGlob, type Bus } from '../../bus/index.js'
 import { EventspineError } from '../../errors.js'
+import { scanAll } from '../../redis/index.js'
 import { decodeEvent } from '../../events/index.js'
 import { isEventId } from '../../events/ids.js'
 import { contentHash } from '../intake.js'
@@ -106,14 +107,9 @@ export async function resolveCorrelationId(bus: Bus, value: string): Promise<str
 async function scanCorrelationIds(bus: Bus, wanted: string): Promise<string[]> {
   const prefix = bus.keys.correlation('')
   const found: string[] = []
-  let cursor = '0'
-  do {
-    const [next, keys] = await bus.redis.scan(cursor, 'MATCH', `${escapeGlob(prefix)}*${escapeGlob(wanted)}*`, 'COUNT', 1000)
-    cursor = next
-    for (const key of keys) {
-      const id = key.slice(prefix.length)
-      if (id.toLowerCase().startsWith(wanted) || id.toLowerCase().endsWith(wanted)) found.push(id)
-    }
-  } while (cursor !== '0')
+  for (const key of await scanAll(bus.redis, { match: `${escapeGlob(prefix)}*${escapeGlob(wanted)}*` })) {
+    const id = key.slice(prefix.length)
+    if (id.toLowerCase().startsWith(wanted) || id.toLowerCase().endsWith(wanted)) found.push(id)
+  }
   return found
 }

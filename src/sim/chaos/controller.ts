@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { Redis } from 'ioredis'
 import type { Bus, ConsumerDefinition } from '../../bus/index.js'
-import type { OwnedRedis } from '../../redis/index.js'
+import { forEachMaster, type OwnedRedis, type RedisClient } from '../../redis/index.js'
 import { STAGE } from '../../pipeline/stages/names.js'
 import { blockOutputFolder } from './dependency.js'
 import { injectPoison, type PoisonEntry } from './poison.js'
@@ -33,7 +32,7 @@ export interface ControllerOptions {
   /** A bus on the run's namespace, for the controller's own reads. */
   readonly bus: Bus
   /** A plain connection kept out of CLIENT KILL (SKIPME). */
-  readonly control: Redis
+  readonly control: RedisClient
   readonly redis: OwnedRedis
   readonly pool: WorkerPool
   readonly consumers: readonly ConsumerDefinition[]
@@ -128,7 +127,7 @@ export class ChaosController {
       }
       case 'client-kill': {
         const at = await mark(consumers)
-        const killed = (await this.options.control.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes')) as number
+        const killed = (await forEachMaster(this.options.control, async (node) => Number(await node.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes')))).reduce((a, b) => a + b, 0)
         return this.settle(fault, at, `${killed} connections killed`)
       }
       case 'redis-pause': {

@@ -1,11 +1,10 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Redis } from 'ioredis'
 import { createBus, type Bus } from '../../bus/index.js'
 import { EventspineError } from '../../errors.js'
 import { builtinSource } from '../../pipeline/source.js'
-import { connect, startOwnedRedis, type OwnedRedis } from '../../redis/index.js'
+import { connect, startOwnedRedis, type OwnedRedis, type RedisClient } from '../../redis/index.js'
 import { dayStartMs, LAST_MS_OF_DAY } from '../calendar.js'
 import { evaluateGates } from '../gates.js'
 import { runLoad, type LoadReport } from '../drive-day.js'
@@ -124,7 +123,7 @@ async function runWithFaults(run: Run): Promise<ChaosResult> {
   bar?.log(`starting ${stages.length} worker processes (${stages.join(', ')}) on ${redis.url}...`)
   await pool.startAll(stages)
   let bus: Bus | undefined
-  let control: Redis | undefined
+  let control: RedisClient | undefined
   try {
     bus = await createBus({ url: redis.url, namespace: namespace, warn: () => {} })
     control = await connect(redis.url, { connectionName: 'chaos-control' })

@@ -7,7 +7,7 @@ import { parseOutboxTarget, type OutboxTarget } from '../outbox/target.js'
 /** Flags shared by every command that talks to Redis, each with its environment variable. */
 export const redisFlags = {
   'redis-url': Flags.string({
-    summary: 'Redis to use (redis:// or rediss://). Default: PIPELINE_REDIS_URL, REDIS_URL, else a managed local redis-server.',
+    summary: 'Redis to use (redis://, rediss://, or redis+cluster://host:port,... for a Redis Cluster). Default: PIPELINE_REDIS_URL, REDIS_URL, else a managed local redis-server.',
     env: 'PIPELINE_REDIS_URL',
     helpGroup: 'REDIS',
   }),

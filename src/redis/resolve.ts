@@ -4,7 +4,7 @@ import { closeQuietly, connect } from './connect.js'
 import { binaryMissingError, RedisErrorCode } from './errors.js'
 import { ensureManagedRedis, findLiveManagedRedis, hasSavedData, managedPaths, type ManagedRecord } from './managed.js'
 import { redactUrl } from './redact.js'
-import { parseRedisUrl } from './url.js'
+import { parseConnectionUrl } from './url.js'
 
 export type RedisSource = 'flag' | 'env' | 'managed-existing' | 'managed-started'
 
@@ -109,7 +109,7 @@ export async function resolveRedis(options: ResolveOptions = {}): Promise<Resolv
 }
 
 function urlPlan(url: string, source: 'flag' | 'env'): RedisPlan {
-  parseRedisUrl(url) // a malformed URL fails here, redacted, before any connection
+  parseConnectionUrl(url) // a malformed URL fails here, redacted, before any connection
   return { source, url, displayUrl: redactUrl(url) }
 }
 

@@ -30,7 +30,7 @@ export function parseRedisUrl(url: string): UrlOptions {
     throw invalid('it does not parse as a URL')
   }
   const scheme = parsed.protocol.toLowerCase()
-  if (scheme !== 'redis:' && scheme !== 'rediss:') throw invalid(`the scheme must be redis:// or rediss://, not ${scheme}//`)
+  if (scheme !== 'redis:' && scheme !== 'rediss:') throw invalid(`the scheme must be redis://, rediss:// or redis+cluster://, not ${scheme}//`)
   if (parsed.hostname === '') throw invalid('it has no host')
   const path = parsed.pathname.replace(/^\//, '')
   const db = path === '' ? 0 : Number(path)

@@ -7,10 +7,14 @@ import { scanAll, unlinkAll } from '../../src/redis/nodes.js'
 import { keySlot, parseClusterNodes } from '../../src/redis/topology.js'
 import { testClusterUrl } from './namespace.js'
 
+function plainCluster(): Cluster {
+  const target = parseConnectionUrl(testClusterUrl())
+  return new Cluster(target.kind === 'cluster' ? [...target.seeds] : [])
+}
+
 /** A plain Cluster client on the run's cluster; closed when the test finishes. */
 export function testClusterClient(): Cluster {
-  const target = parseConnectionUrl(testClusterUrl())
-  const client = new Cluster(target.kind === 'cluster' ? [...target.seeds] : [])
+  const client = plainCluster()
   onTestFinished(() => void client.disconnect())
   return client
 }
@@ -22,16 +26,32 @@ export function testClusterClient(): Cluster {
  */
 export async function clusterNamespace(label = 'c'): Promise<{ namespace: string; farUrl: string }> {
   const namespace = `${label}-${randomBytes(5).toString('hex')}`
-  const client = testClusterClient()
-  onTestFinished(async () => {
-    const cleaner = testClusterClient()
-    await unlinkAll(cleaner, await scanAll(cleaner, { match: `{${namespace}*}:*` }))
-  })
-  const slot = keySlot(`{${namespace}}`)
-  const nodes = parseClusterNodes(String(await client.call('CLUSTER', 'NODES')))
-  const far = nodes.find((n) => n.role === 'master' && !n.slots.some(([first, last]) => slot >= first && slot <= last))
-  if (far === undefined) throw new Error('the test cluster has no master without this slot')
-  return { namespace, farUrl: `redis://${far.address}` }
+  onTestFinished(() => deleteClusterNamespace(namespace))
+  return { namespace, farUrl: await farNodeUrl(namespace) }
+}
+
+/** `redis://` of a master of the run's cluster that does not own the namespace's slot. */
+export async function farNodeUrl(namespace: string): Promise<string> {
+  const client = plainCluster()
+  try {
+    const slot = keySlot(`{${namespace}}`)
+    const nodes = parseClusterNodes(String(await client.call('CLUSTER', 'NODES')))
+    const far = nodes.find((n) => n.role === 'master' && !n.slots.some(([first, last]) => slot >= first && slot <= last))
+    if (far === undefined) throw new Error('the test cluster has no master without this slot')
+    return `redis://${far.address}`
+  } finally {
+    client.disconnect()
+  }
+}
+
+/** Every key of the namespace (and of its partitions, `{ns:p}`) on the run's cluster. */
+export async function deleteClusterNamespace(namespace: string): Promise<void> {
+  const client = plainCluster()
+  try {
+    await unlinkAll(client, [...(await scanAll(client, { match: `{${namespace}}:*` })), ...(await scanAll(client, { match: `{${namespace}:*}:*` }))])
+  } finally {
+    client.disconnect()
+  }
 }
 
 /** A bus on the run's cluster (through the URL of a node that does not own its slot), closed after the test. */

@@ -163,10 +163,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     ports: record.ports,
     created: saved === undefined,
     pidOf: (port) => record.pids[String(port)],
-    async nodes() {
-      const views = await askNodes(record.ports)
-      return views.map((view) => ({ ...view, pid: record.pids[String(view.port)] }))
-    },
+    nodes: () => recordedNodes(record),
     killNode: (port) => killPid(record.pids[String(port)]),
     startNode,
     waitUntilHealthy: (timeoutMs = 60_000) => waitHealthy(record.ports.filter((port) => alive(record.pids[String(port)])), record.replicas > 0, timeoutMs),
@@ -180,6 +177,12 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
 /** Only a real pid: 0 and negative ones would signal a process group, or every process we may signal. */
 function alive(pid: number | undefined): pid is number {
   return pid !== undefined && Number.isInteger(pid) && pid > 0 && isPidAlive(pid)
+}
+
+/** Each node of a recorded cluster as the cluster sees it now, with the pid we started it as. */
+export async function recordedNodes(record: ClusterRecord): Promise<(ClusterNodeView & { pid: number | undefined })[]> {
+  const views = await askNodes(record.ports)
+  return views.map((view) => ({ ...view, pid: record.pids[String(view.port)] }))
 }
 
 function killPid(pid: number | undefined): void {

@@ -87,7 +87,7 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
       problems.push({ code: RedisErrorCode.BinaryMissing, blocking: true, message: 'redis-server is not on PATH and no Redis URL is set, so pipeline has no Redis to use.', fix: INSTALL_HINT })
     }
   } else if (plan !== undefined) {
-    redis.source = plan.source
+    redis.source = plan.source === 'managed-cluster' ? 'managed-existing' : plan.source
     redis.url = plan.displayUrl
     await probe(plan.url, options.connectTimeoutMs ?? 3_000, redis, problems)
   }

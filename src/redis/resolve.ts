@@ -3,6 +3,8 @@ import { findRedisServer, type RedisServerBinary } from './binary.js'
 import { closeQuietly, connect } from './connect.js'
 import { binaryMissingError, RedisErrorCode } from './errors.js'
 import { ensureManagedRedis, findLiveManagedRedis, hasSavedData, managedPaths, type ManagedRecord } from './managed.js'
+import { ensureManagedCluster, findLiveManagedCluster, managedClusterDir, type ManagedClusterShape } from './managed-cluster.js'
+import type { ClusterRecord } from './cluster.js'
 import { redactUrl } from './redact.js'
 import { parseConnectionUrl } from './url.js'
 
@@ -27,6 +29,8 @@ export interface ResolveOptions {
   connectTimeoutMs?: number
   /** Environment to read PIPELINE_REDIS_URL, REDIS_URL and PATH from. Default process.env. */
   env?: NodeJS.ProcessEnv
+  /** `pipeline up --cluster N`: the project's managed Redis Cluster of this shape (started, or reused). */
+  cluster?: ManagedClusterShape
 }
 
 export interface ResolvedRedis {
@@ -35,6 +39,8 @@ export interface ResolvedRedis {
   displayUrl: string
   source: RedisSource
   managed?: { pid: number; port: number; dir: string }
+  /** The project's managed Redis Cluster, when that is what this is: its folder and node ports. */
+  managedCluster?: { dir: string; ports: readonly number[] }
   /** Stops the server only if this process started it and was not asked to keep it running. */
   release(): Promise<void>
 }
@@ -43,12 +49,13 @@ export interface ResolvedRedis {
 export type RedisPlan =
   | { source: 'flag' | 'env'; url: string; displayUrl: string }
   | { source: 'managed-existing'; url: string; displayUrl: string; record: ManagedRecord }
+  | { source: 'managed-cluster'; url: string; displayUrl: string; cluster: ClusterRecord }
   | { source: 'managed-start'; dataDir: string; binary: RedisServerBinary | undefined }
 
 /**
  * Where Redis comes from, in order: `options.url` (the --redis-url flag), PIPELINE_REDIS_URL
- * or REDIS_URL, the project's managed redis-server if it is alive and answers PING, else none
- * yet: a new managed one would be started.
+ * or REDIS_URL, the project's managed Redis Cluster if it runs (`up --cluster`), its managed
+ * redis-server if it is alive and answers PING, else none yet: a new managed one would be started.
  */
 export async function planRedis(options: ResolveOptions = {}): Promise<RedisPlan> {
   const env = options.env ?? process.env
@@ -56,8 +63,10 @@ export async function planRedis(options: ResolveOptions = {}): Promise<RedisPlan
   const fromEnv = nonEmpty(env['PIPELINE_REDIS_URL']) ?? nonEmpty(env['REDIS_URL'])
   // oclif fills the flag from PIPELINE_REDIS_URL, so a flag equal to the env value came from env.
   if (given !== undefined) return urlPlan(given, given === nonEmpty(env['PIPELINE_REDIS_URL']) ? 'env' : 'flag')
-  if (fromEnv !== undefined) return urlPlan(fromEnv, 'env')
+  if (fromEnv !== undefined && options.cluster === undefined) return urlPlan(fromEnv, 'env')
   const projectDir = options.projectDir ?? process.cwd()
+  const cluster = await findLiveManagedCluster(projectDir)
+  if (cluster) return { source: 'managed-cluster', url: cluster.url, displayUrl: cluster.url, cluster }
   const record = await findLiveManagedRedis(projectDir)
   if (record) return { source: 'managed-existing', url: record.url, displayUrl: record.url, record }
   return { source: 'managed-start', dataDir: managedPaths(projectDir).dataDir, binary: await findRedisServer(env) }
@@ -69,7 +78,12 @@ export async function planRedis(options: ResolveOptions = {}): Promise<RedisPlan
  * (or `E_REDIS_AUTH`); no redis-server on PATH is `E_REDIS_BINARY_MISSING`.
  */
 export async function resolveRedis(options: ResolveOptions = {}): Promise<ResolvedRedis> {
+  if (options.cluster !== undefined) return resolveManagedCluster(options, options.cluster)
   const plan = await planRedis(options)
+  if (plan.source === 'managed-cluster') {
+    const dir = managedClusterDir(options.projectDir ?? process.cwd())
+    return { url: plan.url, displayUrl: plan.displayUrl, source: 'managed-existing', managedCluster: { dir, ports: plan.cluster.ports }, release: async () => {} }
+  }
   if (plan.source === 'flag' || plan.source === 'env') {
     const client = await connect(plan.url, { longLived: false, connectTimeoutMs: options.connectTimeoutMs ?? 5_000 })
     await closeQuietly(client)
@@ -106,6 +120,17 @@ export async function resolveRedis(options: ResolveOptions = {}): Promise<Resolv
     managed: { pid, port, dir },
     release: () => managed.release(),
   }
+}
+
+async function resolveManagedCluster(options: ResolveOptions, shape: ManagedClusterShape): Promise<ResolvedRedis> {
+  const managed = await ensureManagedCluster({
+    projectDir: options.projectDir ?? process.cwd(),
+    shape,
+    durability: options.durability ?? 'default',
+    keepRunning: options.keepRunning ?? false,
+  })
+  const { url, dir, ports } = managed.cluster
+  return { url, displayUrl: url, source: managed.started ? 'managed-started' : 'managed-existing', managedCluster: { dir, ports }, release: () => managed.release() }
 }
 
 function urlPlan(url: string, source: 'flag' | 'env'): RedisPlan {

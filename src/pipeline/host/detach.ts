@@ -4,6 +4,8 @@ import { resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { EventspineError } from '../../errors.js'
 import { isPidAlive, readManagedRecord, stopManagedRedis } from '../../redis/managed.js'
+import { readClusterRecord } from '../../redis/cluster.js'
+import { managedClusterDir, stopManagedCluster } from '../../redis/managed-cluster.js'
 import { findLiveUp, readUpRecord, upPaths, type UpRecord } from './record.js'
 
 export interface DetachOptions {
@@ -59,6 +61,8 @@ export interface DownResult {
   readonly up: { readonly pid: number; readonly graceful: boolean } | null
   /** The managed redis-server stopped, if there was one to stop. */
   readonly redis: { readonly pid: number } | null
+  /** The nodes of the managed Redis Cluster stopped (`up --cluster`), if it ran. */
+  readonly cluster: { readonly pids: readonly number[] } | null
 }
 
 /**
@@ -81,7 +85,9 @@ export async function stopUp(options: { projectDir: string; timeoutMs?: number }
   const managed = readManagedRecord(projectDir)
   const ours = managed !== undefined && (record === undefined || record.redisSource === 'managed-started')
   const stopped = ours ? await stopManagedRedis(projectDir) : { stopped: false }
-  return { up, redis: stopped.stopped && stopped.pid !== undefined ? { pid: stopped.pid } : null }
+  const clusterOurs = readClusterRecord(managedClusterDir(projectDir)) !== undefined && (record === undefined || record.redisSource === 'managed-started')
+  const cluster = clusterOurs ? await stopManagedCluster(projectDir) : { pids: [] }
+  return { up, redis: stopped.stopped && stopped.pid !== undefined ? { pid: stopped.pid } : null, cluster: cluster.pids.length > 0 ? { pids: cluster.pids } : null }
 }
 
 /** The same `up` arguments minus --detach and --redis-url (moved to the environment), plus --background. */

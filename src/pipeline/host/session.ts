@@ -2,7 +2,7 @@ import { copyFile, readdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { RunnerOptions } from '../../bus/runner.js'
 import { EventspineError } from '../../errors.js'
-import { resolveRedis, stopManagedRedis, type ResolvedRedis } from '../../redis/index.js'
+import { resolveRedis, stopManagedCluster, stopManagedRedis, type ManagedClusterShape, type ResolvedRedis } from '../../redis/index.js'
 import { packageRoot } from '../paths.js'
 import { loadReferenceData } from '../reference.js'
 import { builtinSource, listingHost, type PipelineSource } from '../source.js'
@@ -17,6 +17,8 @@ export interface UpOptions extends Omit<StartPipelineOptions, 'url' | 'stages'> 
   readonly durability?: 'default' | 'strict'
   /** Leave a managed redis-server we start running when this process ends (`--detach`). */
   readonly keepRedis?: boolean
+  /** `--cluster N`: run on the project's managed Redis Cluster of this shape instead. */
+  readonly cluster?: ManagedClusterShape | undefined
   /** Copy the shipped sample files into the inbox once running. */
   readonly demo?: boolean
   /** Written into up.json (for `pipeline down` and `status`). */
@@ -67,6 +69,7 @@ export async function openUp(options: UpOptions): Promise<UpSession> {
     projectDir,
     durability: options.durability ?? 'default',
     keepRunning: options.keepRedis ?? false,
+    ...(options.cluster === undefined ? {} : { cluster: options.cluster }),
   })
   // --demo copies the next file once the inbox has taken the previous one: a stable order, so
   // the copy of a file comes after it and is the one reported duplicate.
@@ -88,7 +91,7 @@ export async function openUp(options: UpOptions): Promise<UpSession> {
   } catch (error) {
     // A server kept for --detach is kept for a pipeline that runs; one that failed to start
     // (port in use, bad reference data) must not leave it behind.
-    if (options.keepRedis === true && redis.source === 'managed-started') await stopManagedRedis(projectDir)
+    if (options.keepRedis === true && redis.source === 'managed-started') await (redis.managedCluster === undefined ? stopManagedRedis(projectDir) : stopManagedCluster(projectDir))
     else await redis.release()
     await outbox?.release()
     throw error

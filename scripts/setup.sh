@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 # and PostgreSQL (the outbox).
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# redis-cli creates the managed Redis Cluster (`up --cluster`, the tests' cluster); Debian's redis-server brings it.
+command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v faketime >/dev/null 2>&1 || missing+=(faketime)
 command -v chromium >/dev/null 2>&1 || [ -n "${CHROMIUM_PATH:-}" ] || missing+=(chromium)
@@ -25,7 +27,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   elif command -v brew >/dev/null 2>&1; then
     # Homebrew names: redis, prometheus (has promtool), libfaketime, the chromium cask (set CHROMIUM_PATH to its binary).
     for pkg in "${missing[@]}"; do
-      case "$pkg" in redis-server) brew install redis ;; faketime) brew install libfaketime ;; chromium) brew install --cask chromium ;; postgresql) brew install postgresql@16 ;; *) brew install "$pkg" ;; esac
+      case "$pkg" in redis-server|redis-tools) brew list redis >/dev/null 2>&1 || brew install redis ;; faketime) brew install libfaketime ;; chromium) brew install --cask chromium ;; postgresql) brew install postgresql@16 ;; *) brew install "$pkg" ;; esac
     done
   else
     echo "Install ${missing[*]} (Debian/Ubuntu package names) and run this again." >&2

@@ -7,7 +7,7 @@ import { inspectRedis, type RedisInspection } from './inspect.js'
 import { forEachMaster, isCluster, type RedisClient } from './nodes.js'
 import { redact, redactDeep } from './redact.js'
 import { planRedis, type RedisPlan } from './resolve.js'
-import { CLUSTER_SLOTS, formatSlotRanges, parseClusterNodes, slotCoverage } from './topology.js'
+import { byShard, CLUSTER_SLOTS, formatSlotRanges, parseClusterNodes, slotCoverage } from './topology.js'
 
 /** Kept in step with `engines.node` in package.json. */
 export const REQUIRED_NODE = '20.19.0'
@@ -161,7 +161,7 @@ function inspectNothing(): RedisInspection {
 /** The nodes (address, role, slots, master of each replica), slot coverage and cluster_state. */
 async function describeCluster(client: RedisClient, problems: DoctorProblem[]): Promise<ClusterReport> {
   const state = /^cluster_state:(\S+)/m.exec(String(await client.call('CLUSTER', 'INFO')))?.[1] ?? 'unknown'
-  const views = parseClusterNodes(String(await client.call('CLUSTER', 'NODES')))
+  const views = byShard(parseClusterNodes(String(await client.call('CLUSTER', 'NODES'))))
   const byId = new Map(views.map((v) => [v.id, v.address]))
   const coverage = slotCoverage(views)
   if (state !== 'ok' || coverage.covered !== CLUSTER_SLOTS) {

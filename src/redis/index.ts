@@ -5,7 +5,7 @@ export { isCluster, masters, forEachMaster, scanPage, scanAll, pipelinePerSlot, 
 export { stopManagedRedis, readManagedRecord, findLiveManagedRedis, managedPaths, type ManagedRecord } from './managed.js'
 export { ensureManagedCluster, describeManagedCluster, findLiveManagedCluster, stopManagedCluster, managedClusterDir, type ManagedClusterShape } from './managed-cluster.js'
 export { startLocalCluster, readClusterRecord, type LocalCluster, type LocalClusterOptions, type ClusterRecord } from './cluster.js'
-export { parseClusterNodes, slotCoverage, formatSlotRanges, keySlot, type ClusterNodeView } from './topology.js'
+export { parseClusterNodes, slotCoverage, formatSlotRanges, keySlot, byShard, type ClusterNodeView } from './topology.js'
 export { inspectRedis, parseInfo, type RedisInspection } from './inspect.js'
 export { findRedisServer, requireRedisServer, type RedisServerBinary } from './binary.js'
 export { startOwnedRedis, redisServerArgs, type OwnedRedis, type OwnedRedisOptions } from './server.js'

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path'
 import { EventspineError } from '../errors.js'
 import { findLiveCluster, readClusterRecord, recordedNodes, startLocalCluster, type ClusterRecord, type LocalCluster } from './cluster.js'
-import type { ClusterNodeView } from './topology.js'
+import { byShard, type ClusterNodeView } from './topology.js'
 import { isPidAlive, isRedisServerPid, terminate } from './process.js'
 
 /**
@@ -37,7 +37,7 @@ export function findLiveManagedCluster(projectDir: string): Promise<ClusterRecor
 export async function describeManagedCluster(projectDir: string): Promise<{ dir: string; nodes: (ClusterNodeView & { pid: number | undefined })[] } | undefined> {
   const dir = managedClusterDir(projectDir)
   const record = readClusterRecord(dir)
-  return record === undefined ? undefined : { dir, nodes: await recordedNodes(record) }
+  return record === undefined ? undefined : { dir, nodes: byShard(await recordedNodes(record)) }
 }
 
 /**

@@ -97,3 +97,17 @@ export function keySlot(key: string): number {
   }
   return crc % CLUSTER_SLOTS
 }
+
+/** Masters by port, each followed by its replicas: how a person reads a cluster. */
+export function byShard<T extends ClusterNodeView>(nodes: readonly T[]): T[] {
+  const masters = nodes.filter((n) => n.role === 'master').sort((a, b) => a.port - b.port)
+  const placed = new Set<T>()
+  const out: T[] = []
+  for (const master of masters) {
+    for (const node of [master, ...nodes.filter((n) => n.masterId === master.id).sort((a, b) => a.port - b.port)]) {
+      out.push(node)
+      placed.add(node)
+    }
+  }
+  return [...out, ...nodes.filter((n) => !placed.has(n))]
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { formatSlotRanges, keySlot, parseClusterNodes, slotCoverage } from '../../src/redis/topology.js'
+import { byShard, formatSlotRanges, keySlot, parseClusterNodes, slotCoverage } from '../../src/redis/topology.js'
 
 const NODES = [
   'a1 127.0.0.1:7101@17101 myself,master - 0 0 1 connected 0-5460',
@@ -16,6 +16,10 @@ describe('cluster topology', () => {
       [7103, 'master', null, true, '10923-16383'],
       [7104, 'replica', 'a1', false, ''],
     ])
+  })
+
+  it('lists each master followed by its replicas', () => {
+    expect(byShard(parseClusterNodes(NODES)).map((n) => n.port)).toEqual([7101, 7104, 7102, 7103])
   })
 
   it('counts the slots a live master serves and names the ranges none does', () => {

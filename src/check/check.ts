@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { faker } from '@faker-js/faker'
 import fc from 'fast-check'
-import { Redis } from 'ioredis'
 import { DEFAULT_RETRY } from '../bus/retry.js'
 import { checkRunTag, deleteNamespaces } from '../bus/scratch.js'
 import { withScripts } from '../bus/scripts.js'
 import type { ConsumerDefinition } from '../bus/types.js'
 import { EventspineError } from '../errors.js'
+import { connect } from '../redis/connect.js'
 import { defaultContractsDir, loadContracts } from '../events/index.js'
 import type { ContractRegistry } from '../events/contracts.js'
 import { contractInputs, finalise, type InputModel } from './inputs.js'
@@ -87,8 +87,13 @@ export async function checkConsumers(targets: readonly CheckTarget[], options: C
     await rm(tmpRoot, { recursive: true, force: true })
     throw error
   }
-  const redis = withScripts(new Redis(options.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: false }))
-  redis.on('error', () => {})
+  // A Redis or a Cluster, whichever the URL names.
+  const redis = withScripts(
+    await connect(options.redisUrl, { longLived: false, redisOptions: { maxRetriesPerRequest: 3 } }).catch(async (error: unknown) => {
+      await rm(tmpRoot, { recursive: true, force: true })
+      throw error
+    }),
+  )
   let counter = 0
   const results: PropertyResult[] = []
   try {

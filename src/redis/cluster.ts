@@ -55,8 +55,8 @@ export interface LocalCluster {
   pidOf(port: number): number | undefined
   /** Each node as the cluster sees it now (asked of the first node that answers). */
   nodes(): Promise<(ClusterNodeView & { pid: number | undefined })[]>
-  /** kill -9 of one node (fault tests); its folder stays, `startNode` brings it back. */
-  killNode(port: number): void
+  /** kill -9 of one node (fault tests), resolved once it is gone; its folder stays, `startNode` brings it back. */
+  killNode(port: number): Promise<void>
   startNode(port: number): Promise<void>
   /** Until every live node says `cluster_state:ok`, all slots are served and replicas are in sync. */
   waitUntilHealthy(timeoutMs?: number): Promise<void>
@@ -151,7 +151,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       record.startedAt = new Date().toISOString()
       write()
     }
-    await waitHealthy(record.ports, record.replicas > 0, 60_000)
+    await waitHealthy(() => record.ports, record.replicas > 0, 60_000)
   } catch (error) {
     if (!alreadyLive) await stopAll()
     process.off('exit', killOnExit)
@@ -164,9 +164,14 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     created: saved === undefined,
     pidOf: (port) => record.pids[String(port)],
     nodes: () => recordedNodes(record),
-    killNode: (port) => killPid(record.pids[String(port)]),
+    async killNode(port) {
+      const pid = record.pids[String(port)]
+      killPid(pid)
+      while (alive(pid)) await sleep(10)
+    },
     startNode,
-    waitUntilHealthy: (timeoutMs = 60_000) => waitHealthy(record.ports.filter((port) => alive(record.pids[String(port)])), record.replicas > 0, timeoutMs),
+    // The nodes alive now (a killed one is not waited for): asked again on every look.
+    waitUntilHealthy: (timeoutMs = 60_000) => waitHealthy(() => record.ports.filter((port) => alive(record.pids[String(port)])), record.replicas > 0, timeoutMs),
     async stop() {
       process.off('exit', killOnExit)
       await stopAll()
@@ -274,9 +279,10 @@ async function healthProblem(ports: readonly number[], withReplicas: boolean): P
   return undefined
 }
 
-async function waitHealthy(ports: readonly number[], withReplicas: boolean, timeoutMs: number): Promise<void> {
+async function waitHealthy(livePorts: () => readonly number[], withReplicas: boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
+    const ports = livePorts()
     const problem = await healthProblem(ports, withReplicas)
     if (problem === undefined) return
     if (Date.now() > deadline) {

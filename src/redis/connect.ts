@@ -16,6 +16,8 @@ export interface ConnectOptions {
   connectionName?: string
   /** Errors after the first connection (already sanitised); the client keeps reconnecting. */
   onError?: (error: Error) => void
+  /** More ioredis options (on a cluster: of each node connection). */
+  redisOptions?: RedisOptions
 }
 
 /**
@@ -61,7 +63,7 @@ async function connectTo(target: ConnectionTarget, options: ConnectOptions): Pro
     connectTimeoutMs,
     ...(options.connectionName === undefined ? {} : { connectionName: options.connectionName }),
   }
-  const client = newClient(target, settings, { lazyConnect: true })
+  const client = newClient(target, settings, { ...options.redisOptions, lazyConnect: true })
   // ioredis error events carry AUTH args; without a listener it would also print them.
   let firstError: Error | undefined
   let ready = false

@@ -84,6 +84,12 @@ describe('every command on a Redis Cluster', () => {
     expect(JSON.parse(clean.stdout)).toMatchObject({ namespaces: [] })
   })
 
+  it('fuzz holds its properties on the cluster', async () => {
+    const run = await cli(['fuzz', '--consumer', 'nav-latest', '--runs', '5'], { PIPELINE_REDIS_URL: testClusterUrl() })
+    expect(run.code, run.stdout + run.stderr).toBe(0)
+    expect(run.stdout).toMatch(/5\/5 properties hold/)
+  })
+
   it('doctor --json shows the nodes, the slot coverage and cluster_state', async () => {
     for (const target of [url, testClusterUrl()]) {
       const run = await cli(['doctor', '--json'], { PIPELINE_REDIS_URL: target })

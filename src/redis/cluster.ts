@@ -7,7 +7,7 @@ import { EventspineError } from '../errors.js'
 import { findOnPath, redisServerEnv, requireRedisServer } from './binary.js'
 import { RedisErrorCode } from './errors.js'
 import { parseInfo } from './inspect.js'
-import { freePort, isPidAlive, probeClient, tailOf, terminate, waitUntilServing } from './process.js'
+import { freePort, isPidAlive, isRedisServerPid, probeClient, tailOf, terminate, waitUntilServing } from './process.js'
 import { redisServerArgs, spawnRedisServer } from './server.js'
 import { CLUSTER_SLOTS, parseClusterNodes, slotCoverage, type ClusterNodeView } from './topology.js'
 
@@ -135,13 +135,13 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     })
   }
   const alreadyLive = saved !== undefined && (await findLiveCluster(options.dir)) !== undefined
-  const stopAll = () => Promise.all(record.ports.map(async (port) => {
-    const pid = record.pids[String(port)]
-    if (alive(pid)) await terminate(pid)
-  }))
-  // Dies with us when asked to, whatever way we end (a fault test must not leave nodes behind).
+  const stopAll = async () => {
+    await Promise.all(record.ports.map((port) => record.pids[String(port)]).filter(alive).map((pid) => terminate(pid)))
+  }
+  // Dies with us when asked to, whatever way we end (a fault test must not leave nodes behind);
+  // a cluster that was running already is not ours to kill.
   const killOnExit = () => record.ports.forEach((port) => killPid(record.pids[String(port)]))
-  if (options.lifetime === 'ours') process.once('exit', killOnExit)
+  if (options.lifetime === 'ours' && !alreadyLive) process.once('exit', killOnExit)
   try {
     if (!alreadyLive) {
       await Promise.all(record.ports.filter((port) => !alive(record.pids[String(port)])).map(startNode))
@@ -179,9 +179,14 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   }
 }
 
-/** Only a real pid: 0 and negative ones would signal a process group, or every process we may signal. */
+/**
+ * A node's recorded pid that is still a redis-server. Only a real pid: 0 and negative ones would
+ * signal a process group, or every process we may signal; and a pid from before a reboot may be
+ * another program's by now (where /proc can tell).
+ */
 function alive(pid: number | undefined): pid is number {
-  return pid !== undefined && Number.isInteger(pid) && pid > 0 && isPidAlive(pid)
+  if (pid === undefined || !Number.isInteger(pid) || pid <= 0 || !isPidAlive(pid)) return false
+  return process.platform !== 'linux' || isRedisServerPid(pid)
 }
 
 /** Each node of a recorded cluster as the cluster sees it now, with the pid we started it as. */

@@ -20,6 +20,8 @@ export { checkConsumer, checkConsumers, type CheckOptions, type CheckReport, typ
 export { contractInputs, KEY_POOL, CORRELATION_POOL, type DraftEvent, type InputModel } from './check/inputs.js'
 export { schemaArbitrary } from './check/schema.js'
 export { startThrowawayRedis, type ThrowawayRedis } from './redis/server.js'
+/** A local Redis Cluster (N masters, R replicas each) for tests on a cluster, with kill -9 and restart of a node. */
+export { startLocalCluster, type LocalCluster, type LocalClusterOptions } from './redis/cluster.js'
 export type { ConsumerEnv, ConsumerFactory, PipelineConfig } from './project/define.js'
 export { given, type Given, type GoldenOptions } from './check/golden/spec.js'
 export {

@@ -262,6 +262,11 @@ async function healthProblem(ports: readonly number[], withReplicas: boolean): P
     if (info['cluster_state'] !== 'ok') return `node ${port} says cluster_state:${info['cluster_state'] ?? '?'}`
     if (Number(info['cluster_known_nodes']) < ports.length) return `node ${port} knows ${info['cluster_known_nodes'] ?? 0} of ${ports.length} nodes`
   }
+  // A node started again is still flagged failing by the others for a moment: ask each of them.
+  for (const port of ports) {
+    const flagged = (await askNodes([port])).find((n) => n.failing && ports.includes(n.port))
+    if (flagged !== undefined) return `node ${port} still marks node ${flagged.port} failing`
+  }
   const nodes = await askNodes(ports)
   const { covered } = slotCoverage(nodes)
   if (covered !== CLUSTER_SLOTS) return `${covered} of ${CLUSTER_SLOTS} slots are served`

@@ -1,8 +1,8 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis'
-import { connectError, sanitizeRedisError } from './errors.js'
+import { clusterNotReadyError, connectError, sanitizeRedisError } from './errors.js'
 import { isCluster, type RedisClient } from './nodes.js'
 import { redactUrl } from './redact.js'
-import { asCluster, clientOptions, clusterOptions, parseConnectionUrl, type ClientSettings, type ConnectionTarget } from './url.js'
+import { asCluster, clusterOptions, nodeOptions, parseConnectionUrl, type ClientSettings, type ConnectionTarget } from './url.js'
 
 export interface ConnectOptions {
   /**
@@ -31,8 +31,18 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
   const target = parseConnectionUrl(url)
   const client = await connectTo(target, options)
   if (isCluster(client) || !(await clusterEnabled(client))) return client
+  // A node that answers but whose cluster is not ready would otherwise look unreachable.
+  const state = /^cluster_state:(\S+)/m.exec(String(await client.call('CLUSTER', 'INFO').catch(() => '')))?.[1] ?? 'unknown'
   await closeQuietly(client)
+  if (state !== 'ok') throw clusterNotReadyError(redactUrl(url), state)
   return connectTo(asCluster(target), options)
+}
+
+/** A plain connection to the URL's (first) node, cluster or not: to ask a cluster that is not ready about itself. */
+export function connectNode(url: string, options: ConnectOptions = {}): Promise<RedisClient> {
+  const target = parseConnectionUrl(url)
+  const first = target.kind === 'cluster' ? target.seeds[0] : target.options
+  return connectTo(first === undefined ? target : { kind: 'standalone', url, options: first }, options)
 }
 
 /** Where a connected client points: what `newClient` needs to open more of its kind. */
@@ -44,7 +54,7 @@ export function targetOf(url: string, client: RedisClient): ConnectionTarget {
 /** A new client of the target's kind, connecting at once unless `extra.lazyConnect`; not awaited. */
 export function newClient(target: ConnectionTarget, settings: ClientSettings, extra: RedisOptions = {}): RedisClient {
   if (target.kind === 'cluster') return new Cluster([...target.seeds], clusterOptions(target, settings, { lazyConnect: false, ...extra }))
-  return new Redis({ ...clientOptions(target.url, settings), lazyConnect: false, ...extra })
+  return new Redis({ ...nodeOptions(target.options, settings), lazyConnect: false, ...extra })
 }
 
 async function clusterEnabled(client: Redis): Promise<boolean> {

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks'
-import { EventspineError, errorMessage, type ErrorCode } from '../errors.js'
+import { EventspineError, errorMessage, hasCode, type ErrorCode } from '../errors.js'
 import { findRedisServer } from './binary.js'
-import { closeQuietly, connect } from './connect.js'
+import { closeQuietly, connect, connectNode } from './connect.js'
 import { INSTALL_HINT, RedisErrorCode, replyError } from './errors.js'
 import { inspectRedis, type RedisInspection } from './inspect.js'
 import { forEachMaster, isCluster, type RedisClient } from './nodes.js'
@@ -100,6 +100,7 @@ async function probe(url: string, connectTimeoutMs: number, redis: DoctorReport[
     client = await connect(url, { longLived: false, connectTimeoutMs })
   } catch (error) {
     redis.reachable = false
+    if (hasCode(error, 'E_REDIS_CLUSTER')) return describeBrokenCluster(url, connectTimeoutMs, redis, problems)
     problems.push(problemFrom(error, 'Check the URL and that Redis is running.'))
     return
   }
@@ -136,6 +137,17 @@ async function probe(url: string, connectTimeoutMs: number, redis: DoctorReport[
     problems.push(problemFrom(error, 'Check that this Redis allows PING and INFO for this user.'))
   } finally {
     await closeQuietly(client)
+  }
+}
+
+/** A cluster that answers but cannot serve: its nodes and missing slots, asked of one node. */
+async function describeBrokenCluster(url: string, connectTimeoutMs: number, redis: DoctorReport['redis'], problems: DoctorProblem[]): Promise<void> {
+  const node = await connectNode(url, { longLived: false, connectTimeoutMs })
+  try {
+    redis.reachable = true
+    redis.cluster = await describeCluster(node, problems)
+  } finally {
+    await closeQuietly(node)
   }
 }
 

@@ -56,6 +56,14 @@ export function connectError(displayUrl: string, error: unknown): EventspineErro
   })
 }
 
+/** A node of a Redis Cluster answered, but its cluster cannot serve (slots unassigned, a master down). */
+export function clusterNotReadyError(displayUrl: string, state: string): EventspineError {
+  return new EventspineError('E_REDIS_CLUSTER', `The Redis Cluster of ${displayUrl} is not ready: its node says cluster_state:${state}.`, {
+    hint: 'Run `pipeline doctor` to see its nodes and which slots no node serves; a new cluster needs `redis-cli --cluster create`, a failed master its replica or a restart.',
+    details: { url: displayUrl, state },
+  })
+}
+
 interface ReplyLike {
   name: string
   message: string

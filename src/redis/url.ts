@@ -138,7 +138,7 @@ export function clusterOptions(target: ClusterTarget, options: ClientSettings, e
 }
 
 /** ioredis options of one node connection. */
-function nodeOptions(where: UrlOptions, options: ClientSettings): RedisOptions {
+export function nodeOptions(where: UrlOptions, options: ClientSettings): RedisOptions {
   return {
     ...where,
     // We call connect() ourselves so a failed first attempt surfaces as one clear error.

@@ -3,6 +3,8 @@ import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hasCode, type EventspineError } from '../../src/errors.js'
 import { replyError } from '../../src/redis/errors.js'
+import { connect } from '../../src/redis/connect.js'
+import { runDoctor } from '../../src/redis/doctor.js'
 import { startTestRedis, type TestRedis } from '../support/redis-server.js'
 import { testClient, testNamespace, testRedisUrl } from '../support/namespace.js'
 
@@ -100,6 +102,22 @@ describe('replies of a cluster that is not ready, or of a Redis that is full', (
     } finally {
       redis.disconnect()
     }
+  })
+
+  it('connecting to a node of a cluster that serves no slots: not ready, not unreachable', async () => {
+    const error = await connect(cluster.url, { longLived: false }).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect(hasCode(error, 'E_REDIS_CLUSTER')).toBe(true)
+    expect((error as Error).message).toBe(`The Redis Cluster of ${cluster.url} is not ready: its node says cluster_state:fail.`)
+  })
+
+  it('doctor on that node shows the cluster and the slots nobody serves', async () => {
+    const report = await runDoctor({ url: cluster.url, env: {} })
+    expect(report.ok).toBe(false)
+    expect(report.redis.cluster).toMatchObject({ state: 'fail', slots: { covered: 0, total: 16384, missing: '0-16383' } })
+    expect(report.problems.map((p) => p.code)).toContain('E_REDIS_CLUSTER')
   })
 
   it('maxmemory reached: says to raise it or free space', async () => {

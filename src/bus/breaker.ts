@@ -89,16 +89,19 @@ function mergeBreakers(states: readonly BreakerState[]): BreakerState {
   return states.length === 1 ? first.state : { ...first.state, partitions: open.map((o) => o.partition) }
 }
 
-/** The breakers of these consumers (every partition) in one round trip; null for one Redis could not read. */
+/** The breakers of these consumers (every partition) in one round trip (a pipeline per partition: their slots differ on a cluster); null for one Redis could not read. */
 export async function readBreakers(bus: Bus, consumers: readonly string[]): Promise<(BreakerState | null)[]> {
-  const p = bus.redis.pipeline()
-  for (const c of consumers) for (const keys of bus.partitions) p.hgetall(keys.breaker(c))
-  const replies = (await p.exec()) ?? []
-  const count = bus.partitions.length
+  const byPartition = await Promise.all(
+    bus.partitions.map(async (keys) => {
+      const p = bus.redis.pipeline()
+      for (const c of consumers) p.hgetall(keys.breaker(c))
+      return (await p.exec()) ?? []
+    }),
+  )
   return consumers.map((_, i) => {
     const states: BreakerState[] = []
-    for (let partition = 0; partition < count; partition++) {
-      const [error, hash] = replies[i * count + partition] ?? [null, null]
+    for (const replies of byPartition) {
+      const [error, hash] = replies[i] ?? [null, null]
       if (error || hash === null) return null
       states.push(parseBreaker(hash as Record<string, string>))
     }

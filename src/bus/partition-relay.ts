@@ -45,12 +45,14 @@ type RawEntry = [string, string[] | null]
 
 /** Every partition's outbox: entries waiting (relayed ones are deleted) and the oldest's age, on Redis's clock. */
 export async function readRelayLag(bus: Bus): Promise<RelayLag[]> {
-  const p = bus.redis.pipeline()
-  for (const keys of bus.partitions) p.xlen(keys.outbox).xrange(keys.outbox, '-', '+', 'COUNT', 1)
-  const [replies, now] = await Promise.all([p.exec(), redisTimeMs(bus.redis)])
-  return bus.partitions.map((_, partition) => {
-    const waiting = Number(replies?.[2 * partition]?.[1] ?? 0)
-    const first = (replies?.[2 * partition + 1]?.[1] as RawEntry[] | undefined)?.[0]
+  // A pipeline per partition: on a cluster their outboxes live in different slots.
+  const [byPartition, now] = await Promise.all([
+    Promise.all(bus.partitions.map((keys) => bus.redis.pipeline().xlen(keys.outbox).xrange(keys.outbox, '-', '+', 'COUNT', 1).exec())),
+    redisTimeMs(bus.redis),
+  ])
+  return byPartition.map((replies, partition) => {
+    const waiting = Number(replies?.[0]?.[1] ?? 0)
+    const first = (replies?.[1]?.[1] as RawEntry[] | undefined)?.[0]
     return { partition, waiting, oldestAgeMs: first === undefined ? 0 : Math.max(0, now - entryTime(first[0])) }
   })
 }

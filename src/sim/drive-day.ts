@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { join } from 'node:path'
+import { eachPartition } from '../bus/across.js'
 import { entryTime } from '../bus/entry-ids.js'
 import { deleteNamespaces } from '../bus/scratch.js'
 import { consumerStatus, createBus, type Bus, type ConsumerStatus, type RunnerOptions } from '../bus/index.js'
@@ -321,9 +322,12 @@ function eventsDone(files: readonly ManifestFile[], done: number): number {
 
 /** Events appended in the namespace: the length of every pipeline stream. */
 async function countEvents(bus: Bus): Promise<number> {
-  const p = bus.redis.pipeline()
-  for (const keys of bus.partitions) for (const type of Object.values(EVENT)) p.xlen(keys.stream(type))
-  const replies = (await p.exec()) ?? []
-  return replies.reduce((a, [, n]) => a + Number(n ?? 0), 0)
+  // A pipeline per partition: on a cluster their streams live in different slots.
+  const counts = await eachPartition(bus, async (view) => {
+    const p = view.redis.pipeline()
+    for (const type of Object.values(EVENT)) p.xlen(view.keys.stream(type))
+    return ((await p.exec()) ?? []).reduce((a, [, n]) => a + Number(n ?? 0), 0)
+  })
+  return counts.reduce((a, n) => a + n, 0)
 }
 

@@ -248,8 +248,10 @@ export function startRunner(bus: Bus, consumer: ConsumerDefinition, options: Run
           const held = engine.forget()
           needOwnPending = true
           await reader.recoverGroups(held).catch(() => {})
-        } else if (error instanceof ReadConnectionClosed) {
-          // The read connection dropped (and reconnects by itself): nothing to say.
+        } else if (error instanceof ReadConnectionClosed || errorMessage(error) === 'Connection is closed.') {
+          // The read connection dropped (and reconnects by itself), or on a cluster a node's
+          // connection closed under a command (a failover): the step is retried from its pending
+          // entries either way, so nothing to say (a failover said so ~40 times otherwise).
           needOwnPending = true
         } else if (errorMessage(error).includes('timed out')) {
           // The watchdog fired on a read: the connection may be half-dead; re-make it.

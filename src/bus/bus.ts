@@ -189,7 +189,11 @@ async function settlePartitionCount(redis: RedisClient, key: string, namespace: 
   if (wanted !== undefined && (!Number.isInteger(wanted) || wanted < 1 || wanted > MAX_PARTITIONS)) {
     throw new EventspineError('E_PARTITIONS_INVALID', `${wanted} is not a partition count`, { hint: `Use a whole number from 1 to ${MAX_PARTITIONS}.` })
   }
-  if (wanted !== undefined && wanted > 1) await redis.set(key, String(wanted), 'NX')
+  // A namespace used with one partition stores no count; its data is under `{ns}` and would be
+  // left behind by partitions: it keeps its one (its registry, which is global, says it was used).
+  if (wanted !== undefined && wanted > 1 && (await redis.get(key)) === null && (await redis.exists(keysFor(namespace).streams)) === 0) {
+    await redis.set(key, String(wanted), 'NX')
+  }
   const raw = await redis.get(key)
   const stored = raw === null ? 1 : Number(raw)
   if (wanted !== undefined && wanted !== stored) {

@@ -22,6 +22,8 @@ export function leaseHolder(value: string): string {
 export class Lease {
   private held = false
   private renewedAt = 0
+  /** Bumped when the lease is given up (release, lost, hand-back): a renew answered after that is stale. */
+  private generation = 0
   private timer: NodeJS.Timeout | undefined
 
   constructor(
@@ -47,6 +49,7 @@ export class Lease {
   async handBack(previous: string): Promise<void> {
     this.stopRenewing()
     this.held = false
+    this.generation++
     await this.bus.redis.esLease(this.key, this.token, this.ttlMs, 'handback', previous)
   }
 
@@ -69,14 +72,19 @@ export class Lease {
 
   lost(): void {
     this.held = false
+    this.generation++
   }
 
   private startRenewing(): void {
     if (this.timer) return
     this.timer = setInterval(() => {
+      const generation = this.generation
       this.bus.redis
         .esLease(this.key, this.token, this.ttlMs, 'renew')
         .then((ok) => {
+          // A renew sent before a release and answered after it must not mark the lease held again:
+          // the instance would read and claim a partition another instance now owns.
+          if (generation !== this.generation) return
           this.held = ok === 1
           if (this.held) this.renewedAt = Date.now()
         })
@@ -92,6 +100,7 @@ export class Lease {
 
   async release(): Promise<void> {
     this.stopRenewing()
+    this.generation++
     if (!this.held) return
     this.held = false
     await this.bus.redis.esLease(this.key, this.token, this.ttlMs, 'release').catch(() => {})

@@ -82,7 +82,9 @@ export async function pipelinePerSlot<T>(
   const groups = new Map<number, number[]>()
   items.forEach((item, i) => {
     const slot = isCluster(client) ? keySlot(keyOf(item)) : 0
-    groups.set(slot, [...(groups.get(slot) ?? []), i])
+    const group = groups.get(slot)
+    if (group === undefined) groups.set(slot, [i])
+    else group.push(i)
   })
   const replies: Replies = new Array<Replies[number]>(items.length)
   await Promise.all(

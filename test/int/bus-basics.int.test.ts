@@ -129,5 +129,9 @@ describe('partition count', () => {
     const plain = await testBus()
     expect(plain.partitionCount).toBe(1)
     expect(await plain.redis.exists(plain.keys.partitions)).toBe(0)
+    // A namespace already used with one partition keeps it: its data is under {ns}.
+    await plain.publish({ type: 'num.added', key: 'a', payload: { n: 1 } })
+    await expect(testBus({ namespace: plain.namespace, partitions: 4 })).rejects.toMatchObject({ code: 'E_PARTITIONS_MISMATCH' })
+    expect(await plain.redis.exists(plain.keys.partitions)).toBe(0)
   })
 })

@@ -32,6 +32,7 @@ export default class Load extends BaseCommand {
     "<%= config.bin %> load --day .pipeline/days/2026-11-20-seed1 --speed 60x --assert 'p99<50ms' --assert 'mismatches=0'",
     '<%= config.bin %> load --events-per-day 2000 --faults 0.2 --json',
     '<%= config.bin %> load --events-per-day 200000 --workers 2',
+    '<%= config.bin %> load --redis-url redis+cluster://127.0.0.1:7101 --partitions 4 --workers 2',
     "<%= config.bin %> load --chaos --seed 3 --assert 'mismatches=0' --assert 'unrecovered=0'",
   ]
 
@@ -59,6 +60,7 @@ export default class Load extends BaseCommand {
     }),
     chaos: Flags.boolean({ summary: 'Inject faults (workers, connections, Redis, poison) on a schedule drawn from --seed; stages run as worker processes.' }),
     'redis-url': redisFlags['redis-url'],
+    ...partitionsFlag,
     ...configFlag,
   }
 
@@ -69,6 +71,9 @@ export default class Load extends BaseCommand {
       throw new EventspineError('E_CHAOS_REDIS', '--chaos cannot run on --redis-url: it pauses, kills and restarts Redis', {
         hint: 'Drop --redis-url: a chaos run starts a redis-server of its own in a temporary folder.',
       })
+    }
+    if (flags.chaos && flags.partitions !== undefined && flags.partitions > 1) {
+      throw new EventspineError('E_FLAG', '--chaos runs one partition: its faults are aimed at one worker per stage', { hint: 'Drop --partitions, or drop --chaos.' })
     }
     const date = flags.date ?? todayIso()
     const { faults } = flags

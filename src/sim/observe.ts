@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { entryTime } from '../bus/entry-ids.js'
 import type { Bus } from '../bus/index.js'
 import type { ScriptClient } from '../bus/scripts.js'
@@ -35,15 +36,16 @@ export class JourneyObserver {
   private loop: Promise<void> | null = null
   private waiters: (() => void)[] = []
 
-  /** The scored stream of every partition. */
-  private readonly scored = new Set<string>()
+  /** Each partition's streams (one XREAD each: on a cluster a partition is one slot, two partitions are two). */
+  private readonly byPartition: string[][]
+  private readonly scoredStreams: Set<string>
 
   constructor(private readonly bus: Bus) {
     this.conn = bus.connect()
-    for (const keys of bus.partitions) {
-      for (const type of [...FUND_ENDINGS, EVENT.scored]) this.cursors.set(keys.stream(type), '0')
-      this.scored.add(keys.stream(EVENT.scored))
-    }
+    const types = [...FUND_ENDINGS, EVENT.scored]
+    this.byPartition = bus.partitions.map((keys) => types.map((type) => keys.stream(type)))
+    this.scoredStreams = new Set(bus.partitions.map((keys) => keys.stream(EVENT.scored)))
+    for (const stream of this.byPartition.flat()) this.cursors.set(stream, '0')
   }
 
   /** A file the driver published: only these count towards `ended`. */
@@ -64,20 +66,21 @@ export class JourneyObserver {
   }
 
   private async run(): Promise<void> {
-    // One read per partition (its streams share a slot); the block split between them.
-    const block = Math.max(1, Math.floor(20 / this.bus.partitionCount))
+    // One partition blocks as before; with several, each is read without blocking (a blocking read
+    // holds its node's connection) and the loop rests when none had anything.
+    const blockMs = this.byPartition.length === 1 ? 20 : 0
+    type Reply = [string, [string, string[]][]][] | null
     while (this.running) {
-      for (const partition of this.bus.partitions) {
-        const keys = [...this.cursors.keys()].filter((k) => k.startsWith(partition.prefix))
-        const reply = (await this.conn.xread('COUNT', 5000, 'BLOCK', block, 'STREAMS', ...keys, ...keys.map((k) => this.cursors.get(k) ?? '0'))) as
-          | [string, [string, string[]][]][]
-          | null
-        for (const [stream, entries] of reply ?? []) {
-          for (const [id, fields] of entries) this.take(stream, id, fields)
-          const last = entries[entries.length - 1]
-          if (last !== undefined) this.cursors.set(stream, last[0])
-        }
+      const replies = await Promise.all(this.byPartition.map((keys) => {
+        const cursors = keys.map((k) => this.cursors.get(k) ?? '0')
+        return (blockMs > 0 ? this.conn.xread('COUNT', 5000, 'BLOCK', blockMs, 'STREAMS', ...keys, ...cursors) : this.conn.xread('COUNT', 5000, 'STREAMS', ...keys, ...cursors)) as Promise<Reply>
+      }))
+      for (const [stream, entries] of replies.flatMap((reply) => reply ?? [])) {
+        for (const [id, fields] of entries) this.take(stream, id, fields)
+        const last = entries[entries.length - 1]
+        if (last !== undefined) this.cursors.set(stream, last[0])
       }
+      if (blockMs === 0 && replies.every((reply) => reply === null)) await sleep(20)
       const waiters = this.waiters
       this.waiters = []
       for (const wake of waiters) wake()
@@ -88,7 +91,7 @@ export class JourneyObserver {
     let event: EventEnvelope
     try {
       event = decodeEvent(fields)
-      if (this.scored.has(stream)) {
+      if (this.scoredStreams.has(stream)) {
         this.flags.set(event.correlationId, distinctSorted((event.payload as ScoredPayload).flags.map((f) => f.rule)))
         return
       }

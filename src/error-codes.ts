@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   E_REDIS_NOT_RUNNING: 'No Redis URL was given and no managed redis-server runs for this project.',
   E_REDIS_EVICTION_POLICY: 'Redis may evict keys (maxmemory-policy is not noeviction), which can drop stream entries.',
   E_PARTITIONS_INVALID: 'A partition count is not a whole number in range.',
+  E_PUBLISH_NOT_REPLICATED: 'No replica confirmed a publish on a cluster whose master has one (WAIT timed out): it may be lost if that master dies now; re-publishing is safe (idempotent by id).',
   E_PARTITIONS_MISMATCH: 'A namespace was opened with another partition count than the one stored with it.',
 
   // Redis: replies to a command

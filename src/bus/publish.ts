@@ -1,5 +1,9 @@
 import { encodeEvent, type EventEnvelope } from '../events/envelope.js'
 import { newCorrelationId, newEventId, type CorrelationId, type EventId } from '../events/ids.js'
+import { EventspineError } from '../errors.js'
+import type { Cluster } from 'ioredis'
+import { isCluster } from '../redis/nodes.js'
+import { keySlot } from '../redis/topology.js'
 import type { Bus } from './bus.js'
 import type { Keys } from './keys.js'
 import { retryWhileOutOfMemory } from './pressure.js'
@@ -44,7 +48,62 @@ export async function appendEncoded(bus: Bus, keys: Keys, events: readonly Encod
     scriptKeys.push(keys.published(e.id), keys.stream(e.type), keys.correlation(e.correlationId))
     args.push(e.type, e.fields.length / 2, ...e.fields)
   }
-  return (await retryWhileOutOfMemory(bus, () => bus.redis.esPublish(scriptKeys.length, ...scriptKeys, ...args))) as string[]
+  const appended = (await retryWhileOutOfMemory(bus, () => bus.redis.esPublish(scriptKeys.length, ...scriptKeys, ...args))) as string[]
+  if (scriptKeys[0] !== undefined) await waitForReplica(bus, scriptKeys[0])
+  return appended
+}
+
+/** How long a publish waits for a replica to confirm it before refusing the acknowledgement. */
+export const REPLICA_ACK_TIMEOUT_MS = 5_000
+
+/**
+ * On a Redis Cluster whose master of this slot has a replica connected, the publish returns only
+ * once one replica has the write: replication is asynchronous, and a master killed right after
+ * acknowledging hands its slots to a replica without the write (test/int/cluster-faults-failover:
+ * 3,100 of 3,200 acknowledged events were gone without this). WAIT counts the writes of its
+ * connection, so it goes in a pipeline whose one keyed command (a read of the same slot) sends it
+ * to the node that took the write: ioredis sends a keyless command in a cluster pipeline to the
+ * pipeline's slot. Whether that master has a replica is asked of it (INFO's connected_slaves,
+ * kept for a few seconds): CLUSTER SLOTS, and so ioredis's slot table, leaves out a replica that
+ * has not yet reported a replication offset. Standalone Redis and a master without a replica
+ * skip the wait (nothing to wait for). No replica in time: E_PUBLISH_NOT_REPLICATED, and the
+ * producer re-sends (idempotent by id).
+ *
+ * Commits do not wait. A replica's stream is a prefix of its master's, so a commit lost in a
+ * failover is lost whole (its emits, state, inbox mark and XACK together): its input is still
+ * pending, is delivered again, and re-applied under the same derived ids. The relay publishes
+ * through here, so it acknowledges an outbox entry only once a replica has the relayed event.
+ */
+async function waitForReplica(bus: Bus, key: string): Promise<void> {
+  const client = bus.redis
+  if (!isCluster(client)) return
+  const slot = keySlot(key)
+  if ((await replicasOf(client, key)) < 1) return
+  const replies = (await client.pipeline().exists(key).call('WAIT', 1, REPLICA_ACK_TIMEOUT_MS).exec()) ?? []
+  const [error, confirmed] = replies[1] ?? [new Error('no reply to WAIT'), 0]
+  // A redirected read means the slot moved since the write: that WAIT was on another node.
+  if (error || replies[0]?.[0] || Number(confirmed) < 1) {
+    throw new EventspineError('E_PUBLISH_NOT_REPLICATED', `no replica confirmed the publish within ${REPLICA_ACK_TIMEOUT_MS} ms (slot ${slot})`, {
+      hint: 'The events are on the master but would be lost if it died before a replica caught up. Publish them again: publish is idempotent by event id.',
+    })
+  }
+}
+
+/** How long a master's replica count is taken as known. */
+const REPLICAS_KNOWN_MS = 2_000
+const replicaCounts = new WeakMap<Cluster, Map<string, { count: number; atMs: number }>>()
+
+/** Replicas connected to the master of `key`'s slot (asked of it in a pipeline routed by the key). */
+async function replicasOf(client: Cluster, key: string): Promise<number> {
+  const node = client.slots[keySlot(key)]?.[0] ?? ''
+  let known = replicaCounts.get(client)
+  if (known === undefined) replicaCounts.set(client, (known = new Map()))
+  const cached = known.get(node)
+  if (cached !== undefined && Date.now() - cached.atMs < REPLICAS_KNOWN_MS) return cached.count
+  const replies = (await client.pipeline().exists(key).info('replication').exec()) ?? []
+  const count = Number(/^connected_slaves:(\d+)/m.exec(String(replies[1]?.[1] ?? ''))?.[1] ?? 0)
+  known.set(node, { count, atMs: Date.now() })
+  return count
 }
 
 /**

@@ -82,8 +82,10 @@ async function waitForReplica(bus: Bus, key: string): Promise<void> {
   const replies = (await client.pipeline().exists(key).call('WAIT', 1, REPLICA_ACK_TIMEOUT_MS).exec()) ?? []
   const [error, confirmed] = replies[1] ?? [new Error('no reply to WAIT'), 0]
   // A redirected read means the slot moved since the write: that WAIT was on another node.
-  if (error || replies[0]?.[0] || Number(confirmed) < 1) {
-    throw new EventspineError('E_PUBLISH_NOT_REPLICATED', `no replica confirmed the publish within ${REPLICA_ACK_TIMEOUT_MS} ms (slot ${slot})`, {
+  const failure = error ?? replies[0]?.[0]
+  if (failure || Number(confirmed) < 1) {
+    const why = failure ? `: ${failure.message}` : ` within ${REPLICA_ACK_TIMEOUT_MS} ms`
+    throw new EventspineError('E_PUBLISH_NOT_REPLICATED', `no replica confirmed the publish to slot ${slot}${why}`, {
       hint: 'The events are on the master but would be lost if it died before a replica caught up. Publish them again: publish is idempotent by event id.',
     })
   }

@@ -60,7 +60,6 @@ export default class Load extends BaseCommand {
     }),
     chaos: Flags.boolean({ summary: 'Inject faults (workers, connections, Redis, poison) on a schedule drawn from --seed; stages run as worker processes.' }),
     'redis-url': redisFlags['redis-url'],
-    ...partitionsFlag,
     ...configFlag,
   }
 

@@ -240,7 +240,8 @@ export async function waitForLeases(bus: Bus, stages: readonly string[], timeout
   const deadline = Date.now() + timeoutMs
   for (;;) {
     // Every partition's lease: with partitions, a stage works only where its leases are held.
-    const held = await Promise.all(stages.map(async (s) => (await bus.redis.exists(...bus.partitions.map((k) => k.lease(s)))) === bus.partitionCount))
+    // One EXISTS per partition: on a cluster the partitions' leases live in different slots.
+    const held = await Promise.all(stages.map(async (s) => (await Promise.all(bus.partitions.map((k) => bus.redis.exists(k.lease(s))))).every((n) => n === 1)))
     if (held.every(Boolean)) return
     if (Date.now() > deadline) {
       const missing = stages.filter((_, i) => !held[i])

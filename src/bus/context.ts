@@ -1,5 +1,6 @@
 import { encodeEvent, type EventEnvelope } from '../events/envelope.js'
 import { deriveEventId, type EventId } from '../events/ids.js'
+import type { Bus } from './bus.js'
 import type { Keys } from './keys.js'
 import type { ContractChecker } from './contracts.js'
 import type { ConsumerContext, Emit, StateAccess } from './types.js'
@@ -61,6 +62,15 @@ export interface ContextScope {
   readonly producerVersion?: string | undefined
   /** The partition of an emit's partition key; unset: every emit stays in `keys.partition`. */
   readonly partitionOf?: (partitionKey: string) => number
+}
+
+/**
+ * The scope of a consumer's handlers on a bus or a partition view of it: the runner, replay and
+ * `dlq replay` all build it here, so from each of them an emit whose key belongs to another
+ * partition goes through the outbox. `keys`: where state names lead (a rebuild's shadow keys).
+ */
+export function handlerScope(bus: Pick<Bus, 'keys' | 'redis' | 'contracts' | 'producerVersion' | 'partitionOf'>, consumer: string, keys: Keys = bus.keys): ContextScope {
+  return { consumer, source: consumer, keys, reader: bus.redis, contracts: bus.contracts, producerVersion: bus.producerVersion, partitionOf: bus.partitionOf }
 }
 
 /**

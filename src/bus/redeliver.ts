@@ -2,7 +2,7 @@ import { decodeEvent, type EventEnvelope } from '../events/envelope.js'
 import { EventspineError, errorMessage } from '../errors.js'
 import { applyEffects } from './apply.js'
 import { partitionBus, type Bus } from './bus.js'
-import { HandlerContext, type Effects } from './context.js'
+import { HandlerContext, handlerScope, type Effects } from './context.js'
 import { deadLetterConsumers, deadLetterId, findDeadLetter, newestDeadLetterId, readPartitionDeadLetters, type DeadLetter } from './dead-letters.js'
 import { retryWhileOutOfMemory } from './pressure.js'
 import { DEFAULT_INBOX_SIZE, INDEX_TTL_SECONDS } from './windows.js'
@@ -87,7 +87,7 @@ async function redeliverOne(bus: Bus, consumer: ConsumerDefinition, dead: DeadLe
     const raw = decodeEvent(dead.originalFields, `dead letter ${dead.id}`)
     bus.contracts.validate(raw.type, raw.version, raw.payload, `dead letter ${dead.id}`)
     event = bus.contracts.upcast(raw)
-    const ctx = new HandlerContext({ consumer: consumer.name, source: consumer.name, keys: bus.keys, reader: bus.redis, contracts: bus.contracts, producerVersion: bus.producerVersion }, event, dead.attempts + 1)
+    const ctx = new HandlerContext(handlerScope(bus, consumer.name), event, dead.attempts + 1)
     await consumer.handle(event, ctx)
     effects = ctx.effects
   } catch (error) {

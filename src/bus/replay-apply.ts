@@ -4,7 +4,7 @@ import { errorMessage } from '../errors.js'
 import { applyEffects, type ApplyItem } from './apply.js'
 import type { Bus } from './bus.js'
 import { WaveConflicts, footprint, formWave } from './conflicts.js'
-import { HandlerContext, type ContextScope, type Effects } from './context.js'
+import { HandlerContext, handlerScope, type Effects } from './context.js'
 import type { Keys } from './keys.js'
 import { toHeld, type Held } from './reader.js'
 import { replayContext } from './replay-context.js'
@@ -104,8 +104,7 @@ async function handleWithRetries(bus: Bus, run: ApplyRun, event: EventEnvelope):
   const { consumer } = run
   let error: unknown
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-    const scope: ContextScope = { consumer: consumer.name, source: consumer.name, keys: run.keys ?? bus.keys, reader: bus.redis, contracts: bus.contracts, producerVersion: bus.producerVersion, partitionOf: bus.partitionOf }
-    const inner = new HandlerContext(scope, event, attempt)
+    const inner = new HandlerContext(handlerScope(bus, consumer.name, run.keys), event, attempt)
     try {
       await consumer.handle(event, replayContext(inner, event, run.runId))
       return { ok: true, effects: inner.effects, reads: inner.reads }

@@ -3,7 +3,7 @@ import { ConsumerBreaker, type BreakerPolicy, type BreakerState } from './breake
 import type { Bus } from './bus.js'
 import { commitBatch, recordFailure } from './commit.js'
 import { WaveConflicts, footprint, formWave } from './conflicts.js'
-import { HandlerContext, type ContextScope, type Effects } from './context.js'
+import { HandlerContext, handlerScope, type ContextScope, type Effects } from './context.js'
 import { compareEntryIds } from './entry-ids.js'
 import { toHeld, type Held } from './reader.js'
 import { failureKind, type FailureKind } from './failures.js'
@@ -102,7 +102,7 @@ export class WaveEngine {
     private readonly consumer: ConsumerDefinition,
     private readonly options: WaveEngineOptions,
   ) {
-    this.scope = { consumer: consumer.name, source: consumer.name, keys: bus.keys, reader: bus.redis, contracts: bus.contracts, producerVersion: bus.producerVersion, partitionOf: bus.partitionOf }
+    this.scope = handlerScope(bus, consumer.name)
     this.now = options.now ?? Date.now
     this.random = options.random ?? Math.random
     this.sink = options.sink ?? {}

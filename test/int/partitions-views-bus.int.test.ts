@@ -15,6 +15,7 @@ import {
   type ConsumerDefinition,
   type NewEvent,
 } from '../../src/bus/index.js'
+import { OUTBOX_TARGET } from '../../src/bus/context.js'
 import { entryTime } from '../../src/bus/entry-ids.js'
 import { publishEvents } from '../../src/bus/publish.js'
 import { startRunner, type Runner } from '../../src/bus/runner.js'
@@ -102,6 +103,32 @@ describe(`views over ${P} partitions`, () => {
     expect(await p3.redis.hget(p3.keys.state('sum', 'sum'), shown.event?.key as string)).toBe('13')
     expect(await purgeDeadLetters(bus, { ids: [ids[1] as string] })).toEqual([{ consumer: 'sum', purged: 1 }])
     expect(await listDeadLetters(bus)).toEqual([])
+  })
+
+  it('a re-delivered emit whose key belongs to another partition goes through the outbox to that partition', async () => {
+    const bus = await testBus({ partitions: P })
+    const fixed = { value: false }
+    const to = keyIn(1, 'out')
+    const forward = defineConsumer({
+      name: 'fwd',
+      subscribes: ['num.added'],
+      emits: ['num.forwarded'],
+      handle(event, ctx) {
+        if (!fixed.value) throw new Error('not yet')
+        ctx.emit({ type: 'num.forwarded', key: to, payload: event.payload })
+      },
+    })
+    const p3 = partitionBus(bus, 3)
+    const runner = startRunner(p3, forward, fast)
+    await seed(bus, [{ type: 'num.added', key: keyIn(3, 'in'), payload: { n: 1 } }])
+    await waitFor(async () => (await listDeadLetters(bus))[0]?.count === 1, { what: 'a dead letter in partition 3' })
+    await runner.stop()
+    fixed.value = true
+    expect(await redeliverDeadLetters(bus, { consumers: [forward], all: true })).toMatchObject({ delivered: 1 })
+    // Not in partition 3's stream: in its outbox, named for partition 1, where the relay takes it.
+    expect(await p3.redis.xlen(p3.keys.stream('num.forwarded'))).toBe(0)
+    const outbox = (await p3.redis.xrange(p3.keys.outbox, '-', '+')) as [string, string[]][]
+    expect(outbox.map(([, fields]) => fields[fields.indexOf(OUTBOX_TARGET) + 1])).toEqual(['1'])
   })
 
   it('trace reads a file whose index has rows in two partitions, in entry-time order', async () => {

@@ -124,13 +124,14 @@ export interface ReferenceFollower {
 /**
  * The reference data of a host, from Postgres, kept current: every process reads the whole
  * `reference.changed` stream itself (XREAD, no consumer group: each enrich and resolve needs
- * every change). The stream's end is noted before the tables are read, so a change committed
- * meanwhile is read again rather than missed.
+ * every change). The changes are published by key (the ISIN), so with partitions the stream of
+ * every partition is followed, each on a connection of its own (as `tail` does): a class's
+ * changes stay in one partition, in order. Each stream's end is noted before the tables are
+ * read, so a change committed meanwhile is read again rather than missed.
  */
 export async function followReference(bus: Bus, url: string, warn: (message: string) => void): Promise<ReferenceFollower> {
-  const stream = bus.keys.stream(REFERENCE_CHANGED)
-  const last = (await bus.redis.xrevrange(stream, '+', '-', 'COUNT', 1)) as [string, string[]][]
-  let from = last[0]?.[0] ?? '0-0'
+  const streams = bus.partitions.map((keys) => keys.stream(REFERENCE_CHANGED))
+  const starts = await Promise.all(streams.map(async (stream) => ((await bus.redis.xrevrange(stream, '+', '-', 'COUNT', 1)) as [string, string[]][])[0]?.[0] ?? '0-0'))
   const db = new pg.Client({ connectionString: url })
   db.on('error', () => {})
   await db.connect()
@@ -140,9 +141,9 @@ export async function followReference(bus: Bus, url: string, warn: (message: str
   } finally {
     await db.end().catch(() => {})
   }
-  const reader = bus.connect()
   let stopped = false
-  const loop = (async () => {
+  const readers = streams.map(() => bus.connect())
+  const follow = async (reader: ReturnType<Bus['connect']>, stream: string, from: string) => {
     while (!stopped) {
       try {
         const reply = (await reader.xread('COUNT', 500, 'BLOCK', 500, 'STREAMS', stream, from)) as [string, [string, string[]][]][] | null
@@ -156,13 +157,14 @@ export async function followReference(bus: Bus, url: string, warn: (message: str
         await new Promise((resolve) => setTimeout(resolve, 1_000))
       }
     }
-  })()
+  }
+  const loops = Promise.all(readers.map((reader, p) => follow(reader, streams[p] as string, starts[p] as string)))
   return {
     data,
     async stop() {
       stopped = true
-      reader.disconnect()
-      await loop
+      for (const reader of readers) reader.disconnect()
+      await loops
     },
   }
 }

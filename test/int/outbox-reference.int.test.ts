@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { readCorrelation } from '../../src/bus/correlation.js'
+import { partitionOf } from '../../src/bus/keys.js'
 import { startPipeline, type Intake, type PipelineHandle } from '../../src/pipeline/host/index.js'
 import { defaultReferenceDir, packageRoot } from '../../src/pipeline/paths.js'
-import { seedReferenceFromFolder, writeReferenceChange } from '../../src/pipeline/reference-db.js'
+import { followReference, REFERENCE_CHANGED, seedReferenceFromFolder, writeReferenceChange } from '../../src/pipeline/reference-db.js'
 import { shippedContracts } from '../../src/pipeline/source.js'
 import { EVENT } from '../../src/pipeline/types.js'
-import { waitFor } from '../support/bus.js'
+import { testBus, waitFor } from '../support/bus.js'
 import { testClient, testNamespace, testRedisUrl } from '../support/namespace.js'
 import { testDatabase, testPg } from '../support/postgres.js'
 
@@ -59,5 +60,22 @@ describe('the fund pipeline with reference data in Postgres', () => {
     expect((await db.query(`SELECT "fundName" FROM reference.funds WHERE isin = $1`, [ISIN])).rows[0].fundName).toBe('Meridian World Equity Fund I USD Dist')
     // The next file naming the class (another provider's NAV of it) goes through enrich after the change.
     expect(await delivered(pipeline, intakes, 'northwind-nav-2026-11-24.csv')).toEqual({ fundName: 'Meridian World Equity Fund I USD Dist', ticker: 'MERWEIU LX' })
+  })
+
+  it('with 4 partitions the follower learns of changes in every partition (they are published by ISIN)', async () => {
+    const P = 4
+    const url = await testDatabase('refparts')
+    await seedReferenceFromFolder(url, defaultReferenceDir())
+    const bus = await testBus({ partitions: P, contracts: shippedContracts() })
+    const warnings: string[] = []
+    const follower = await followReference(bus, url, (m) => void warnings.push(m))
+    onTestFinished(() => follower.stop())
+    // One made-up class per partition, as the Postgres relay publishes them: key = ISIN.
+    const isins = Array.from({ length: P }, (_, p) => {
+      for (let i = 0; ; i++) if (partitionOf(`XS${String(i).padStart(9, '0')}0`, P) === p) return `XS${String(i).padStart(9, '0')}0`
+    })
+    await bus.publish(isins.map((isin) => ({ type: REFERENCE_CHANGED, key: isin, payload: { table: 'funds', isin, row: { fundName: `Fund ${isin}` } } })))
+    await waitFor(() => isins.every((isin) => follower.data.funds.get(isin)?.fundName === `Fund ${isin}`), { what: 'a change from every partition applied' })
+    expect(warnings).toEqual([])
   })
 })

@@ -66,7 +66,7 @@ export interface Bus {
 export interface Runners {
   /** One per consumer (with P > 1 partitions, each runs a runner per partition inside). */
   readonly runners: readonly Runner[]
-  /** The outbox relay of cross-partition emits (P > 1 only): its lag for metrics and the dashboard. */
+  /** The outbox relay of cross-partition emits (P > 1 only); its lag is `readRelayLag`'s, read from Redis. */
   readonly relay?: Relay
   /** Graceful: stop reading, finish and commit in-flight work, release leases, close. */
   stop(): Promise<void>

@@ -51,6 +51,11 @@ export interface Keys {
   chaosHeld(consumer: string): string
   /** Cross-partition emits waiting for the relay (stream): written in the source partition's commit, moved to the target partition under the same event id. */
   readonly outbox: string
+  /**
+   * The lease of the one relay reading this partition's outbox. `lease:relay:outbox` cannot be a
+   * consumer's `lease:<consumer>`: `defineConsumer` refuses names with a `:`.
+   */
+  readonly relayLease: string
   /** Global: how many partitions the namespace has (string), absent for the default of 1. */
   readonly partitions: string
   /** Global: registry of streams and consumers seen in this namespace (for tail, status, schema). */
@@ -125,6 +130,7 @@ export function keysFor(namespace: string, choice: PartitionChoice = {}): Keys {
     replayInbox: (consumer, runId) => `${prefix}replay:${consumer}:${runId}`,
     published: (eventId) => `${prefix}pub:${eventId}`,
     outbox: `${prefix}outbox`,
+    relayLease: `${prefix}lease:relay:outbox`,
     chaosHold: (consumer) => `${globalPrefix}chaos:hold:${consumer}`,
     chaosHeld: (consumer) => `${globalPrefix}chaos:held:${consumer}`,
     partitions: `${globalPrefix}partitions`,

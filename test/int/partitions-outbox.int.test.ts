@@ -1,10 +1,12 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { decodeEvent } from '../../src/events/envelope.js'
-import { deriveEventId } from '../../src/events/ids.js'
+import { decodeEvent, encodeEvent } from '../../src/events/envelope.js'
+import { deriveEventId, newCorrelationId, newEventId } from '../../src/events/ids.js'
 import { createBus, defineConsumer, partitionOf, permissiveContracts, type Bus, type ConsumerDefinition, type Runners } from '../../src/bus/index.js'
 import { OUTBOX_TARGET } from '../../src/bus/context.js'
-import { RELAY_GROUP } from '../../src/bus/partition-relay.js'
+import { leaseHolder } from '../../src/bus/lease.js'
+import { RELAY_GROUP, readRelayLag } from '../../src/bus/partition-relay.js'
+import { toRecord } from '../../src/bus/reader.js'
 import { appendEncoded } from '../../src/bus/publish.js'
 import { testBus, waitFor } from '../support/bus.js'
 import { testRedisUrl } from '../support/namespace.js'
@@ -70,6 +72,35 @@ interface Plan {
   readonly killAt: number | null
 }
 
+/** The consumers of the relay group on a partition's outbox (each relay that read it and was not forgotten). */
+async function relayConsumers(bus: Bus, partition: number): Promise<string[]> {
+  const rows = (await bus.redis.xinfo('CONSUMERS', bus.partitions[partition]!.outbox, RELAY_GROUP)) as unknown[][]
+  return rows.map((row) => String(toRecord(row).name)).sort()
+}
+
+/** Keys of two partitions: `from` lives in one, `to` in another. */
+function twoPartitions(): { from: string; to: string; source: number; target: number } {
+  const from = 'src'
+  const source = partitionOf(from, P)
+  const to = Array.from({ length: 50 }, (_, i) => `dst-${i}`).find((k) => partitionOf(k, P) !== source)!
+  return { from, to, source, target: partitionOf(to, P) }
+}
+
+/** Emits n.out of one key waiting in `source`'s outbox for `target`, as commits write them, in order. */
+async function writeEmits(bus: Bus, source: number, target: number, key: string, ns: readonly number[]): Promise<void> {
+  const correlationId = newCorrelationId()
+  for (const n of ns) {
+    const fields = encodeEvent({ id: newEventId(), type: 'n.out', version: 1, source: 'fan', occurredAt: new Date(0).toISOString(), correlationId, causationId: '', key, payload: { n } })
+    await bus.redis.xadd(bus.partitions[source]!.outbox, '*', ...fields, OUTBOX_TARGET, String(target))
+  }
+}
+
+/** The n of every n.out in a partition's stream, in stream order. */
+async function arrived(bus: Bus, partition: number): Promise<number[]> {
+  const entries = (await bus.redis.xrange(bus.partitions[partition]!.stream('n.out'), '-', '+')) as [string, string[]][]
+  return entries.map(([, fields]) => (decodeEvent(fields).payload as { n: number }).n)
+}
+
 async function runPlan(plan: Plan): Promise<void> {
   const bus = await testBus({ partitions: P })
   let wave = 0
@@ -126,8 +157,56 @@ describe('emits across partitions go through the outbox', () => {
       // Most went across: the outbox was used and is empty again; the lag says so.
       expect(found.filter((o) => o.partition !== partitionOf(`in-${o.n}`, P)).length).toBeGreaterThan(0)
       await waitFor(async () => (await outboxWaiting(bus)) === 0, { what: 'empty outboxes' })
-      await waitFor(() => run.relay?.lag().length === P && run.relay.lag().every((l) => l.waiting === 0), { what: 'lag measured' })
+      const lag = await readRelayLag(bus)
+      expect(lag.map((l) => [l.partition, l.waiting, l.oldestAgeMs])).toEqual(bus.partitions.map((_, p) => [p, 0, 0]))
       expect(run.relay?.moved()).toBeGreaterThan(0)
+    } finally {
+      await run.stop()
+    }
+  })
+
+  it("one relay per outbox: a process never reads an outbox whose relay lease another process holds", async () => {
+    const bus = await testBus({ partitions: P })
+    const { to, source, target } = twoPartitions()
+    const relayLease = bus.partitions[source]!.relayLease
+    await bus.redis.set(relayLease, 'relay@other/0', 'PX', 120_000)
+    const run = bus.run([fan], fast)
+    try {
+      // This process runs every partition, so it may relay every outbox: all but the source's.
+      await waitFor(() => run.runners[0]!.owned().length === P, { what: 'every partition held' })
+      await writeEmits(bus, source, target, to, [0, 1, 2])
+      const barrier = [0, 1, 2, 3].find((p) => p !== source && p !== target)!
+      // Three emits through another outbox, each after the one before arrived: a whole pass of the relay over every outbox began and ended after the source's emits were written.
+      for (const n of [100, 101, 102]) {
+        await writeEmits(bus, barrier, target, to, [n])
+        await waitFor(async () => (await arrived(bus, target)).includes(n), { what: `barrier ${n}` })
+      }
+      expect(await arrived(bus, target)).toEqual([100, 101, 102])
+      expect(await bus.redis.xlen(bus.partitions[source]!.outbox)).toBe(3)
+      // The other relay stops: this one takes the lease and moves them.
+      await bus.redis.del(relayLease)
+      await waitFor(async () => (await arrived(bus, target)).length === 6, { what: 'the source outbox relayed' })
+      expect(await arrived(bus, target)).toEqual([100, 101, 102, 0, 1, 2])
+    } finally {
+      await run.stop()
+    }
+  })
+
+  it("a relay that takes over moves a dead relay's unacknowledged emits before the newer ones, and forgets its group consumer", async () => {
+    const bus = await testBus({ partitions: P })
+    const { to, source, target } = twoPartitions()
+    const outbox = bus.partitions[source]!.outbox
+    // Ten emits of one key waiting in the source's outbox, as commits write them, in order.
+    await writeEmits(bus, source, target, to, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    // A relay held the lease, read the five oldest and died: its lease runs out on its own.
+    await bus.redis.xgroup('CREATE', outbox, RELAY_GROUP, '0', 'MKSTREAM')
+    await bus.redis.xreadgroup('GROUP', RELAY_GROUP, 'relay@dead', 'COUNT', 5, 'STREAMS', outbox, '>')
+    await bus.redis.set(bus.partitions[source]!.relayLease, 'relay@dead/0', 'PX', fast.visibilityTimeoutMs)
+    const run = bus.run([fan], fast)
+    try {
+      await waitFor(async () => (await arrived(bus, target)).length === 10, { what: '10 n.out in the target partition' })
+      expect(await arrived(bus, target)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+      expect(await relayConsumers(bus, source)).toEqual([leaseHolder((await bus.redis.get(bus.partitions[source]!.relayLease)) ?? '')])
     } finally {
       await run.stop()
     }

@@ -12,7 +12,7 @@ export { DEFAULT_RETRY, backoffDelay, decideFailure, type FailureDecision, type 
 export { PoisonError, TransientError, failureKind, type FailureKind } from './failures.js'
 export { DEFAULT_BREAKER, pauseConsumer, readBreaker, resumeConsumer, type BreakerPolicy, type BreakerState } from './breaker.js'
 export { trimStream, type RetentionPolicy, type TrimResult } from './retention.js'
-export { consumerStatus, outboxBacklog, type ConsumerStatus, type PartitionStatus, type StreamGroupStatus } from './status.js'
+export { consumerStatus, type ConsumerStatus, type PartitionStatus, type StreamGroupStatus } from './status.js'
 export { followCorrelation, readCorrelation, correlationSize, correlationSizes, type IndexedItem } from './correlation.js'
 export { eachPartition, mergeByEntryTime } from './across.js'
 export { RunnerMetrics } from './metrics.js'

@@ -76,11 +76,6 @@ export async function consumerStatus(bus: Bus, consumers: Consumers): Promise<Co
   })
 }
 
-/** Cross-partition emits waiting in each partition's outbox for the relay (`XLEN`), by partition. */
-export function outboxBacklog(bus: Bus): Promise<number[]> {
-  return eachPartition(bus, (partition) => partition.redis.xlen(partition.keys.outbox))
-}
-
 /** One partition's figures in one pipeline; with `owners`, the holder of each consumer's lease too. */
 async function partitionStatus(bus: Bus, consumers: Consumers, owners: boolean): Promise<(ConsumerStatus & { owner: string | null })[]> {
   const p = bus.redis.pipeline()

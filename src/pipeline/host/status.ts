@@ -1,7 +1,8 @@
 import { resolve } from 'node:path'
 import { createBus } from '../../bus/bus.js'
 import { GONE_AFTER_MS, registeredConsumers, type RegisteredConsumer } from '../../bus/presence.js'
-import { consumerStatus, outboxBacklog, type PartitionStatus } from '../../bus/status.js'
+import { readRelayLag } from '../../bus/partition-relay.js'
+import { consumerStatus, type PartitionStatus } from '../../bus/status.js'
 import { hasCode } from '../../errors.js'
 import { DEFAULT_NAMESPACE } from '../../bus/keys.js'
 import { RedisErrorCode, resolveRedis } from '../../redis/index.js'
@@ -65,7 +66,7 @@ export async function pipelineStatus(options: { redisUrl?: string | undefined; n
     const where = { url: redis.displayUrl, source: redis.source }
     // The partition view is read here even beside a live `up`: owners change as instances come and go.
     const multi = bus.partitionCount > 1
-    const [status, outbox] = runtime !== null && !multi ? [[], []] : await Promise.all([consumerStatus(bus, (options.source ?? builtinSource()).consumers(listingHost())), multi ? outboxBacklog(bus) : []])
+    const [status, outbox] = runtime !== null && !multi ? [[], []] : await Promise.all([consumerStatus(bus, (options.source ?? builtinSource()).consumers(listingHost())), multi ? readRelayLag(bus).then((lag) => lag.map((l) => l.waiting)) : []])
     const partitions: PartitionsView | null = !multi
       ? null
       : {

@@ -19,8 +19,8 @@ afterAll(() => rmSync(project, { recursive: true, force: true }))
 
 describe('the pipeline and fuzz tiers on a Redis Cluster', () => {
   it('load --partitions 4 --workers 2: a generated day with 0 mismatches, its partitions spread over the masters, nothing left behind', async () => {
-    // --faults 0: with P > 1 score flags a NAV jump against the last NAV its own partition has seen,
-    // and files spread by their random correlation id, so a faulty day's nav-jump files would pass or not by chance.
+    // --faults 0: this tier is about the cluster losing and doubling nothing; content faults are
+    // the standalone load tests' (with P > 1 a NAV is compared with the last its partition saw).
     const run = await cli(['load', '--redis-url', testClusterUrl(), '--events-per-day', '2000', '--seed', '7', '--faults', '0', '--partitions', '4', '--workers', '2', '--json', '--assert', 'mismatches=0'])
     expect(run.code, run.stderr).toBe(0)
     const report = JSON.parse(run.stdout) as { mismatches: number; mismatchList: unknown[]; workers: number; namespace: string; outcomes: Record<string, number>; files: number; deadLetters: number; events: number; expectedEvents: number }

@@ -104,7 +104,7 @@ describe('durability of publish on a failover', () => {
 
 describe('kill -9 of a master during a load', () => {
   it('its replica takes over, the runtime follows it, and the day has 0 mismatches: nothing acknowledged is lost', async () => {
-    // No content faults: see cluster-faults-worker.int.test.ts (a NAV jump with P > 1 depends on how files spread).
+    // No content faults: see cluster-faults-worker.int.test.ts.
     const day = writeDay(generateDay({ eventsPerDay: 1500, date: '2026-11-20', seed: 29, faults: 0 }), join(dir, 'day'))
     const namespace = `masterkill-${process.pid}`
     const slots = partitionKeys(namespace, PARTITIONS).map((keys) => keySlot(keys.prefix))

@@ -18,9 +18,9 @@ const PARTITIONS = 4
 
 describe('kill -9 of a worker on a Redis Cluster', () => {
   it('the other instances take its partitions, pending entries included, after the visibility timeout: 0 mismatches', async () => {
-    // No content faults: with P > 1 a NAV jump is flagged against the last NAV its partition's
-    // score has seen, so whether it is depends on how the fund's files spread (seed 17 misses one
-    // with no fault injected at all). This test is about losing nothing and applying nothing twice.
+    // No content faults: with P > 1 score compares a NAV with the last one its partition saw (the
+    // fund pipeline keys a file by provider, so per provider). This test is about losing nothing
+    // and applying nothing twice.
     const day = writeDay(generateDay({ eventsPerDay: 1500, date: '2026-11-20', seed: 17, faults: 0 }), join(dir, 'day'))
     const { namespace, farUrl } = await clusterNamespace('wkill')
     const stages = builtinSource().consumers(listingHost()).map((c) => c.name)

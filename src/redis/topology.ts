@@ -86,6 +86,11 @@ export function formatSlotRanges(ranges: readonly SlotRange[]): string {
  * The slot of a key, as Redis Cluster computes it: CRC16 (XMODEM) of its hash tag (the text
  * between the first `{` and the next `}`, when not empty), else of the whole key, mod 16384.
  */
+/** True when the node serves this slot (one of its ranges holds it). */
+export function servesSlot(node: Pick<ClusterNodeView, 'slots'>, slot: number): boolean {
+  return node.slots.some(([first, last]) => slot >= first && slot <= last)
+}
+
 export function keySlot(key: string): number {
   const open = key.indexOf('{')
   const close = open < 0 ? -1 : key.indexOf('}', open + 1)

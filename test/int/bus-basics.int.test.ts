@@ -1,23 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { defineConsumer, partitionBus } from '../../src/bus/index.js'
 import { streamEntries, testBus, waitFor } from '../support/bus.js'
+import { doubler } from '../support/consumers.js'
 
 const fast = { blockMs: 100, visibilityTimeoutMs: 1_000, retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 50 } }
 
 describe('publish and consume', () => {
   it('runs a chain: emitted events carry correlation, causation and a derived id', async () => {
     const bus = await testBus()
-    const double = defineConsumer({
-      name: 'double',
-      subscribes: ['num.added'],
-      emits: ['num.doubled'],
-      handle(event, ctx) {
-        const { n } = event.payload as { n: number }
-        ctx.state.hincrby('totals', event.key, n)
-        ctx.emit({ type: 'num.doubled', payload: { n: n * 2 } })
-      },
-    })
-    const runners = bus.run([double], fast)
+    const runners = bus.run([doubler], fast)
     const [published] = await bus.publish([{ type: 'num.added', key: 'a', payload: { n: 21 } }])
     const out = await waitFor(async () => (await streamEntries(bus, 'num.doubled'))[0], { what: 'num.doubled' })
     expect(JSON.parse(out.payload as string)).toEqual({ n: 42 })

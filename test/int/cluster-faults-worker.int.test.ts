@@ -10,6 +10,7 @@ import { runLoad } from '../../src/sim/drive-day.js'
 import { writeDay } from '../../src/sim/store.js'
 import { waitForLeases, WorkerPool, type WorkerProcess } from '../../src/sim/workers.js'
 import { clusterNamespace } from '../support/cluster.js'
+import { expectNothingLost } from '../support/day.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'cluster-worker-kill-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -66,10 +67,7 @@ describe('kill -9 of a worker on a Redis Cluster', () => {
     expect(victim).toBeDefined()
     // It owned partitions when it died (a lease names its instance's process).
     expect(heldByVictim).toBeGreaterThan(0)
-    expect(report.mismatchList.map((m) => `${m.file} [${m.faults.join()}]: ${m.why ?? ''} ${JSON.stringify(m.expected)} vs ${JSON.stringify(m.actual)}`)).toEqual([])
-    expect(report.mismatches).toBe(0)
-    expect(report.outcomes.missing).toBe(0)
-    expect(report.deadLetters).toBe(0)
+    expectNothingLost(report)
     expect(pool.unexpectedExits).toEqual([])
 
     async function leasesHeldBy(pid: number): Promise<number> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createBus, defineConsumer, permissiveContracts } from '../../src/bus/index.js'
+import { createBus, permissiveContracts } from '../../src/bus/index.js'
 import { hasCode } from '../../src/errors.js'
 import { closeQuietly, connect } from '../../src/redis/connect.js'
 import { replyError } from '../../src/redis/errors.js'
@@ -7,6 +7,7 @@ import { isCluster, masters, pipelinePerSlot, scanAll } from '../../src/redis/no
 import { clusterNamespace, testClusterBus, testClusterClient } from '../support/cluster.js'
 import { streamEntries, waitFor } from '../support/bus.js'
 import { testClusterUrl } from '../support/namespace.js'
+import { doubler } from '../support/consumers.js'
 
 const fast = { blockMs: 100, visibilityTimeoutMs: 1_000, retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 50 } }
 
@@ -27,17 +28,7 @@ describe('the runtime on a Redis Cluster', () => {
   it('runs a chain in a namespace whose slot is not on the node in the URL', async () => {
     const bus = await testClusterBus()
     expect(isCluster(bus.redis)).toBe(true)
-    const double = defineConsumer({
-      name: 'double',
-      subscribes: ['num.added'],
-      emits: ['num.doubled'],
-      handle(event, ctx) {
-        const { n } = event.payload as { n: number }
-        ctx.state.hincrby('totals', event.key, n)
-        ctx.emit({ type: 'num.doubled', payload: { n: n * 2 } })
-      },
-    })
-    const runners = bus.run([double], fast)
+    const runners = bus.run([doubler], fast)
     const published = await bus.publish([1, 2, 3].map((n) => ({ type: 'num.added', key: `k${n % 2}`, payload: { n } })))
     await waitFor(async () => (await streamEntries(bus, 'num.doubled')).length === 3, { what: 'three num.doubled' })
     expect((await streamEntries(bus, 'num.doubled')).map((e) => JSON.parse(e.payload as string))).toEqual([{ n: 2 }, { n: 4 }, { n: 6 }])

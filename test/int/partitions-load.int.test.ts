@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
+import { partitionKeys } from '../../src/bus/keys.js'
+import { EVENT } from '../../src/pipeline/index.js'
 import { generateDay } from '../../src/sim/day.js'
 import { runLoad } from '../../src/sim/drive-day.js'
 import { describe as describeOutcome } from '../../src/sim/outcome.js'
@@ -16,7 +18,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 async function receivedPerPartition(namespace: string, partitions: number): Promise<number[]> {
   const redis = new Redis(testRedisUrl())
   try {
-    return await Promise.all(Array.from({ length: partitions }, (_, p) => redis.xlen(`{${namespace}:${p}}:stream:pipeline.file.received`)))
+    return await Promise.all(partitionKeys(namespace, partitions).map((keys) => redis.xlen(keys.stream(EVENT.received))))
   } finally {
     redis.disconnect()
   }

@@ -9,3 +9,15 @@ export const sharedCounter = defineConsumer({
     ctx.state.set('total', String(total + 1))
   },
 })
+
+/** Doubles each number: adds it to a per-key total in its state and emits the double. */
+export const doubler = defineConsumer({
+  name: 'double',
+  subscribes: ['num.added'],
+  emits: ['num.doubled'],
+  handle(event, ctx) {
+    const { n } = event.payload as { n: number }
+    ctx.state.hincrby('totals', event.key, n)
+    ctx.emit({ type: 'num.doubled', payload: { n: n * 2 } })
+  },
+})
